@@ -1,0 +1,97 @@
+"""The one place that knows paths, CRSs and the canonical vocabulary.
+
+Every other module asks this one instead of building paths or repeating
+constants, so that a copy of the geodata folder anywhere builds the same
+(``--geodata DIR``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT: Path = Path(__file__).resolve().parents[1]
+GEODATA_DIR: Path = ROOT / "geodata"
+PROCESSED_DIRNAME = "processed"
+CACHE_DIRNAME = ".cache"
+STATIC_DIR: Path = ROOT / "static"
+
+SOURCES_FILE = "sources.toml"
+INDICATORS_FILE = "indicators.toml"
+ACTION_AREAS_FILE = "action_areas.toml"
+STORIES_FILE = "stories.toml"
+TRANSLATIONS_FILE = "translations.toml"
+PROJECTS_DIRNAME = "projects"
+
+WEB_CRS = "EPSG:4326"
+CITY_CRS: dict[str, str] = {"munich": "EPSG:25832", "berlin": "EPSG:25833"}
+CITIES: tuple[str, ...] = ("munich", "berlin")
+
+# Levels from coarse to fine, per city. "stadt" is the whole city.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "munich": ("stadt", "handlungsraum", "stadtbezirk", "bezirksteil"),
+    "berlin": ("stadt", "bezirk", "prognoseraum", "bezirksregion", "planungsraum"),
+}
+# Levels that tile the whole city (a partition): used for web layers and joins.
+COVERAGE_LEVELS: dict[str, tuple[str, ...]] = {
+    "munich": ("stadtbezirk", "bezirksteil"),
+    "berlin": ("bezirk", "prognoseraum", "bezirksregion", "planungsraum"),
+}
+# Expected official counts per level (golden checks and validation findings).
+EXPECTED_COUNTS: dict[tuple[str, str], int] = {
+    ("munich", "stadt"): 1,
+    ("munich", "stadtbezirk"): 25,
+    ("munich", "bezirksteil"): 108,
+    ("berlin", "stadt"): 1,
+    ("berlin", "bezirk"): 12,
+    ("berlin", "prognoseraum"): 58,
+    ("berlin", "bezirksregion"): 143,
+    ("berlin", "planungsraum"): 542,
+}
+
+# Canonical table columns (see docs/architecture.md).
+AREA_COLUMNS: tuple[str, ...] = (
+    "city", "level", "area_id", "name", "parent_id", "population", "area_km2",
+    "approximate", "geometry",
+)
+INDICATOR_COLUMNS: tuple[str, ...] = (
+    "city", "level", "area_id", "indicator_id", "period", "value", "numerator",
+    "denominator", "coverage", "flag",
+)
+LOCATION_COLUMNS: tuple[str, ...] = (
+    "city", "layer", "location_id", "name", "category", "address", "provider",
+    "geometry",
+)
+
+# Why a value is missing or suppressed (column ``flag``); empty string = valid.
+FLAGS: tuple[str, ...] = ("", "no_data", "under_300", "outlier", "not_rated", "zero_denominator")
+
+# Web layers: rounding and size budgets from the pipeline issue.
+WEB_COORD_DECIMALS = 5
+WEB_TOTAL_MAX_BYTES = 3_000_000
+WEB_PLR_MAX_BYTES = 1_200_000
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Resolved folders of one build: where registries and raw files live, where output goes."""
+
+    geodata: Path
+    out: Path
+
+    @property
+    def cache(self) -> Path:
+        """Parsed-input cache keyed by checksum (speeds up cold-ish rebuilds)."""
+        return self.geodata / CACHE_DIRNAME
+
+    @property
+    def projects(self) -> Path:
+        """Folder of the planners' own project lists."""
+        return self.geodata / PROJECTS_DIRNAME
+
+
+def resolve_paths(geodata: Path | str | None = None, out: Path | str | None = None) -> Paths:
+    """Resolve ``--geodata``/``--out`` with the repository defaults."""
+    g = Path(geodata).resolve() if geodata else GEODATA_DIR
+    o = Path(out).resolve() if out else g / PROCESSED_DIRNAME
+    return Paths(geodata=g, out=o)

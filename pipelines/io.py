@@ -1,0 +1,163 @@
+"""All disk access of the pipeline: reading raw files, hashing, atomic writes.
+
+Readers raise :class:`~pipelines.errors.InputError` naming the file and the fix
+instead of letting pyogrio/pandas tracebacks reach the analyst.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from pipelines.errors import InputError
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, streamed (inputs can be tens of MB)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a registry file; a syntax error names the file and line."""
+    if not path.exists():
+        raise InputError(path, "file not found", fix="restore it from git or pass --geodata DIR")
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(path, f"not valid TOML ({err})", fix="fix the syntax at the line named") from err
+
+
+def _require_exists(path: Path) -> None:
+    if not path.exists():
+        raise InputError(
+            path, "file not found",
+            fix="copy the file into geodata/raw/ (see geodata/sources.toml) or run 'python -m pipelines fetch'",
+        )
+    if path.stat().st_size == 0:
+        raise InputError(path, "file is empty", fix="download the file again")
+
+
+def read_vector(path: Path, *, expected_crs: str | None = None, id_columns: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """Read a shapefile/GeoJSON with ID columns as text; check CRS when one is expected.
+
+    ``expected_crs`` is checked explicitly because geopandas only warns on mixed CRSs.
+    """
+    _require_exists(path)
+    try:
+        gdf = gpd.read_file(path, engine="pyogrio")
+    except Exception as err:  # pyogrio raises several DataSourceError flavours
+        raise InputError(path, f"cannot be read as a vector file ({type(err).__name__}: {err})",
+                         fix="the file is broken or truncated; download it again") from err
+    if gdf.crs is None:
+        raise InputError(path, "has no coordinate reference system",
+                         fix=f"add a .prj / crs member ({expected_crs or 'EPSG code'})")
+    if expected_crs is not None and not gdf.crs.equals(expected_crs):
+        raise InputError(path, f"has CRS {gdf.crs.to_string()}, expected {expected_crs}",
+                         fix=f"reproject the file to {expected_crs} or register the right CRS")
+    for col in id_columns:
+        if col not in gdf.columns:
+            raise InputError(path, f"missing column '{col}'", where=f"columns {list(gdf.columns)}",
+                             fix="use the official file or rename the column")
+        gdf[col] = gdf[col].astype("string")
+    return gdf
+
+
+def read_csv_text(path: Path, **kwargs: Any) -> pd.DataFrame:
+    """Read a CSV with every column as text (IDs keep leading zeros); strips a UTF-8 BOM."""
+    _require_exists(path)
+    try:
+        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
+                           na_values=[""], **kwargs)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
+        raise InputError(path, f"cannot be parsed as CSV ({err})",
+                         fix="check delimiter and encoding, or download the file again") from err
+
+
+def read_excel_text(path: Path, sheet: str | int) -> pd.DataFrame:
+    """Read one sheet as text with the fast calamine engine (openpyxl takes seconds here)."""
+    _require_exists(path)
+    try:
+        return pd.read_excel(path, sheet_name=sheet, dtype=str, engine="calamine")
+    except Exception as err:  # calamine raises its own error types for broken zips
+        raise InputError(path, f"cannot be read as an Excel workbook (sheet {sheet!r}: {err})",
+                         fix="the file is broken or truncated; download it again") from err
+
+
+def excel_sheet_names(path: Path) -> list[str]:
+    """Sheet names of a workbook, with a clear error for broken files."""
+    _require_exists(path)
+    try:
+        return list(pd.ExcelFile(path, engine="calamine").sheet_names)
+    except Exception as err:
+        raise InputError(path, f"cannot be read as an Excel workbook ({err})",
+                         fix="the file is broken or truncated; download it again") from err
+
+
+@contextmanager
+def staging_dir(final: Path) -> Iterator[Path]:
+    """Yield a temp dir next to ``final``; on success swap it into place atomically.
+
+    On any exception the temp dir is removed and ``final`` (the previous good
+    build) is left untouched.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = final.parent / f".{final.name}.old-{os.getpid()}"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write via temp file + rename so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Pretty JSON, UTF-8, atomic."""
+    write_bytes_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+
+
+def read_json(path: Path) -> Any:
+    """Read JSON written by :func:`write_json`."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """GeoParquet (the build's exchange format)."""
+    gdf.to_parquet(path, index=False)
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Plain parquet for the long indicator table."""
+    df.to_parquet(path, index=False)

@@ -1,0 +1,45 @@
+"""What every stage receives and reports: the build context and validation findings.
+
+Stages are pure functions of (context, upstream tables); they never write files.
+They append :class:`Finding` objects for anything a reader of ``manifest.json``
+should know (exceptions to golden checks, dropped rows, approximations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipelines.registry import Source
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation finding for the manifest (severity: info | warning | error)."""
+
+    severity: str
+    stage: str
+    message: str
+    source: str = ""
+    where: str = ""
+    count: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {k: v for k, v in asdict(self).items() if v not in ("", None)}
+
+
+@dataclass
+class BuildContext:
+    """Inputs shared by all stages of one build."""
+
+    geodata: Path
+    sources: list[Source]
+    indicator_registry: dict[str, Any]
+    findings: list[Finding] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)  # e.g. which population table weighted MSS
+
+    def add(self, severity: str, stage: str, message: str, **kw: Any) -> None:
+        """Record a finding."""
+        self.findings.append(Finding(severity, stage, message, **kw))
