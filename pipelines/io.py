@@ -161,3 +161,77 @@ def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Plain parquet for the long indicator table."""
     df.to_parquet(path, index=False)
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file (registries edited in place by ``fetch``)."""
+    _require_exists(path)
+    return path.read_text(encoding="utf-8")
+
+
+def read_geoparquet(path: Path) -> gpd.GeoDataFrame:
+    """Read a GeoParquet written by :func:`write_geoparquet` (a previous build's output)."""
+    _require_exists(path)
+    try:
+        return gpd.read_parquet(path)
+    except Exception as err:
+        raise InputError(path, f"cannot be read as GeoParquet ({err})",
+                         fix="rebuild with 'python -m pipelines build --force'") from err
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """Read a plain parquet written by :func:`write_parquet`."""
+    _require_exists(path)
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:
+        raise InputError(path, f"cannot be read as parquet ({err})",
+                         fix="rebuild with 'python -m pipelines build --force'") from err
+
+
+def write_vector(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Write a vector file; the driver follows the suffix (.shp writes the sidecar files too)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gdf.to_file(path, engine="pyogrio")
+
+
+def copy_file_atomic(src: Path, dst: Path) -> None:
+    """Copy ``src`` over ``dst`` via a temp file + rename, so ``dst`` is never half-written."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_bytes_limited(path: Path, max_bytes: int) -> bytes:
+    """Whole file as bytes, refusing files above ``max_bytes`` before reading them.
+
+    Used for untrusted user files (project lists): the caller parses the bytes, so the
+    same parser serves files on disk and uploads in the app.
+    """
+    if not path.is_file():
+        raise InputError(path, "Datei nicht gefunden / file not found", fix="Pfad prüfen / check the path")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(path, f"Datei zu groß: {size / 1e6:.1f} MB (Grenze {max_bytes / 1e6:.0f} MB) / "
+                               f"file too large", fix="Datei aufteilen / split the file")
+    with open(path, "rb") as fh:
+        return fh.read(max_bytes + 1)
+
+
+def list_files(folder: Path) -> list[Path]:
+    """Regular, non-hidden files directly in ``folder``, sorted by name ([] if it does not exist)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+
+
+def read_bytes(path: Path) -> bytes:
+    """Raw bytes of a file (document sanity checks, copying a previous build's web layers)."""
+    _require_exists(path)
+    return path.read_bytes()

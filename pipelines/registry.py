@@ -30,6 +30,7 @@ class SourceFile:
 
     path: str
     sha256: str
+    download_url: str = ""  # optional: where `python -m pipelines fetch` gets the latest edition
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def load_sources(geodata: Path) -> list[Source]:
             raise RegistryError(path, f"duplicate source id {raw['id']!r}", where=f"[[source]] #{i}",
                                 fix="give each source a unique id")
         seen.add(raw["id"])
-        files = tuple(SourceFile(path=f["path"], sha256=f.get("sha256", "")) for f in raw["files"])
+        files = tuple(SourceFile(path=f["path"], sha256=f.get("sha256", ""), download_url=f.get("download_url", ""))
+                      for f in raw["files"])
         extra = {k: str(v) for k, v in raw.items() if k not in SOURCE_REQUIRED}
         out.append(Source(**{k: raw[k] for k in SOURCE_REQUIRED if k != "files"}, files=files, extra=extra))
     return out

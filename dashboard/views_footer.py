@@ -1,0 +1,36 @@
+"""Footer: every data source with licence and attribution, and the data stand of the build."""
+
+from __future__ import annotations
+
+from html import escape
+
+import streamlit as st
+
+from dashboard import loaders
+from dashboard.i18n import format_period, t
+from dashboard.state import CITIES, ViewState
+
+
+def render(state: ViewState, version: str) -> None:
+    """Sources per city (licence, attribution, reference date, link) and the build's time and version."""
+    lang = state.lang
+    manifest = loaders.load_manifest()
+    sources = loaders.load_sources(version)
+    st.divider()
+    st.markdown(f"#### {t('footer_sources', lang)}")
+    cols = st.columns(2, gap="large")
+    for col, city in zip(cols, CITIES, strict=True):
+        lines = []
+        for s in (x for x in sources if x["city"] == city):
+            lines.append(
+                f"- **{escape(s['title'])}** — {escape(s['attribution'])}. "
+                f"{t('licence', lang)}: {escape(s['licence'])}. "
+                f"{t('reference_date', lang)}: {format_period(s['reference_date'], lang)}. "
+                f"[{t('source_link', lang)}]({s['url']})")
+        with col:
+            st.markdown(f"**{t(f'city_{city}', lang)}**")
+            st.markdown("\n".join(lines))
+    created = str(manifest.get("created", ""))
+    st.caption(t("footer_stand", lang, created=created.replace("T", " ")[:16] or "–",
+                 version=str(manifest.get("build_version", "–"))))
+    st.caption(t("footer_approx", lang))

@@ -1,0 +1,58 @@
+"""The main (and only) page: state from the URL, sidebar, maps, profile, rankings, footer."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import loaders, views_footer, views_maps, views_present, views_profile, views_ranking, views_sidebar
+from dashboard.i18n import catalog_text, t
+from dashboard.state import LANGS, Q_LANG, Notice, revalidate
+from dashboard.views_state import commit, current_state
+
+TITLE = "Raumatlas – Handlungsräume München & Sozialräume Berlin"
+
+
+def _lang_hint() -> str:
+    """The language asked for in the URL, before anything is loaded (for the build message)."""
+    lang = st.query_params.get(Q_LANG, "de")
+    return lang if lang in LANGS else "de"
+
+
+def _show_notices(notices: list[Notice], lang: str) -> None:
+    for n in notices:
+        st.warning(t(n.key, lang, value=n.value), icon="⚠️")
+    if notices:
+        st.toast(t("notice_fallback", lang), icon="⚠️")
+
+
+def render() -> None:
+    """Draw the whole dashboard for the current URL and widgets."""
+    loaders.ensure_build(_lang_hint())
+    version = loaders.build_version()
+    choices = loaders.load_choices(version)
+    stories = loaders.load_stories(version)
+    state, notices = current_state(choices, stories)
+
+    headline = ""
+    if state.present:
+        views_present.inject_css()
+        headline = views_present.render_bar(state, choices, stories)
+    else:
+        state = views_sidebar.render(state, choices, version)
+    lang = state.lang
+    entry = loaders.catalog_by_id(version).get(state.indicator, {})
+    if state.present:
+        st.title(headline or catalog_text(entry, "label", lang))
+        views_present.render_story_text(state, stories)
+    else:
+        st.title(t("app_title", lang))
+        st.caption(t("app_subtitle", lang))
+    _show_notices(notices, lang)
+    commit(state)
+
+    state = revalidate(views_maps.render(state, version), choices)  # a clicked id must exist too
+    commit(state)
+    views_profile.render(state, version)
+    if not state.present:
+        views_ranking.render(state, version)
+    views_footer.render(state, version)

@@ -1,0 +1,148 @@
+"""The area profile ("Steckbrief") of the clicked area, drawn below the maps."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from html import escape
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import loaders
+from dashboard.i18n import catalog_text, format_number, format_period, t
+from dashboard.legend import flag_label
+from dashboard.profile import (
+    AreaRef,
+    action_area_info,
+    comparable_vs_city,
+    find_area,
+    locations_inside,
+    relatives,
+    time_series,
+)
+from dashboard.state import ViewState
+from dashboard.views_state import set_view
+
+
+def _select(state: ViewState, city: str, area_id: str) -> None:
+    set_view(replace(state, area_city=city, area_id=area_id))
+
+
+def render(state: ViewState, version: str) -> None:
+    """Draw the profile of ``state``'s selected area (nothing when none is selected)."""
+    if not state.area_id:
+        return
+    lang, city = state.lang, state.area_city
+    areas = loaders.load_areas(version)
+    row = find_area(areas, city, state.area_id)
+    if row is None:
+        return
+    level = str(row["level"])
+    with st.container(border=True, key="profile"):
+        head, close = st.columns([6, 1])
+        head.subheader(t("profile_title", lang, name=row["name"]))
+        head.caption(f"{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)} · {row['area_id']}")
+        close.button(t("profile_close", lang), key="profile_close",
+                     on_click=set_view, args=(replace(state, area_city="", area_id=""),))
+        if level == "handlungsraum":
+            _action_area(areas, state.area_id, lang)
+        _facts(row, lang)
+        catalog = loaders.catalog_by_id(version)
+        rows = loaders.area_and_city_rows(version, city, level, state.area_id)
+        _comparable(rows, catalog, city, level, state.area_id, lang)
+        _series(version, state, city, level, catalog, lang)
+        _locations(version, city, level, state.area_id, lang)
+        _relatives(areas, state, city, lang)
+
+
+def _facts(row: pd.Series, lang: str) -> None:
+    a, b = st.columns(2)
+    a.metric(t("population", lang), format_number(row.get("population"), lang, 0))
+    b.metric(t("area_km2", lang), format_number(row.get("area_km2"), lang, 1))
+
+
+def _action_area(areas: pd.DataFrame, area_id: str, lang: str) -> None:
+    info = action_area_info(areas, area_id)
+    if not info:
+        return
+    if info["approximate"]:
+        st.warning(f"**{t('approx_label', lang)}** — {info['note_de'] if lang == 'de' else info['note_en']}")
+    else:
+        st.info(info["note_de"] if lang == "de" else info["note_en"])
+    members = ", ".join(f"{m} {escape(n)}" for m, n in info["members"])
+    member_level = t("level_" + str(info["member_level"]), lang)
+    st.markdown(f"**{t('hr_members', lang)}** ({member_level}): {members}")
+    st.markdown(f"**{t('hr_status', lang)}:** {escape(str(info['status']))}")
+    if info["source_quote"]:
+        st.markdown(f"> {escape(str(info['source_quote']))}")
+        st.caption(f"{t('source', lang)}: {info['source_url']}")
+
+
+def _comparable(rows: pd.DataFrame, catalog: dict, city: str, level: str, area_id: str, lang: str) -> None:
+    table = comparable_vs_city(rows, list(catalog.values()), city, level, area_id)
+    st.markdown(f"**{t('profile_comparable', lang)}**")
+    if table.empty:
+        st.caption(t("profile_no_values", lang))
+        return
+    out = pd.DataFrame({
+        t("col_indicator", lang): [catalog_text(catalog[i], "label", lang) for i in table["indicator_id"]],
+        t("col_period", lang): [format_period(p, lang) for p in table["period"]],
+        t("col_value", lang): [_value_text(v, f, catalog[i], lang)
+                               for v, f, i in zip(table["value"], table["flag"], table["indicator_id"], strict=True)],
+        t("col_city_value", lang): [format_number(v, lang) for v in table["city_value"]],
+        t("col_index", lang): [format_number(v, lang, 0) for v in table["index"]],
+        t("col_coverage", lang): [format_number(100 * c, lang, 0) + " %" for c in table["coverage"]],
+    })
+    st.dataframe(out, hide_index=True, width="stretch")
+    st.caption(t("profile_index_help", lang))
+
+
+def _value_text(value: float, flag: str, entry: dict, lang: str) -> str:
+    if flag:
+        return flag_label(flag, lang)
+    return f"{format_number(value, lang)} {catalog_text(entry, 'unit', lang)}".strip()
+
+
+def _series(version: str, state: ViewState, city: str, level: str, catalog: dict, lang: str) -> None:
+    entry = catalog.get(state.indicator)
+    if entry is None:
+        return
+    rows = loaders.indicator_rows(version, city, state.indicator)
+    series = time_series(rows, city, level, state.area_id, state.indicator)
+    if series.empty:
+        return
+    st.markdown(f"**{t('profile_series', lang, indicator=catalog_text(entry, 'label', lang))}**")
+    chart = series.rename(columns={"area": t("series_area", lang), "city": t(f"city_{city}", lang)})
+    chart.index = pd.to_datetime(chart.index)
+    st.line_chart(chart, height=260)
+
+
+def _locations(version: str, city: str, level: str, area_id: str, lang: str) -> None:
+    counts, listing = locations_inside(loaders.load_locations(version), city, level, area_id)
+    st.markdown(f"**{t('profile_locations', lang)}**")
+    if counts.empty:
+        st.caption(t("profile_no_locations", lang))
+        return
+    cols = st.columns(max(len(counts), 1))
+    for col, (layer, n) in zip(cols, counts.items(), strict=False):
+        col.metric(t(f"layer_{layer}", lang), int(n))
+    listing = listing.assign(layer=[t(f"layer_{x}", lang) for x in listing["layer"]])
+    listing.columns = [t(f"col_{c}", lang) for c in listing.columns]
+    st.dataframe(listing, hide_index=True, width="stretch")
+
+
+def _relatives(areas: pd.DataFrame, state: ViewState, city: str, lang: str) -> None:
+    parent, children, in_hr = relatives(areas, city, state.area_id)
+    groups: list[tuple[str, list[AreaRef]]] = [
+        (t("profile_parent", lang), [parent] if parent and parent.level != "stadt" else []),
+        (t("profile_children", lang), children),
+        (t("profile_in_hr", lang), in_hr),
+    ]
+    for label, refs in groups:
+        if not refs:
+            continue
+        st.markdown(f"**{label}**")
+        cols = st.columns(min(len(refs), 4))
+        for i, ref in enumerate(refs[:24]):
+            cols[i % len(cols)].button(ref.name, key=f"rel_{ref.city}_{ref.area_id}", on_click=_select,
+                                       args=(state, ref.city, ref.area_id), width="stretch")

@@ -1,0 +1,82 @@
+"""The sidebar: language, indicator, periods, classification, scale, district focus, layers, presentation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dashboard import loaders
+from dashboard.i18n import catalog_text, format_period, t
+from dashboard.state import CITIES, K_RANGE, LANGS, METHODS, SCALES, Choices, ViewState
+from dashboard.views_state import (
+    W_CLS,
+    W_FOCUS,
+    W_IND,
+    W_K,
+    W_LANG,
+    W_LAYERS,
+    W_PRESENT,
+    W_SCALE,
+    state_from_widgets,
+    w_period,
+)
+
+GROUP_KEYS = {"comparable": "group_comparable", "munich": "group_munich", "berlin": "group_berlin"}
+
+
+def indicator_option_label(entry: dict[str, Any] | None, lang: str) -> str:
+    """Picker label: the group as a prefix ("Vergleichbar · …"), so the long list reads grouped."""
+    if not entry:
+        return "?"
+    group = t(GROUP_KEYS.get(entry.get("group", ""), "group_other"), lang)
+    mark = "⇄ " if entry.get("group") == "comparable" else ""
+    return f"{mark}{group} · {catalog_text(entry, 'label', lang)}"
+
+
+def render(state: ViewState, choices: Choices, version: str) -> ViewState:
+    """Draw the sidebar; returns the state the widgets now describe."""
+    catalog = loaders.catalog_by_id(version)
+    lang = st.session_state.get(W_LANG) or state.lang
+    with st.sidebar:
+        st.segmented_control(t("language", lang), LANGS, key=W_LANG, format_func=lambda x: x.upper(),
+                             required=True)
+        lang = st.session_state.get(W_LANG) or lang
+        st.selectbox(t("indicator", lang), choices.indicators, key=W_IND,
+                     format_func=lambda i: indicator_option_label(catalog.get(i), lang),
+                     help=t("indicator_help", lang))
+        indicator = st.session_state.get(W_IND) or state.indicator
+        for city in CITIES:
+            _period_picker(choices, indicator, city, lang)
+        st.divider()
+        st.selectbox(t("classification", lang), METHODS, key=W_CLS, format_func=lambda m: t(f"method_{m}", lang))
+        st.slider(t("classes", lang), K_RANGE[0], K_RANGE[1], key=W_K)
+        st.radio(t("scale", lang), SCALES, key=W_SCALE, format_func=lambda s: t(f"scale_{s}", lang))
+        districts = ("", *choices.districts)
+        names = _district_names(version)
+        st.selectbox(t("focus", lang), districts, key=W_FOCUS,
+                     format_func=lambda d: names.get(d, d) if d else t("focus_all", lang), help=t("focus_help", lang))
+        layers = loaders.available_layers(version)
+        if layers:
+            st.multiselect(t("layers", lang), layers, key=W_LAYERS, format_func=lambda x: t(f"layer_{x}", lang))
+        st.divider()
+        st.toggle(t("present_toggle", lang), key=W_PRESENT, help=t("present_help", lang))
+    return state_from_widgets(state, choices)
+
+
+def _period_picker(choices: Choices, indicator: str, city: str, lang: str) -> None:
+    periods = tuple(reversed(choices.periods.get((indicator, city), ())))
+    key = w_period(city)
+    label = t("period_city", lang, city=t(f"city_{city}", lang))
+    if not periods:
+        st.caption(f"{label}: {t('not_available_city', lang)}")
+        return
+    if st.session_state.get(key) not in periods:
+        st.session_state[key] = periods[0]  # the new indicator lacks the old period: latest
+    st.selectbox(label, periods, key=key, format_func=lambda p: format_period(p, lang))
+
+
+def _district_names(version: str) -> dict[str, str]:
+    areas = loaders.load_areas(version)
+    sel = areas[(areas["city"] == "berlin") & (areas["level"] == "bezirk")]
+    return dict(zip(sel["area_id"], sel["name"], strict=True))

@@ -1,0 +1,212 @@
+"""Berlin's LOR 2021 hierarchy as canonical areas: Planungsraum up to Bezirk and the city.
+
+The 542 Planungsräume (PLR) are the base unit. Their 8-digit ``PLR_ID`` encodes the
+hierarchy (BEZ(2) PGR(2) BZR(2) PLR(2)), so every higher level is the PLR dissolved
+by an id prefix: the levels then tile the city exactly and aggregates never see gaps
+or double counts. The official Bezirksregion/Prognoseraum/Bezirk files only supply
+names, and their geometry serves as a golden check of the dissolve (overlap share,
+recorded as a finding per level).
+
+All geometry stays in EPSG:25833 (metres), so ``area_km2`` is a true area.
+"""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines import config
+from pipelines.aggregate import membership_from_parents
+from pipelines.errors import InputError
+from pipelines.io import read_vector
+from pipelines.registry import Source, sources_by_kind
+from pipelines.stage import BuildContext
+
+STAGE = "areas_berlin"
+CITY = "berlin"
+CITY_ID = "ber"
+CITY_NAME = "Berlin"
+CRS = config.CITY_CRS[CITY]
+# Number of PLR_ID digits that identify each level (the id is a prefix of the PLR_ID).
+PREFIX_DIGITS: dict[str, int] = {"bezirk": 2, "prognoseraum": 4, "bezirksregion": 6, "planungsraum": 8}
+PARENT_LEVEL: dict[str, str] = {
+    "planungsraum": "bezirksregion", "bezirksregion": "prognoseraum", "prognoseraum": "bezirk", "bezirk": "stadt",
+}
+GOLDEN_MIN_OVERLAP = 0.99  # dissolved vs official geometry, intersection / union
+_PLR_ID = re.compile(r"^\d{8}$")
+
+
+def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
+    """Build the Berlin areas (stadt, bezirk, prognoseraum, bezirksregion, planungsraum) in EPSG:25833.
+
+    ``population`` is left empty here (the LOR files carry none); see
+    :func:`pipelines.berlin_population.with_population`.
+    """
+    plr_src = _one_source(ctx, "berlin_lor_plr")
+    plr_path = plr_src.path(ctx.geodata)
+    plr = read_vector(plr_path, expected_crs=CRS, id_columns=("PLR_ID", "PLR_NAME"))
+    plr = _check_plr(ctx, plr, plr_path)
+
+    bzr_src, pgr_src, bez_src = (_one_source(ctx, k) for k in ("berlin_lor_bzr", "berlin_lor_pgr", "berlin_bezirke"))
+    bzr = read_vector(bzr_src.path(ctx.geodata), expected_crs=CRS, id_columns=("BZR_ID", "BZR_NAME"))
+    pgr = read_vector(pgr_src.path(ctx.geodata), expected_crs=CRS, id_columns=("PGR_ID", "PGR_NAME"))
+    bez = read_vector(bez_src.path(ctx.geodata), expected_crs=config.WEB_CRS, id_columns=("Gemeinde_s", "Gemeinde_n"))
+    bez = bez.to_crs(CRS)  # ALKIS Bezirke come in EPSG:4326: reproject explicitly before any comparison
+    bez["bez_id"] = bez["Gemeinde_s"].str.strip().str[-2:]
+
+    official = {
+        "bezirksregion": _official(bzr, "BZR_ID", "BZR_NAME", bzr_src.path(ctx.geodata)),
+        "prognoseraum": _official(pgr, "PGR_ID", "PGR_NAME", pgr_src.path(ctx.geodata)),
+        "bezirk": _official(bez, "bez_id", "Gemeinde_n", bez_src.path(ctx.geodata)),
+    }
+    base = gpd.GeoDataFrame(
+        {"level": "planungsraum", "area_id": plr["PLR_ID"], "name": plr["PLR_NAME"].str.strip()},
+        geometry=plr.geometry.values, crs=CRS,
+    )
+    parts = [_city(base), base]
+    for level in ("bezirk", "prognoseraum", "bezirksregion"):
+        dissolved = _dissolve(base, PREFIX_DIGITS[level], level)
+        dissolved["name"] = _names(ctx, dissolved["area_id"], official[level], level)
+        _golden_check(ctx, dissolved, official[level], level)
+        parts.append(dissolved)
+    areas = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=CRS)
+    return _finish(areas)
+
+
+def berlin_membership(areas: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
+    """Map every Planungsraum to its Bezirksregion, Prognoseraum, Bezirk and the city.
+
+    Columns ``child_id, level, area_id`` (input of :func:`pipelines.aggregate.aggregate_long`);
+    the chain follows ``parent_id`` so it always agrees with the areas table.
+    """
+    ber = areas[areas["city"] == CITY] if "city" in areas.columns else areas
+    parent = dict(zip(ber["area_id"], ber["parent_id"], strict=True))
+    level_of = dict(zip(ber["area_id"], ber["level"], strict=True))
+    units = ber.loc[ber["level"] == "planungsraum", ["area_id"]].reset_index(drop=True)
+    cols: dict[str, list[str]] = {lvl: [] for lvl in ("bezirksregion", "prognoseraum", "bezirk", "stadt")}
+    for plr_id in units["area_id"]:
+        node = parent.get(plr_id)
+        while node is not None and not pd.isna(node):
+            cols[level_of[node]].append(node)
+            node = parent.get(node)
+    for lvl, ids in cols.items():
+        if len(ids) != len(units):
+            raise ValueError(f"areas: not every planungsraum has exactly one {lvl} ancestor")
+        units[lvl] = ids
+    return membership_from_parents(units, {lvl: lvl for lvl in cols}).reset_index(drop=True)
+
+
+def _one_source(ctx: BuildContext, kind: str) -> Source:
+    found = sources_by_kind(ctx.sources, kind)
+    if not found:
+        raise InputError(ctx.geodata / config.SOURCES_FILE, f"no source of kind {kind!r}",
+                         fix="register the LOR 2021 file in geodata/sources.toml")
+    return found[-1]
+
+
+def _check_plr(ctx: BuildContext, plr: gpd.GeoDataFrame, path) -> gpd.GeoDataFrame:
+    """Ids must be 8 digits and unique; invalid rings are repaired (and reported)."""
+    ids = plr["PLR_ID"].str.strip()
+    for i, pid in enumerate(ids):
+        if pd.isna(pid) or not _PLR_ID.match(pid):
+            raise InputError(path, f"PLR_ID {pid!r} is not 8 digits", where=f"feature {i}",
+                             fix="use the official LOR 2021 file (PLR_ID = BEZ PGR BZR PLR, text with leading zeros)")
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise InputError(path, f"duplicate PLR_ID {dup.iloc[0]!r} ({len(dup)} duplicate(s))",
+                         where=f"feature {int(dup.index[0])} (PLR_ID {dup.iloc[0]})",
+                         fix="remove the duplicated feature or download the official file again")
+    plr = plr.assign(PLR_ID=ids)
+    if plr.geometry.isna().any() or plr.geometry.is_empty.any():
+        bad = plr.loc[plr.geometry.isna() | plr.geometry.is_empty, "PLR_ID"].tolist()
+        raise InputError(path, "features without geometry", where=f"PLR_ID {bad[:5]}",
+                         fix="download the official file again")
+    invalid = ~plr.geometry.is_valid
+    if invalid.any():
+        plr = plr.copy()
+        plr.loc[invalid, "geometry"] = shapely.make_valid(plr.loc[invalid, "geometry"].values)
+        ctx.add("warning", STAGE, "invalid PLR geometries repaired with make_valid", source=str(path),
+                where=", ".join(plr.loc[invalid, "PLR_ID"]), count=int(invalid.sum()))
+    n = config.EXPECTED_COUNTS[(CITY, "planungsraum")]
+    if len(plr) != n:
+        ctx.add("warning", STAGE, f"{len(plr)} Planungsräume instead of the official {n}", source=str(path))
+    return plr
+
+
+def _official(gdf: gpd.GeoDataFrame, id_col: str, name_col: str, path) -> gpd.GeoDataFrame:
+    out = gpd.GeoDataFrame({"area_id": gdf[id_col].str.strip(), "name": gdf[name_col].str.strip()},
+                           geometry=gdf.geometry.values, crs=gdf.crs)
+    dup = out["area_id"][out["area_id"].duplicated()]
+    if len(dup):
+        raise InputError(path, f"duplicate id {dup.iloc[0]!r} in column '{id_col}'",
+                         fix="use the official LOR 2021 / ALKIS file")
+    return out
+
+
+def _dissolve(base: gpd.GeoDataFrame, digits: int, level: str) -> gpd.GeoDataFrame:
+    keyed = base[["area_id", "geometry"]].assign(area_id=base["area_id"].str[:digits])
+    out = keyed.dissolve(by="area_id", as_index=False, sort=True)
+    return out.assign(level=level)
+
+
+def _city(base: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    geom = shapely.union_all(base.geometry.values)
+    return gpd.GeoDataFrame({"level": ["stadt"], "area_id": [CITY_ID], "name": [CITY_NAME]},
+                            geometry=[geom], crs=base.crs)
+
+
+def _names(ctx: BuildContext, ids: pd.Series, official: gpd.GeoDataFrame, level: str) -> pd.Series:
+    """Official names by id; ids the official file lacks get a placeholder and a finding."""
+    lookup = dict(zip(official["area_id"], official["name"], strict=True))
+    missing = sorted(set(ids) - set(lookup))
+    if missing:
+        ctx.add("warning", STAGE, f"{level} ids in the PLR file without an official name", where=", ".join(missing),
+                count=len(missing))
+    extra = sorted(set(lookup) - set(ids))
+    if extra:
+        ctx.add("warning", STAGE, f"official {level} ids without any Planungsraum", where=", ".join(extra),
+                count=len(extra))
+    return ids.map(lambda i: lookup.get(i, f"{level.capitalize()} {i}"))
+
+
+def overlap_share(dissolved: gpd.GeoDataFrame, official: gpd.GeoDataFrame) -> pd.Series:
+    """Intersection over union (0..1) of each dissolved area with the official one of the same id."""
+    if not dissolved.crs.equals(official.crs):
+        raise ValueError(f"CRS differ: {dissolved.crs} vs {official.crs}")
+    a = dissolved.set_index("area_id").geometry
+    b = official.set_index("area_id").geometry.reindex(a.index)
+    inter = shapely.intersection(a.values, b.values)
+    union = shapely.union(a.values, b.values)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = shapely.area(inter) / shapely.area(union)
+    return pd.Series(np.nan_to_num(share, nan=0.0), index=a.index, name="overlap")
+
+
+def _golden_check(ctx: BuildContext, dissolved: gpd.GeoDataFrame, official: gpd.GeoDataFrame, level: str) -> None:
+    share = overlap_share(dissolved, official)
+    bad = share[share < GOLDEN_MIN_OVERLAP]
+    ctx.add("info" if bad.empty else "warning", STAGE,
+            f"golden check {level}: dissolved PLRs vs official geometry, minimum overlap {share.min():.4f} "
+            f"(intersection/union; threshold {GOLDEN_MIN_OVERLAP})",
+            where=", ".join(f"{i} ({v:.3f})" for i, v in bad.items()), count=len(share))
+    ctx.notes.setdefault("berlin_golden_overlap_min", {})[level] = round(float(share.min()), 6)
+
+
+def _finish(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    areas["city"] = CITY
+    areas["parent_id"] = [
+        None if lvl == "stadt" else CITY_ID if lvl == "bezirk" else aid[: PREFIX_DIGITS[PARENT_LEVEL[lvl]]]
+        for lvl, aid in zip(areas["level"], areas["area_id"], strict=True)
+    ]
+    areas["population"] = np.nan
+    areas["area_km2"] = areas.geometry.area / 1e6
+    areas["approximate"] = False
+    order = {lvl: i for i, lvl in enumerate(config.LEVELS[CITY])}
+    areas = areas.assign(_o=areas["level"].map(order)).sort_values(["_o", "area_id"]).drop(columns="_o")
+    for col in ("city", "level", "area_id", "name", "parent_id"):
+        areas[col] = areas[col].astype("string")
+    return gpd.GeoDataFrame(areas[list(config.AREA_COLUMNS)].reset_index(drop=True), geometry="geometry", crs=CRS)

@@ -1,0 +1,239 @@
+"""Berlin residents per Planungsraum, every half-year, as registry-driven indicators.
+
+Each source of kind ``berlin_population_t1`` (residents, foreigners, migration
+background) or ``berlin_population_t2`` (age groups, female) is one table of the
+542 PLR at the source's ``reference_date``. An indicator whose ``[indicator.berlin]``
+names that ``source_kind`` and a ``numerator`` (list of columns) is computed here:
+
+* without ``denominator`` — a count: the sum of the numerator columns (persons);
+* with ``denominator`` — a ratio: ``scale * sum(numerator) / sum(denominator)``
+  (``scale`` from the berlin mapping, else the indicator's, else 1).
+
+Counts and ratios are then aggregated from the PLR to every LOR level and the city
+with :func:`pipelines.aggregate.aggregate_long`, so counts add up exactly and ratios
+are ratios of sums, never means of percentages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines import config
+from pipelines.aggregate import aggregate_long
+from pipelines.errors import InputError, RegistryError
+from pipelines.io import read_csv_text
+from pipelines.registry import Source, sources_by_kind
+from pipelines.stage import BuildContext
+
+STAGE = "berlin_population"
+CITY = "berlin"
+SOURCE_KINDS = ("berlin_population_t1", "berlin_population_t2")
+ID_COLUMN = "id"
+POPULATION_COLUMN = "inhabitants"
+# "-2021-01-" in a file name is the first half-year (30 June), "-2021-02-" the second (31 Dec).
+_HALF_YEAR = re.compile(r"-(\d{4})-(01|02)-")
+_HALF_YEAR_END = {"01": "06-30", "02": "12-31"}
+
+
+def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """Compute every registry indicator fed by the Berlin population tables, at all LOR levels.
+
+    Returns the long indicator table (``config.INDICATOR_COLUMNS``, city "berlin") and
+    one catalog row per indicator (Berlin side only: ``levels``/``periods`` keyed "berlin").
+    """
+    plr_ids = _plr_ids(areas)
+    specs = population_specs(ctx)
+    frames: list[pd.DataFrame] = []
+    used: dict[str, set[str]] = {s["id"]: set() for s in specs}
+    for kind in SOURCE_KINDS:
+        kind_specs = [s for s in specs if s["source_kind"] == kind]
+        if not kind_specs:
+            continue
+        needed = sorted({c for s in kind_specs for c in s["numerator"] + s["denominator"]} | {POPULATION_COLUMN})
+        for src in sources_by_kind(ctx.sources, kind):
+            period = source_period(ctx, src)
+            table = read_population_table(ctx, src, plr_ids, needed)
+            base = pd.concat([_base_values(table, s, period) for s in kind_specs], ignore_index=True)
+            frames.append(_with_aggregates(base, membership, kind_specs, table[POPULATION_COLUMN]))
+            for s in kind_specs:
+                used[s["id"]].add(src.id)
+    if not frames:
+        ctx.add("warning", STAGE, "no Berlin population sources or indicators registered")
+        return pd.DataFrame(columns=list(config.INDICATOR_COLUMNS)), []
+    long = pd.concat(frames, ignore_index=True)
+    long.insert(0, "city", CITY)
+    long = long[list(config.INDICATOR_COLUMNS)]
+    _check_totals(ctx, long)
+    catalog = [catalog_row(s["entry"], sorted(used[s["id"]]), long[long["indicator_id"] == s["id"]]) for s in specs]
+    return long.reset_index(drop=True), catalog
+
+
+def population_specs(ctx: BuildContext) -> list[dict[str, Any]]:
+    """Registry entries computed from a population table, checked and normalised."""
+    path = ctx.geodata / config.INDICATORS_FILE
+    out: list[dict[str, Any]] = []
+    for ind in ctx.indicator_registry.get("indicator", []):
+        ber = ind.get("berlin") or {}
+        if ber.get("source_kind") not in SOURCE_KINDS:
+            continue
+        num, den = list(ber.get("numerator") or []), list(ber.get("denominator") or [])
+        if not num:
+            raise RegistryError(path, "a population indicator needs numerator = [columns]",
+                                where=f"indicator {ind['id']}", fix='e.g. numerator = ["inhabitants"]')
+        rule = "ratio" if den else "sum"
+        if ind["aggregation"] != rule:
+            raise RegistryError(path, f"aggregation {ind['aggregation']!r} does not match the mapping ({rule})",
+                                where=f"indicator {ind['id']}",
+                                fix="use aggregation = 'sum' without denominator, 'ratio' with one")
+        scale = float(ber.get("scale", ind.get("scale", 1.0)))
+        out.append({"id": ind["id"], "source_kind": ber["source_kind"], "numerator": num, "denominator": den,
+                    "rule": rule, "scale": scale, "entry": ind})
+    return out
+
+
+def source_period(ctx: BuildContext, src: Source) -> str:
+    """The period (ISO date) of a population source; must agree with the half-year in its file name."""
+    period = src.reference_date
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", period):
+        raise RegistryError(ctx.geodata / config.SOURCES_FILE, f"reference_date {period!r} is not YYYY-MM-DD",
+                            where=f"source {src.id}", fix="write the half-year's last day, e.g. 2021-06-30")
+    m = _HALF_YEAR.search(Path(src.files[0].path).name)
+    if m and period != f"{m.group(1)}-{_HALF_YEAR_END[m.group(2)]}":
+        raise RegistryError(ctx.geodata / config.SOURCES_FILE,
+                            f"reference_date {period} does not match the half-year {m.group(1)}-{m.group(2)} "
+                            "in the file name", where=f"source {src.id}",
+                            fix="half-year 01 ends on 06-30, 02 on 12-31")
+    return period
+
+
+def read_population_table(ctx: BuildContext, src: Source, plr_ids: Iterable[str],
+                          columns: Iterable[str]) -> pd.DataFrame:
+    """Read one population table: index = PLR id (text), the requested columns as floats (persons).
+
+    Unknown or duplicated PLR ids and non-numeric cells raise :class:`InputError`
+    (file, CSV line, column); PLRs of the areas missing from the file become NaN rows
+    and a warning finding.
+    """
+    path = src.path(ctx.geodata)
+    raw = read_csv_text(path)
+    columns = list(columns)
+    missing = [c for c in [ID_COLUMN, *columns] if c not in raw.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(raw.columns)}",
+                         fix="use the Open Lifeworlds planning-areas table of this kind, or fix the registry mapping")
+    ids = raw[ID_COLUMN].fillna("").str.strip()
+    known = set(plr_ids)
+    for i, pid in enumerate(ids):
+        line = f"Zeile {i + 2} (id {pid!r})"
+        if pid not in known:
+            raise InputError(path, "unknown Planungsraum id (not in LOR 2021)", where=line,
+                             fix="ids must be the 8-digit LOR 2021 PLR_ID with leading zeros")
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise InputError(path, f"Planungsraum {dup.iloc[0]} appears twice", where=f"Zeile {int(dup.index[0]) + 2}",
+                         fix="download the file again")
+    values = pd.DataFrame(index=pd.Index(ids, name="area_id"))
+    for col in columns:
+        values[col] = _numeric(raw[col], path, col).to_numpy()
+    absent = sorted(known - set(ids))
+    if absent:
+        ctx.add("warning", STAGE, f"{len(absent)} Planungsräume missing from the table (values flagged no_data)",
+                source=src.id, where=", ".join(absent[:20]), count=len(absent))
+    return values.reindex(sorted(known))
+
+
+def with_population(areas: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``areas.population`` for Berlin from the latest period of indicator ``population``."""
+    pop = indicators[(indicators["city"] == CITY) & (indicators["indicator_id"] == "population")]
+    if pop.empty:
+        return areas
+    latest = pop[pop["period"] == pop["period"].max()]
+    lookup = dict(zip(zip(latest["level"], latest["area_id"], strict=True), latest["value"], strict=True))
+    out = areas.copy()
+    is_ber = out["city"] == CITY
+    keys = zip(out.loc[is_ber, "level"], out.loc[is_ber, "area_id"], strict=True)
+    out.loc[is_ber, "population"] = [lookup.get(k, np.nan) for k in keys]
+    return out
+
+
+def catalog_row(entry: dict[str, Any], source_ids: list[str], values: pd.DataFrame) -> dict[str, Any]:
+    """One catalog dict (docs/architecture.md) for the Berlin side of a registry indicator."""
+    levels = [lv for lv in config.LEVELS[CITY] if lv in set(values["level"])]
+    return {
+        "indicator_id": entry["id"], "group": entry["group"], "topic": entry.get("topic", entry["group"]),
+        "label_de": entry["label_de"], "label_en": entry["label_en"],
+        "unit": entry["unit"], "unit_en": entry.get("unit_en", entry["unit"]),
+        "definition_de": entry["definition_de"], "definition_en": entry.get("definition_en", ""),
+        "polarity": entry["polarity"], "aggregation": entry["aggregation"], "scale": entry.get("scale"),
+        "comparability_note_de": entry.get("comparability_note_de", ""),
+        "comparability_note_en": entry.get("comparability_note_en", ""),
+        "source_ids": source_ids, "levels": {CITY: levels},
+        "periods": {CITY: sorted(set(values["period"]))},
+    }
+
+
+def _plr_ids(areas: pd.DataFrame) -> list[str]:
+    sel = areas[(areas["level"] == "planungsraum") & (areas["city"] == CITY if "city" in areas else True)]
+    return sorted(sel["area_id"].astype(str))
+
+
+def _numeric(col: pd.Series, path: Path, name: str) -> pd.Series:
+    """Text cells to floats; an empty or non-numeric cell names file, CSV line and column."""
+    num = pd.to_numeric(col.str.strip(), errors="coerce")
+    bad = num.isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(path, f"value {col.iloc[i]!r} is not a number", where=f"Zeile {i + 2}, column '{name}'",
+                         fix="the table must hold counts only; download it again")
+    return num.astype(float)
+
+
+def _base_values(table: pd.DataFrame, spec: dict[str, Any], period: str) -> pd.DataFrame:
+    """PLR-level rows of one indicator: counts (value only) or ratios (value, numerator, denominator)."""
+    num = table[spec["numerator"]].sum(axis=1, min_count=len(spec["numerator"]))
+    out = pd.DataFrame({"level": "planungsraum", "area_id": table.index, "indicator_id": spec["id"],
+                        "period": period, "numerator": np.nan, "denominator": np.nan, "flag": ""})
+    if spec["rule"] == "sum":
+        out["value"] = num.to_numpy()
+    else:
+        den = table[spec["denominator"]].sum(axis=1, min_count=len(spec["denominator"])).to_numpy()
+        out["numerator"], out["denominator"] = num.to_numpy(), den
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["value"] = np.where(den > 0, spec["scale"] * num.to_numpy() / den, np.nan)
+        out.loc[out["denominator"] == 0, "flag"] = "zero_denominator"
+    out.loc[out["value"].isna() & (out["flag"] == ""), "flag"] = "no_data"
+    out["coverage"] = np.where(out["flag"] == "", 1.0, 0.0)
+    return out
+
+
+def _with_aggregates(base: pd.DataFrame, membership: pd.DataFrame, specs: list[dict[str, Any]],
+                     weights: pd.Series) -> pd.DataFrame:
+    """Base rows plus their aggregates; coverage weighted by the table's residents."""
+    parts = [base]
+    for rule in ("sum", "ratio"):
+        for scale in sorted({s["scale"] for s in specs if s["rule"] == rule}):
+            ids = [s["id"] for s in specs if s["rule"] == rule and s["scale"] == scale]
+            sel = base[base["indicator_id"].isin(ids)]
+            if len(sel):
+                agg = aggregate_long(sel, membership, rule=rule, scale=scale, weights=weights.fillna(0.0))
+                if rule == "sum":  # counts carry no numerator/denominator (canonical table contract)
+                    agg["numerator"] = np.nan
+                parts.append(agg)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _check_totals(ctx: BuildContext, long: pd.DataFrame) -> None:
+    """Golden check: the city total of ``population`` equals the sum over PLR (per period)."""
+    pop = long[long["indicator_id"] == "population"]
+    for period, grp in pop.groupby("period"):
+        plr = grp.loc[grp["level"] == "planungsraum", "value"].sum()
+        city = grp.loc[grp["level"] == "stadt", "value"].sum()
+        if abs(plr - city) > 0.5:
+            ctx.add("error", STAGE, f"population {period}: city {city:.0f} != sum of PLR {plr:.0f}")
+        ctx.notes.setdefault("berlin_population_total", {})[str(period)] = float(city)

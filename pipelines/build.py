@@ -1,0 +1,297 @@
+"""Run the stages in order, validate the canonical tables, write one versioned build.
+
+The recipe per city (Munich: areas -> action areas -> Bezirksteil population ->
+Indikatorenatlas; Berlin: areas -> population -> MSS), then locations, derived
+indicators, ``areas.population`` and the web layers. Outputs go to a staging
+folder that replaces ``out`` only when everything succeeded, so a failed build
+never destroys the previous good one. A build whose inputs and code are
+unchanged since the last manifest is a no-op (nothing is parsed).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from pipelines import config, io, manifest
+from pipelines.build_cache import cached_stage, stage_key
+from pipelines.build_checks import (
+    BuildValidationError,
+    count_summary,
+    merge_catalog,
+    validate_tables,
+)
+from pipelines.registry import load_indicator_registry
+from pipelines.stage import BuildContext
+
+__all__ = ["BuildResult", "BuildValidationError", "run_build", "CITY_CHOICES"]
+
+CITY_CHOICES = ("all", *config.CITIES)
+Progress = Callable[[str, int, int], None]
+AREAS_FILE, INDICATORS_FILE, LOCATIONS_FILE, CATALOG_FILE, WEB_DIR = (
+    "areas.parquet", "indicators.parquet", "locations.parquet", "catalog.json", "web")
+STAGES: dict[str, tuple[str, ...]] = {
+    "munich": ("munich.areas", "munich.action_areas", "munich.bezirksteil_population", "munich.indikatorenatlas"),
+    "berlin": ("berlin.areas", "berlin.population", "berlin.mss"),
+    "common": ("locations", "derived", "population", "web_layers", "validate", "write"),
+}
+
+
+@dataclass
+class BuildResult:
+    """What a build did: ``status`` is "built" or "noop"; ``manifest`` is the (new or current) manifest."""
+
+    status: str
+    out: Path
+    manifest: dict[str, Any]
+    seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Runner:
+    """Times each stage, tags the findings it adds, and reports progress."""
+
+    def __init__(self, ctx: BuildContext, progress: Progress | None, total: int) -> None:
+        self.ctx, self.progress, self.total = ctx, progress, total
+        self.done = 0
+        self.seconds: dict[str, float] = {}
+        self.finding_stage: list[str] = []
+
+    def __call__(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.progress:
+            self.progress(name, self.done, self.total)
+        n_before = len(self.ctx.findings)
+        t0 = time.perf_counter()
+        result = fn(*args)
+        self.seconds[name] = time.perf_counter() - t0
+        self.finding_stage += [name] * (len(self.ctx.findings) - n_before)
+        self.done += 1
+        return result
+
+    def finish(self) -> None:
+        if self.progress:
+            self.progress("done", self.total, self.total)
+
+
+def run_build(geodata: Path | str | None = None, out: Path | str | None = None, city: str = "all",
+              progress: Progress | None = None, force: bool = False) -> BuildResult:
+    """Build ``out`` from the registered inputs in ``geodata`` (see module docstring).
+
+    ``city`` = "munich" or "berlin" rebuilds only that city and keeps the other
+    city's rows from the previous build. ``force`` rebuilds even if unchanged.
+    Raises :class:`~pipelines.errors.InputError` for bad inputs and
+    :class:`BuildValidationError` when an output breaks the contract.
+    """
+    if city not in CITY_CHOICES:
+        raise ValueError(f"city must be one of {CITY_CHOICES}, not {city!r}")
+    t_start = time.perf_counter()
+    paths = config.resolve_paths(geodata, out)
+    state = manifest.input_state(paths.geodata)  # verifies every sha256
+    t_inputs = time.perf_counter() - t_start
+    previous = manifest.read_manifest(paths.out)
+    cities = config.CITIES if city == "all" else (city,)
+    if not force and manifest.is_current(previous, paths.out, state["input_version"], cities):
+        return BuildResult("noop", paths.out, previous or {}, time.perf_counter() - t_start)
+
+    ctx = BuildContext(geodata=paths.geodata, sources=state["sources"],
+                       indicator_registry=load_indicator_registry(paths.geodata))
+    total = sum(len(STAGES[c]) for c in cities) + len(STAGES["common"])
+    run = _Runner(ctx, progress, total)
+    run.seconds["verify_inputs"] = t_inputs
+    areas: dict[str, gpd.GeoDataFrame] = {}
+    parts: list[pd.DataFrame] = []
+    catalog: list[dict[str, Any]] = []
+    if "munich" in cities:
+        areas["munich"] = _build_munich(ctx, run, parts, catalog)
+    if "berlin" in cities:
+        areas["berlin"] = _build_berlin(ctx, run, parts, catalog)
+
+    locations, loc_ind, loc_cat = run("locations", _locations, ctx, areas)
+    parts.append(loc_ind)
+    catalog += loc_cat
+    indicators = _concat_indicators(parts)
+    derived_ind, derived_cat = run("derived", _derived, ctx, areas, indicators, locations)
+    indicators = _concat_indicators([indicators, derived_ind])
+    catalog = merge_catalog(catalog + derived_cat)
+    areas = run("population", _fill_population, areas, indicators)
+    web = run("web_layers", _web_layers, areas)
+    run("validate", validate_tables, ctx, areas, indicators, locations, catalog)
+
+    findings = [dict(f.to_dict(), build_stage=s) for f, s in zip(ctx.findings, run.finding_stage, strict=False)]
+    prev_tables = _previous_tables(paths.out, previous, cities)
+    with io.staging_dir(paths.out) as tmp:
+        written = run("write", _write_outputs, tmp, areas, indicators, locations, catalog, web, prev_tables)
+        run.finish()
+        outputs = _output_entries(tmp, written["rows"])
+        keep = [c for c in config.CITIES if c not in cities and prev_tables is not None]
+        city_versions = {c: previous["city_versions"][c] for c in keep
+                         if previous and c in previous.get("city_versions", {})}
+        city_versions.update({c: state["input_version"] for c in cities})
+        if previous and keep:
+            findings += [f for f in previous.get("findings", [])
+                         if any(str(f.get("build_stage", "")).startswith(f"{c}.") for c in keep)]
+        man = manifest.make_manifest(
+            state=state, city_versions=city_versions, city_built=city, outputs=outputs,
+            stage_seconds=run.seconds, findings=findings, notes=ctx.notes,
+            counts=written["counts"], web_layers=web["report"])
+        io.write_json(tmp / manifest.MANIFEST_FILE, man)
+        _readable(tmp)
+    return BuildResult("built", paths.out, man, time.perf_counter() - t_start, run.seconds)
+
+
+def _build_munich(ctx: BuildContext, run: _Runner, parts: list[pd.DataFrame],
+                  catalog: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    from pipelines import action_areas, areas_munich, indikatorenatlas
+
+    base = run("munich.areas", areas_munich.stage, ctx)
+    hr = run("munich.action_areas", action_areas.stage, ctx, base)
+    bt_pop = run("munich.bezirksteil_population", areas_munich.bezirksteil_population, ctx)
+    areas = _concat_areas([base, hr], config.CITY_CRS["munich"])
+    membership = pd.concat([_stadt_membership(base), action_areas.handlungsraum_membership(areas, bt_pop)],
+                           ignore_index=True)
+    key = stage_key(ctx, "indikatorenatlas", ["munich_indikatorenatlas"], ["indikatorenatlas*.py"],
+                    [membership, areas[["level", "area_id"]]])
+    ind, cat = run("munich.indikatorenatlas", cached_stage, ctx, config.resolve_paths(ctx.geodata).cache,
+                   "indikatorenatlas", key, lambda: indikatorenatlas.stage(ctx, areas, membership))
+    parts += [bt_pop, ind]
+    catalog += cat
+    return areas
+
+
+def _stadt_membership(areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Every Stadtbezirk belongs to the city "muc" (the Indikatorenatlas base level is the Stadtbezirk)."""
+    sb = areas.loc[areas["level"] == "stadtbezirk", "area_id"].astype(str)
+    return pd.DataFrame({"child_id": sb.to_numpy(), "level": "stadt", "area_id": "muc", "share": 1.0})
+
+
+def _build_berlin(ctx: BuildContext, run: _Runner, parts: list[pd.DataFrame],
+                  catalog: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    from pipelines import areas_berlin, berlin_population, mss
+
+    areas = run("berlin.areas", areas_berlin.stage, ctx)
+    membership = areas_berlin.berlin_membership(areas)
+    pop, pop_cat = run("berlin.population", berlin_population.stage, ctx, areas, membership)
+    ind, mss_cat = run("berlin.mss", mss.stage, ctx, areas, membership, pop)
+    parts += [pop, ind]
+    catalog += pop_cat + mss_cat
+    return areas
+
+
+def _locations(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame]) -> tuple[Any, pd.DataFrame, list]:
+    from pipelines import locations
+
+    return locations.stage(ctx, areas)
+
+
+def _derived(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame,
+             locations: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    from pipelines import derived
+
+    return derived.stage(ctx, areas, indicators, locations)
+
+
+def _web_layers(areas: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
+    from pipelines import web_layers
+
+    layers = web_layers.build_web_layers(areas)
+    report = {name: {"bytes": len(data), **web_layers.coverage_report(data)} for name, data in layers.items()}
+    return {"layers": layers, "report": report}
+
+
+def _concat_areas(frames: list[gpd.GeoDataFrame], crs: str) -> gpd.GeoDataFrame:
+    for f in frames:
+        if f.crs is None or not f.crs.equals(crs):
+            raise BuildValidationError([f"a stage returned areas in {f.crs}, expected {crs}"])
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
+
+
+def _concat_indicators(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [p for p in parts if p is not None and len(p)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in config.INDICATOR_COLUMNS})
+    return pd.concat(frames, ignore_index=True)
+
+
+def _fill_population(areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """``areas.population`` = indicator "population" at the latest valid period per area."""
+    pop = indicators[(indicators["indicator_id"] == "population") & (indicators["flag"].fillna("") == "")
+                     & indicators["value"].notna()]
+    latest = pop.sort_values("period").groupby(["city", "level", "area_id"], sort=False)["value"].last()
+    out = {}
+    for city, gdf in areas.items():
+        gdf = gdf.copy()
+        keys = pd.MultiIndex.from_arrays([[city] * len(gdf), gdf["level"], gdf["area_id"]])
+        values = latest.reindex(keys).to_numpy()
+        current = gdf["population"] if "population" in gdf.columns else pd.Series(float("nan"), index=gdf.index)
+        gdf["population"] = pd.Series(values, index=gdf.index).astype(float).fillna(current.astype(float))
+        out[city] = gdf
+    return out
+
+
+def _previous_tables(out: Path, previous: dict[str, Any] | None, cities: tuple[str, ...]) -> dict[str, Any] | None:
+    """Rows of the cities *not* rebuilt, from the previous build (None for a full build or no build)."""
+    keep = [c for c in config.CITIES if c not in cities]
+    if not keep or previous is None or not (out / AREAS_FILE).exists():
+        return None
+    areas = io.read_geoparquet(out / AREAS_FILE)
+    indicators = io.read_parquet(out / INDICATORS_FILE)
+    locations = io.read_geoparquet(out / LOCATIONS_FILE)
+    catalog = io.read_json(out / CATALOG_FILE)
+    web = sorted(p for p in (out / WEB_DIR).glob("*.geojson") if p.name.split("_", 1)[0] in keep)
+    return {"cities": keep, "areas": areas[areas["city"].isin(keep)],
+            "indicators": indicators[indicators["city"].isin(keep)],
+            "locations": locations[locations["city"].isin(keep)], "catalog": catalog, "web": web}
+
+
+def _write_outputs(tmp: Path, areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame,
+                   locations: gpd.GeoDataFrame, catalog: list[dict[str, Any]], web: dict[str, Any],
+                   prev: dict[str, Any] | None) -> dict[str, Any]:
+    area_frames = [gdf.to_crs(config.WEB_CRS) for gdf in areas.values()]
+    loc = locations.to_crs(config.WEB_CRS) if len(locations) else locations.set_crs(config.WEB_CRS, allow_override=True)
+    if prev is not None:
+        area_frames.append(prev["areas"])
+        indicators = pd.concat([indicators, prev["indicators"]], ignore_index=True)
+        loc = pd.concat([loc, prev["locations"]], ignore_index=True)
+        catalog = merge_catalog(catalog, previous=prev["catalog"], keep_cities=prev["cities"])
+        for p in prev["web"]:
+            io.copy_file_atomic(p, tmp / WEB_DIR / p.name)
+    all_areas = gpd.GeoDataFrame(pd.concat(area_frames, ignore_index=True), geometry="geometry", crs=config.WEB_CRS)
+    extra = [c for c in all_areas.columns if c not in config.AREA_COLUMNS]
+    all_areas = all_areas[[*config.AREA_COLUMNS, *extra]].sort_values(["city", "level", "area_id"])
+    io.write_geoparquet(all_areas.reset_index(drop=True), tmp / AREAS_FILE)
+    ind = indicators[list(config.INDICATOR_COLUMNS)].sort_values(
+        ["city", "level", "area_id", "indicator_id", "period"]).reset_index(drop=True)
+    io.write_parquet(ind, tmp / INDICATORS_FILE)
+    loc = gpd.GeoDataFrame(loc, geometry="geometry", crs=config.WEB_CRS)
+    level_cols = [f"area_id_{lvl}" for c in config.CITIES for lvl in config.LEVELS[c] if f"area_id_{lvl}" in loc]
+    base_cols = [c for c in config.LOCATION_COLUMNS if c != "geometry"]
+    rest = [c for c in loc.columns if c not in (*base_cols, *level_cols, "geometry")]
+    loc = loc[[*base_cols, *level_cols, *rest, "geometry"]]
+    io.write_geoparquet(loc.sort_values(["city", "layer", "location_id"]).reset_index(drop=True), tmp / LOCATIONS_FILE)
+    io.write_json(tmp / CATALOG_FILE, sorted(catalog, key=lambda e: e["indicator_id"]))
+    for name, data in web["layers"].items():
+        io.write_bytes_atomic(tmp / WEB_DIR / (name if name.endswith(".geojson") else f"{name}.geojson"), data)
+    rows = {AREAS_FILE: len(all_areas), INDICATORS_FILE: len(ind), LOCATIONS_FILE: len(loc), CATALOG_FILE: len(catalog)}
+    return {"rows": rows, "counts": count_summary(all_areas, ind, loc)}
+
+
+def _output_entries(tmp: Path, rows: dict[str, int]) -> list[dict[str, Any]]:
+    entries = [manifest.output_entry(tmp, tmp / name, rows=n) for name, n in rows.items()]
+    entries += [manifest.output_entry(tmp, p) for p in sorted((tmp / WEB_DIR).glob("*.geojson"))]
+    return entries
+
+
+def _readable(folder: Path) -> None:
+    """Temp files/dirs are created private (0600/0700); a build is meant to be read by the app's user too."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for p in folder.rglob("*"):
+        p.chmod((0o777 if p.is_dir() else 0o666) & ~umask)

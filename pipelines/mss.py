@@ -1,0 +1,240 @@
+"""Monitoring Soziale Stadtentwicklung (MSS) 2021 per Planungsraum, aggregated with care.
+
+MSS publishes shares (S1, S3, S4, K-indicators), two-year changes in percentage
+points (D1, D3, D4) and index classes (SI_N, DI_N) for each Planungsraum (PLR), but
+no counts. To aggregate a share correctly we estimate its counts from the population
+group it refers to (registry ``weight``), taken from the population table nearest in
+time to the MSS reference date: numerator = value / scale * weight, denominator =
+weight; a larger area then gets scale * sum(numerator) / sum(denominator), i.e. the
+weight-weighted mean. Index classes are ordinal: they stay at the PLR level, and
+``in_classes`` turns them into a countable share (residents in low-status PLRs).
+
+PLRs that MSS does not rate never get a value (``-9999``, "Planungsraum ohne
+Zuordnung", empty cells, ``KOM`` not "gültig"); they carry a flag and lower the
+``coverage`` of the aggregates that contain them. Rules: header of the Berlin section
+of ``geodata/indicators.toml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines import config
+from pipelines.aggregate import aggregate_long
+from pipelines.berlin_population import catalog_row, read_population_table
+from pipelines.errors import InputError, RegistryError
+from pipelines.io import read_csv_text
+from pipelines.registry import Source, sources_by_kind
+from pipelines.stage import BuildContext
+
+STAGE = "mss"
+CITY = "berlin"
+MSS_KINDS = ("berlin_mss_indizes", "berlin_mss_index_indikatoren", "berlin_mss_kontext_indikatoren")
+DEFAULT_WEIGHT_KIND = "berlin_population_t2"
+KOM_VALID = "gültig"
+KOM_FLAGS = {"ungültig (EW unter 300)": "under_300", "ungültig (Ausreißer)": "outlier"}
+NOT_RATED_CODES = ("-9999", "-9999.0")
+NOT_RATED_TEXT = "Planungsraum ohne Zuordnung"
+_PLR_ID = re.compile(r"^\d{8}$")
+
+
+def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
+          population: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """Compute every registry indicator fed by an MSS table, at the PLR and (where allowed) all LOR levels.
+
+    Weights come from the population table itself (read via the registry; the
+    table used is named in ``ctx.notes["mss_weight_population"]``). ``population``
+    (the long table of :func:`pipelines.berlin_population.stage`) is optional and
+    only used to cross-check that weight table's city total.
+    """
+    plr_ids = sorted(areas.loc[(areas["level"] == "planungsraum") & (areas["city"] == CITY), "area_id"].astype(str))
+    specs = mss_specs(ctx)
+    frames: list[pd.DataFrame] = []
+    catalog: list[dict] = []
+    cache: dict[tuple[str, str], pd.DataFrame] = {}
+    for kind in MSS_KINDS:
+        kind_specs = [s for s in specs if s["source_kind"] == kind]
+        if not kind_specs:
+            continue
+        src = _latest(ctx, kind)
+        table = read_mss_table(ctx, src, plr_ids, [s["column"] for s in kind_specs])
+        weights = _weights(ctx, src, plr_ids, specs, population, cache)
+        for spec in kind_specs:
+            rows = _indicator_rows(ctx, src, table, spec, weights, membership)
+            if rows is not None:
+                frames.append(rows)
+                catalog.append(catalog_row(spec["entry"], [src.id], rows))
+    if not frames:
+        return pd.DataFrame(columns=list(config.INDICATOR_COLUMNS)), []
+    long = pd.concat(frames, ignore_index=True)
+    long.insert(0, "city", CITY)
+    return long[list(config.INDICATOR_COLUMNS)].reset_index(drop=True), catalog
+
+
+def mss_specs(ctx: BuildContext) -> list[dict[str, Any]]:
+    """Registry entries computed from an MSS table, checked and normalised."""
+    path = ctx.geodata / config.INDICATORS_FILE
+    out: list[dict[str, Any]] = []
+    for ind in ctx.indicator_registry.get("indicator", []):
+        ber = ind.get("berlin") or {}
+        if ber.get("source_kind") not in MSS_KINDS:
+            continue
+        where = f"indicator {ind['id']}"
+        if not ber.get("column"):
+            raise RegistryError(path, "an MSS indicator needs column = '<MSS column>'", where=where, fix='e.g. "S4"')
+        weight = list(ber.get("weight") or [])
+        if ind["aggregation"] == "ratio" and not weight:
+            raise RegistryError(path, "aggregation 'ratio' needs weight = [population columns]", where=where,
+                                fix='e.g. weight = ["inhabitants"], or aggregation = "none"')
+        if ind["aggregation"] == "sum":
+            raise RegistryError(path, "MSS values are shares, changes or classes, never counts", where=where,
+                                fix="use aggregation 'ratio' (with weight) or 'none'")
+        out.append({"id": ind["id"], "source_kind": ber["source_kind"], "column": ber["column"], "weight": weight,
+                    "weight_kind": ber.get("weight_source_kind", DEFAULT_WEIGHT_KIND),
+                    "in_classes": [float(c) for c in ber.get("in_classes", [])],
+                    "scale": float(ber.get("scale", ind.get("scale", 1.0))), "rule": ind["aggregation"],
+                    "entry": ind})
+    return out
+
+
+def read_mss_table(ctx: BuildContext, src: Source, plr_ids: list[str], columns: list[str]) -> pd.DataFrame:
+    """Read one MSS CSV: index PLR id; ``_flag`` from KOM ("" = rated) and each column as floats.
+
+    A value exists only for rated PLRs: -9999, "Planungsraum ohne Zuordnung" and
+    empty cells become NaN (with ``<column>__flag`` saying why). Any other
+    non-numeric cell raises :class:`InputError` naming file, CSV line and column.
+    """
+    path = src.path(ctx.geodata)
+    raw = read_csv_text(path)
+    missing = [c for c in ["PLR_ID", "KOM", *columns] if c not in raw.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(raw.columns)}",
+                         fix="use the official MSS 2021 table (PLR_ID, EW, KOM and the indicator columns)")
+    ids = raw["PLR_ID"].fillna("").str.strip()
+    _check_ids(ctx, src, path, ids, plr_ids)
+    kom = raw["KOM"].fillna("").str.strip()
+    flag = kom.map(lambda k: "" if k == KOM_VALID else KOM_FLAGS.get(k, "not_rated"))
+    if "EW" in raw.columns:
+        no_ew = raw["EW"].isna() & (flag == "")
+        if no_ew.any():
+            ctx.add("warning", STAGE, "rated Planungsräume without residents (EW empty) treated as not rated",
+                    source=src.id, where=", ".join(ids[no_ew]), count=int(no_ew.sum()))
+            flag = flag.mask(no_ew, "not_rated")
+    out = pd.DataFrame({"_flag": flag.to_numpy()}, index=pd.Index(ids, name="area_id"))
+    for col in dict.fromkeys(columns):
+        values, cell_flags = _parse_column(raw[col], flag, path, col)
+        out[col], out[f"{col}__flag"] = values, cell_flags
+    absent = sorted(set(plr_ids) - set(ids))
+    out = out.reindex(plr_ids)
+    out = out.fillna({c: "no_data" for c in out.columns if c.endswith("flag")})
+    if absent:
+        ctx.add("warning", STAGE, f"{len(absent)} Planungsräume missing from the MSS table (flagged no_data)",
+                source=src.id, where=", ".join(absent[:20]), count=len(absent))
+    return out
+
+
+def _check_ids(ctx: BuildContext, src: Source, path: Path, ids: pd.Series, plr_ids: list[str]) -> None:
+    known = set(plr_ids)
+    for i, pid in enumerate(ids):
+        if not _PLR_ID.match(pid) or pid not in known:
+            raise InputError(path, f"PLR_ID {pid!r} is not a LOR 2021 Planungsraum", where=f"Zeile {i + 2}",
+                             fix="MSS 2021 uses the 8-digit LOR 2021 ids (text with leading zeros)")
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise InputError(path, f"PLR_ID {dup.iloc[0]} appears twice", where=f"Zeile {int(dup.index[0]) + 2}",
+                         fix="download the file again")
+
+
+def _parse_column(col: pd.Series, row_flag: pd.Series, path: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
+    text = col.fillna("").astype(str).str.strip()
+    num = pd.to_numeric(text, errors="coerce")
+    sentinel = text.isin(NOT_RATED_CODES) | text.str.contains(NOT_RATED_TEXT, regex=False)
+    empty = text == ""
+    bad = num.isna() & ~sentinel & ~empty & (row_flag == "")
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(path, f"value {text.iloc[i]!r} is not a number", where=f"Zeile {i + 2}, column '{name}'",
+                         fix="MSS cells hold numbers, -9999 or 'Planungsraum ohne Zuordnung'")
+    cell_flag = np.where(row_flag != "", row_flag, np.where(sentinel, "not_rated", np.where(empty, "no_data", "")))
+    values = np.where(cell_flag == "", num.to_numpy(dtype=float, na_value=np.nan), np.nan)
+    return values, cell_flag
+
+
+def _weights(ctx: BuildContext, src: Source, plr_ids: list[str], specs: list[dict[str, Any]],
+             population: pd.DataFrame | None, cache: dict[tuple[str, str], pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Weight columns per population kind, from the table nearest in time to the MSS date.
+
+    ``specs`` are all MSS specs, so one table is read once for every MSS file (``cache``).
+    """
+    out: dict[str, pd.DataFrame] = {}
+    for kind in sorted({s["weight_kind"] for s in specs if s["weight"]}):
+        candidates = sources_by_kind(ctx.sources, kind)
+        if not candidates:
+            raise InputError(ctx.geodata / config.SOURCES_FILE,
+                             f"no population source of kind {kind!r} for MSS weights",
+                             fix="register a Berlin population table")
+        ref = _date(src.reference_date)
+        chosen = min(candidates, key=lambda s: (abs((_date(s.reference_date) - ref).days), s.reference_date))
+        if (kind, chosen.id) in cache:
+            out[kind] = cache[(kind, chosen.id)]
+            continue
+        cols = sorted({c for s in specs if s["weight_kind"] == kind for c in s["weight"]} | {"inhabitants"})
+        out[kind] = cache[(kind, chosen.id)] = read_population_table(ctx, chosen, plr_ids, cols)
+        notes = ctx.notes.setdefault("mss_weight_population", chosen.id)
+        if chosen.id not in str(notes):
+            ctx.notes["mss_weight_population"] = f"{notes}, {chosen.id}"
+        ctx.add("info", STAGE, f"MSS weights from population table {chosen.id} ({chosen.reference_date}) "
+                f"for MSS data of {src.reference_date}", source=chosen.id)
+        _cross_check(ctx, chosen, out[kind], population)
+    return out
+
+
+def _cross_check(ctx: BuildContext, chosen: Source, table: pd.DataFrame, population: pd.DataFrame | None) -> None:
+    if population is None or population.empty:
+        return
+    city = population[(population["indicator_id"] == "population") & (population["level"] == "stadt")
+                      & (population["period"] == chosen.reference_date)]
+    if len(city) and abs(float(city["value"].iloc[0]) - table["inhabitants"].sum()) > 0.5:
+        ctx.add("warning", STAGE, f"weight table {chosen.id}: {table['inhabitants'].sum():.0f} residents, "
+                f"population indicator says {float(city['value'].iloc[0]):.0f}", source=chosen.id)
+
+
+def _indicator_rows(ctx: BuildContext, src: Source, table: pd.DataFrame, spec: dict[str, Any],
+                    weights: dict[str, pd.DataFrame], membership: pd.DataFrame) -> pd.DataFrame | None:
+    col = spec["column"]
+    values, flags = table[col].to_numpy(dtype=float), table[f"{col}__flag"].to_numpy(dtype=object)
+    if not np.isfinite(values).any():
+        ctx.add("warning", STAGE, f"column {col} holds no values: indicator {spec['id']} skipped",
+                source=src.id, where=f"column '{col}'")
+        return None
+    if spec["in_classes"]:
+        values = np.where(np.isnan(values), np.nan, np.isin(values, spec["in_classes"]) * 100.0)
+    base = pd.DataFrame({"level": "planungsraum", "area_id": table.index, "indicator_id": spec["id"],
+                         "period": src.reference_date, "value": values, "numerator": np.nan,
+                         "denominator": np.nan, "flag": flags})
+    base["coverage"] = np.where(base["flag"] == "", 1.0, 0.0)
+    if spec["rule"] == "none":
+        return base
+    w = weights[spec["weight_kind"]][spec["weight"]].sum(axis=1, min_count=len(spec["weight"]))
+    base["denominator"] = w.to_numpy()
+    base["numerator"] = base["value"] / spec["scale"] * base["denominator"]
+    agg = aggregate_long(base, membership, rule="ratio", scale=spec["scale"], weights=w.fillna(0.0))
+    return pd.concat([base, agg], ignore_index=True)
+
+
+def _latest(ctx: BuildContext, kind: str) -> Source:
+    found = sources_by_kind(ctx.sources, kind)
+    if not found:
+        raise InputError(ctx.geodata / config.SOURCES_FILE, f"no source of kind {kind!r}",
+                         fix="register the MSS 2021 table in geodata/sources.toml")
+    return found[-1]
+
+
+def _date(iso: str) -> dt.date:
+    return dt.date.fromisoformat(iso)

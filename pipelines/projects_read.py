@@ -1,0 +1,350 @@
+"""Read planners' project lists as they really come: CSV (``;``/``,``, UTF-8/BOM/Windows-1252), XLSX, GeoJSON.
+
+Everything is read as text; nothing is ever evaluated. Excel formulas are not
+computed: the value Excel cached is used as text and the cell is reported. Rows keep
+the number a planner sees in Excel (header = row 1, first data row = "Zeile 2");
+GeoJSON rows are numbered "Feature 1", "Feature 2", ... The schema (columns,
+aliases, controlled lists, limits, messages) is data in ``geodata/projects/schema.toml``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipelines import config
+from pipelines.errors import InputError
+from pipelines.io import read_bytes_limited, read_toml
+from pipelines.projects_values import cell_text
+from pipelines.registry import slugify
+
+SCHEMA_FILE = "schema.toml"
+_MAGIC = {b"\x89PNG": "ein PNG-Bild / a PNG image", b"\xff\xd8\xff": "ein JPEG-Bild / a JPEG image",
+          b"%PDF": "ein PDF / a PDF", b"GIF8": "ein GIF-Bild / a GIF image",
+          b"\xd0\xcf\x11\xe0": "eine alte .xls-Datei / an old .xls workbook", b"\x1f\x8b": "gzip"}
+_DELIMITERS = (";", ",", "\t")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One schema column: canonical German name, type, required flag, accepted aliases (slugified)."""
+
+    name: str
+    type: str
+    required: bool
+    aliases: tuple[str, ...]
+    vocabulary: str = ""
+
+
+@dataclass(frozen=True)
+class ProjectSchema:
+    """The project schema as loaded from ``schema.toml``."""
+
+    columns: tuple[ColumnSpec, ...]
+    vocabularies: dict[str, dict[str, tuple[str, ...]]]
+    limits: dict[str, int]
+    city_bounds: dict[str, tuple[float, float, float, float]]
+    messages: dict[str, tuple[str, str]]
+    fixes: dict[str, str] = field(default_factory=dict)
+    city_names: dict[str, str] = field(default_factory=dict)
+
+    def column(self, name: str) -> ColumnSpec:
+        """Spec of a canonical column."""
+        return next(c for c in self.columns if c.name == name)
+
+    def message(self, code: str, **params: Any) -> tuple[str, str]:
+        """German and English text of a message; user values arrive only as format arguments."""
+        de, en = self.messages[code]
+        return de.format(**params), en.format(**params)
+
+
+class ProjectFileError(InputError):
+    """A project file that cannot be used at all; carries the German and English message for the app."""
+
+    def __init__(self, file: str, message_de: str, message_en: str, *, where: str = "", fix: str = "") -> None:
+        super().__init__(file, f"{message_de} / {message_en}", where=where, fix=fix)
+        self.message_de, self.message_en = message_de, message_en
+
+
+def _fail(name: str, schema: ProjectSchema, code: str, *, where: str = "", **params: Any) -> ProjectFileError:
+    """The error for a whole file, with the message (and fix) from schema.toml."""
+    de, en = schema.message(code, **params)
+    return ProjectFileError(name, de, en, where=where, fix=schema.fixes.get(code, "").format(**params))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding. ``row``: spreadsheet row (header = 1) or feature number; None = the whole file."""
+
+    severity: str  # "error" (row dropped) | "warning" (row kept) | "info"
+    code: str
+    row: int | None
+    column: str
+    message_de: str
+    message_en: str
+
+
+@dataclass
+class RawTable:
+    """A project file as text: canonical columns + ``_row`` (the planner's row number)."""
+
+    source: str
+    format: str
+    frame: pd.DataFrame
+    row_label: tuple[str, str] = ("Zeile", "Row")
+    problems: list[Problem] = field(default_factory=list)
+    encoding: str = ""
+    delimiter: str = ""
+
+    @property
+    def is_template(self) -> bool:
+        """True for a header-only file (e.g. ``vorlage.csv``): nothing to validate or join."""
+        return len(self.frame) == 0
+
+
+def load_project_schema(geodata: Path | None = None) -> ProjectSchema:
+    """Read ``<geodata>/projects/schema.toml`` (defaults to the repository's geodata folder)."""
+    path = config.resolve_paths(geodata).projects / SCHEMA_FILE
+    raw = read_toml(path)
+    cols = tuple(ColumnSpec(name=c["name"], type=c["type"], required=bool(c.get("required", False)),
+                            aliases=tuple(slugify(a) for a in [c["name"], *c.get("aliases", [])]),
+                            vocabulary=c.get("vocabulary", ""))
+                 for c in raw["column"])
+    vocab = {k: {canon: tuple(slugify(a) for a in [canon, *aliases]) for canon, aliases in v.items()}
+             for k, v in raw["vocabulary"].items()}
+    messages = {k: (v[0], v[1]) for k, v in raw["messages"].items()}
+    fixes = {k: v[2] for k, v in raw["messages"].items() if len(v) > 2}
+    bounds = {k: (float(v[0]), float(v[1]), float(v[2]), float(v[3])) for k, v in raw["city_bounds"].items()}
+    return ProjectSchema(columns=cols, vocabularies=vocab, limits=dict(raw["limits"]), city_bounds=bounds,
+                         messages=messages, fixes=fixes, city_names=dict(raw.get("city_names", {})))
+
+
+def read_projects(path: Path, schema: ProjectSchema | None = None) -> RawTable:
+    """Read one project file from disk (size-capped) into a :class:`RawTable`; bad files raise InputError."""
+    schema = schema or load_project_schema()
+    data = read_bytes_limited(Path(path), int(schema.limits["max_bytes"]))
+    return parse_projects(data, Path(path).name, schema)
+
+
+def parse_projects(data: bytes, name: str, schema: ProjectSchema | None = None) -> RawTable:
+    """Parse the bytes of a project file (from disk or an upload); the format is sniffed, then the suffix."""
+    schema = schema or load_project_schema()
+    if len(data) > schema.limits["max_bytes"]:
+        raise _fail(name, schema, "too_large", mb=len(data) / 1e6, limit=schema.limits["max_bytes"] / 1e6)
+    if not data.strip():
+        raise _fail(name, schema, "empty_file")
+    suffix = Path(name).suffix.lower()
+    if data[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
+        return _parse_xlsx(data, name, schema)
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise _fail(name, schema, "binary_file", what=what)
+    text, encoding = _decode(data, name, schema)
+    if suffix in (".geojson", ".json") or text.lstrip()[:1] == "{":
+        return _parse_geojson(text, name, schema, encoding)
+    return _parse_csv(text, name, schema, encoding)
+
+
+def _decode(data: bytes, name: str, schema: ProjectSchema) -> tuple[str, str]:
+    """UTF-16 by BOM, else UTF-8 (with/without BOM), else Windows-1252 (German Excel's default)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data[:8192]:
+        raise _fail(name, schema, "binary_file", what="Binärdaten / binary data")
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\r\n")
+        if controls > 8:
+            raise _fail(name, schema, "binary_file", what="Binärdaten / binary data")
+        if enc == "utf-8-sig":
+            return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+        return text, enc
+    raise _fail(name, schema, "bad_encoding")
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter giving the widest header; ties go to ``;`` (German Excel)."""
+    sample = text[:65536]
+    first = next((ln for ln in sample.splitlines() if ln.strip()), "")
+    widths = {d: len(next(csv.reader([first], delimiter=d), [])) for d in _DELIMITERS}
+    return max(_DELIMITERS, key=lambda d: (widths[d], -_DELIMITERS.index(d)))
+
+
+def _parse_csv(text: str, name: str, schema: ProjectSchema, encoding: str) -> RawTable:
+    delim = _sniff_delimiter(text)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delim), start=1):
+            records.append((number, cells))
+            if len(records) > schema.limits["max_rows"] + 1:
+                raise _fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
+    except csv.Error as err:
+        raise _fail(name, schema, "unreadable", detail=str(err), where=f"Zeile {len(records) + 1}") from None
+    table = _build_table(records, name, schema, "csv")
+    table.encoding, table.delimiter = encoding, delim
+    return table
+
+
+def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
+    """First worksheet via openpyxl (read-only, defusedxml); formulas are never computed."""
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+        if unpacked > schema.limits["max_xlsx_unpacked_bytes"]:
+            raise _fail(name, schema, "too_large", mb=unpacked / 1e6,
+                        limit=schema.limits["max_xlsx_unpacked_bytes"] / 1e6)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb_formula = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            wb_value = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            ws_f, ws_v = wb_formula.worksheets[0], wb_value.worksheets[0]
+            records: list[tuple[int, list[str]]] = []
+            formulas: list[tuple[int, int, str]] = []
+            for number, (row_f, row_v) in enumerate(zip(ws_f.iter_rows(values_only=True),
+                                                        ws_v.iter_rows(values_only=True), strict=False), start=1):
+                cells = []
+                for j, (vf, vv) in enumerate(zip(row_f, row_v, strict=False)):
+                    if isinstance(vf, str) and vf.startswith("="):
+                        formulas.append((number, j, vf))
+                        vv = vf if vv is None else vv
+                    cells.append(_excel_text(vv))
+                records.append((number, cells))
+                if len(records) > schema.limits["max_rows"] + 1:
+                    raise _fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
+    except InputError:
+        raise
+    except Exception as err:  # BadZipFile, KeyError, XML errors: a broken or truncated workbook
+        raise _fail(name, schema, "bad_xlsx", detail=f"{type(err).__name__}: {err}"[:200]) from None
+    table = _build_table(records, name, schema, "xlsx")
+    header = _header_map(next((c for _, c in records if any(x.strip() for x in c)), []), name, schema)
+    for row, j, text in formulas:
+        col = header[j] if j < len(header) and header[j] else f"#{j + 1}"
+        table.problems.append(Problem("warning", "formula_cell", row, col,
+                                      *schema.message("formula_cell", formula=cell_text(text, 60))))
+    return table
+
+
+def _excel_text(value: Any) -> str:
+    """Excel cell value as text: integral floats without '.0', dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _parse_geojson(text: str, name: str, schema: ProjectSchema, encoding: str) -> RawTable:
+    """Point features with properties; coordinates become lat/lon (GeoJSON is lon, lat in WGS84)."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise _fail(name, schema, "unreadable", detail=f"JSON: {err}"[:200]) from None
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
+        features = [doc]
+    if not isinstance(features, list):
+        raise _fail(name, schema, "unreadable", detail="keine FeatureCollection / no FeatureCollection")
+    if len(features) > schema.limits["max_rows"]:
+        raise _fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
+    keys: list[str] = []
+    rows: list[dict[str, str]] = []
+    problems: list[Problem] = []
+    for i, feat in enumerate(features, start=1):
+        props = feat.get("properties") if isinstance(feat, dict) else None
+        row = {str(k): _json_text(v) for k, v in (props or {}).items()}
+        geom = feat.get("geometry") if isinstance(feat, dict) else None
+        if isinstance(geom, dict) and geom.get("type") == "Point" and len(geom.get("coordinates") or []) >= 2:
+            row["lon"], row["lat"] = (_json_text(c) for c in geom["coordinates"][:2])
+        elif geom:
+            kind = str(geom.get("type", "?")) if isinstance(geom, dict) else "?"
+            problems.append(Problem("error", "not_a_point", i, "geometry",
+                                    *schema.message("not_a_point", kind=cell_text(kind, 30))))
+        keys += [k for k in row if k not in keys]
+        rows.append(row)
+    records = [(0, keys)] + [(i, [r.get(k, "") for k in keys]) for i, r in enumerate(rows, start=1)]
+    table = _build_table(records, name, schema, "geojson")
+    table.row_label, table.encoding = ("Feature", "Feature"), encoding
+    table.problems.extend(problems)
+    return table
+
+
+def _json_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(_json_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _header_map(header: list[str], name: str, schema: ProjectSchema, table: RawTable | None = None) -> list[str]:
+    """Canonical column name per header cell ("" = unknown, reported as info once)."""
+    lookup = {alias: c.name for c in schema.columns for alias in c.aliases}
+    out: list[str] = []
+    for cell in header:
+        canon = lookup.get(slugify(cell), "")
+        if canon and canon in out:
+            raise _fail(name, schema, "duplicate_column", column=cell_text(cell, 40), canon=canon)
+        if not canon and cell.strip() and table is not None:
+            table.problems.append(Problem("info", "unknown_column", None, cell_text(cell, 40),
+                                          *schema.message("unknown_column", column=cell_text(cell, 40))))
+        out.append(canon)
+    return out
+
+
+def _build_table(records: list[tuple[int, list[str]]], name: str, schema: ProjectSchema, fmt: str) -> RawTable:
+    """Header = first non-blank record; blank records are skipped but keep their numbers."""
+    table = RawTable(source=name, format=fmt, frame=pd.DataFrame())
+    nonblank = [(n, c) for n, c in records if any(x.strip() for x in c)]
+    if not nonblank:
+        raise _fail(name, schema, "empty_file")
+    header = _header_map(nonblank[0][1], name, schema, table)
+    present = set(header) - {""}
+    missing = [c.name for c in schema.columns if c.required and c.name not in present]
+    if not ({"lat", "lon"} <= present or "area_id" in present):
+        missing.append("lat+lon / area_id")
+    if missing:
+        accepted = "; ".join(f"{m}: {', '.join(schema.column(m).aliases[:4])}" for m in missing if "/" not in m)
+        raise _fail(name, schema, "missing_columns", columns=", ".join(missing), accepted=accepted)
+    limit = int(schema.limits["max_cell_chars"])
+    data: dict[str, list[Any]] = {c.name: [] for c in schema.columns}
+    data["_row"] = []
+    for number, cells in nonblank[1:]:
+        row = dict.fromkeys(data, "")
+        for j, cell in enumerate(cells):
+            canon = header[j] if j < len(header) else ""
+            if canon:
+                text = cell.strip()
+                if len(text) > limit:
+                    text = text[:limit]
+                    table.problems.append(Problem("warning", "cell_too_long", number, canon,
+                                                  *schema.message("cell_too_long", limit=limit)))
+                row[canon] = text
+        row["_row"] = number
+        for k, v in row.items():
+            data[k].append(v)
+    table.frame = pd.DataFrame(data).astype({c.name: "str" for c in schema.columns} | {"_row": "int64"})
+    return table

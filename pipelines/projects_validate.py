@@ -1,0 +1,329 @@
+"""Check a project list row by row: errors drop a row, warnings keep it (fixed or with the value cleared).
+
+Decisions (documented in ``geodata/projects/README.md``):
+
+* swapped lat/lon are swapped back with a warning when only the swapped point lies in the city;
+* a point outside its city is an error (with a hint if it lies in the other city or looks like UTM metres);
+* an area ID missing its leading zeros (Excel turned "01.1" into 1.1) is padded with a warning;
+* of duplicate IDs the first row is kept, later ones are errors;
+* a bad date, budget or link is cleared with a warning; ``ende`` before ``beginn`` is a warning.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines.errors import InputError
+from pipelines.projects_read import Problem, ProjectSchema, RawTable, load_project_schema
+from pipelines.projects_values import cell_text, check_link, parse_date, parse_float, split_list
+from pipelines.registry import slugify
+
+PROJECT_COLUMNS: tuple[str, ...] = (
+    "id", "titel", "stadt", "lat", "lon", "area_id", "area_level", "thema", "federfuehrung",
+    "beteiligte_referate", "partner", "status", "beginn", "ende", "budget_eur", "link", "source", "row",
+)
+_TEXT_COLUMNS = ("id", "titel", "federfuehrung", "beteiligte_referate", "partner")
+_WGS84 = "EPSG:4326"
+
+
+@dataclass
+class ValidationReport:
+    """Outcome of one file: the valid projects (canonical columns) and every problem found."""
+
+    source: str
+    projects: pd.DataFrame
+    problems: list[Problem]
+    n_rows: int
+    row_label: tuple[str, str] = ("Zeile", "Row")
+    is_template: bool = False
+
+    @property
+    def n_valid(self) -> int:
+        """Rows kept."""
+        return len(self.projects)
+
+    @property
+    def status(self) -> str:
+        """"ok" (all rows kept), "partial", "refused" (nothing usable) or "template" (header only)."""
+        if self.is_template:
+            return "template"
+        if self.n_valid == 0:
+            return "refused"
+        return "ok" if self.n_valid == self.n_rows else "partial"
+
+    @property
+    def exit_code(self) -> int:
+        """CLI exit code: 0 all rows valid, 1 some rows dropped, 2 nothing usable."""
+        return {"ok": 0, "partial": 1}.get(self.status, 2)
+
+    def lines(self, lang: str = "de") -> list[str]:
+        """One line per problem, e.g. "Zeile 14: lat/lon vertauscht? (lat=11.57, lon=48.13) …"."""
+        label = self.row_label[0 if lang == "de" else 1]
+        sev = {"de": {"error": "FEHLER", "warning": "Warnung", "info": "Hinweis"},
+               "en": {"error": "ERROR", "warning": "warning", "info": "note"}}[lang]
+        out = []
+        for p in sorted(self.problems, key=lambda p: (p.row or 0, p.severity != "error")):
+            where = f"{label} {p.row}" if p.row is not None else ("Datei" if lang == "de" else "File")
+            col = f" [{p.column}]" if p.column else ""
+            out.append(f"{where}{col} {sev[p.severity]}: {p.message_de if lang == 'de' else p.message_en}")
+        return out
+
+    def summary(self, lang: str = "de") -> str:
+        """One-line verdict."""
+        dropped = self.n_rows - self.n_valid
+        if lang == "de":
+            return (f"{self.source}: {self.n_rows} Zeilen, {self.n_valid} gültig, {dropped} verworfen"
+                    + (" – leere Vorlage (nur Kopfzeile)" if self.is_template else ""))
+        return (f"{self.source}: {self.n_rows} rows, {self.n_valid} valid, {dropped} dropped"
+                + (" – empty template (header only)" if self.is_template else ""))
+
+    def problems_frame(self) -> pd.DataFrame:
+        """Problems as a table (row, severity, column, code, message_de, message_en) for the app."""
+        cols = ["row", "severity", "column", "code", "message_de", "message_en"]
+        return pd.DataFrame([{c: getattr(p, c) for c in cols} for p in self.problems], columns=cols)
+
+
+def require_usable(report: ValidationReport, max_reasons: int = 5) -> None:
+    """Raise InputError with the first reasons when a (non-template) file has no valid row."""
+    if report.status == "refused":
+        reasons = " | ".join(report.lines("de")[:max_reasons])
+        raise InputError(report.source, f"keine gültige Zeile / no valid row: {reasons}",
+                         fix="Zeilen laut Bericht korrigieren: python -m pipelines validate-projects DATEI")
+
+
+def validate_projects(table: RawTable, areas: gpd.GeoDataFrame | None = None,
+                      city_bounds: dict[str, tuple[float, float, float, float]] | None = None,
+                      schema: ProjectSchema | None = None) -> ValidationReport:
+    """Validate a :class:`RawTable` against the schema and (optionally) the canonical areas.
+
+    ``areas``: canonical areas table (any CRS, must be set); points must lie in the union of
+    their city's areas and ``area_id`` must exist at some level of the city. Without areas,
+    points are checked against ``city_bounds`` (WGS84 boxes; default from schema.toml) and
+    area IDs are not checked (an info line says so).
+    """
+    schema = schema or load_project_schema()
+    if table.is_template:
+        return ValidationReport(table.source, pd.DataFrame(columns=list(PROJECT_COLUMNS)), list(table.problems), 0,
+                                table.row_label, True)
+    df = table.frame.copy()
+    v = _Validator(schema, table, df)
+    v.check_read_problems()
+    v.check_required()
+    v.check_ids()
+    for col in ("stadt", "thema", "status"):
+        v.check_enum(col)
+    v.check_formula_text()
+    v.check_location(_city_shapes(areas, city_bounds or schema.city_bounds), _area_index(areas))
+    v.check_dates_budget_link()
+    valid = df.loc[~v.drop].copy()
+    for col in ("beteiligte_referate", "partner"):
+        valid[col] = [split_list(t) for t in valid[col]]
+    valid["source"], valid["row"] = table.source, valid["_row"]
+    projects = valid.reindex(columns=list(PROJECT_COLUMNS)).reset_index(drop=True)
+    return ValidationReport(table.source, projects, v.problems, len(df), table.row_label, table.is_template)
+
+
+@lru_cache(maxsize=65536)
+def _slug(text: str) -> str:
+    return slugify(text)
+
+
+class _Validator:
+    """Accumulates problems and the drop mask; one method per rule."""
+
+    def __init__(self, schema: ProjectSchema, table: RawTable, df: pd.DataFrame) -> None:
+        self.schema, self.table, self.df = schema, table, df
+        self.problems: list[Problem] = list(table.problems)
+        self.drop = np.zeros(len(df), dtype=bool)
+        self.rows = df["_row"].to_numpy() if len(df) else np.array([], dtype="int64")
+        self._pos = {int(r): i for i, r in enumerate(self.rows)}
+
+    def add(self, severity: str, code: str, i: int, column: str, **params: object) -> None:
+        self.problems.append(Problem(severity, code, int(self.rows[i]), column, *self.schema.message(code, **params)))
+        if severity == "error":
+            self.drop[i] = True
+
+    def check_read_problems(self) -> None:
+        for p in self.table.problems:
+            if p.severity == "error" and p.row in self._pos:
+                self.drop[self._pos[p.row]] = True
+
+    def check_required(self) -> None:
+        for col in (c.name for c in self.schema.columns if c.required):
+            for i in np.flatnonzero(self.df[col].to_numpy() == ""):
+                self.add("error", "missing_value", int(i), col)
+
+    def check_ids(self) -> None:
+        ids = self.df["id"]
+        first = self.df.drop_duplicates("id").set_index("id")["_row"]
+        for i in np.flatnonzero((ids.duplicated(keep="first") & (ids != "")).to_numpy()):
+            self.add("error", "duplicate_id", int(i), "id", id=cell_text(ids.iloc[i], 40),
+                     first=int(first[ids.iloc[i]]))
+
+    def check_enum(self, col: str) -> None:
+        vocab = self.schema.vocabularies[self.schema.column(col).vocabulary or col]
+        lookup = {alias: canon for canon, aliases in vocab.items() for alias in aliases}
+        values = self.df[col].to_numpy()
+        out = []
+        for i, raw in enumerate(values):
+            canon = lookup.get(_slug(raw), "") if raw else ""
+            if raw and not canon:
+                guess = difflib.get_close_matches(_slug(raw), list(lookup), n=1, cutoff=0.5)
+                hint = lookup[guess[0]] if guess else ""
+                self.add("error", f"unknown_{col}" if hint else f"unknown_{col}_nohint", i, col,
+                         value=cell_text(raw, 40), suggestion=hint, allowed=", ".join(vocab))
+            out.append(canon)
+        self.df[col] = out
+
+    def check_formula_text(self) -> None:
+        flagged = {(p.row, p.column) for p in self.table.problems if p.code == "formula_cell"}
+        for col in _TEXT_COLUMNS:
+            for i in np.flatnonzero(self.df[col].str.match(r"^[=@+\-]").to_numpy()):
+                text = self.df[col].iloc[i]
+                if (int(self.rows[i]), col) not in flagged and parse_float(text) is None:
+                    self.add("warning", "formula_text", int(i), col, value=cell_text(text, 40))
+
+    def check_location(self, shapes: dict[str, object], index: dict[str, dict[str, list[str]]] | None) -> None:
+        df = self.df
+        lat_t, lon_t = df["lat"].to_numpy(), df["lon"].to_numpy()
+        lat = np.array([parse_float(t) if t else None for t in lat_t], dtype=float)
+        lon = np.array([parse_float(t) if t else None for t in lon_t], dtype=float)
+        has_lat, has_lon = lat_t != "", lon_t != ""
+        for i in np.flatnonzero(has_lat ^ has_lon):
+            self.add("error", "half_point", int(i), "lat" if has_lon[i] else "lon")
+        for i in np.flatnonzero((has_lat & np.isnan(lat)) | (has_lon & np.isnan(lon))):
+            self.add("error", "bad_coordinate", int(i), "lat/lon", lat=cell_text(lat_t[i], 20),
+                     lon=cell_text(lon_t[i], 20))
+        point = ~np.isnan(lat) & ~np.isnan(lon)
+        city = df["stadt"].to_numpy()
+        for c, shape in shapes.items():
+            sel = point & (city == c)
+            inside = _inside(shape, lat, lon) & sel
+            swapped = _inside(shape, lon, lat) & sel & ~inside
+            for i in np.flatnonzero(swapped):
+                self.add("warning", "swapped", int(i), "lat/lon", lat=_num(lat[i]), lon=_num(lon[i]))
+            lat[swapped], lon[swapped] = lon[swapped], lat[swapped].copy()
+            for i in np.flatnonzero(sel & ~inside & ~swapped):
+                other = [o for o, s in shapes.items() if o != c and _inside(s, lat[i:i + 1], lon[i:i + 1])[0]]
+                code = "in_other_city" if other else ("utm_coordinates" if abs(lat[i]) > 1000 else "outside_city")
+                names = self.schema.city_names
+                self.add("error", code, int(i), "lat/lon", lat=_num(lat[i]), lon=_num(lon[i]), city=names.get(c, c),
+                         other=names.get(other[0], other[0]) if other else "")
+        df["lat"], df["lon"] = np.where(point, lat, np.nan), np.where(point, lon, np.nan)
+        self._check_area_ids(point, has_lat | has_lon, index)
+
+    def _check_area_ids(self, point: np.ndarray, any_coord: np.ndarray,
+                        index: dict[str, dict[str, list[str]]] | None) -> None:
+        df = self.df
+        raw = df["area_id"].to_numpy()
+        for i in np.flatnonzero((raw == "") & ~any_coord):
+            self.add("error", "no_location", int(i), "lat/lon/area_id")
+        ids, levels = list(raw), [""] * len(df)
+        if index is None:
+            if (raw != "").any():
+                self.problems.append(Problem("info", "areas_not_checked", None, "area_id",
+                                             *self.schema.message("areas_not_checked")))
+            df["area_level"] = levels
+            return
+        wanted = df["ebene"].map(_slug).to_numpy()
+        for i in np.flatnonzero(raw != ""):
+            city_ids = index.get(df["stadt"].iloc[i], {})
+            aid = raw[i]
+            if aid not in city_ids:
+                padded = [k for k in city_ids if _unpad(k) == _unpad(aid)]
+                if len(padded) == 1:
+                    self.add("warning", "area_id_padded", int(i), "area_id", value=cell_text(aid, 20), fixed=padded[0])
+                    aid = padded[0]
+            found = [lv for lv in city_ids.get(aid, []) if not wanted[i] or lv == wanted[i]]
+            sev = "warning" if point[i] else "error"
+            if not found:
+                near = difflib.get_close_matches(aid, list(city_ids), n=1, cutoff=0.6)
+                city = df["stadt"].iloc[i]
+                self.add(sev, "unknown_area_id", int(i), "area_id", value=cell_text(aid, 20),
+                         city=self.schema.city_names.get(city, city), suggestion=near[0] if near else "-")
+                aid = ""
+            elif len(found) > 1:
+                self.add(sev, "ambiguous_area_id", int(i), "area_id", value=cell_text(aid, 20), levels=", ".join(found))
+                aid = ""
+            ids[i], levels[i] = aid, (found[0] if aid else "")
+        df["area_id"], df["area_level"] = ids, levels
+
+    def check_dates_budget_link(self) -> None:
+        df = self.df
+        for col in ("beginn", "ende"):
+            parsed = [parse_date(t) if t else "" for t in df[col]]
+            for i in (i for i, p in enumerate(parsed) if p is None):
+                self.add("warning", "bad_date", i, col, value=cell_text(df[col].iloc[i], 20))
+            df[col] = [p or "" for p in parsed]
+        for i in np.flatnonzero(((df["beginn"] != "") & (df["ende"] != "") & (df["ende"] < df["beginn"])).to_numpy()):
+            self.add("warning", "end_before_start", int(i), "ende", start=df["beginn"].iloc[i], end=df["ende"].iloc[i])
+        budgets = []
+        for i, t in enumerate(df["budget_eur"]):
+            value = parse_float(t, True) if t else None
+            if t and (value is None or value < 0):
+                self.add("warning", "bad_budget", i, "budget_eur", value=cell_text(t, 30))
+                value = None
+            budgets.append(np.nan if value is None else value)
+        df["budget_eur"] = np.array(budgets, dtype=float)
+        links = []
+        for i, t in enumerate(df["link"]):
+            link, verdict = check_link(t) if t else ("", "ok")
+            if verdict != "ok":
+                self.add("warning", f"link_{verdict}", i, "link", value=cell_text(t, 60), fixed=link)
+            links.append(link)
+        df["link"] = links
+
+
+def _num(x: float) -> str:
+    """Coordinate for a message: degrees as typed (11.57), metres without exponent (5334000)."""
+    return f"{x:.0f}" if abs(x) >= 1000 else f"{x:g}"
+
+
+def _unpad(area_id: str) -> str:
+    """ID without leading zeros per dot-separated part ("01.1" -> "1.1"); what Excel leaves of it."""
+    return ".".join(p.lstrip("0") or "0" for p in re.sub(r"\.0+$", "", area_id).split("."))
+
+
+def _inside(shape: object, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Vectorised point-in-city test: a shapely geometry (WGS84) or a (lat_min, lat_max, lon_min, lon_max) box."""
+    ok = ~np.isnan(lat) & ~np.isnan(lon)
+    if isinstance(shape, tuple):
+        return ok & (lat >= shape[0]) & (lat <= shape[1]) & (lon >= shape[2]) & (lon <= shape[3])
+    res = np.zeros(len(lat), dtype=bool)
+    res[ok] = shapely.contains_xy(shape, lon[ok], lat[ok])
+    return res
+
+
+def _city_shapes(areas: gpd.GeoDataFrame | None, bounds: dict[str, tuple[float, float, float, float]]
+                 ) -> dict[str, object]:
+    """Per city the WGS84 outline (level "stadt", else the union of its areas); else the bounds box."""
+    shapes: dict[str, object] = dict(bounds)
+    if areas is None:
+        return shapes
+    if areas.crs is None:
+        raise InputError("areas", "areas table has no CRS", fix="set the CRS (canonical areas are EPSG:4326)")
+    wgs = areas.to_crs(_WGS84) if not areas.crs.equals(_WGS84) else areas
+    for city, grp in wgs.groupby("city"):
+        top = grp[grp["level"] == "stadt"]
+        geom = shapely.union_all((top if len(top) else grp).geometry.values)
+        shapely.prepare(geom)
+        shapes[str(city)] = geom
+    return shapes
+
+
+def _area_index(areas: gpd.GeoDataFrame | None) -> dict[str, dict[str, list[str]]] | None:
+    """City -> area_id -> levels it occurs at."""
+    if areas is None:
+        return None
+    index: dict[str, dict[str, list[str]]] = {}
+    for city, level, aid in zip(areas["city"], areas["level"], areas["area_id"].astype(str), strict=True):
+        index.setdefault(str(city), {}).setdefault(aid, []).append(str(level))
+    return index

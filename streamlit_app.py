@@ -1,0 +1,12 @@
+"""Raumatlas: Munich Handlungsräume and Berlin social spaces side by side.
+
+Run with ``streamlit run streamlit_app.py``; the page is set up here and the
+views in :mod:`dashboard.views_main` do the rest.
+"""
+
+import streamlit as st
+
+from dashboard.views_main import TITLE, render
+
+st.set_page_config(page_title=TITLE, page_icon="🗺️", layout="wide", initial_sidebar_state="expanded")
+render()

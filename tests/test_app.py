@@ -1,0 +1,182 @@
+"""AppTest: the real app on the real build — state, URL, profile, notices, language, presentation."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines import config
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+PROCESSED = config.resolve_paths().out
+
+pytestmark = pytest.mark.skipif(not (PROCESSED / "manifest.json").exists(),
+                                reason="no build in geodata/processed (run: python -m pipelines build)")
+
+
+def _app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def _qp(at: AppTest) -> dict[str, str]:
+    return {k: at.query_params[k][-1] if isinstance(at.query_params[k], list) else at.query_params[k]
+            for k in at.query_params}
+
+
+def _maps(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.json_args) for el in at.get("component_instance")]
+
+
+def _map_cities(at: AppTest) -> list[str]:
+    """Which city each drawn map shows, from its centre (st_folium hashes the widget key)."""
+    out = []
+    for m in _maps(at):
+        lat = float(re.search(r"center: \[([0-9.]+),", m["script"]).group(1))
+        out.append("munich" if lat < 50 else "berlin")
+    return out
+
+
+def _click(at: AppTest, city: str, area_id: str) -> AppTest:
+    """Simulate a click: st_folium keys its component by a hash of the map script (in json_args)."""
+    index = _map_cities(at).index(city)
+    hash_key = _maps(at)[index]["key"]
+    at.session_state[hash_key] = {"last_active_drawing": {"properties": {"area_id": area_id, "layer": "areas"}},
+                                  "last_object_clicked": {"lat": 52.48, "lng": 13.43}}
+    return at.run()
+
+
+def _texts(at: AppTest) -> str:
+    parts = [x.value for x in at.markdown] + [x.value for x in at.caption] + [x.value for x in at.subheader]
+    parts += [x.value for x in at.title] + [x.value for x in at.warning] + [x.value for x in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.fixture(scope="module")
+def default_app() -> AppTest:
+    return _app()
+
+
+def test_default_view_runs_and_writes_the_url(default_app: AppTest) -> None:
+    at = default_app
+    assert not at.exception
+    assert at.title[0].value == "Raumatlas – Handlungsräume München & Sozialräume Berlin"
+    q = _qp(at)
+    assert q["ind"] == "unemployment_share" and q["lvl_muc"] == "stadtbezirk" and q["lvl_ber"] == "bezirksregion"
+    assert q["lang"] == "de" and q["p_muc"] and q["p_ber"]
+
+
+def test_two_offline_maps_with_stable_keys(default_app: AppTest) -> None:
+    maps = _maps(default_app)
+    assert _map_cities(default_app) == ["munich", "berlin"]
+    for m in maps:
+        links = m["js_links"] + m["css_links"]
+        assert links and all(link.startswith("/app/static/") for link in links), links
+    assert "Näherung" in maps[0]["script"]  # Handlungsraum outlines carry the approximation label
+
+
+def test_comparability_note_and_handlungsraum_notice(default_app: AppTest) -> None:
+    text = _texts(default_app)
+    assert "NICHT gleich definiert" in text
+    assert "nicht als Open Data veröffentlicht" in text
+
+
+def test_widgets_drive_state_and_url() -> None:
+    at = _app()
+    at.sidebar.selectbox(key="w_ind").set_value("foreign_share").run()
+    at.sidebar.slider(key="w_k").set_value(3).run()
+    at.sidebar.radio(key="w_scale").set_value("common").run()
+    at.button_group(key="w_level_berlin").set_value("planungsraum").run()
+    assert not at.exception
+    q = _qp(at)
+    assert (q["ind"], q["k"], q["scale"], q["lvl_ber"]) == ("foreign_share", "3", "common", "planungsraum")
+    assert "Anteil Nichtdeutsche" in _texts(at)
+
+
+def test_query_string_round_trips() -> None:
+    q = {"ind": "sgb2_children_share", "p_muc": "2023-12-31", "p_ber": "2020-12-31", "lvl_muc": "stadtbezirk",
+         "lvl_ber": "planungsraum", "cls": "natural_breaks", "k": "4", "scale": "relative", "lang": "en",
+         "focus": "08", "loc": "kita"}
+    at = _app(q)
+    assert not at.exception
+    assert not [w for w in at.warning if w.icon]  # notices carry an icon; the comparability note does not
+    assert _qp(at) == q
+    assert at.sidebar.selectbox(key="w_ind").value == "sgb2_children_share"
+    assert at.sidebar.selectbox(key="w_period_munich").value == "2023-12-31"
+    assert at.sidebar.selectbox(key="w_focus").value == "08"
+
+
+def test_bad_query_falls_back_with_notice_and_no_traceback() -> None:
+    at = _app({"ind": "no_such_indicator", "lvl_ber": "kiez", "area": "berlin:99999999", "k": "42"})
+    assert not at.exception
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "no_such_indicator" in warnings and "kiez" in warnings and "berlin:99999999" in warnings
+    assert "42" in warnings
+    q = _qp(at)
+    assert q["ind"] == "unemployment_share" and q["lvl_ber"] == "bezirksregion" and q["k"] == "5"
+    assert "area" not in q
+
+
+def test_simulated_click_opens_the_profile() -> None:
+    at = _click(_app(), "berlin", "081001")
+    assert not at.exception
+    assert _qp(at)["area"] == "berlin:081001"
+    heads = [s.value for s in at.subheader]
+    assert any(h.startswith("Steckbrief:") for h in heads), heads
+    text = _texts(at)
+    assert "Vergleichbare Indikatoren" in text and "Standorte im Gebiet" in text
+    assert "Übergeordnete Einheit" in text and "Untergeordnete Einheiten" in text
+    at.button(key="profile_close").click().run()
+    assert "area" not in _qp(at)
+    assert not any(s.value.startswith("Steckbrief:") for s in at.subheader)
+
+
+def test_handlungsraum_profile_shows_approximation_and_source() -> None:
+    at = _app({"area": "munich:hr3"})
+    assert not at.exception
+    text = _texts(at)
+    assert "Steckbrief: Rund um den Ostbahnhof" in text
+    assert "Näherung" in "\n".join(w.value for w in at.warning)
+    assert "Gebildet aus" in text and "14.1" in text and "muenchen.de" in text
+
+
+def test_language_switch_changes_labels() -> None:
+    at = _app()
+    assert at.sidebar.selectbox(key="w_ind").label == "Indikator"
+    at.button_group(key="w_lang").set_value("en").run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="w_ind").label == "Indicator"
+    assert at.title[0].value.startswith("Raumatlas – Munich")
+    assert "NOT the same definition" in _texts(at)
+    assert _qp(at)["lang"] == "en"
+
+
+def test_munich_level_without_data_says_so_and_offers_the_level_with_data() -> None:
+    at = _app({"lvl_muc": "bezirksteil"})  # unemployment exists only per Stadtbezirk
+    assert not at.exception
+    assert any("keine Werte" in w.value for w in at.warning)
+    assert _map_cities(at) == ["berlin"]
+    at.button(key="switch_munich_stadtbezirk").click().run()
+    assert _qp(at)["lvl_muc"] == "stadtbezirk"
+    assert _map_cities(at) == ["munich", "berlin"]
+
+
+def test_presentation_mode_hides_sidebar_and_steps_stories() -> None:
+    at = _app({"present": "1"})
+    assert not at.exception
+    css = [m.value for m in at.markdown if "ra-present-css" in m.value]
+    assert css and '[data-testid="stSidebar"]' in css[0] and "display: none" in css[0]
+    assert len(at.sidebar.selectbox) == 0 and len(at.sidebar.toggle) == 0
+    assert len(at.title) == 1 and at.title[0].value.startswith("Arbeitslosigkeit")
+    assert _qp(at)["ind"] == "unemployment_share"
+    at.button(key="story_next").click().run()
+    q = _qp(at)
+    assert q["step"] == "1" and q["ind"] == "sgb2_children_share" and q["scale"] == "relative"
+    at.button(key="present_exit").click().run()
+    assert "present" not in _qp(at) and len(at.sidebar.selectbox) > 0

@@ -1,0 +1,182 @@
+"""Berlin population per PLR: exact sums on the real tables, and one failing input per rule."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines import areas_berlin, berlin_population
+from pipelines.errors import InputError, RegistryError
+from pipelines.registry import Source, SourceFile, load_indicator_registry, load_sources
+from pipelines.stage import BuildContext
+
+FIXTURES = Path(__file__).parent / "fixtures" / "berlin"
+T1_NAME = "berlin-lor-population-2021-01-t1-planning-areas.csv"
+
+
+@pytest.fixture(scope="module")
+def real(geodata: Path):
+    ctx = BuildContext(geodata, load_sources(geodata), load_indicator_registry(geodata))
+    areas = areas_berlin.stage(ctx)
+    membership = areas_berlin.berlin_membership(areas)
+    long, catalog = berlin_population.stage(ctx, areas, membership)
+    return ctx, areas, long, catalog
+
+
+def test_eight_periods_all_levels(real):
+    _, _, long, _ = real
+    pop = long[long["indicator_id"] == "population"]
+    assert sorted(pop["period"].unique()) == [f"{y}-{md}" for y in range(2021, 2025) for md in ("06-30", "12-31")]
+    counts = pop[pop["period"] == "2024-12-31"].groupby("level").size().to_dict()
+    assert counts == {"planungsraum": 542, "bezirksregion": 143, "prognoseraum": 58, "bezirk": 12, "stadt": 1}
+    assert (long["city"] == "berlin").all()
+    assert long["area_id"].str.len().isin([3, 2, 4, 6, 8]).all()
+
+
+def test_plr_sums_equal_city_total_every_period_every_count(real):
+    _, _, long, _ = real
+    counts = long[long["indicator_id"].isin(["population", "ber_pop_under6", "ber_pop_65plus", "ber_pop_foreigners"])]
+    for (ind, period), grp in counts.groupby(["indicator_id", "period"]):
+        city = grp.loc[grp["level"] == "stadt", "value"].item()
+        for level in ("planungsraum", "bezirksregion", "prognoseraum", "bezirk"):
+            assert grp.loc[grp["level"] == level, "value"].sum() == city, (ind, period, level)
+
+
+def test_city_total_matches_raw_file(real, geodata: Path):
+    _, _, long, _ = real
+    raw = pd.read_csv(geodata / "raw/berlin/population" / T1_NAME, dtype=str)
+    city = long[(long["indicator_id"] == "population") & (long["period"] == "2021-06-30") & (long["level"] == "stadt")]
+    assert city["value"].item() == raw["inhabitants"].astype(int).sum() == 3_766_082
+
+
+def test_ratios_are_ratios_of_sums(real):
+    _, _, long, _ = real
+    share = long[(long["indicator_id"] == "ber_pop_under18_share") & (long["period"] == "2023-12-31")]
+    under18 = long[(long["indicator_id"] == "ber_pop_under18") & (long["period"] == "2023-12-31")]
+    pop = long[(long["indicator_id"] == "population") & (long["period"] == "2023-12-31")]
+    for level in ("bezirk", "stadt"):
+        s = share[share["level"] == level].set_index("area_id")["value"]
+        expected = 100 * under18[under18["level"] == level].set_index("area_id")["value"] / \
+            pop[pop["level"] == level].set_index("area_id")["value"]
+        pd.testing.assert_series_equal(s.sort_index(), expected.sort_index(), check_names=False)
+    assert share["value"].dropna().between(0, 100).all()
+
+
+def test_zero_population_plr_flagged_not_divided(real):
+    _, _, long, _ = real
+    plr = long[(long["level"] == "planungsraum") & (long["indicator_id"] == "ber_pop_female_share")]
+    zero = plr[plr["denominator"] == 0]
+    assert len(zero) > 0
+    assert (zero["flag"] == "zero_denominator").all() and zero["value"].isna().all()
+
+
+def test_catalog_rows(real):
+    _, _, _, catalog = real
+    by_id = {row["indicator_id"]: row for row in catalog}
+    assert {"population", "ber_pop_under6", "ber_pop_foreigners_share", "ber_pop_65plus_share"} <= set(by_id)
+    assert by_id["population"]["levels"]["berlin"] == ["stadt", "bezirk", "prognoseraum", "bezirksregion",
+                                                        "planungsraum"]
+    assert len(by_id["ber_pop_under6"]["periods"]["berlin"]) == 8
+    assert all(sid.startswith("ber_population_") for sid in by_id["ber_pop_under6"]["source_ids"])
+
+
+def test_with_population_uses_latest_period(real):
+    _, areas, long, _ = real
+    filled = berlin_population.with_population(areas, long)
+    assert filled.loc[filled["level"] == "stadt", "population"].item() == 3_897_145
+    assert filled["population"].notna().all()
+
+
+# ---------------------------------------------------------------- tiny hand-made fixtures
+
+REGISTRY = {"indicator": [
+    {"id": "population", "group": "comparable", "label_de": "E", "label_en": "R", "unit": "P", "definition_de": "d",
+     "polarity": "neutral", "aggregation": "sum",
+     "berlin": {"source_kind": "berlin_population_t1", "numerator": ["inhabitants"]}},
+    {"id": "ber_pop_foreigners_share", "group": "berlin", "label_de": "A", "label_en": "F", "unit": "%",
+     "definition_de": "d", "polarity": "neutral", "aggregation": "ratio", "scale": 100,
+     "berlin": {"source_kind": "berlin_population_t1", "numerator": ["inhabitants_foreigners"],
+                "denominator": ["inhabitants"]}},
+]}
+
+
+def small_areas() -> pd.DataFrame:
+    areas = pd.read_csv(FIXTURES / "areas_small.csv", dtype=str)
+    areas["city"] = "berlin"
+    return areas
+
+
+def small_source(rel: str, kind: str = "berlin_population_t1", date: str = "2021-06-30", sid: str = "t1") -> Source:
+    return Source(sid, kind, "berlin", "t", "p", "l", "a", "u", date, (SourceFile(rel, ""),))
+
+
+def run_small(tmp: Path, text: str | None = None, *, date: str = "2021-06-30", registry=None):
+    rel = f"raw/{T1_NAME}"
+    (tmp / "raw").mkdir(exist_ok=True)
+    if text is None:
+        shutil.copy(FIXTURES / T1_NAME, tmp / rel)
+    else:
+        (tmp / rel).write_text(text, encoding="utf-8")
+    ctx = BuildContext(tmp, [small_source(rel, date=date)], registry or REGISTRY)
+    areas = small_areas()
+    long, catalog = berlin_population.stage(ctx, areas, areas_berlin.berlin_membership(areas))
+    return ctx, long, catalog
+
+
+def test_small_fixture_values(tmp_path: Path):
+    _, long, _ = run_small(tmp_path)
+    v = long.set_index(["indicator_id", "level", "area_id"])["value"]
+    assert v[("population", "bezirksregion", "011001")] == 1000
+    assert v[("population", "stadt", "ber")] == 4500
+    assert v[("ber_pop_foreigners_share", "bezirksregion", "011002")] == pytest.approx(100 * 700 / 3500)
+    assert v[("ber_pop_foreigners_share", "stadt", "ber")] == pytest.approx(100 * 950 / 4500)
+    assert np.isnan(v[("ber_pop_foreigners_share", "planungsraum", "01100102")])  # 0 residents
+
+
+def test_missing_column(tmp_path: Path):
+    text = (FIXTURES / T1_NAME).read_text().replace("inhabitants_foreigners", "auslaender")
+    with pytest.raises(InputError, match=r"planning-areas\.csv.*missing column\(s\) \['inhabitants_foreigners'\]"):
+        run_small(tmp_path, text)
+
+
+def test_non_numeric_cell_names_file_row_column(tmp_path: Path):
+    text = (FIXTURES / T1_NAME).read_text().replace("01100102,01,0,0", "01100102,01,n/a,0")
+    with pytest.raises(InputError, match=r"planning-areas\.csv: Zeile 3, column 'inhabitants': value 'n/a'"):
+        run_small(tmp_path, text)
+
+
+def test_unknown_plr_names_file_and_row(tmp_path: Path):
+    text = (FIXTURES / T1_NAME).read_text().replace("01100204,", "1100204,")
+    with pytest.raises(InputError, match=r"planning-areas\.csv: Zeile 5 \(id '1100204'\): unknown Planungsraum"):
+        run_small(tmp_path, text)
+
+
+def test_missing_plr_is_flagged_and_reported(tmp_path: Path):
+    text = "\n".join(line for line in (FIXTURES / T1_NAME).read_text().splitlines() if "01100204" not in line)
+    ctx, long, _ = run_small(tmp_path, text + "\n")
+    row = long[(long["indicator_id"] == "population") & (long["area_id"] == "01100204")]
+    assert row["flag"].item() == "no_data" and np.isnan(row["value"].item())
+    bzr = long[(long["indicator_id"] == "population") & (long["area_id"] == "011002")]
+    assert bzr["value"].item() == 3000
+    assert any("missing from the table" in f.message and "01100204" in f.where for f in ctx.findings)
+
+
+def test_duplicate_plr(tmp_path: Path):
+    text = (FIXTURES / T1_NAME).read_text() + "01100101,01,5,1\n"
+    with pytest.raises(InputError, match="appears twice"):
+        run_small(tmp_path, text)
+
+
+def test_reference_date_must_match_half_year(tmp_path: Path):
+    with pytest.raises(RegistryError, match="does not match the half-year 2021-01"):
+        run_small(tmp_path, date="2021-12-31")
+
+
+def test_aggregation_must_match_mapping(tmp_path: Path):
+    bad = {"indicator": [dict(REGISTRY["indicator"][1], aggregation="sum")]}
+    with pytest.raises(RegistryError, match="does not match the mapping"):
+        run_small(tmp_path, registry=bad)

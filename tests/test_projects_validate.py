@@ -1,0 +1,145 @@
+"""Row rules for project lists: one test per problem, on hand-made fixtures and the real Munich Stadtbezirke."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from pipelines import projects_read, projects_validate
+from pipelines.errors import InputError
+from pipelines.projects import load_project_schema, parse_projects, read_projects, to_safe_csv, validate_projects
+
+FIX = Path(__file__).parent / "fixtures" / "projects"
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return load_project_schema()
+
+
+@pytest.fixture(scope="module")
+def munich_areas(geodata):
+    """Real Stadtbezirke (dissolved by sb_nummer) + the city outline, as canonical areas."""
+    raw = gpd.read_file(geodata / "raw" / "munich" / "stadtbezirke.geojson").dissolve("sb_nummer", as_index=False)
+    assert raw.crs.equals("EPSG:25832")
+    sb = gpd.GeoDataFrame({"city": "munich", "level": "stadtbezirk", "area_id": raw["sb_nummer"].astype(str),
+                           "parent_id": "muc"}, geometry=raw.geometry, crs=raw.crs)
+    city = gpd.GeoDataFrame({"city": ["munich"], "level": ["stadt"], "area_id": ["muc"], "parent_id": [""]},
+                            geometry=[sb.union_all()], crs=raw.crs)
+    return pd.concat([city, sb], ignore_index=True).to_crs("EPSG:4326")
+
+
+def _codes(report, row=None):
+    return {p.code for p in report.problems if row is None or p.row == row}
+
+
+def test_coordinates_swapped_outside_other_city_utm(schema, munich_areas):
+    report = validate_projects(read_projects(FIX / "koordinaten.csv", schema), munich_areas, schema=schema)
+    assert report.status == "partial" and report.exit_code == 1
+    p = report.projects.set_index("id")
+    assert list(p.index) == ["K-1", "K-2"]
+    assert (p.loc["K-2", "lat"], p.loc["K-2", "lon"]) == (48.13, 11.57)  # swapped back
+    assert "Zeile 3 [lat/lon] Warnung: lat/lon vertauscht? (lat=11.57, lon=48.13) – automatisch getauscht" \
+        in report.lines("de")
+    assert _codes(report, 4) == {"outside_city"} and _codes(report, 5) == {"in_other_city"}
+    assert _codes(report, 6) == {"utm_coordinates"} and _codes(report, 7) == {"bad_coordinate"}
+    assert _codes(report, 8) == {"half_point"}
+    assert any(line.startswith("Row 3") and "swapped" in line for line in report.lines("en"))
+
+
+def test_without_areas_the_city_box_is_used(schema):
+    report = validate_projects(read_projects(FIX / "koordinaten.csv", schema), None, schema=schema)
+    assert list(report.projects["id"]) == ["K-1", "K-2"]
+
+
+def test_problems_file(schema, munich_areas):
+    report = validate_projects(read_projects(FIX / "probleme.csv", schema), munich_areas, schema=schema)
+    assert list(report.projects["id"]) == ["P-1", "P-6"]
+    lines = "\n".join(report.lines())
+    assert "Zeile 3 [id] FEHLER: ID 'P-1' doppelt (zuerst in Zeile 2)" in lines
+    assert "Thema 'Wohen' unbekannt – meinten Sie 'Wohnen'?" in lines
+    assert "Status 'Planug' unbekannt – meinten Sie 'Planung'?" in lines
+    assert _codes(report, 6) == {"missing_value"}
+    assert "unknown_stadt_nohint" in _codes(report, 7) or "unknown_stadt" in _codes(report, 7)
+    assert {"end_before_start", "bad_budget", "link_bad"} <= _codes(report, 2)
+    assert {"bad_date", "bad_budget", "link_bad"} <= _codes(report, 7)
+    p1 = report.projects.iloc[0]
+    assert p1["link"] == "" and pd.isna(p1["budget_eur"])  # cleared, row kept
+
+
+def test_html_and_script_in_titles_are_kept_as_plain_text(schema, munich_areas):
+    report = validate_projects(read_projects(FIX / "html_titel.csv", schema), munich_areas, schema=schema)
+    assert report.exit_code == 0
+    p = report.projects.set_index("id")
+    assert p.loc["H-1", "titel"] == "<img src=x onerror=alert(1)>"
+    assert p.loc["H-2", "titel"] == '<script>alert("x")</script> TESTDATEN'
+    assert p.loc["H-1", "partner"] == ["<script>alert('p')</script>"]
+
+
+def test_formula_text_in_csv_is_flagged_and_neutralised_on_export(schema, munich_areas):
+    report = validate_projects(read_projects(FIX / "formeln.csv", schema), munich_areas, schema=schema)
+    assert report.exit_code == 0  # formulas are warnings: kept as text
+    flagged = {(p.row, p.column) for p in report.problems if p.code == "formula_text"}
+    assert {(2, "titel"), (2, "federfuehrung"), (2, "beteiligte_referate"), (3, "titel")} <= flagged
+    assert "bad_budget" in _codes(report, 2)  # -5 EUR
+    csv_text = to_safe_csv(report.projects).decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv_text and "'@SUMME(A1)" in csv_text and "'-2+3+cmd" in csv_text
+    assert "'+Referat X" in csv_text
+    for line in csv_text.splitlines()[1:]:
+        assert not re.search(r'(^|;)"?[=+\-@]', line), line
+
+
+def test_area_ids_checked_padded_and_unknown(schema, munich_areas):
+    report = validate_projects(read_projects(FIX / "gebiete.csv", schema), munich_areas, schema=schema)
+    p = report.projects.set_index("id")
+    assert (p.loc["G-1", "area_id"], p.loc["G-1", "area_level"]) == ("01", "stadtbezirk")
+    assert "G-2" not in p.index  # "1.2" would be Bezirksteil 01.2: not in this areas table
+    assert "G-3" not in p.index
+    assert "Gebiets-ID '99' gibt es in München nicht" in "\n".join(report.lines())
+
+
+def test_area_id_leading_zero_restored(schema):
+    sq = box(11.5, 48.1, 11.6, 48.2)
+    areas = gpd.GeoDataFrame({"city": ["munich"] * 2, "level": ["stadtbezirk", "bezirksteil"],
+                              "area_id": ["01", "01.2"], "parent_id": ["muc", "01"]}, geometry=[sq, sq], crs=4326)
+    report = validate_projects(read_projects(FIX / "gebiete.csv", schema), areas, schema=schema)
+    p = report.projects.set_index("id")
+    assert (p.loc["G-2", "area_id"], p.loc["G-2", "area_level"]) == ("01.2", "bezirksteil")
+    assert "area_id_padded" in _codes(report, 3)
+
+
+def test_without_areas_area_ids_are_not_checked(schema):
+    report = validate_projects(read_projects(FIX / "gebiete.csv", schema), None, schema=schema)
+    assert report.n_valid == 3 and "areas_not_checked" in _codes(report)
+
+
+def test_areas_without_crs_are_refused(schema, munich_areas):
+    table = read_projects(FIX / "koordinaten.csv", schema)
+    with pytest.raises(InputError, match="no CRS"):
+        validate_projects(table, munich_areas.set_crs(None, allow_override=True), schema=schema)
+
+
+def test_file_without_valid_row_is_refused_with_reasons(schema):
+    data = "id;titel;stadt;lat;lon;thema;federfuehrung;status\nA;T;München;48,1;11,5;Wohen;X;Idee\n".encode()
+    report = validate_projects(parse_projects(data, "x.csv", schema), None, schema=schema)
+    assert (report.status, report.exit_code) == ("refused", 2)
+    with pytest.raises(InputError, match="Wohen"):
+        projects_validate.require_usable(report)
+
+
+def test_every_message_code_in_the_code_has_german_and_english_text(schema):
+    src = "".join(Path(m.__file__).read_text() for m in (projects_read, projects_validate))
+    codes = set(re.findall(r'_fail\(name, schema, "(\w+)"', src))
+    codes |= set(re.findall(r'self\.add\("\w+", "(\w+)"', src))
+    codes |= {f"unknown_{c}{s}" for c in ("stadt", "thema", "status") for s in ("", "_nohint")}
+    codes |= {"link_fixed", "link_bad", "formula_cell", "not_a_point", "unknown_column", "cell_too_long",
+              "areas_not_checked", "in_other_city", "utm_coordinates", "outside_city"}
+    assert len(codes) > 30
+    for code in codes:
+        de, en = schema.messages[code]
+        assert de and en and de != en, code
