@@ -73,7 +73,8 @@ def ensure_build(lang: str) -> None:
         return
     from pipelines.build import run_build
 
-    with st.status(t("build_running", lang), expanded=True) as status:
+    slot = st.empty()
+    with slot.status(t("build_running", lang), expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(name: str, done: int, total: int) -> None:
@@ -86,6 +87,7 @@ def ensure_build(lang: str) -> None:
             st.error(str(err))
             st.stop()
         status.update(label=t("build_done", lang), state="complete", expanded=False)
+    slot.empty()
     _build_is_current.clear()
     _read_manifest.clear()
 

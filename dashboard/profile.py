@@ -36,9 +36,11 @@ def comparable_vs_city(indicators: pd.DataFrame, catalog: list[dict[str, Any]], 
     """Every comparable indicator of one area at its latest period, next to the city value.
 
     Returns columns ``indicator_id, period, value, city_value, index, flag, coverage``;
-    ``index`` is ``100 * value / city_value`` (NaN when either is missing or the city value is 0).
+    ``index`` is ``100 * value / city_value`` (NaN when either is missing, the city value is 0,
+    or the indicator is a count (aggregation ``sum``), where an index against the city total is meaningless).
     """
     ids = [c["indicator_id"] for c in catalog if c.get("group") == "comparable"]
+    catalog_by = {c["indicator_id"]: c for c in catalog}
     mine = indicators[(indicators["city"] == city) & (indicators["level"] == level)
                       & (indicators["area_id"] == area_id) & (indicators["indicator_id"].isin(ids))]
     city_rows = indicators[(indicators["city"] == city) & (indicators["level"] == "stadt")
@@ -52,7 +54,9 @@ def comparable_vs_city(indicators: pd.DataFrame, catalog: list[dict[str, Any]], 
         c = city_rows[(city_rows["indicator_id"] == ind) & (city_rows["period"] == latest["period"])]
         city_value = float(c["value"].iloc[0]) if not c.empty else float("nan")
         value = float(latest["value"])
-        index = 100.0 * value / city_value if city_value and pd.notna(city_value) and pd.notna(value) else float("nan")
+        ratio = catalog_by.get(ind, {}).get("aggregation") != "sum"  # a count against the city total says nothing
+        index = 100.0 * value / city_value if ratio and city_value and pd.notna(city_value) and pd.notna(value) \
+            else float("nan")
         rows.append({"indicator_id": ind, "period": latest["period"], "value": value, "city_value": city_value,
                      "index": index, "flag": latest["flag"], "coverage": float(latest["coverage"])})
     return pd.DataFrame(rows, columns=["indicator_id", "period", "value", "city_value", "index", "flag",

@@ -34,6 +34,7 @@ def render() -> None:
     state, notices = current_state(choices, stories)
 
     headline = ""
+    views_present.inject_base_css()
     if state.present:
         views_present.inject_css()
         headline = views_present.render_bar(state, choices, stories)

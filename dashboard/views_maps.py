@@ -25,23 +25,28 @@ CLICK_SEEN = "_click_seen_{city}"
 
 def map_height(state: ViewState) -> int:
     """Taller maps on a projector (no sidebar, the maps get the whole width)."""
-    return 640 if state.present else 560
+    return 600 if state.present else 560
 
 
 def render(state: ViewState, version: str) -> ViewState:
     """Draw both maps; returns the state with a newly clicked area selected."""
     lang = state.lang
     entry = loaders.catalog_by_id(version).get(state.indicator, {})
-    _comparability_note(entry, lang)
+    if not state.present:  # on a projector the maps come first; the note follows them
+        _comparability_note(entry, lang)
     frames = {city: _frame(state, version, city) for city in CITIES}
     city_values = {city: _city_value(state, version, city) for city in CITIES}
     classes = _classifications(state, frames, city_values)
-    cols = st.columns(2, gap="medium")
-    for col, city in zip(cols, CITIES, strict=True):
+    for col, city in zip(st.columns(2, gap="medium"), CITIES, strict=True):
+        with col:
+            _header(state, city, entry)
+    for col, city in zip(st.columns(2, gap="medium"), CITIES, strict=True):
         with col:
             clicked = _city_map(state, version, city, entry, frames[city], classes.get(city), city_values[city])
             if clicked:
                 state = replace(state, area_city=clicked[0], area_id=clicked[1])
+    if state.present:
+        _comparability_note(entry, lang)
     return state
 
 
@@ -100,22 +105,32 @@ def _classifications(state: ViewState, frames: dict[str, gpd.GeoDataFrame | None
     return out
 
 
+def _header(state: ViewState, city: str, entry: dict[str, Any]) -> None:
+    """City name, its level picker and what the map shows (in presentation mode without the picker)."""
+    lang, level, period = state.lang, state.level(city), state.period(city)
+    shows = f"{catalog_text(entry, 'label', lang)} · {format_period(period, lang)}" if entry and period else ""
+    if state.present:
+        st.markdown(f"**{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)}** — {shows}")
+        return
+    name, picker = st.columns([2, 3], vertical_alignment="center")
+    name.markdown(f"#### {t(f'city_{city}', lang)}")
+    with picker:  # a selectbox never overflows a narrow column (4 Berlin levels)
+        st.selectbox(t("level", lang), MAP_LEVELS[city], key=w_level(city),
+                     format_func=lambda lv: t(f"level_short_{lv}", lang), label_visibility="collapsed")
+    if shows:
+        st.caption(shows)
+
+
 def _city_map(state: ViewState, version: str, city: str, entry: dict[str, Any],
               frame: gpd.GeoDataFrame | None, classification: Classification | None,
               city_value: float | None) -> tuple[str, str] | None:
-    lang, level, period = state.lang, state.level(city), state.period(city)
-    title = f"{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)}"
-    st.markdown(f"**{title}**" if state.present else f"### {title}")
-    if not state.present:
-        st.segmented_control(t("level", lang), MAP_LEVELS[city], key=w_level(city), required=True,
-                             format_func=lambda lv: t(f"level_{lv}", lang), label_visibility="collapsed")
+    lang, period = state.lang, state.period(city)
     if not entry or not period:
         st.info(t("not_available_city", lang))
         return None
     if frame is None or classification is None:
         _no_data_at_level(state, version, city, entry)
         return None
-    st.caption(f"{catalog_text(entry, 'label', lang)} · {format_period(period, lang)}")
     mode = SCALE_TO_MODE[state.scale]
     polarity = entry.get("polarity", "neutral")
     focus = _focus_ids(state, version, city)
@@ -158,6 +173,11 @@ def _no_data_at_level(state: ViewState, version: str, city: str, entry: dict[str
     for lv in offered:
         st.button(t("switch_level", lang, level=t(f"level_{lv}", lang)), key=f"switch_{city}_{lv}",
                   on_click=set_view, args=(state.with_level(city, lv),))
+    rows = loaders.indicator_rows(version, city, state.indicator)
+    periods = sorted(rows.loc[(rows["level"] == level) & rows["value"].notna(), "period"].unique(), reverse=True)
+    if periods:  # e.g. Munich residents per Bezirksteil exist only for 2022
+        st.button(t("switch_period", lang, period=format_period(periods[0], lang)), key=f"switch_{city}_period",
+                  on_click=set_view, args=(state.with_period(city, periods[0]),))
 
 
 def _focus_ids(state: ViewState, version: str, city: str) -> list[str] | None:

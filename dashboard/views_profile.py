@@ -70,7 +70,7 @@ def _action_area(areas: pd.DataFrame, area_id: str, lang: str) -> None:
     else:
         st.info(info["note_de"] if lang == "de" else info["note_en"])
     members = ", ".join(f"{m} {escape(n)}" for m, n in info["members"])
-    member_level = t("level_" + str(info["member_level"]), lang)
+    member_level = t("level_short_" + str(info["member_level"]), lang)
     st.markdown(f"**{t('hr_members', lang)}** ({member_level}): {members}")
     st.markdown(f"**{t('hr_status', lang)}:** {escape(str(info['status']))}")
     if info["source_quote"]:
@@ -112,6 +112,8 @@ def _series(version: str, state: ViewState, city: str, level: str, catalog: dict
     if series.empty:
         return
     st.markdown(f"**{t('profile_series', lang, indicator=catalog_text(entry, 'label', lang))}**")
+    if entry.get("aggregation") == "sum":  # a count next to the city total would flatten the area's line
+        series = series[["area"]]
     chart = series.rename(columns={"area": t("series_area", lang), "city": t(f"city_{city}", lang)})
     chart.index = pd.to_datetime(chart.index)
     st.line_chart(chart, height=260)

@@ -38,16 +38,25 @@ def render(state: ViewState, version: str) -> None:
             show = pd.DataFrame({
                 t("col_rank", lang): table["rank"],
                 t("col_area", lang): table["name"],
-                t("col_value_unit", lang, unit=unit): table["value"].round(2),
+                t("col_value_unit", lang, unit=unit): table["value"],
                 t("col_note", lang): [flag_label(f, lang) if f else "" for f in table["flag"]],
                 t("col_coverage", lang): (100 * table["coverage"]).round(0),
             })
-            st.dataframe(show, hide_index=True, width="stretch", height=320)
+            value_col = t("col_value_unit", lang, unit=unit)
+            st.dataframe(show, hide_index=True, width="stretch", height=320, column_config={
+                value_col: st.column_config.NumberColumn(format=_number_format(table["value"])),
+                t("col_coverage", lang): st.column_config.NumberColumn(format="%.0f")})
             csv = table.assign(city=city, level=level, indicator_id=state.indicator, period=period)
             st.download_button(t("download_csv", lang), csv.to_csv(index=False).encode("utf-8"),
                                file_name=f"raumatlas_{city}_{level}_{state.indicator}_{period}.csv",
                                mime="text/csv", key=f"dl_{city}")
     _summary(state, version, entry, areas, unit)
+
+
+def _number_format(values: pd.Series) -> str:
+    """Fixed decimals for a column: 0 from 1,000 up, 1 from 1 up, else 2."""
+    top = float(values.abs().max()) if values.notna().any() else 0.0
+    return "%.0f" if top >= 1000 else "%.1f" if top >= 1 else "%.2f"
 
 
 def _summary(state: ViewState, version: str, entry: dict, areas: pd.DataFrame, unit: str) -> None:

@@ -26,12 +26,13 @@ GROUP_KEYS = {"comparable": "group_comparable", "munich": "group_munich", "berli
 
 
 def indicator_option_label(entry: dict[str, Any] | None, lang: str) -> str:
-    """Picker label: the group as a prefix ("Vergleichbar · …"), so the long list reads grouped."""
+    """Picker label: "⇄" marks comparable indicators (listed first); the others name their city."""
     if not entry:
         return "?"
-    group = t(GROUP_KEYS.get(entry.get("group", ""), "group_other"), lang)
-    mark = "⇄ " if entry.get("group") == "comparable" else ""
-    return f"{mark}{group} · {catalog_text(entry, 'label', lang)}"
+    label = catalog_text(entry, "label", lang)
+    if entry.get("group") == "comparable":
+        return f"⇄ {label}"
+    return f"{t(GROUP_KEYS.get(entry.get('group', ''), 'group_other'), lang)}: {label}"
 
 
 def render(state: ViewState, choices: Choices, version: str) -> ViewState:
@@ -58,7 +59,8 @@ def render(state: ViewState, choices: Choices, version: str) -> ViewState:
                      format_func=lambda d: names.get(d, d) if d else t("focus_all", lang), help=t("focus_help", lang))
         layers = loaders.available_layers(version)
         if layers:
-            st.multiselect(t("layers", lang), layers, key=W_LAYERS, format_func=lambda x: t(f"layer_{x}", lang))
+            st.multiselect(t("layers", lang), layers, key=W_LAYERS, format_func=lambda x: t(f"layer_{x}", lang),
+                           placeholder=t("layers_placeholder", lang))
         st.divider()
         st.toggle(t("present_toggle", lang), key=W_PRESENT, help=t("present_help", lang))
     return state_from_widgets(state, choices)

@@ -43,7 +43,7 @@ def validate_tables(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], indic
         area_keys |= set(zip([city] * len(gdf), gdf["level"].astype(str), gdf["area_id"].astype(str), strict=True))
     problems += _check_indicators(ctx, indicators, area_keys, {e.get("indicator_id") for e in catalog})
     problems += _check_locations(locations, set(areas))
-    ids = [e.get("indicator_id") for e in catalog]
+    ids = [str(e.get("indicator_id")) for e in catalog]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         problems.append(f"catalog: duplicate indicator_id {dup[:5]}")
@@ -158,7 +158,7 @@ def merge_catalog(entries: list[dict[str, Any]], previous: list[dict[str, Any]] 
         _merge_entry(merged, e, cities=None)
     if previous and keep_cities:
         for e in previous:
-            iid = e.get("indicator_id")
+            iid = str(e.get("indicator_id"))
             if iid in merged:
                 _merge_entry(merged, e, cities=keep_cities)
             elif _has_city(e, keep_cities):

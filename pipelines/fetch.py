@@ -249,12 +249,16 @@ def _http_get(url: str, source_id: str) -> bytes:
                          ) from err
 
 
+def _replacement(sha: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: m.group(1) + sha + m.group(3)
+
+
 def register_checksums(text: str, new_sha: dict[str, str], toml_path: Path | str = config.SOURCES_FILE) -> str:
     """Replace the sha256 of each registered path in the sources.toml text (comments and layout kept)."""
     for path, sha in new_sha.items():
         pattern = re.compile(r'(\{[^}\n]*\bpath\s*=\s*"' + re.escape(path)
                              + r'"[^}\n]*\bsha256\s*=\s*")([0-9a-fA-F]*)(")')
-        text, n = pattern.subn(lambda m, sha=sha: m.group(1) + sha + m.group(3), text)
+        text, n = pattern.subn(_replacement(sha), text)
         if n != 1:
             raise InputError(toml_path, f"cannot find exactly one entry for {path!r} with a sha256 ({n} found)",
                              fix="keep each file entry on one line: { path = \"…\", sha256 = \"…\" }")

@@ -51,15 +51,20 @@ UNIT_EN = {"%": "%", "je 1.000": "per 1,000", "Personen": "persons", "Jahre": "y
 
 
 def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
-          *, city_values: str = "aggregated") -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+          *, city_values: str | None = None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Long indicators (city "munich") and catalog rows for every ``[[indicator_set]]`` of this kind.
 
     Stadtbezirk rows carry the published value; ``stadt`` and ``handlungsraum`` rows are
     aggregated with ``membership`` (``child_id`` = Stadtbezirk, optional ``share``). The
     published "Stadt München" values are compared with the aggregates (findings and
     ``ctx.notes["indikatorenatlas_city_check"]``). ``city_values="published"`` stores the
-    official city value at level ``stadt`` instead of the aggregate.
+    official city value at level ``stadt`` instead of the aggregate; by default the
+    choice comes from ``[settings] munich_city_values`` in indicators.toml (the
+    official figure is what planners quote, and the city totals include residents
+    without a Stadtbezirk, so the district sum can differ slightly).
     """
+    if city_values is None:
+        city_values = str(ctx.indicator_registry.get("settings", {}).get("munich_city_values", "aggregated"))
     if city_values not in ("aggregated", "published"):
         raise ValueError(f"city_values must be 'aggregated' or 'published', not {city_values!r}")
     district_ids = _district_ids(areas)
@@ -128,14 +133,14 @@ def _topic(ctx: BuildContext, table: pd.DataFrame, inhalt: pd.DataFrame, iset: d
         g = _missing_codes(ctx, g, formula, iid, path)
         dist, city = g[g["area_id"] != CITY_ID], g[g["area_id"] == CITY_ID]
         additive, why = _additivity(formula, dist, city)
-        aggregation = "none" if not additive else ("sum" if formula.den is None else "ratio")
+        aggregation = "none" if formula is None or not additive else ("sum" if formula.den is None else "ratio")
         rows.append(_base_rows(g, formula, iid))
         checks.append(city_check(dist, city, formula, decimals, iid, aggregation))
-        names = [str(g[f"name{i}"].dropna().iloc[0]) for i in range(1, 6) if g[f"name{i}"].notna().any()]
-        if aggregation == "ratio" and formula.den and "Fläche" in names[formula.den - 1]:
+        names = [str(g[f"name{i}"].dropna().iloc[0]) if g[f"name{i}"].notna().any() else "" for i in range(1, 6)]
+        if formula is not None and formula.den and aggregation == "ratio" and "Fläche" in names[formula.den - 1]:
             why = "Handlungsräume built from Bezirksteile get the area apportioned by residents' share (approximation)"
         catalog.append(_catalog_row(iid, ind, aus, iset["topic"], src, inhalt, formula, fit, aggregation, why,
-                                    sorted(g["period"].unique()), glossary) | {"basis_names": names})
+                                    sorted(g["period"].unique()), glossary) | {"basis_names": [n for n in names if n]})
         if formula is None:
             ctx.add("info", STAGE, f"{iid}: no formula reproduces the district values ({why}); not aggregated",
                     source=str(path))

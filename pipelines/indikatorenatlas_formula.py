@@ -36,8 +36,8 @@ class Formula:
 
     def parts(self, b: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Numerator, its rounding half-width, denominator, its half-width (NaN denominators for counts)."""
-        num = sum(np.sign(t) * b[:, abs(t) - 1] for t in self.terms)
-        num_e = sum(e[:, abs(t) - 1] for t in self.terms)
+        num = np.sum([np.sign(t) * b[:, abs(t) - 1] for t in self.terms], axis=0)
+        num_e = np.sum([e[:, abs(t) - 1] for t in self.terms], axis=0)
         if self.den is None:
             nan = np.full(len(b), np.nan)
             return num, num_e, nan, nan

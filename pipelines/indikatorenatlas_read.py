@@ -32,7 +32,8 @@ def read_table(path: Path, district_ids: set[str]) -> pd.DataFrame:
     """The long table with ``area_id`` ("muc" or "01".."25"), ``period``, ``value`` and ``decimals``.
 
     ``b1..b5`` are the Basiswerte (NaN where absent), ``e1..e5`` half their rounding unit
-    (0.05 for "19.8"), ``name1..name5`` their names.
+    (0.05 for "19.8" and for "20" among values with one decimal; 0 where all are whole
+    numbers, i.e. counts), ``name1..name5`` their names.
     """
     sheets = excel_sheet_names(path)
     if len(sheets) <= TABLE_SHEET:
@@ -56,6 +57,7 @@ def read_table(path: Path, district_ids: set[str]) -> pd.DataFrame:
     out["period"] = year.astype(int).astype(str) + "-12-31"
     out["area_id"] = _area_ids(raw["Raumbezug"], district_ids, path, rows)
     out["value"], out["decimals"] = _german_numbers(out["value_text"], path, rows)
+    group = out.groupby(["indikator", "auspraegung"], sort=False).ngroup()
     for i in range(1, MAX_BASISWERTE + 1):
         col = f"Basiswert {i}"
         text = raw[col].str.strip() if col in raw.columns else pd.Series(pd.NA, index=raw.index, dtype="string")
@@ -67,7 +69,9 @@ def read_table(path: Path, district_ids: set[str]) -> pd.DataFrame:
         out[f"b{i}"] = number.astype(float)
         dot = text.str.find(".").fillna(-1)
         decimals = np.where(dot >= 0, text.str.len().fillna(0) - dot - 1, 0).astype(float)
-        out[f"e{i}"] = np.where(number.notna(), 0.5 * 10.0 ** -decimals, 0.0)
+        # rounding unit: the most decimals of this Basiswert within the indicator; whole numbers are exact counts
+        places = pd.Series(decimals, index=out.index).groupby(group).transform("max")
+        out[f"e{i}"] = np.where(number.notna() & (places > 0), 0.5 * 10.0 ** -places, 0.0)
         out[f"name{i}"] = raw.get(f"Name Basiswert {i}", pd.Series(pd.NA, index=raw.index))
     key = ["indikator", "auspraegung", "period", "area_id"]
     dup = out.duplicated(key)

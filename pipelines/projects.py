@@ -1,6 +1,7 @@
 """Planners' project lists: read, validate, join to areas, export safely, and the ``validate-projects`` command.
 
-The work is split by job: :mod:`pipelines.projects_read` (files -> text table),
+The work is split by job: :mod:`pipelines.projects_schema` (schema.toml, findings),
+:mod:`pipelines.projects_read` (files -> text table),
 :mod:`pipelines.projects_values` (single cells), :mod:`pipelines.projects_validate`
 (row rules -> report) and :mod:`pipelines.projects_join` (areas, indicators,
 collaboration). This module is the public face: it re-exports them and adds the folder
@@ -23,15 +24,8 @@ from pipelines import config
 from pipelines.errors import InputError
 from pipelines.io import list_files, read_geoparquet
 from pipelines.projects_join import collaboration, department_list, join_projects
-from pipelines.projects_read import (
-    Problem,
-    ProjectFileError,
-    ProjectSchema,
-    RawTable,
-    load_project_schema,
-    parse_projects,
-    read_projects,
-)
+from pipelines.projects_read import RawTable, parse_projects, read_projects
+from pipelines.projects_schema import Problem, ProjectFileError, ProjectSchema, load_project_schema
 from pipelines.projects_validate import PROJECT_COLUMNS, ValidationReport, require_usable, validate_projects
 from pipelines.projects_values import is_formula_like
 

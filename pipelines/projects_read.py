@@ -21,76 +21,21 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines import config
 from pipelines.errors import InputError
-from pipelines.io import read_bytes_limited, read_toml
+from pipelines.io import read_bytes_limited
+from pipelines.projects_schema import (
+    Problem,
+    ProjectSchema,
+    fail,
+    load_project_schema,
+)
 from pipelines.projects_values import cell_text
 from pipelines.registry import slugify
 
-SCHEMA_FILE = "schema.toml"
 _MAGIC = {b"\x89PNG": "ein PNG-Bild / a PNG image", b"\xff\xd8\xff": "ein JPEG-Bild / a JPEG image",
           b"%PDF": "ein PDF / a PDF", b"GIF8": "ein GIF-Bild / a GIF image",
           b"\xd0\xcf\x11\xe0": "eine alte .xls-Datei / an old .xls workbook", b"\x1f\x8b": "gzip"}
 _DELIMITERS = (";", ",", "\t")
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One schema column: canonical German name, type, required flag, accepted aliases (slugified)."""
-
-    name: str
-    type: str
-    required: bool
-    aliases: tuple[str, ...]
-    vocabulary: str = ""
-
-
-@dataclass(frozen=True)
-class ProjectSchema:
-    """The project schema as loaded from ``schema.toml``."""
-
-    columns: tuple[ColumnSpec, ...]
-    vocabularies: dict[str, dict[str, tuple[str, ...]]]
-    limits: dict[str, int]
-    city_bounds: dict[str, tuple[float, float, float, float]]
-    messages: dict[str, tuple[str, str]]
-    fixes: dict[str, str] = field(default_factory=dict)
-    city_names: dict[str, str] = field(default_factory=dict)
-
-    def column(self, name: str) -> ColumnSpec:
-        """Spec of a canonical column."""
-        return next(c for c in self.columns if c.name == name)
-
-    def message(self, code: str, **params: Any) -> tuple[str, str]:
-        """German and English text of a message; user values arrive only as format arguments."""
-        de, en = self.messages[code]
-        return de.format(**params), en.format(**params)
-
-
-class ProjectFileError(InputError):
-    """A project file that cannot be used at all; carries the German and English message for the app."""
-
-    def __init__(self, file: str, message_de: str, message_en: str, *, where: str = "", fix: str = "") -> None:
-        super().__init__(file, f"{message_de} / {message_en}", where=where, fix=fix)
-        self.message_de, self.message_en = message_de, message_en
-
-
-def _fail(name: str, schema: ProjectSchema, code: str, *, where: str = "", **params: Any) -> ProjectFileError:
-    """The error for a whole file, with the message (and fix) from schema.toml."""
-    de, en = schema.message(code, **params)
-    return ProjectFileError(name, de, en, where=where, fix=schema.fixes.get(code, "").format(**params))
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding. ``row``: spreadsheet row (header = 1) or feature number; None = the whole file."""
-
-    severity: str  # "error" (row dropped) | "warning" (row kept) | "info"
-    code: str
-    row: int | None
-    column: str
-    message_de: str
-    message_en: str
 
 
 @dataclass
@@ -111,23 +56,6 @@ class RawTable:
         return len(self.frame) == 0
 
 
-def load_project_schema(geodata: Path | None = None) -> ProjectSchema:
-    """Read ``<geodata>/projects/schema.toml`` (defaults to the repository's geodata folder)."""
-    path = config.resolve_paths(geodata).projects / SCHEMA_FILE
-    raw = read_toml(path)
-    cols = tuple(ColumnSpec(name=c["name"], type=c["type"], required=bool(c.get("required", False)),
-                            aliases=tuple(slugify(a) for a in [c["name"], *c.get("aliases", [])]),
-                            vocabulary=c.get("vocabulary", ""))
-                 for c in raw["column"])
-    vocab = {k: {canon: tuple(slugify(a) for a in [canon, *aliases]) for canon, aliases in v.items()}
-             for k, v in raw["vocabulary"].items()}
-    messages = {k: (v[0], v[1]) for k, v in raw["messages"].items()}
-    fixes = {k: v[2] for k, v in raw["messages"].items() if len(v) > 2}
-    bounds = {k: (float(v[0]), float(v[1]), float(v[2]), float(v[3])) for k, v in raw["city_bounds"].items()}
-    return ProjectSchema(columns=cols, vocabularies=vocab, limits=dict(raw["limits"]), city_bounds=bounds,
-                         messages=messages, fixes=fixes, city_names=dict(raw.get("city_names", {})))
-
-
 def read_projects(path: Path, schema: ProjectSchema | None = None) -> RawTable:
     """Read one project file from disk (size-capped) into a :class:`RawTable`; bad files raise InputError."""
     schema = schema or load_project_schema()
@@ -139,15 +67,15 @@ def parse_projects(data: bytes, name: str, schema: ProjectSchema | None = None) 
     """Parse the bytes of a project file (from disk or an upload); the format is sniffed, then the suffix."""
     schema = schema or load_project_schema()
     if len(data) > schema.limits["max_bytes"]:
-        raise _fail(name, schema, "too_large", mb=len(data) / 1e6, limit=schema.limits["max_bytes"] / 1e6)
+        raise fail(name, schema, "too_large", mb=len(data) / 1e6, limit=schema.limits["max_bytes"] / 1e6)
     if not data.strip():
-        raise _fail(name, schema, "empty_file")
+        raise fail(name, schema, "empty_file")
     suffix = Path(name).suffix.lower()
     if data[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
         return _parse_xlsx(data, name, schema)
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
-            raise _fail(name, schema, "binary_file", what=what)
+            raise fail(name, schema, "binary_file", what=what)
     text, encoding = _decode(data, name, schema)
     if suffix in (".geojson", ".json") or text.lstrip()[:1] == "{":
         return _parse_geojson(text, name, schema, encoding)
@@ -159,7 +87,7 @@ def _decode(data: bytes, name: str, schema: ProjectSchema) -> tuple[str, str]:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16"), "utf-16"
     if b"\x00" in data[:8192]:
-        raise _fail(name, schema, "binary_file", what="Binärdaten / binary data")
+        raise fail(name, schema, "binary_file", what="Binärdaten / binary data")
     for enc in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(enc)
@@ -167,11 +95,11 @@ def _decode(data: bytes, name: str, schema: ProjectSchema) -> tuple[str, str]:
             continue
         controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\r\n")
         if controls > 8:
-            raise _fail(name, schema, "binary_file", what="Binärdaten / binary data")
+            raise fail(name, schema, "binary_file", what="Binärdaten / binary data")
         if enc == "utf-8-sig":
             return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
         return text, enc
-    raise _fail(name, schema, "bad_encoding")
+    raise fail(name, schema, "bad_encoding")
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -189,9 +117,9 @@ def _parse_csv(text: str, name: str, schema: ProjectSchema, encoding: str) -> Ra
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delim), start=1):
             records.append((number, cells))
             if len(records) > schema.limits["max_rows"] + 1:
-                raise _fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
+                raise fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
     except csv.Error as err:
-        raise _fail(name, schema, "unreadable", detail=str(err), where=f"Zeile {len(records) + 1}") from None
+        raise fail(name, schema, "unreadable", detail=str(err), where=f"Zeile {len(records) + 1}") from None
     table = _build_table(records, name, schema, "csv")
     table.encoding, table.delimiter = encoding, delim
     return table
@@ -205,7 +133,7 @@ def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             unpacked = sum(i.file_size for i in zf.infolist())
         if unpacked > schema.limits["max_xlsx_unpacked_bytes"]:
-            raise _fail(name, schema, "too_large", mb=unpacked / 1e6,
+            raise fail(name, schema, "too_large", mb=unpacked / 1e6,
                         limit=schema.limits["max_xlsx_unpacked_bytes"] / 1e6)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -224,11 +152,11 @@ def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
                     cells.append(_excel_text(vv))
                 records.append((number, cells))
                 if len(records) > schema.limits["max_rows"] + 1:
-                    raise _fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
+                    raise fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
     except InputError:
         raise
     except Exception as err:  # BadZipFile, KeyError, XML errors: a broken or truncated workbook
-        raise _fail(name, schema, "bad_xlsx", detail=f"{type(err).__name__}: {err}"[:200]) from None
+        raise fail(name, schema, "bad_xlsx", detail=f"{type(err).__name__}: {err}"[:200]) from None
     table = _build_table(records, name, schema, "xlsx")
     header = _header_map(next((c for _, c in records if any(x.strip() for x in c)), []), name, schema)
     for row, j, text in formulas:
@@ -258,14 +186,14 @@ def _parse_geojson(text: str, name: str, schema: ProjectSchema, encoding: str) -
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as err:
-        raise _fail(name, schema, "unreadable", detail=f"JSON: {err}"[:200]) from None
+        raise fail(name, schema, "unreadable", detail=f"JSON: {err}"[:200]) from None
     features = doc.get("features") if isinstance(doc, dict) else None
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         features = [doc]
     if not isinstance(features, list):
-        raise _fail(name, schema, "unreadable", detail="keine FeatureCollection / no FeatureCollection")
+        raise fail(name, schema, "unreadable", detail="keine FeatureCollection / no FeatureCollection")
     if len(features) > schema.limits["max_rows"]:
-        raise _fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
+        raise fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
     keys: list[str] = []
     rows: list[dict[str, str]] = []
     problems: list[Problem] = []
@@ -307,7 +235,7 @@ def _header_map(header: list[str], name: str, schema: ProjectSchema, table: RawT
     for cell in header:
         canon = lookup.get(slugify(cell), "")
         if canon and canon in out:
-            raise _fail(name, schema, "duplicate_column", column=cell_text(cell, 40), canon=canon)
+            raise fail(name, schema, "duplicate_column", column=cell_text(cell, 40), canon=canon)
         if not canon and cell.strip() and table is not None:
             table.problems.append(Problem("info", "unknown_column", None, cell_text(cell, 40),
                                           *schema.message("unknown_column", column=cell_text(cell, 40))))
@@ -320,7 +248,7 @@ def _build_table(records: list[tuple[int, list[str]]], name: str, schema: Projec
     table = RawTable(source=name, format=fmt, frame=pd.DataFrame())
     nonblank = [(n, c) for n, c in records if any(x.strip() for x in c)]
     if not nonblank:
-        raise _fail(name, schema, "empty_file")
+        raise fail(name, schema, "empty_file")
     header = _header_map(nonblank[0][1], name, schema, table)
     present = set(header) - {""}
     missing = [c.name for c in schema.columns if c.required and c.name not in present]
@@ -328,12 +256,12 @@ def _build_table(records: list[tuple[int, list[str]]], name: str, schema: Projec
         missing.append("lat+lon / area_id")
     if missing:
         accepted = "; ".join(f"{m}: {', '.join(schema.column(m).aliases[:4])}" for m in missing if "/" not in m)
-        raise _fail(name, schema, "missing_columns", columns=", ".join(missing), accepted=accepted)
+        raise fail(name, schema, "missing_columns", columns=", ".join(missing), accepted=accepted)
     limit = int(schema.limits["max_cell_chars"])
     data: dict[str, list[Any]] = {c.name: [] for c in schema.columns}
     data["_row"] = []
     for number, cells in nonblank[1:]:
-        row = dict.fromkeys(data, "")
+        row: dict[str, Any] = dict.fromkeys(data, "")
         for j, cell in enumerate(cells):
             canon = header[j] if j < len(header) else ""
             if canon:

@@ -22,7 +22,8 @@ import pandas as pd
 import shapely
 
 from pipelines.errors import InputError
-from pipelines.projects_read import Problem, ProjectSchema, RawTable, load_project_schema
+from pipelines.projects_read import RawTable
+from pipelines.projects_schema import Problem, ProjectSchema, load_project_schema
 from pipelines.projects_values import cell_text, check_link, parse_date, parse_float, split_list
 from pipelines.registry import slugify
 
@@ -263,8 +264,9 @@ class _Validator:
             for i in (i for i, p in enumerate(parsed) if p is None):
                 self.add("warning", "bad_date", i, col, value=cell_text(df[col].iloc[i], 20))
             df[col] = [p or "" for p in parsed]
-        for i in np.flatnonzero(((df["beginn"] != "") & (df["ende"] != "") & (df["ende"] < df["beginn"])).to_numpy()):
-            self.add("warning", "end_before_start", int(i), "ende", start=df["beginn"].iloc[i], end=df["ende"].iloc[i])
+        late = ((df["beginn"] != "") & (df["ende"] != "") & (df["ende"] < df["beginn"])).to_numpy()
+        for j in np.flatnonzero(late):
+            self.add("warning", "end_before_start", int(j), "ende", start=df["beginn"].iloc[j], end=df["ende"].iloc[j])
         budgets = []
         for i, t in enumerate(df["budget_eur"]):
             value = parse_float(t, True) if t else None

@@ -92,7 +92,7 @@ def test_widgets_drive_state_and_url() -> None:
     at.sidebar.selectbox(key="w_ind").set_value("foreign_share").run()
     at.sidebar.slider(key="w_k").set_value(3).run()
     at.sidebar.radio(key="w_scale").set_value("common").run()
-    at.button_group(key="w_level_berlin").set_value("planungsraum").run()
+    at.selectbox(key="w_level_berlin").set_value("planungsraum").run()
     assert not at.exception
     q = _qp(at)
     assert (q["ind"], q["k"], q["scale"], q["lvl_ber"]) == ("foreign_share", "3", "common", "planungsraum")
@@ -180,3 +180,30 @@ def test_presentation_mode_hides_sidebar_and_steps_stories() -> None:
     assert q["step"] == "1" and q["ind"] == "sgb2_children_share" and q["scale"] == "relative"
     at.button(key="present_exit").click().run()
     assert "present" not in _qp(at) and len(at.sidebar.selectbox) > 0
+
+
+def test_level_with_data_only_for_another_period_offers_that_period() -> None:
+    at = _app({"ind": "population", "lvl_muc": "bezirksteil"})  # Bezirksteil residents exist for 2022 only
+    assert not at.exception and _map_cities(at) == ["berlin"]
+    at.button(key="switch_munich_period").click().run()
+    q = _qp(at)
+    assert q["p_muc"] == "2022-12-31" and q["lvl_muc"] == "bezirksteil"
+    assert _map_cities(at) == ["munich", "berlin"]
+
+
+def test_click_on_unknown_area_is_ignored() -> None:
+    at = _click(_app(), "berlin", "99999999")
+    assert not at.exception and "area" not in _qp(at)
+
+
+def test_every_story_opens_without_notice() -> None:
+    import tomllib
+
+    stories = tomllib.loads((config.GEODATA_DIR / config.STORIES_FILE).read_text(encoding="utf-8"))["story"]
+    assert 4 <= len(stories) <= 6
+    for i, story in enumerate(stories):
+        at = _app({"present": "1", "step": str(i)})
+        assert not at.exception, i
+        assert not [w.value for w in at.warning if w.icon], (i, story["title_de"])
+        assert at.title[0].value == story["title_de"]
+        assert len(_maps(at)) == 2, (i, story["title_de"])  # each story shows both cities

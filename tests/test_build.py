@@ -104,12 +104,16 @@ def test_manifest_records_inputs_outputs_and_findings(built: tuple[Path, Path, s
 
 def test_unchanged_inputs_are_a_noop(built: tuple[Path, Path, str]) -> None:
     g, out, _ = built
-    code_before = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["code_version"]
-    if code_before != code_version():  # pipeline code edited since the fixture's build: rebuild legitimately
-        assert run_cli("build", "--geodata", str(g), "--out", str(out), "--quiet").returncode == 0
-    before = snapshot(out)
-    res = run_cli("build", "--geodata", str(g), "--out", str(out))
-    assert res.returncode == 0
+    for _attempt in range(4):
+        previous = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        before = snapshot(out)
+        res = run_cli("build", "--geodata", str(g), "--out", str(out), "--quiet")
+        assert res.returncode == 0, res.stderr
+        if "nothing to do" in res.stdout:
+            break
+        # only legitimate while someone edits pipelines/*.py during the test run (the code is an input)
+        assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["code_version"] != \
+            previous["code_version"], res.stdout
     assert "nothing to do" in res.stdout and "Nichts zu tun" in res.stdout
     assert snapshot(out) == before
     assert is_build_current(g, out)

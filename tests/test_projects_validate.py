@@ -134,7 +134,7 @@ def test_file_without_valid_row_is_refused_with_reasons(schema):
 
 def test_every_message_code_in_the_code_has_german_and_english_text(schema):
     src = "".join(Path(m.__file__).read_text() for m in (projects_read, projects_validate))
-    codes = set(re.findall(r'_fail\(name, schema, "(\w+)"', src))
+    codes = set(re.findall(r'fail\(name, schema, "(\w+)"', src))
     codes |= set(re.findall(r'self\.add\("\w+", "(\w+)"', src))
     codes |= {f"unknown_{c}{s}" for c in ("stadt", "thema", "status") for s in ("", "_nohint")}
     codes |= {"link_fixed", "link_bad", "formula_cell", "not_a_point", "unknown_column", "cell_too_long",

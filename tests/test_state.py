@@ -49,7 +49,8 @@ def test_empty_query_gives_defaults_with_latest_periods() -> None:
 def test_full_query_is_read() -> None:
     q = {"ind": "population", "p_muc": "2024-12-31", "p_ber": "2021-06-30", "lvl_muc": "bezirksteil",
          "lvl_ber": "planungsraum", "cls": "natural_breaks", "k": "7", "scale": "relative",
-         "area": "berlin:08010101", "focus": "08", "lang": "en", "present": "1", "step": "3", "loc": "youth_centre,kita"}
+         "area": "berlin:08010101", "focus": "08", "lang": "en", "present": "1", "step": "3",
+         "loc": "youth_centre,kita"}
     state, notes = parse_query(q, CHOICES)
     assert notes == []
     assert state.indicator == "population" and state.period("berlin") == "2021-06-30"

@@ -1,0 +1,35 @@
+# Raumatlas: make install | app | build | test | bench
+# The virtualenv is (re)installed when pyproject.toml changes (stamp file).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install app build check test bench clean-build
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+app: $(STAMP)
+	$(BIN)/python -m pipelines build
+	$(BIN)/python -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
+
+build: $(STAMP)
+	$(BIN)/python -m pipelines build
+
+check: $(STAMP)
+	$(BIN)/python -m pipelines check
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+clean-build:
+	rm -rf geodata/processed geodata/.cache geodata/staging
