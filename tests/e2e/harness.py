@@ -212,16 +212,20 @@ def wait_legends_change(page, before: tuple[str, str], timeout_ms: float = 30_00
 
 
 def _legend_text_now(page, i: int) -> str:  # noqa: ANN001
-    legend = map_frame(page, i).locator(LEGEND)
+    """Legend text of map ``i`` if it is rendered right now, else "" (one JS call: no race with a redraw)."""
+    js = f"""() => Array.from(document.querySelectorAll({LEGEND!r}))
+        .filter(e => e.getClientRects().length > 0).map(e => e.innerText)"""
     try:
-        return legend.inner_text(timeout=200) if legend.count() else ""
-    except Exception:  # noqa: BLE001 - the frame is being replaced mid-read
+        frame = page.locator(MAP_FRAME).nth(i).element_handle(timeout=500).content_frame()
+        texts = frame.evaluate(js) if frame is not None else []
+    except Exception:  # noqa: BLE001 - the iframe is being replaced mid-read
         return ""
+    return texts[0] if len(texts) == 1 else ""
 
 
-def choose_option(page, label: str, option_name: object) -> None:  # noqa: ANN001
-    """Pick ``option_name`` (text or compiled regex) in the Streamlit selectbox labelled ``label``."""
-    page.get_by_role("combobox", name=label).click()
+def choose_option(page, label: str, option_name: object, nth: int = 0) -> None:  # noqa: ANN001
+    """Pick ``option_name`` (text or compiled regex) in the ``nth`` Streamlit selectbox labelled ``label``."""
+    page.get_by_role("combobox", name=label, exact=True).nth(nth).click()
     page.get_by_role("option", name=option_name).first.click()
 
 

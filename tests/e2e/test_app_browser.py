@@ -116,7 +116,7 @@ def test_permalink_reproduces_the_view(page, browser_context, app_server):
     default_legends = legend_texts(page)
     _pick_indicator(page, OTHER_INDICATOR)
     wait_legends_change(page, default_legends)
-    page.get_by_role("radio", name=_ui("level_prognoseraum", "de"), exact=True).click()  # segmented control
+    choose_option(page, _ui("level", "de"), _ui("level_prognoseraum", "de"), nth=1)  # Berlin's level picker
     n_prognoseraum = _features("berlin", "prognoseraum")
     expect(map_frame(page, 1).locator(POLYGON)).to_have_count(n_prognoseraum)
     page.wait_for_url(lambda url: _query(url).get("lvl_ber") == ["prognoseraum"]
