@@ -13,57 +13,27 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from dashboard.classify import NO_DATA_COLOR, Classification
+import pandas as pd
+
+from dashboard.classify import NO_DATA_COLOR, Classification, relative_to_city
+from dashboard.i18n import t
 
 LANGS: tuple[str, ...] = ("de", "en")
 
-FLAG_LABELS: dict[str, dict[str, str]] = {
-    "no_data": {"de": "keine Daten", "en": "no data"},
-    "under_300": {
-        "de": "unterdrückt: weniger als 300 Einwohner:innen",
-        "en": "suppressed: fewer than 300 residents",
-    },
-    "outlier": {"de": "unterdrückt: Ausreißer", "en": "suppressed: outlier"},
-    "not_rated": {"de": "nicht bewertet", "en": "not rated"},
-    "zero_denominator": {
-        "de": "nicht berechenbar (Bezugsgröße 0)",
-        "en": "not computable (denominator is 0)",
-    },
-}
-"""Why a value is missing, per ``flag`` of the indicators table, in both languages."""
+FLAGS: tuple[str, ...] = ("no_data", "under_300", "outlier", "not_rated", "zero_denominator")
+"""The ``flag`` values of the indicators table; their labels are ``flag_<flag>`` in translations.toml."""
 
-_TEXT: dict[str, dict[str, str]] = {
-    "no_data": {"de": "keine Daten / unterdrückt", "en": "no data / suppressed"},
-    "city": {"de": "Klassen je Stadt", "en": "classes per city"},
-    "common": {"de": "gemeinsame Skala beider Städte", "en": "common scale for both cities"},
-    "relative": {"de": "relativ zum Stadtwert (Stadt = 100)", "en": "relative to the city value (city = 100)"},
-    "quantiles": {"de": "Quantile", "en": "quantiles"},
-    "equal_interval": {"de": "gleiche Intervalle", "en": "equal intervals"},
-    "natural_breaks": {"de": "natürliche Brüche", "en": "natural breaks"},
-    "areas": {"de": "Gebiete", "en": "areas"},
-    "index": {"de": "Index", "en": "index"},
-    "dark": {"de": "dunkel = mehr Handlungsbedarf", "en": "dark = more need for action"},
-    "dark_neutral": {"de": "dunkel = höherer Wert", "en": "dark = higher value"},
-    "city_value": {"de": "Stadtwert", "en": "city value"},
-    "rank": {"de": "Rang {rank} von {total}", "en": "rank {rank} of {total}"},
-    "coverage": {"de": "Wert deckt {pct} % der Bevölkerung ab", "en": "value covers {pct}% of residents"},
-    "approximation": {"de": "Näherung", "en": "approximation"},
-    "source": {"de": "Quelle", "en": "source"},
-    "status": {"de": "Status", "en": "status"},
-    "locations": {"de": "Standorte", "en": "locations"},
-    "kita": {"de": "Kita", "en": "day-care centre"},
-    "youth_centre": {"de": "Jugendfreizeiteinrichtung", "en": "youth centre"},
-}
+_NOTE_KEYS: frozenset[str] = frozenset({"city", "common", "relative", "quantiles", "equal_interval", "natural_breaks"})
 
 
-def text(key: str, lang: str) -> str:
-    """A fixed UI phrase of the map layer in ``lang`` (``de``/``en``); used by maps.py too."""
-    return _TEXT[key][_lang(lang)]
+def text(key: str, lang: str, **fmt: object) -> str:
+    """A fixed phrase of the map layer (``map_<key>`` in the one translations table)."""
+    return t(f"map_{key}", _lang(lang), **fmt)
 
 
 def flag_label(flag: str, lang: str) -> str:
-    """Translated reason for a missing/suppressed value; falls back to "no data"."""
-    return FLAG_LABELS.get(flag or "no_data", FLAG_LABELS["no_data"])[_lang(lang)]
+    """Translated reason for a missing/suppressed value; unknown flags read as "no data"."""
+    return t(f"flag_{flag if flag in FLAGS else 'no_data'}", _lang(lang))
 
 
 def format_number(value: float | None, lang: str = "de", decimals: int = 1) -> str:
@@ -130,6 +100,7 @@ def legend_html(
     no_data_count: int = 0,
     counts: Sequence[int] | None = None,
     decimals: int | None = None,
+    layout: str = "box",
 ) -> str:
     """The legend of one choropleth map as an HTML fragment (inline styles, escaped text).
 
@@ -146,6 +117,9 @@ def legend_html(
         no_data_count: number of areas without a value (the grey entry always shows).
         counts: areas per class to print next to the labels (optional).
         decimals: decimals of the break labels (default: :func:`decimals_for`).
+        layout: ``box`` (a foldable box for a map control) or ``row`` (one line of
+            swatches under the map: nothing is hidden behind the legend, which
+            matters on a projector where every area must stay visible).
 
     Returns:
         ``<details open class="ra-legend">…</details>`` (the title is the
@@ -163,15 +137,26 @@ def legend_html(
     rows = []
     for i, (label, colour) in enumerate(zip(class_labels(classification, lang, decimals), colors, strict=True)):
         n = f' <span style="color:#555">({counts[i]})</span>' if counts is not None and i < len(counts) else ""
-        rows.append(_row("ra-legend-class", colour, escape(label) + n))
-    rows.append(_row("ra-legend-nodata", NO_DATA_COLOR, f"{escape(text('no_data', lang))} ({int(no_data_count)})"))
+        rows.append(_row("ra-legend-class", colour, escape(label) + n, inline=layout == "row"))
+    rows.append(_row("ra-legend-nodata", NO_DATA_COLOR, f"{escape(text('no_data', lang))} ({int(no_data_count)})",
+                     inline=layout == "row"))
     hint = text("dark_neutral" if polarity == "neutral" else "dark", lang)
-    method = text(classification.method, lang) if classification.method in _TEXT else classification.method
-    note = f"{text(mode, lang) if mode in _TEXT else mode} · {method}"
+    method = text(classification.method, lang) if classification.method in _NOTE_KEYS else classification.method
+    note = f"{text(mode, lang) if mode in _NOTE_KEYS else mode} · {method}"
     foot = (
         f'<div class="ra-legend-note" style="margin-top:4px;font-size:0.82em;color:#333">'
         f"{escape(hint)}<br>{escape(note)}</div>"
     )
+    if layout == "row":
+        title_txt = escape(title) + (f' <span style="font-weight:400;color:#444">({escape(unit_txt)})</span>'
+                                     if unit_txt else "")
+        return (
+            '<div class="ra-legend ra-legend-row" style="font:inherit;color:#1f2328;line-height:1.5">'
+            f'<div style="font-weight:700">{title_txt}</div>'
+            f'<div style="display:flex;flex-wrap:wrap;gap:2px 18px">{"".join(rows)}</div>'
+            f'<div class="ra-legend-note" style="font-size:0.85em;color:#444">{escape(hint)} · {escape(note)}</div>'
+            "</div>"
+        )
     return (
         '<details open class="ra-legend" style="background:rgba(255,255,255,0.94);padding:8px 10px;'
         "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,0.35);font:15px/1.3 system-ui,sans-serif;"
@@ -179,12 +164,36 @@ def legend_html(
     )
 
 
-def _row(css_class: str, colour: str, label_html: str) -> str:
+def legend_for_values(
+    values: pd.Series,
+    classification: Classification,
+    colors: Sequence[str],
+    *,
+    city_value: float | None = None,
+    mode: str = "city",
+    **kwargs: object,
+) -> str:
+    """Legend of a map of ``values`` (raw indicator values of the drawn areas).
+
+    Counts the areas per class and without a value the same way the map colours
+    them (relative mode: classes of ``100 * value / city_value``), then calls
+    :func:`legend_html` with ``kwargs`` (title, unit, lang, polarity, decimals, layout).
+    """
+    numeric = pd.to_numeric(values, errors="coerce")
+    classed = relative_to_city(numeric, city_value) if mode == "relative" else numeric
+    assigned = list(classification.assign(classed))
+    counts = [assigned.count(i) for i in range(classification.k)]
+    return legend_html(classification, colors, mode=mode, no_data_count=assigned.count(-1), counts=counts,
+                       **kwargs)  # type: ignore[arg-type]
+
+
+def _row(css_class: str, colour: str, label_html: str, inline: bool = False) -> str:
     swatch = (
         f'<span style="display:inline-block;width:22px;height:16px;background:{escape(colour)};'
         'border:1px solid #777;margin-right:8px;vertical-align:-2px"></span>'
     )
-    return f'<div class="{css_class}" style="white-space:nowrap">{swatch}{label_html}</div>'
+    tag = "span" if inline else "div"
+    return f'<{tag} class="{css_class}" style="white-space:nowrap">{swatch}{label_html}</{tag}>'
 
 
 def _lang(lang: str) -> str:

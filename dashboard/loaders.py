@@ -24,7 +24,8 @@ from pipelines import config
 
 MANIFEST_FILE = "manifest.json"
 AREA_INFO_COLUMNS = ["city", "level", "area_id", "name", "parent_id", "population", "area_km2", "approximate",
-                     "members", "member_level", "status", "source_quote", "source_url", "note_de", "note_en"]
+                     "short_name", "members", "member_level", "status", "status_en", "source_quote", "source_url",
+                     "note_de", "note_en"]
 
 
 def processed_dir() -> Path:

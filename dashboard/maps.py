@@ -31,7 +31,7 @@ from dashboard.legend import (
     flag_label,
     format_number,
     format_value,
-    legend_html,
+    legend_for_values,
     text,
 )
 from dashboard.map_elements import GeoJsonLayer, LegendControl
@@ -157,10 +157,9 @@ def build_map(
     if locations is not None and len(locations):
         _location_cluster(locations, lang).add_to(m)
     if show_legend:
-        counts = np.bincount([i for i in classification.assign(classed) if i >= 0], minlength=classification.k)
-        html = legend_html(classification, colors, title=label, unit=unit, lang=lang, mode=mode, polarity=polarity,
-                           no_data_count=fills.count(NO_DATA_COLOR), counts=list(counts), decimals=legend_d)
-        LegendControl(html).add_to(m)
+        LegendControl(legend_for_values(values, classification, colors, city_value=city_value, mode=mode,
+                                        title=label, unit=unit, lang=lang, polarity=polarity,
+                                        decimals=legend_d)).add_to(m)
     target = layer[layer["area_id"].astype(str).isin(focus)] if focus else layer
     minx, miny, maxx, maxy = (target if len(target) else layer).total_bounds
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(8, 8))
@@ -210,7 +209,7 @@ def _outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
 
 def _outline_popup(row: pd.Series, label: str, lang: str) -> str:
     parts = [f"<b>{escape(label)}</b>"]
-    status = _text_or_none(row.get("status"))
+    status = (lang == "en" and _text_or_none(row.get("status_en"))) or _text_or_none(row.get("status"))
     if status:
         parts.append(f"{escape(text('status', lang))}: {escape(status)}")
     note = _text_or_none(row.get(f"note_{'en' if lang == 'en' else 'de'}"))

@@ -129,7 +129,8 @@ def action_area_info(areas: pd.DataFrame, area_id: str) -> dict[str, Any]:
     muc = areas[(areas["city"] == "munich") & (areas["level"] == member_level)].set_index("area_id")
     names = [(m, str(muc["name"].get(m, m)) if not muc.empty else m) for m in members]
     return {
-        "name": row["name"], "status": row.get("status", ""), "approximate": bool(row.get("approximate", False)),
+        "name": row["name"], "status": row.get("status", ""), "status_en": row.get("status_en", ""),
+        "approximate": bool(row.get("approximate", False)),
         "member_level": member_level, "members": names,
         "population": row.get("population"), "area_km2": row.get("area_km2"),
         "source_quote": row.get("source_quote", ""), "source_url": row.get("source_url", ""),

@@ -72,7 +72,8 @@ def _action_area(areas: pd.DataFrame, area_id: str, lang: str) -> None:
     members = ", ".join(f"{m} {escape(n)}" for m, n in info["members"])
     member_level = t("level_short_" + str(info["member_level"]), lang)
     st.markdown(f"**{t('hr_members', lang)}** ({member_level}): {members}")
-    st.markdown(f"**{t('hr_status', lang)}:** {escape(str(info['status']))}")
+    status = (lang == "en" and info.get("status_en")) or info["status"]
+    st.markdown(f"**{t('hr_status', lang)}:** {escape(str(status))}")
     if info["source_quote"]:
         st.markdown(f"> {escape(str(info['source_quote']))}")
         st.caption(f"{t('source', lang)}: {info['source_url']}")

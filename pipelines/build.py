@@ -2,7 +2,9 @@
 
 The recipe per city (Munich: areas -> action areas -> Bezirksteil population ->
 Indikatorenatlas; Berlin: areas -> population -> MSS), then locations, derived
-indicators, ``areas.population`` and the web layers. Outputs go to a staging
+indicators, ``areas.population`` and the web layers. The planners' project lists
+(``geodata/projects/``) are joined to every area level and written as
+``projects.parquet`` plus per-area project indicators. Outputs go to a staging
 folder that replaces ``out`` only when everything succeeded, so a failed build
 never destroys the previous good one. A build whose inputs and code are
 unchanged since the last manifest is a no-op (nothing is parsed).
@@ -37,10 +39,11 @@ CITY_CHOICES = ("all", *config.CITIES)
 Progress = Callable[[str, int, int], None]
 AREAS_FILE, INDICATORS_FILE, LOCATIONS_FILE, CATALOG_FILE, WEB_DIR = (
     "areas.parquet", "indicators.parquet", "locations.parquet", "catalog.json", "web")
+PROJECTS_FILE = "projects.parquet"
 STAGES: dict[str, tuple[str, ...]] = {
     "munich": ("munich.areas", "munich.action_areas", "munich.bezirksteil_population", "munich.indikatorenatlas"),
     "berlin": ("berlin.areas", "berlin.population", "berlin.mss"),
-    "common": ("locations", "derived", "population", "web_layers", "validate", "write"),
+    "common": ("locations", "projects", "derived", "population", "web_layers", "validate", "write"),
 }
 
 
@@ -116,6 +119,9 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     locations, loc_ind, loc_cat = run("locations", _locations, ctx, areas)
     parts.append(loc_ind)
     catalog += loc_cat
+    projects, proj_ind, proj_cat = run("projects", _projects, ctx, areas, paths.out)
+    parts.append(proj_ind)
+    catalog += proj_cat
     indicators = _concat_indicators(parts)
     derived_ind, derived_cat = run("derived", _derived, ctx, areas, indicators, locations)
     indicators = _concat_indicators([indicators, derived_ind])
@@ -127,7 +133,8 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     findings = [dict(f.to_dict(), build_stage=s) for f, s in zip(ctx.findings, run.finding_stage, strict=False)]
     prev_tables = _previous_tables(paths.out, previous, cities)
     with io.staging_dir(paths.out) as tmp:
-        written = run("write", _write_outputs, tmp, areas, indicators, locations, catalog, web, prev_tables)
+        written = run("write", _write_outputs, tmp, areas, indicators, locations, catalog, web, prev_tables,
+                      projects)
         run.finish()
         outputs = _output_entries(tmp, written["rows"])
         keep = [c for c in config.CITIES if c not in cities and prev_tables is not None]
@@ -190,6 +197,13 @@ def _locations(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame]) -> tuple[A
     return locations.stage(ctx, areas)
 
 
+def _projects(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], out: Path
+              ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    from pipelines import projects_build
+
+    return projects_build.stage(ctx, areas, out)
+
+
 def _derived(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame,
              locations: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     from pipelines import derived
@@ -244,15 +258,17 @@ def _previous_tables(out: Path, previous: dict[str, Any] | None, cities: tuple[s
     indicators = io.read_parquet(out / INDICATORS_FILE)
     locations = io.read_geoparquet(out / LOCATIONS_FILE)
     catalog = io.read_json(out / CATALOG_FILE)
+    projects = io.read_geoparquet(out / PROJECTS_FILE) if (out / PROJECTS_FILE).exists() else None
     web = sorted(p for p in (out / WEB_DIR).glob("*.geojson") if p.name.split("_", 1)[0] in keep)
     return {"cities": keep, "areas": areas[areas["city"].isin(keep)],
             "indicators": indicators[indicators["city"].isin(keep)],
-            "locations": locations[locations["city"].isin(keep)], "catalog": catalog, "web": web}
+            "locations": locations[locations["city"].isin(keep)], "catalog": catalog, "web": web,
+            "projects": projects[projects["stadt"].isin(keep)] if projects is not None else None}
 
 
 def _write_outputs(tmp: Path, areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame,
                    locations: gpd.GeoDataFrame, catalog: list[dict[str, Any]], web: dict[str, Any],
-                   prev: dict[str, Any] | None) -> dict[str, Any]:
+                   prev: dict[str, Any] | None, projects: gpd.GeoDataFrame) -> dict[str, Any]:
     area_frames = [gdf.to_crs(config.WEB_CRS) for gdf in areas.values()]
     loc = locations.to_crs(config.WEB_CRS) if len(locations) else locations.set_crs(config.WEB_CRS, allow_override=True)
     if prev is not None:
@@ -276,10 +292,23 @@ def _write_outputs(tmp: Path, areas: dict[str, gpd.GeoDataFrame], indicators: pd
     loc = loc[[*base_cols, *level_cols, *rest, "geometry"]]
     io.write_geoparquet(loc.sort_values(["city", "layer", "location_id"]).reset_index(drop=True), tmp / LOCATIONS_FILE)
     io.write_json(tmp / CATALOG_FILE, sorted(catalog, key=lambda e: e["indicator_id"]))
+    projects = _merge_projects(projects, prev["projects"] if prev is not None else None)
+    io.write_geoparquet(projects, tmp / PROJECTS_FILE)
     for name, data in web["layers"].items():
         io.write_bytes_atomic(tmp / WEB_DIR / (name if name.endswith(".geojson") else f"{name}.geojson"), data)
-    rows = {AREAS_FILE: len(all_areas), INDICATORS_FILE: len(ind), LOCATIONS_FILE: len(loc), CATALOG_FILE: len(catalog)}
+    rows = {AREAS_FILE: len(all_areas), INDICATORS_FILE: len(ind), LOCATIONS_FILE: len(loc), CATALOG_FILE: len(catalog),
+            PROJECTS_FILE: len(projects)}
     return {"rows": rows, "counts": count_summary(all_areas, ind, loc)}
+
+
+def _merge_projects(projects: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The built cities' projects plus the kept cities' rows of the previous build (``--city``)."""
+    from pipelines.projects_build import shape_projects
+
+    if prev is None or prev.empty:
+        return projects
+    merged = pd.concat([projects, prev.to_crs(config.WEB_CRS)], ignore_index=True)
+    return shape_projects(gpd.GeoDataFrame(merged, geometry="geometry", crs=config.WEB_CRS))
 
 
 def _output_entries(tmp: Path, rows: dict[str, int]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines import io
-from pipelines.manifest import PIPELINE_DIR
+from pipelines.manifest import PIPELINE_DIR, registry_hashes
 from pipelines.stage import BuildContext, Finding
 
 SHARED_MODULES = ("aggregate.py", "config.py", "errors.py", "io.py", "registry.py", "stage.py", "build_cache.py")
@@ -34,8 +34,8 @@ def stage_key(ctx: BuildContext, name: str, kinds: Iterable[str], modules: Itera
     for s in sorted(ctx.sources, key=lambda s: s.id):
         if s.kind in kinds:
             h.update(json.dumps([s.id, s.extra, [f.sha256 for f in s.files]], sort_keys=True).encode())
-    for toml in sorted(ctx.geodata.glob("*.toml")):
-        h.update(io.sha256_file(toml).encode())
+    for entry in registry_hashes(ctx.geodata):
+        h.update(entry["sha256"].encode())
     for pattern in (*modules, *SHARED_MODULES):
         for p in sorted(PIPELINE_DIR.glob(pattern)):
             h.update(p.name.encode() + io.read_bytes(p))

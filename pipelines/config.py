@@ -22,6 +22,8 @@ ACTION_AREAS_FILE = "action_areas.toml"
 STORIES_FILE = "stories.toml"
 TRANSLATIONS_FILE = "translations.toml"
 PROJECTS_DIRNAME = "projects"
+# Registries the pipeline reads (their edits make a build stale); stories.toml is the app's.
+PIPELINE_REGISTRIES: tuple[str, ...] = (SOURCES_FILE, INDICATORS_FILE, ACTION_AREAS_FILE, TRANSLATIONS_FILE)
 
 WEB_CRS = "EPSG:4326"
 CITY_CRS: dict[str, str] = {"munich": "EPSG:25832", "berlin": "EPSG:25833"}

@@ -18,7 +18,7 @@ from typing import Any
 
 from pipelines import config
 from pipelines.errors import PipelineError
-from pipelines.io import read_json, sha256_file
+from pipelines.io import list_files, read_json, read_toml, sha256_file
 from pipelines.registry import load_sources, verify_checksums
 
 MANIFEST_FILE = "manifest.json"
@@ -38,8 +38,34 @@ def code_version() -> str:
 
 
 def registry_hashes(geodata: Path) -> list[dict[str, str]]:
-    """sha256 of every registry file (``geodata/*.toml``) a stage may read."""
-    return [{"path": p.name, "sha256": sha256_file(p)} for p in sorted(geodata.glob("*.toml"))]
+    """sha256 of every registry a stage reads (not the app's own stories.toml).
+
+    ``translations.toml`` counts only by its ``[glossary]`` table (English indicator
+    labels made by the pipeline): editing a UI label must not make the build stale.
+    """
+    out = []
+    for name in config.PIPELINE_REGISTRIES:
+        p = geodata / name
+        if not p.exists():
+            continue
+        if name == config.TRANSLATIONS_FILE:
+            glossary = read_toml(p).get("glossary", {})
+            digest = hashlib.sha256(json.dumps(glossary, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+            out.append({"path": f"{name}[glossary]", "sha256": digest})
+        else:
+            out.append({"path": name, "sha256": sha256_file(p)})
+    return out
+
+
+def project_hashes(geodata: Path) -> list[dict[str, str]]:
+    """sha256 of every file in ``geodata/projects/`` (lists, templates, schema.toml; not the ``*.md`` docs).
+
+    Planners' project lists are build inputs without a sources.toml entry: adding, editing or
+    removing one must make the build stale.
+    """
+    folder = config.resolve_paths(geodata).projects
+    return [{"path": f"{config.PROJECTS_DIRNAME}/{p.name}", "sha256": sha256_file(p)}
+            for p in list_files(folder) if p.suffix.lower() != ".md"]
 
 
 def input_state(geodata: Path) -> dict[str, Any]:
@@ -47,17 +73,20 @@ def input_state(geodata: Path) -> dict[str, Any]:
 
     Verifies every registered sha256 (a mismatch raises
     :class:`~pipelines.errors.ChecksumError`), hashes the registries and the code,
-    and folds them into one ``input_version``.
+    hashes the project lists (:func:`project_hashes`) and folds them into one ``input_version``.
     """
     sources = load_sources(geodata)
     inputs = verify_checksums(sources, geodata)
     registries = registry_hashes(geodata)
+    projects = project_hashes(geodata)
     code = code_version()
-    blob = json.dumps({"inputs": inputs, "registries": registries, "code": code}, sort_keys=True)
+    blob = json.dumps({"inputs": inputs, "registries": registries, "code": code, "projects": projects},
+                      sort_keys=True)
     return {
         "input_version": hashlib.sha256(blob.encode()).hexdigest(),
         "inputs": inputs,
         "registries": registries,
+        "projects": projects,
         "code_version": code,
         "sources": sources,
     }
@@ -112,6 +141,7 @@ def make_manifest(
         "code_version": state["code_version"],
         "inputs": state["inputs"],
         "registries": state["registries"],
+        "project_files": state.get("projects", []),
         "outputs": outputs,
         "stage_seconds": {k: round(v, 3) for k, v in stage_seconds.items()},
         "findings": findings,

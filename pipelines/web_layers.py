@@ -32,7 +32,8 @@ SIMPLIFY_TOLERANCES_M: tuple[float, ...] = (5.0, 8.0, 12.0, 20.0, 35.0)
 # (Munich's Bezirksteile have a 0.09 m² hole that rounding would widen).
 CLEAN_GAP_WIDTH_M = 1.0
 BASE_PROPERTIES: tuple[str, ...] = ("area_id", "name", "level", "city", "parent_id", "approximate")
-HANDLUNGSRAUM_EXTRAS: tuple[str, ...] = ("members", "member_level", "status", "source_quote", "source_url",
+HANDLUNGSRAUM_EXTRAS: tuple[str, ...] = ("short_name", "members", "member_level", "status", "status_en",
+                                         "source_quote", "source_url",
                                          "note_de", "note_en")
 AREAS_TABLE = "areas table (output of the area stages)"
 
