@@ -17,6 +17,7 @@ All palettes are ColorBrewer schemes (colour-blind safe) hard-coded as data.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ YLGNBU: dict[int, tuple[str, ...]] = {
 }
 # ColorBrewer PuOr (11 classes) split at its neutral centre; each side light → dark.
 PUOR_CENTER = "#f7f7f7"
+RELATIVE_FULL_SHADE = math.log(1.5)  # |ln(value / city)| at which the relative ramps reach their darkest
 PUOR_ORANGE: tuple[str, ...] = ("#fee0b6", "#fdb863", "#e08214", "#b35806", "#7f3b08")
 PUOR_PURPLE: tuple[str, ...] = ("#d8daeb", "#b2abd2", "#8073ac", "#542788", "#2d004b")
 
@@ -213,11 +215,27 @@ def colors_for(classification: Classification, polarity: str, mode: str = "city"
     if mode != "relative":
         return palette_for(polarity, classification.k, mode)
     _check_polarity(polarity)
-    n_below = sum(1 for _, hi in classification.bounds if hi < RELATIVE_CENTER)
-    n_above = sum(1 for lo, _ in classification.bounds if lo >= RELATIVE_CENTER)
-    # The first class includes its lower bound; a first class starting exactly at 100 is "above".
-    n_center = classification.k - n_below - n_above
-    return _diverging(polarity, n_below, n_above, [PUOR_CENTER] * n_center)
+    worse_above = polarity != "higher_is_better"
+    above_ramp, below_ramp = (PUOR_ORANGE, PUOR_PURPLE) if worse_above else (PUOR_PURPLE, PUOR_ORANGE)
+    # Shade by how far a class lies from the city value (log ratio of its midpoint),
+    # not by its position: a lone class far above 100 must look as strong as it is.
+    sides, distances = [], []
+    for lo, hi in classification.bounds:
+        side = "below" if hi < RELATIVE_CENTER else "above" if lo >= RELATIVE_CENTER else "center"
+        mid = max((lo + hi) / 2, 1e-9)
+        sides.append(side)
+        distances.append(abs(math.log(mid / RELATIVE_CENTER)) if side != "center" else 0.0)
+    # Full strength from a factor of 1.5 off the city value on: a map whose areas all lie
+    # within a few percent of the city stays pale instead of looking dramatic.
+    far = max(*distances, RELATIVE_FULL_SHADE)
+    colours = []
+    for side, d in zip(sides, distances, strict=True):
+        if side == "center":
+            colours.append(PUOR_CENTER)
+            continue
+        ramp = above_ramp if side == "above" else below_ramp
+        colours.append(ramp[max(0, math.ceil(d / far * len(ramp)) - 1)])
+    return colours
 
 
 def _diverging(polarity: str, n_below: int, n_above: int, center: list[str]) -> list[str]:

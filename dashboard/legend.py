@@ -140,7 +140,7 @@ def legend_html(
         rows.append(_row("ra-legend-class", colour, escape(label) + n, inline=layout == "row"))
     rows.append(_row("ra-legend-nodata", NO_DATA_COLOR, f"{escape(text('no_data', lang))} ({int(no_data_count)})",
                      inline=layout == "row"))
-    hint = text("dark_neutral" if polarity == "neutral" else "dark", lang)
+    hint = _reading_hint(mode, polarity, lang)
     method = text(classification.method, lang) if classification.method in _NOTE_KEYS else classification.method
     note = f"{text(mode, lang) if mode in _NOTE_KEYS else mode} · {method}"
     foot = (
@@ -162,6 +162,15 @@ def legend_html(
         "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,0.35);font:15px/1.3 system-ui,sans-serif;"
         f'color:#1f2328;max-width:280px">{head}{"".join(rows)}{foot}</details>'
     )
+
+
+def _reading_hint(mode: str, polarity: str, lang: str) -> str:
+    """How to read the colours: sequential "dark = more need", or the two sides of 100."""
+    if mode == "relative":
+        key = {"higher_is_worse": "rel_worse_above", "higher_is_better": "rel_worse_below"}.get(polarity,
+                                                                                               "rel_neutral")
+        return text(key, lang)
+    return text("dark_neutral" if polarity == "neutral" else "dark", lang)
 
 
 def legend_for_values(

@@ -211,3 +211,16 @@ def available_layers(version: str) -> tuple[str, ...]:
         return ()
     present = set(loc["layer"].unique())
     return tuple(x for x in LAYERS if x in present)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def load_area_shapes(version: str) -> gpd.GeoDataFrame:
+    """The canonical areas with geometry (EPSG:4326), shared read-only: uploads are validated and joined on it."""
+    return gpd.read_parquet(processed_dir() / "areas.parquet")
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def load_projects(version: str) -> gpd.GeoDataFrame | None:
+    """The build's projects (``projects.parquet`` from ``geodata/projects/``); None before such a build."""
+    path = processed_dir() / "projects.parquet"
+    return gpd.read_parquet(path) if path.exists() else None

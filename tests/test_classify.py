@@ -169,3 +169,13 @@ def test_class_labels_and_decimals():
     labels = class_labels(c, "de")
     assert len(labels) == c.k and labels[0].startswith("0,11")
     assert len(set(labels)) == c.k
+
+
+def test_relative_shade_follows_distance_from_100_not_class_position():
+    # Two classes just above 100 and one far above: only the far one is dark; the near ones stay pale.
+    c = classify(pd.Series([80.0, 90, 95, 102, 104, 106, 108, 110, 300]), "quantiles", 5)
+    colours = colors_for(c, "higher_is_worse", "relative")
+    assert colours[1] == PUOR_CENTER  # 93 - 102.4 contains the city value
+    assert colours[2] == colours[3] == PUOR_ORANGE[0]
+    assert colours[4] == PUOR_ORANGE[-1]
+    assert colours[0] in PUOR_PURPLE[:2]  # 80 - 93: clearly but not extremely below

@@ -1,0 +1,258 @@
+"""Planners' projects in the app, pure (no Streamlit): uploads, filters, report tables, counts, collaboration.
+
+An upload is handled entirely in memory (:func:`process_upload` on the file's bytes): read,
+validated against the build's areas, joined to every level. Nothing is written to disk; the
+view keeps the result in the session. Every cell stays the planner's text: the tables made
+here go to ``st.dataframe`` (which renders text, never HTML), and the map escapes its tooltips.
+Theme colours and English names of themes and statuses are data in
+``geodata/projects/schema.toml`` (``[theme_colors]``, ``[labels_en]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from pipelines import config
+from pipelines.errors import InputError
+from pipelines.io import read_toml
+from pipelines.projects import (
+    ProjectFileError,
+    ValidationReport,
+    collaboration,
+    join_projects,
+    load_project_schema,
+    parse_projects,
+    validate_projects,
+)
+from pipelines.projects_build import shape_projects
+from pipelines.projects_schema import ProjectSchema
+
+FALLBACK_COLOR = "#777777"
+UPLOAD_SUFFIXES = ("csv", "txt", "tsv", "xlsx", "xlsm", "geojson", "json")
+EXAMPLE_FILE = config.GEODATA_DIR / "projects_examples" / "beispiel_projekte_fiktiv.csv"
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+ORIGINS = ("build", "upload", "example")
+
+
+@dataclass(frozen=True)
+class ProjectDisplay:
+    """How projects look: colour per theme, English names of themes and statuses, the controlled lists."""
+
+    theme_colors: dict[str, str]
+    labels_en: dict[str, dict[str, str]]
+    themes: tuple[str, ...]
+    statuses: tuple[str, ...]
+
+    def color(self, theme: str) -> str:
+        """Marker colour of a theme (grey for an unknown one)."""
+        return self.theme_colors.get(str(theme), FALLBACK_COLOR)
+
+    def label(self, kind: str, value: str, lang: str) -> str:
+        """A theme or status in the UI language (``kind``: "thema" | "status")."""
+        return self.labels_en.get(kind, {}).get(str(value), str(value)) if lang == "en" else str(value)
+
+
+@lru_cache(maxsize=4)
+def load_project_display(geodata: Path | None = None) -> ProjectDisplay:
+    """Read the display tables of ``schema.toml`` (cached per process; the file is small)."""
+    raw = read_toml(config.resolve_paths(geodata).projects / "schema.toml")
+    vocab = raw.get("vocabulary", {})
+    return ProjectDisplay(theme_colors=dict(raw.get("theme_colors", {})),
+                          labels_en={k: dict(v) for k, v in raw.get("labels_en", {}).items()},
+                          themes=tuple(vocab.get("thema", {})), statuses=tuple(vocab.get("status", {})))
+
+
+@dataclass
+class UploadResult:
+    """An uploaded (or example) file after reading, validation and join; ``report`` None if unreadable."""
+
+    name: str
+    origin: str
+    report: ValidationReport | None
+    projects: gpd.GeoDataFrame | None
+    error_de: str = ""
+    error_en: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when at least one project was accepted."""
+        return self.projects is not None and len(self.projects) > 0
+
+    def error(self, lang: str) -> str:
+        """Why the file was refused as a whole ("" if it was not)."""
+        return self.error_en if lang == "en" else self.error_de
+
+
+def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame, *, origin: str = "upload",
+                   schema: ProjectSchema | None = None, period: str | None = None) -> UploadResult:
+    """Read, validate and join a file's bytes; never raises for a bad file (the result says why).
+
+    ``areas``: the build's canonical areas with geometry (any CRS). Size and row limits come from
+    the schema (``[limits]``); a binary, empty, truncated or oversized file gives ``error_de``/``error_en``.
+    """
+    schema = schema or load_project_schema()
+    safe_name = Path(str(name)).name[:120] or "upload"
+    try:
+        report = validate_projects(parse_projects(data, safe_name, schema), areas, schema=schema)
+    except ProjectFileError as err:
+        fix = f" → {err.fix}" if err.fix else ""
+        return UploadResult(safe_name, origin, None, None, err.message_de + fix, err.message_en + fix)
+    except InputError as err:
+        return UploadResult(safe_name, origin, None, None, err.problem, err.problem)
+    except Exception as err:  # noqa: BLE001 - an untrusted file must never surface as a traceback
+        what = type(err).__name__
+        return UploadResult(safe_name, origin, None, None, f"Datei nicht lesbar ({what})",
+                            f"file cannot be read ({what})")
+    if report.n_valid == 0:
+        return UploadResult(safe_name, origin, report, None)
+    gdf, _ = join_projects(report.projects, areas, period=period, schema=schema)
+    return UploadResult(safe_name, origin, report, shape_projects(gdf).assign(origin=origin))
+
+
+def combine_projects(build: gpd.GeoDataFrame | None, uploads: Iterable[UploadResult]) -> gpd.GeoDataFrame:
+    """The build's projects (``origin`` "build") and this session's accepted uploads in one table."""
+    frames = []
+    if build is not None and len(build):
+        frames.append(build.to_crs(config.WEB_CRS).assign(origin="build"))
+    frames += [u.projects.to_crs(config.WEB_CRS) for u in uploads if u.ok and u.projects is not None]
+    if not frames:
+        empty = shape_projects(gpd.GeoDataFrame({"stadt": []}, geometry=[], crs=config.WEB_CRS))
+        return empty.assign(origin=pd.Series([], dtype=object))
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=config.WEB_CRS)
+
+
+def departments_of(projects: pd.DataFrame) -> list[str]:
+    """Every department named as lead or involved, sorted case-insensitively (first spelling wins)."""
+    seen: dict[str, str] = {}
+    for names in projects.get("alle_referate", pd.Series([], dtype=object)):
+        for n in _as_list(names):
+            seen.setdefault(n.casefold(), n)
+    return sorted(seen.values(), key=str.casefold)
+
+
+def filter_projects(projects: gpd.GeoDataFrame, *, city: str | None = None, themes: Collection[str] = (),
+                    statuses: Collection[str] = (), departments: Collection[str] = ()) -> gpd.GeoDataFrame:
+    """Projects of ``city`` matching every non-empty filter (a department matches lead or involved)."""
+    keep = np.ones(len(projects), dtype=bool)
+    if city:
+        keep &= (projects["stadt"] == city).to_numpy()
+    if themes:
+        keep &= projects["thema"].isin(list(themes)).to_numpy()
+    if statuses:
+        keep &= projects["status"].isin(list(statuses)).to_numpy()
+    if departments:
+        wanted = {d.casefold() for d in departments}
+        keep &= np.array([not wanted.isdisjoint(n.casefold() for n in _as_list(v)) for v in projects["alle_referate"]],
+                         dtype=bool)
+    return projects.loc[keep]
+
+
+def map_projects(projects: gpd.GeoDataFrame, display: ProjectDisplay, lang: str) -> gpd.GeoDataFrame:
+    """Columns the map draws: ``titel``, ``thema`` (UI language), ``status``, ``federfuehrung``, ``color``."""
+    return gpd.GeoDataFrame({
+        "titel": projects["titel"].astype(str).to_numpy(),
+        "thema": [display.label("thema", v, lang) for v in projects["thema"]],
+        "status": [display.label("status", v, lang) for v in projects["status"]],
+        "federfuehrung": projects["federfuehrung"].astype(str).to_numpy(),
+        "color": [display.color(v) for v in projects["thema"]],
+    }, geometry=projects.geometry.to_numpy(), crs=projects.crs)
+
+
+def report_counts(report: ValidationReport) -> dict[str, int]:
+    """Rows read, kept, dropped, and findings per severity."""
+    sev = [p.severity for p in report.problems]
+    return {"rows": report.n_rows, "valid": report.n_valid, "dropped": report.n_rows - report.n_valid,
+            "errors": sev.count("error"), "warnings": sev.count("warning"), "info": sev.count("info")}
+
+
+def report_table(report: ValidationReport, lang: str, severity_labels: dict[str, str],
+                 row_word: str, file_word: str) -> pd.DataFrame:
+    """One line per finding, errors first within a row: where, severity (translated), column, message."""
+    problems = sorted(report.problems, key=lambda p: (p.row or 0, SEVERITY_ORDER.get(p.severity, 3)))
+    label = report.row_label[0 if lang == "de" else 1]
+    return pd.DataFrame({
+        row_word: [f"{label} {p.row}" if p.row is not None else file_word for p in problems],
+        "severity": [severity_labels.get(p.severity, p.severity) for p in problems],
+        "column": [p.column for p in problems],
+        "message": [p.message_en if lang == "en" else p.message_de for p in problems],
+    })
+
+
+def cleaned_table(projects: pd.DataFrame) -> pd.DataFrame:
+    """The accepted rows in the schema's columns (for the download; lists become "a; b" in to_safe_csv)."""
+    cols = ["id", "titel", "stadt", "lat", "lon", "area_id", "area_level", "thema", "federfuehrung",
+            "beteiligte_referate", "partner", "status", "beginn", "ende", "budget_eur", "link"]
+    return pd.DataFrame(projects)[[c for c in cols if c in projects.columns]].reset_index(drop=True)
+
+
+def projects_in_area(projects: pd.DataFrame, city: str, level: str, area_id: str) -> pd.DataFrame:
+    """Projects whose ``area_id_<level>`` names the area (comma-separated lists allowed)."""
+    col = f"area_id_{level}"
+    if col not in projects.columns or projects.empty:
+        return projects.iloc[0:0]
+    hit = [str(area_id) in str(v or "").split(",") for v in projects[col]]
+    return projects.loc[np.array(hit, dtype=bool) & (projects["stadt"] == city).to_numpy()]
+
+
+def area_collaboration(projects: pd.DataFrame, city: str, level: str, area_id: str) -> dict[str, Any]:
+    """:func:`pipelines.projects.collaboration` for one area (departments, partners, matrix, share)."""
+    return collaboration(projects, [area_id], level=level, city=city)
+
+
+def matrix_frame(collab: dict[str, Any]) -> pd.DataFrame:
+    """Department × department matrix as a table (diagonal: the department's projects)."""
+    labels = list(collab["labels"])
+    return pd.DataFrame(collab["matrix"], index=labels, columns=labels)
+
+
+def area_project_counts(projects: pd.DataFrame, city: str, level: str) -> pd.DataFrame:
+    """Per area of one level: ``projects`` (count) and ``multi_share`` (% with ≥ 2 departments, NaN if none)."""
+    col = f"area_id_{level}"
+    rows: dict[str, list[int]] = {}
+    if col in projects.columns and len(projects):
+        sel = projects[projects["stadt"] == city]
+        for ids, n in zip(sel[col], sel["anzahl_referate"], strict=True):
+            for aid in (a for a in str(ids or "").split(",") if a):
+                c = rows.setdefault(aid, [0, 0])
+                c[0] += 1
+                c[1] += int(n >= 2)
+    out = pd.DataFrame([(a, c[0], 100.0 * c[1] / c[0]) for a, c in rows.items()],
+                       columns=["area_id", "projects", "multi_share"])
+    return out.astype({"area_id": object, "projects": "int64", "multi_share": float})
+
+
+def with_project_counts(table: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (one row per ``area_id``) with ``projects`` (0 where none) and ``multi_share`` joined."""
+    out = table.merge(counts, on="area_id", how="left")
+    out["projects"] = out["projects"].fillna(0).astype("int64")
+    return out
+
+
+def area_listing(projects: pd.DataFrame, display: ProjectDisplay, lang: str) -> pd.DataFrame:
+    """Projects of an area as plain text columns (lists joined with "; ")."""
+    return pd.DataFrame({
+        "titel": projects["titel"].astype(str).to_numpy(),
+        "thema": [display.label("thema", v, lang) for v in projects["thema"]],
+        "status": [display.label("status", v, lang) for v in projects["status"]],
+        "federfuehrung": projects["federfuehrung"].astype(str).to_numpy(),
+        "beteiligte_referate": ["; ".join(_as_list(v)) for v in projects["beteiligte_referate"]],
+        "partner": ["; ".join(_as_list(v)) for v in projects["partner"]],
+        "beginn": projects["beginn"].astype(str).to_numpy(),
+        "ende": projects["ende"].astype(str).to_numpy(),
+    })
+
+
+def _as_list(value: object) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if hasattr(value, "tolist"):
+        return [str(v) for v in value.tolist()]
+    return []

@@ -1,0 +1,227 @@
+"""Projects in the app: upload with instant validation report, filters, example data, area collaboration.
+
+An upload lives only in this session (``st.session_state``); nothing is written to disk.
+The build's projects (``geodata/projects/`` -> ``projects.parquet``) always show. Every
+table goes through ``st.dataframe`` (text, never HTML); what is written as Markdown is
+escaped first. The pure work is in :mod:`dashboard.projects_view`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from html import escape
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from dashboard import loaders
+from dashboard.i18n import format_number, t
+from dashboard.projects_view import (
+    EXAMPLE_FILE,
+    UPLOAD_SUFFIXES,
+    UploadResult,
+    area_collaboration,
+    area_listing,
+    area_project_counts,
+    cleaned_table,
+    combine_projects,
+    departments_of,
+    filter_projects,
+    load_project_display,
+    map_projects,
+    matrix_frame,
+    process_upload,
+    projects_in_area,
+    report_counts,
+    report_table,
+)
+from dashboard.state import ViewState
+from pipelines.projects import load_project_schema, to_safe_csv
+
+UPLOAD_KEY, EXAMPLE_KEY, UPLOAD_SEEN = "_proj_upload", "_proj_example", "_proj_upload_seen"
+W_UPLOAD, W_THEMES, W_STATUSES, W_DEPTS = "w_proj_upload", "w_proj_themes", "w_proj_status", "w_proj_depts"
+
+
+def session_uploads() -> list[UploadResult]:
+    """This session's processed files (the upload, then the example data)."""
+    return [r for r in (st.session_state.get(UPLOAD_KEY), st.session_state.get(EXAMPLE_KEY)) if r is not None]
+
+
+def all_projects(version: str) -> gpd.GeoDataFrame:
+    """The build's projects plus this session's accepted uploads (not filtered)."""
+    return combine_projects(loaders.load_projects(version), session_uploads())
+
+
+def filtered_projects(version: str, city: str | None = None) -> gpd.GeoDataFrame:
+    """All projects narrowed by the filter widgets (theme, status, department) and ``city``."""
+    ss = st.session_state
+    return filter_projects(all_projects(version), city=city, themes=ss.get(W_THEMES) or (),
+                           statuses=ss.get(W_STATUSES) or (), departments=ss.get(W_DEPTS) or ())
+
+
+def map_layer(state: ViewState, version: str, city: str) -> gpd.GeoDataFrame | None:
+    """What the map of ``city`` draws as project markers (None when there is nothing to draw)."""
+    sel = filtered_projects(version, city)
+    return map_projects(sel, load_project_display(), state.lang) if len(sel) else None
+
+
+def render_banner(lang: str) -> None:
+    """The permanent note while the fictitious example projects are loaded."""
+    if st.session_state.get(EXAMPLE_KEY) is not None:
+        st.warning(t("proj_example_banner", lang), icon="⚠️")
+
+
+def render_panel(state: ViewState, version: str) -> None:
+    """Upload, example data, validation report, filters and the cleaned download (above the maps)."""
+    lang = state.lang
+    schema = load_project_schema()
+    limits = schema.limits
+    with st.container(border=True, key="projects_panel"):
+        st.markdown(f"**{t('proj_title', lang)}**")
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            uploaded = st.file_uploader(
+                t("proj_upload", lang), type=list(UPLOAD_SUFFIXES), key=W_UPLOAD,
+                help=t("proj_upload_help", lang, mb=format_number(limits["max_bytes"] / 1e6, lang, 0),
+                       rows=format_number(limits["max_rows"], lang, 0)))
+            _take_upload(uploaded, version)
+            b1, b2 = st.columns(2)
+            if st.session_state.get(EXAMPLE_KEY) is None:
+                b1.button(t("proj_example_load", lang), key="proj_example_load", on_click=_load_example,
+                          args=(version,), help=t("proj_example_help", lang))
+            else:
+                b1.button(t("proj_example_remove", lang), key="proj_example_remove", on_click=_drop_example)
+        with right:
+            _filters(version, lang)
+        for result in session_uploads():
+            _report(result, lang)
+        st.caption(t("proj_session_note", lang))
+
+
+def _take_upload(uploaded: object, version: str) -> None:
+    """Process a newly uploaded file once (keyed on its bytes); forget it when the file is removed."""
+    if uploaded is None:
+        st.session_state.pop(UPLOAD_KEY, None)
+        st.session_state.pop(UPLOAD_SEEN, None)
+        return
+    data = uploaded.getvalue()  # type: ignore[attr-defined]
+    key = hashlib.sha256(data).hexdigest() + str(getattr(uploaded, "name", ""))
+    if st.session_state.get(UPLOAD_SEEN) == key:
+        return
+    with st.spinner(t("proj_checking", "de")):
+        result = process_upload(data, str(getattr(uploaded, "name", "upload")), loaders.load_area_shapes(version))
+    st.session_state[UPLOAD_KEY] = result
+    st.session_state[UPLOAD_SEEN] = key
+
+
+def _load_example(version: str) -> None:
+    data = EXAMPLE_FILE.read_bytes()
+    st.session_state[EXAMPLE_KEY] = process_upload(data, EXAMPLE_FILE.name, loaders.load_area_shapes(version),
+                                                   origin="example")
+
+
+def _drop_example() -> None:
+    st.session_state.pop(EXAMPLE_KEY, None)
+
+
+def _filters(version: str, lang: str) -> None:
+    display = load_project_display()
+    projects = all_projects(version)
+    if projects.empty:
+        st.caption(t("proj_none_loaded", lang))
+        return
+    st.caption(t("proj_loaded", lang, n=format_number(len(projects), lang, 0)))
+    st.multiselect(t("proj_filter_theme", lang), display.themes, key=W_THEMES,
+                   format_func=lambda v: display.label("thema", v, lang), placeholder=t("proj_filter_all", lang))
+    st.multiselect(t("proj_filter_status", lang), display.statuses, key=W_STATUSES,
+                   format_func=lambda v: display.label("status", v, lang), placeholder=t("proj_filter_all", lang))
+    st.multiselect(t("proj_filter_dept", lang), departments_of(projects), key=W_DEPTS,
+                   placeholder=t("proj_filter_all", lang))
+    st.markdown(_legend_markdown(display, lang), unsafe_allow_html=True)
+
+
+def _legend_markdown(display: object, lang: str) -> str:
+    """Theme colour chips (the colours and names are our own data, still escaped)."""
+    chips = [f'<span style="white-space:nowrap;margin-right:10px"><span style="display:inline-block;width:11px;'
+             f'height:11px;border-radius:50%;background:{escape(display.color(v))};border:1px solid #fff;'  # type: ignore[attr-defined]
+             f'box-shadow:0 0 0 1px #555;margin-right:4px"></span>{escape(display.label("thema", v, lang))}</span>'  # type: ignore[attr-defined]
+             for v in display.themes]  # type: ignore[attr-defined]
+    return f'<div style="font-size:0.85rem;line-height:1.8">{"".join(chips)}</div>'
+
+
+def _report(result: UploadResult, lang: str) -> None:
+    """The validation report of one file: verdict, counts, the findings table, the cleaned download."""
+    name = escape(result.name)
+    if result.report is None:
+        st.error(t("proj_refused_file", lang, name=name, reason=escape(result.error(lang))))
+        return
+    report = result.report
+    c = report_counts(report)
+    verdict = {"ok": st.success, "partial": st.warning}.get(report.status, st.error)
+    key = {"ok": "proj_verdict_ok", "partial": "proj_verdict_partial", "template": "proj_verdict_template"}.get(
+        report.status, "proj_verdict_refused")
+    verdict(t(key, lang, name=name, rows=c["rows"], valid=c["valid"], dropped=c["dropped"]))
+    cols = st.columns(5)
+    for col, k in zip(cols, ("rows", "valid", "dropped", "errors", "warnings"), strict=True):
+        col.metric(t(f"proj_count_{k}", lang), c[k])
+    if report.problems:
+        sev = {s: t(f"proj_sev_{s}", lang) for s in ("error", "warning", "info")}
+        table = report_table(report, lang, sev, t("proj_col_where", lang), t("proj_file", lang))
+        table.columns = [t("proj_col_where", lang), t("proj_col_severity", lang), t("proj_col_column", lang),
+                         t("proj_col_message", lang)]
+        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 300),
+                     key=f"proj_report_{result.origin}")
+    if result.ok and result.projects is not None:
+        st.download_button(t("proj_download", lang), to_safe_csv(cleaned_table(result.projects)),
+                           file_name=f"bereinigt_{result.name.rsplit('.', 1)[0]}.csv", mime="text/csv",
+                           key=f"proj_dl_{result.origin}")
+
+
+def render_area(state: ViewState, version: str, city: str, level: str, area_id: str) -> None:
+    """In the area profile: the projects inside and who works together there."""
+    lang = state.lang
+    display = load_project_display()
+    projects = projects_in_area(all_projects(version), city, level, area_id)
+    st.markdown(f"**{t('proj_area_title', lang)}**")
+    if projects.empty:
+        st.caption(t("proj_area_none", lang))
+        return
+    listing = area_listing(projects, display, lang)
+    listing.columns = [t(f"proj_col_{c}", lang) for c in listing.columns]
+    st.dataframe(listing, hide_index=True, width="stretch", key="proj_area_list")
+    collab = area_collaboration(all_projects(version), city, level, area_id)
+    st.markdown(f"**{t('proj_collab_title', lang)}**")
+    a, b, c = st.columns(3)
+    a.metric(t("proj_collab_projects", lang), collab["n_projects"])
+    b.metric(t("proj_collab_multi", lang), collab["n_multi_department"])
+    share = collab["share_multi_department_pct"]
+    c.metric(t("proj_collab_share", lang), f"{format_number(share, lang, 0)} %" if share is not None else "–")
+    left, right = st.columns(2)
+    with left:
+        st.caption(t("proj_collab_depts", lang))
+        depts = pd.DataFrame(collab["departments"], columns=["name", "projects", "lead"])
+        depts.columns = [t("proj_col_dept", lang), t("proj_col_projects", lang), t("proj_col_lead", lang)]
+        st.dataframe(depts, hide_index=True, width="stretch", key="proj_collab_depts")
+    with right:
+        st.caption(t("proj_collab_partners", lang))
+        partners = pd.DataFrame(collab["partners"], columns=["name", "projects"])
+        partners.columns = [t("proj_col_partner", lang), t("proj_col_projects", lang)]
+        if partners.empty:
+            st.caption(t("proj_collab_no_partners", lang))
+        else:
+            st.dataframe(partners, hide_index=True, width="stretch", key="proj_collab_partners")
+    if len(collab["labels"]) > 1:
+        st.caption(t("proj_collab_matrix", lang))
+        matrix = matrix_frame(collab)
+        st.dataframe(matrix.style.background_gradient(cmap="Blues", axis=None), width="stretch",
+                     key="proj_collab_matrix")
+        st.caption(t("proj_collab_matrix_help", lang))
+
+
+def ranking_counts(version: str, city: str, level: str) -> pd.DataFrame | None:
+    """Per area of the ranking's level: project count and multi-department share (None without projects)."""
+    projects = filtered_projects(version, city)
+    if all_projects(version).empty:
+        return None
+    return area_project_counts(projects, city, level)
