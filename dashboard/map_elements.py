@@ -90,3 +90,25 @@ class LegendControl(MacroElement):
         super().__init__()
         self._name = "Legend"
         self.html, self.position = html, position
+
+
+class FitOnResize(MacroElement):
+    """Fit the map to ``bounds`` again whenever its frame changes size.
+
+    In presentation mode the app sizes the map frames to the screen with CSS, after
+    Leaflet has already fitted the map to the frame's first height; without this
+    the city would be cut off on a projector.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.on("resize", function() {
+            {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {padding: [8, 8]});
+        });
+        {% endmacro %}"""
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitOnResize"
+        self.bounds = bounds

@@ -34,13 +34,15 @@ from dashboard.legend import (
     legend_for_values,
     text,
 )
-from dashboard.map_elements import GeoJsonLayer, LegendControl
+from dashboard.map_elements import FitOnResize, GeoJsonLayer, LegendControl
 from dashboard.offline import make_offline
+from dashboard.project_markers import project_legend_html, project_markers
 
 COORD_DECIMALS = 5
 BACKGROUND = "#f3f2ee"
 LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
 _STYLE = {"normal": (0.8, "#555555", 0.6), "focus": (0.9, "#1a1a1a", 1.6), "dimmed": (0.15, "#9a9a9a", 0.3)}
+_FILL_FRAME_CSS = "<style>#map_div { height: calc(100vh - 12px) !important; }</style>"
 _CSS = f"""<style>
 .leaflet-container {{ background: {BACKGROUND}; font: 15px/1.35 system-ui, sans-serif; }}
 .leaflet-tooltip.ra-tt {{ font-size: 15px; line-height: 1.35; white-space: nowrap; }}
@@ -66,8 +68,10 @@ def build_map(
     outlines: gpd.GeoDataFrame | None = None,
     focus_area_ids: Collection[str] | None = None,
     locations: gpd.GeoDataFrame | None = None,
+    projects: gpd.GeoDataFrame | None = None,
     tiles: str | None = None,
     height: int = 560,
+    fill_frame: bool = False,
     decimals: int | None = None,
     show_legend: bool = True,
 ) -> folium.Map:
@@ -99,9 +103,15 @@ def build_map(
         locations: points in EPSG:4326 (``name``, ``address``, ``provider``,
             ``layer`` kita/youth_centre, optional ``category``) shown as clustered
             circle markers with a popup.
+        projects: planners' projects in EPSG:4326 (``titel``, ``thema``, ``status``,
+            ``federfuehrung``, ``color``; see ``dashboard.projects_view.map_projects``) drawn
+            as small circle markers coloured by theme with an escaped tooltip; with
+            ``show_legend`` also a theme legend (bottom left).
         tiles: None (default: no network, light background and city outline) or a
             folium tile name such as ``"OpenStreetMap"`` (needs internet; attribution shown).
         height: map height in pixels.
+        fill_frame: let the map fill its st_folium frame whatever ``height`` says (presentation
+            mode sizes the frames to the screen with CSS; streamlit-folium names the map ``map_div``).
         decimals: decimals of all numbers (default: legend from the class breaks,
             tooltips 0 for whole-number data, else 1, or 2 below 10).
         show_legend: add the legend as a map control (bottom right).
@@ -130,6 +140,8 @@ def build_map(
         **{"maxZoom": 18, "minZoom": 8},  # Map's own max_zoom only reaches tiles; MarkerCluster needs the map's
     )
     m.get_root().header.add_child(Element(_CSS), name="raumatlas_css")
+    if fill_frame:
+        m.get_root().header.add_child(Element(_FILL_FRAME_CSS), name="raumatlas_fill_css")
     styles: list[dict] = []
     features = []
     for (_, row), fill, rel in zip(layer.iterrows(), fills, classed, strict=True):
@@ -156,6 +168,10 @@ def build_map(
         _outline_layer(outlines, lang).add_to(m)
     if locations is not None and len(locations):
         _location_cluster(locations, lang).add_to(m)
+    if projects is not None and len(projects):
+        project_markers(projects, lang).add_to(m)
+        if show_legend:
+            LegendControl(project_legend_html(projects, lang), position="bottomleft").add_to(m)
     if show_legend:
         LegendControl(legend_for_values(values, classification, colors, city_value=city_value, mode=mode,
                                         title=label, unit=unit, lang=lang, polarity=polarity,
@@ -163,6 +179,7 @@ def build_map(
     target = layer[layer["area_id"].astype(str).isin(focus)] if focus else layer
     minx, miny, maxx, maxy = (target if len(target) else layer).total_bounds
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(8, 8))
+    FitOnResize([[miny, minx], [maxy, maxx]]).add_to(m)
     return make_offline(m)
 
 

@@ -213,6 +213,19 @@ def matrix_frame(collab: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(collab["matrix"], index=labels, columns=labels)
 
 
+def matrix_styles(matrix: pd.DataFrame) -> pd.DataFrame:
+    """CSS per cell for a heatmap of the matrix (white -> dark blue by count; white text on dark cells)."""
+    top = float(matrix.to_numpy().max()) if matrix.size else 0.0
+    low, high = np.array([247, 251, 255]), np.array([8, 81, 156])
+
+    def css(v: float) -> str:
+        f = float(v) / top if top > 0 else 0.0
+        r, g, b = (low + (high - low) * f).round().astype(int)
+        return f"background-color: #{r:02x}{g:02x}{b:02x}; color: {'#ffffff' if f > 0.55 else '#111111'}"
+
+    return matrix.map(css)
+
+
 def area_project_counts(projects: pd.DataFrame, city: str, level: str) -> pd.DataFrame:
     """Per area of one level: ``projects`` (count) and ``multi_share`` (% with ≥ 2 departments, NaN if none)."""
     col = f"area_id_{level}"

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import loaders, views_footer, views_maps, views_present, views_profile, views_ranking, views_sidebar
+from dashboard import (
+    loaders,
+    views_footer,
+    views_maps,
+    views_present,
+    views_profile,
+    views_projects,
+    views_ranking,
+    views_sidebar,
+)
 from dashboard.i18n import catalog_text, t
 from dashboard.state import LANGS, Q_LANG, Notice, revalidate
 from dashboard.views_state import commit, current_state
@@ -42,17 +51,21 @@ def render() -> None:
         state = views_sidebar.render(state, choices, version)
     lang = state.lang
     entry = loaders.catalog_by_id(version).get(state.indicator, {})
-    if state.present:
+    if state.present:  # the story text follows the maps: on a projector the maps come first
         st.title(headline or catalog_text(entry, "label", lang))
-        views_present.render_story_text(state, stories)
     else:
         st.title(t("app_title", lang))
         st.caption(t("app_subtitle", lang))
     _show_notices(notices, lang)
     commit(state)
+    views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
+    if not state.present:
+        views_projects.render_panel(state, version)  # before the maps: an upload shows on them at once
 
     state = revalidate(views_maps.render(state, version), choices)  # a clicked id must exist too
     commit(state)
+    if state.present:
+        views_present.render_story_text(state, stories)
     views_profile.render(state, version)
     if not state.present:
         views_ranking.render(state, version)

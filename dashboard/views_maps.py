@@ -10,11 +10,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import loaders
+from dashboard import loaders, views_projects
 from dashboard.classify import Classification, classify, classify_common, colors_for, relative_to_city
 from dashboard.i18n import catalog_text, format_period, t
 from dashboard.legend import legend_for_values
 from dashboard.maps import build_map
+from dashboard.project_markers import project_legend_html
 from dashboard.ranking import ranking_table
 from dashboard.state import CITIES, MAP_LEVELS, ViewState
 from dashboard.views_state import set_view, w_level
@@ -135,18 +136,22 @@ def _city_map(state: ViewState, version: str, city: str, entry: dict[str, Any],
     mode = SCALE_TO_MODE[state.scale]
     polarity = entry.get("polarity", "neutral")
     focus = _focus_ids(state, version, city)
+    projects = views_projects.map_layer(state, version, city)
     m = build_map(
         frame, classification=classification, colors=colors_for(classification, polarity, mode),
         label=catalog_text(entry, "label", lang), unit=catalog_text(entry, "unit", lang), polarity=polarity,
         mode=mode, city_value=city_value, city_label=t(f"city_total_{city}", lang),
         lang=lang, outlines=_outlines(version, city), focus_area_ids=focus,
-        locations=_locations(state, version, city), height=map_height(state), show_legend=False)
+        locations=_locations(state, version, city), projects=projects, height=map_height(state),
+        fill_frame=state.present, show_legend=False)
     out = st_folium(m, key=MAP_KEYS[city], height=map_height(state), use_container_width=True,
                     returned_objects=["last_active_drawing", "last_object_clicked"])
     # The legend sits under the map, not on it: on a projector no area may hide behind it.
     st.html(legend_for_values(frame["value"], classification, colors_for(classification, polarity, mode),
                               city_value=city_value, mode=mode, title=catalog_text(entry, "label", lang),
                               unit=catalog_text(entry, "unit", lang), lang=lang, polarity=polarity, layout="row"))
+    if projects is not None:
+        st.html(project_legend_html(projects, lang))
     if city == "munich":
         st.caption(t("hr_notice", lang))
     return _new_click(city, out)

@@ -20,7 +20,9 @@ PRESENT_CSS = """
   padding-left: 1.5rem !important; padding-right: 1.5rem !important; }
 .stApp, .stApp p, .stApp li, .stApp label, .stApp button, [data-testid="stCaptionContainer"],
 [data-testid="stMarkdownContainer"] p { font-size: 21px !important; }
-.stApp h1 { font-size: 2.3rem !important; }
+.stApp h1 { font-size: 2.1rem !important; padding: 0.2rem 0 0.4rem 0 !important; }
+/* Both maps and their legends fill the screen below the headline, whatever the projector's resolution. */
+iframe[title="streamlit_folium.st_folium"] { height: max(320px, calc(100vh - 375px)) !important; }
 </style>
 """
 

@@ -8,7 +8,7 @@ from html import escape
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders
+from dashboard import loaders, views_projects
 from dashboard.i18n import catalog_text, format_number, format_period, t
 from dashboard.legend import flag_label
 from dashboard.profile import (
@@ -52,6 +52,7 @@ def render(state: ViewState, version: str) -> None:
         _comparable(rows, catalog, city, level, state.area_id, lang)
         _series(version, state, city, level, catalog, lang)
         _locations(version, city, level, state.area_id, lang)
+        views_projects.render_area(state, version, city, level, state.area_id)
         _relatives(areas, state, city, lang)
 
 

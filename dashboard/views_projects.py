@@ -9,6 +9,7 @@ escaped first. The pure work is in :mod:`dashboard.projects_view`.
 from __future__ import annotations
 
 import hashlib
+import re
 from html import escape
 
 import geopandas as gpd
@@ -31,10 +32,12 @@ from dashboard.projects_view import (
     load_project_display,
     map_projects,
     matrix_frame,
+    matrix_styles,
     process_upload,
     projects_in_area,
     report_counts,
     report_table,
+    with_project_counts,
 )
 from dashboard.state import ViewState
 from pipelines.projects import load_project_schema, to_safe_csv
@@ -95,15 +98,17 @@ def render_panel(state: ViewState, version: str) -> None:
         with right:
             _filters(version, lang)
         for result in session_uploads():
-            _report(result, lang)
+            title = t("proj_report_title", lang, name=_md(result.name))
+            with st.expander(title, expanded=result.origin == "upload"):
+                _report(result, lang)
         st.caption(t("proj_session_note", lang))
 
 
 def _take_upload(uploaded: object, version: str) -> None:
     """Process a newly uploaded file once (keyed on its bytes); forget it when the file is removed."""
-    if uploaded is None:
-        st.session_state.pop(UPLOAD_KEY, None)
-        st.session_state.pop(UPLOAD_SEEN, None)
+    if uploaded is None:  # the planner removed the file: forget its projects
+        if st.session_state.pop(UPLOAD_SEEN, None) is not None:
+            st.session_state.pop(UPLOAD_KEY, None)
         return
     data = uploaded.getvalue()  # type: ignore[attr-defined]
     key = hashlib.sha256(data).hexdigest() + str(getattr(uploaded, "name", ""))
@@ -152,9 +157,9 @@ def _legend_markdown(display: object, lang: str) -> str:
 
 def _report(result: UploadResult, lang: str) -> None:
     """The validation report of one file: verdict, counts, the findings table, the cleaned download."""
-    name = escape(result.name)
+    name = _md(result.name)
     if result.report is None:
-        st.error(t("proj_refused_file", lang, name=name, reason=escape(result.error(lang))))
+        st.error(t("proj_refused_file", lang, name=name, reason=_md(result.error(lang))))
         return
     report = result.report
     c = report_counts(report)
@@ -176,6 +181,11 @@ def _report(result: UploadResult, lang: str) -> None:
         st.download_button(t("proj_download", lang), to_safe_csv(cleaned_table(result.projects)),
                            file_name=f"bereinigt_{result.name.rsplit('.', 1)[0]}.csv", mime="text/csv",
                            key=f"proj_dl_{result.origin}")
+
+
+def _md(text: str) -> str:
+    """Untrusted text for st.markdown/st.error: HTML brackets and Markdown syntax shown literally."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", escape(str(text), quote=False))
 
 
 def render_area(state: ViewState, version: str, city: str, level: str, area_id: str) -> None:
@@ -214,8 +224,7 @@ def render_area(state: ViewState, version: str, city: str, level: str, area_id: 
     if len(collab["labels"]) > 1:
         st.caption(t("proj_collab_matrix", lang))
         matrix = matrix_frame(collab)
-        st.dataframe(matrix.style.background_gradient(cmap="Blues", axis=None), width="stretch",
-                     key="proj_collab_matrix")
+        st.dataframe(matrix.style.apply(matrix_styles, axis=None), width="stretch", key="proj_collab_matrix")
         st.caption(t("proj_collab_matrix_help", lang))
 
 
@@ -225,3 +234,13 @@ def ranking_counts(version: str, city: str, level: str) -> pd.DataFrame | None:
     if all_projects(version).empty:
         return None
     return area_project_counts(projects, city, level)
+
+
+def add_ranking_columns(show: pd.DataFrame, table: pd.DataFrame, counts: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The ranking ``show`` table (rows aligned with ``table``) with project count and share after the value."""
+    joined = with_project_counts(table[["area_id"]], counts)
+    out = show.copy()
+    at = min(3, len(out.columns))
+    out.insert(at, t("proj_rank_count", lang), joined["projects"].to_numpy())
+    out.insert(at + 1, t("proj_rank_share", lang), joined["multi_share"].round(0).to_numpy())
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders
+from dashboard import loaders, views_projects
 from dashboard.i18n import catalog_text, format_number, format_period, t
 from dashboard.legend import flag_label
 from dashboard.ranking import action_area_summary, ranking_table
@@ -42,6 +42,9 @@ def render(state: ViewState, version: str) -> None:
                 t("col_note", lang): [flag_label(f, lang) if f else "" for f in table["flag"]],
                 t("col_coverage", lang): (100 * table["coverage"]).round(0),
             })
+            counts = views_projects.ranking_counts(version, city, level)
+            if counts is not None:  # does cross-department work reach the areas that need it most?
+                show = views_projects.add_ranking_columns(show, table, counts, lang)
             value_col = t("col_value_unit", lang, unit=unit)
             st.dataframe(show, hide_index=True, width="stretch", height=320, column_config={
                 value_col: st.column_config.NumberColumn(format=_number_format(table["value"])),

@@ -1,0 +1,87 @@
+"""Project markers for the folium maps: small circles coloured by theme, escaped tooltips, a theme legend.
+
+Plain Leaflet (``L.circleMarker``), no plugin and no extra JS/CSS, so the maps stay offline.
+Every text from the planner's file is HTML-escaped here, and the data reach the page only
+through Jinja's ``tojson`` (which also escapes ``<``, ``>`` and ``&``): a title such as
+``<img src=x onerror=alert(1)>`` shows as text. Up to :data:`SVG_LIMIT` markers are SVG paths
+with the class ``ra-project`` (testable in the DOM); more are drawn on a canvas to stay fast.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import geopandas as gpd
+from branca.element import MacroElement
+from folium.template import Template
+
+from dashboard.i18n import t
+
+COORD_DECIMALS = 5
+SVG_LIMIT = 2000
+MARKER_CLASS = "ra-project"
+FALLBACK_COLOR = "#777777"
+REQUIRED = ("titel", "thema", "status", "federfuehrung", "color")
+
+
+class ProjectMarkers(MacroElement):
+    """Circle markers from rows ``[lat, lon, tooltip_html, colour]`` (tooltips already escaped)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.featureGroup();
+        var {{ this.get_name() }}_opts = {{ this.options|tojson }};
+        {% if this.canvas %}{{ this.get_name() }}_opts.renderer = L.canvas({padding: 0.3});{% endif %}
+        {{ this.rows|tojson }}.forEach(function (r) {
+            var o = Object.assign({}, {{ this.get_name() }}_opts, {fillColor: r[3]});
+            L.circleMarker([r[0], r[1]], o).bindTooltip(r[2], {className: "ra-tt", direction: "top"})
+                .addTo({{ this.get_name() }});
+        });
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, rows: list[list], canvas: bool = False) -> None:
+        super().__init__()
+        self._name = "ProjectMarkers"
+        self.rows, self.canvas = rows, canvas
+        self.options = {"radius": 6, "color": "#ffffff", "weight": 1.5, "fillOpacity": 0.95,
+                        "className": MARKER_CLASS}
+
+
+def project_markers(projects: gpd.GeoDataFrame, lang: str) -> ProjectMarkers:
+    """Markers for ``projects`` (EPSG:4326; columns :data:`REQUIRED`, texts in the UI language)."""
+    missing = [c for c in REQUIRED if c not in projects.columns]
+    if missing:
+        raise ValueError(f"projects lack columns {missing}; use dashboard.projects_view.map_projects")
+    if projects.crs is None or projects.crs.to_epsg() != 4326:
+        raise ValueError(f"projects must be in EPSG:4326 (got {projects.crs})")
+    lead = t("proj_col_federfuehrung", lang)
+    rows = []
+    ok = projects.geometry.notna() & ~projects.geometry.is_empty
+    for r in projects[ok].itertuples(index=False):
+        tip = (f"<b>{escape(str(r.titel))}</b><br>{escape(str(r.thema))} · {escape(str(r.status))}"
+               f"<br>{escape(lead)}: {escape(str(r.federfuehrung))}")
+        rows.append([round(r.geometry.y, COORD_DECIMALS), round(r.geometry.x, COORD_DECIMALS), tip,
+                     _color(r.color)])
+    return ProjectMarkers(rows, canvas=len(rows) > SVG_LIMIT)
+
+
+def project_legend_html(projects: gpd.GeoDataFrame, lang: str) -> str:
+    """A small legend of the themes on the map (colour dot + name + count), escaped."""
+    counts = projects.groupby(["thema", "color"], sort=True).size()
+    items = "".join(
+        f'<div><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
+        f'background:{_color(color)};border:1px solid #fff;box-shadow:0 0 0 1px #555;margin-right:5px"></span>'
+        f"{escape(str(theme))} ({int(n)})</div>"
+        for (theme, color), n in counts.items())
+    return (f'<div class="ra-project-legend" style="background:rgba(255,255,255,0.92);padding:5px 8px;'
+            f'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,0.3);font-size:13px;line-height:1.5">'
+            f"<b>{escape(t('proj_legend_title', lang))}</b>{items}</div>")
+
+
+def _color(value: object) -> str:
+    """Only ``#rrggbb`` colours reach the page (the palette is data; anything else becomes grey)."""
+    text = str(value)
+    ok = len(text) == 7 and text[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in text[1:])
+    return text if ok else FALLBACK_COLOR

@@ -1,0 +1,88 @@
+"""AppTest: projects in the real app — example data with its banner, an upload's report, markers, profile, ranking.
+
+An upload cannot be simulated in AppTest, so the upload handling is a pure function on bytes
+(:func:`dashboard.projects_view.process_upload`) whose result is put into the session the way
+the view stores it. The browser test (tests/e2e/test_projects_browser.py) uploads for real.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.projects_view import process_upload
+from dashboard.views_projects import UPLOAD_KEY
+from pipelines import config
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "streamlit_app.py")
+FIXTURES = ROOT / "tests" / "fixtures" / "projects"
+PROCESSED = config.resolve_paths().out
+
+pytestmark = pytest.mark.skipif(not (PROCESSED / "projects.parquet").exists(),
+                                reason="no build with projects.parquet (run: python -m pipelines build)")
+
+
+@pytest.fixture(scope="module")
+def areas() -> gpd.GeoDataFrame:
+    return gpd.read_parquet(PROCESSED / "areas.parquet")
+
+
+def _scripts(at: AppTest) -> list[str]:
+    return [json.loads(el.proto.json_args)["script"] for el in at.get("component_instance")]
+
+
+def _texts(at: AppTest) -> str:
+    parts = [x.value for x in at.markdown] + [x.value for x in at.caption] + [x.value for x in at.warning]
+    parts += [x.value for x in at.success] + [x.value for x in at.error] + [x.label for x in at.expander]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_example_data_is_explicit_and_bannered() -> None:
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    assert "FIKTIV" not in _texts(at)  # nothing fictitious before the explicit action
+    assert all("ra-project" not in s for s in _scripts(at))
+    at.button(key="proj_example_load").click().run()
+    assert not at.exception
+    assert "FIKTIV" in " ".join(w.value for w in at.warning)
+    scripts = _scripts(at)
+    assert len(scripts) == 2 and all("ra-project" in s for s in scripts)  # markers on both maps
+    ranking_cols = [list(df.value.columns) for df in at.dataframe]
+    assert any("Projekte" in cols and "% mit ≥ 2 Referaten" in cols for cols in ranking_cols)
+    at.button(key="proj_example_remove").click().run()
+    assert "FIKTIV" not in " ".join(w.value for w in at.warning)
+    assert all("ra-project" not in s for s in _scripts(at))
+
+
+def test_uploaded_html_is_text_everywhere(areas: gpd.GeoDataFrame) -> None:
+    result = process_upload((FIXTURES / "html_titel.csv").read_bytes(), "html_titel.csv", areas)
+    assert result.ok and len(result.projects) == 2
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state[UPLOAD_KEY] = result
+    at.query_params["area"] = "munich:01"
+    at.run()
+    assert not at.exception
+    muc = next(s for s in _scripts(at) if "ra-project" in s)
+    assert "<img src=x" not in muc and "<script>alert" not in muc and "<b onmouseover" not in muc
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in muc  # escaped, then JSON-escaped
+    report = _texts(at).replace("\\", "")  # Markdown escapes of the file name
+    assert "html_titel.csv" in report and "alle 2 Zeilen gültig" in report
+    listing = [df.value for df in at.dataframe if "Titel" in df.value.columns]
+    assert listing and "<img src=x onerror=alert(1)>" in set(listing[0]["Titel"])  # st.dataframe shows text
+    assert "Wer arbeitet hier zusammen?" in _texts(at)
+    assert len(at.get("download_button")) >= 1
+
+
+def test_refused_file_gives_a_message_not_a_traceback(areas: gpd.GeoDataFrame) -> None:
+    result = process_upload((FIXTURES / "bild.csv").read_bytes(), "bild.csv", areas)
+    assert not result.ok and result.report is None and result.error("de")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state[UPLOAD_KEY] = result
+    at.run()
+    assert not at.exception
+    assert any("bild.csv" in e.value.replace("\\", "") and "abgelehnt" in e.value for e in at.error)
