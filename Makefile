@@ -30,6 +30,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_projects.py
+	$(BIN)/python benchmarks/bench_app.py
 
 clean-build:
 	rm -rf geodata/processed geodata/.cache geodata/staging

@@ -29,9 +29,14 @@ class ProjectMarkers(MacroElement):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }}_map = {{ this._parent.get_name() }};
+        if (!{{ this.get_name() }}_map.getPane("raProjects")) {  // above the area labels (tooltipPane 650)
+            {{ this.get_name() }}_map.createPane("raProjects").style.zIndex = 660;
+        }
         var {{ this.get_name() }} = L.featureGroup();
         var {{ this.get_name() }}_opts = {{ this.options|tojson }};
-        {% if this.canvas %}{{ this.get_name() }}_opts.renderer = L.canvas({padding: 0.3});{% endif %}
+        {{ this.get_name() }}_opts.renderer = {% if this.canvas %}L.canvas({padding: 0.3, pane: "raProjects"})
+            {%- else %}L.svg({pane: "raProjects"}){% endif %};
         {{ this.rows|tojson }}.forEach(function (r) {
             var o = Object.assign({}, {{ this.get_name() }}_opts, {fillColor: r[3]});
             L.circleMarker([r[0], r[1]], o).bindTooltip(r[2], {className: "ra-tt", direction: "top"})
@@ -46,7 +51,7 @@ class ProjectMarkers(MacroElement):
         self._name = "ProjectMarkers"
         self.rows, self.canvas = rows, canvas
         self.options = {"radius": 6, "color": "#ffffff", "weight": 1.5, "fillOpacity": 0.95,
-                        "className": MARKER_CLASS}
+                        "className": MARKER_CLASS, "pane": "raProjects"}
 
 
 def project_markers(projects: gpd.GeoDataFrame, lang: str) -> ProjectMarkers:
@@ -67,14 +72,22 @@ def project_markers(projects: gpd.GeoDataFrame, lang: str) -> ProjectMarkers:
     return ProjectMarkers(rows, canvas=len(rows) > SVG_LIMIT)
 
 
-def project_legend_html(projects: gpd.GeoDataFrame, lang: str) -> str:
-    """A small legend of the themes on the map (colour dot + name + count), escaped."""
+def project_legend_html(projects: gpd.GeoDataFrame, lang: str, layout: str = "column") -> str:
+    """A small legend of the themes on the map (colour dot + name + count), escaped.
+
+    ``layout``: "column" (a map control) or "row" (one wrapped line, under the map).
+    """
     counts = projects.groupby(["thema", "color"], sort=True).size()
+    tag = "span" if layout == "row" else "div"
+    gap = "margin-right:12px;white-space:nowrap;" if layout == "row" else ""
     items = "".join(
-        f'<div><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
+        f'<{tag} style="{gap}"><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
         f'background:{_color(color)};border:1px solid #fff;box-shadow:0 0 0 1px #555;margin-right:5px"></span>'
-        f"{escape(str(theme))} ({int(n)})</div>"
+        f"{escape(str(theme))} ({int(n)})</{tag}>"
         for (theme, color), n in counts.items())
+    if layout == "row":
+        return (f'<div class="ra-project-legend" style="font-size:13px;line-height:1.7">'
+                f"<b>{escape(t('proj_legend_title', lang))}:</b> {items}</div>")
     return (f'<div class="ra-project-legend" style="background:rgba(255,255,255,0.92);padding:5px 8px;'
             f'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,0.3);font-size:13px;line-height:1.5">'
             f"<b>{escape(t('proj_legend_title', lang))}</b>{items}</div>")

@@ -151,7 +151,7 @@ def _city_map(state: ViewState, version: str, city: str, entry: dict[str, Any],
                               city_value=city_value, mode=mode, title=catalog_text(entry, "label", lang),
                               unit=catalog_text(entry, "unit", lang), lang=lang, polarity=polarity, layout="row"))
     if projects is not None:
-        st.html(project_legend_html(projects, lang))
+        st.html(project_legend_html(projects, lang, layout="row"))
     if city == "munich":
         st.caption(t("hr_notice", lang))
     return _new_click(city, out)

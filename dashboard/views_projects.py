@@ -82,25 +82,23 @@ def render_panel(state: ViewState, version: str) -> None:
     limits = schema.limits
     with st.container(border=True, key="projects_panel"):
         st.markdown(f"**{t('proj_title', lang)}**")
-        left, right = st.columns([3, 2], gap="large")
-        with left:
+        upload, actions = st.columns([3, 1], gap="medium", vertical_alignment="bottom")
+        with upload:
             uploaded = st.file_uploader(
                 t("proj_upload", lang), type=list(UPLOAD_SUFFIXES), key=W_UPLOAD,
                 help=t("proj_upload_help", lang, mb=format_number(limits["max_bytes"] / 1e6, lang, 0),
                        rows=format_number(limits["max_rows"], lang, 0)))
             _take_upload(uploaded, version)
-            b1, b2 = st.columns(2)
+        with actions:
             if st.session_state.get(EXAMPLE_KEY) is None:
-                b1.button(t("proj_example_load", lang), key="proj_example_load", on_click=_load_example,
-                          args=(version,), help=t("proj_example_help", lang))
+                st.button(t("proj_example_load", lang), key="proj_example_load", on_click=_load_example,
+                          args=(version,), help=t("proj_example_help", lang), width="stretch")
             else:
-                b1.button(t("proj_example_remove", lang), key="proj_example_remove", on_click=_drop_example)
-        with right:
-            _filters(version, lang)
+                st.button(t("proj_example_remove", lang), key="proj_example_remove", on_click=_drop_example,
+                          width="stretch")
         for result in session_uploads():
-            title = t("proj_report_title", lang, name=_md(result.name))
-            with st.expander(title, expanded=result.origin == "upload"):
-                _report(result, lang)
+            _report(result, lang)
+        _filters(version, lang)
         st.caption(t("proj_session_note", lang))
 
 
@@ -136,23 +134,14 @@ def _filters(version: str, lang: str) -> None:
     if projects.empty:
         st.caption(t("proj_none_loaded", lang))
         return
+    theme, status, dept = st.columns(3)
+    theme.multiselect(t("proj_filter_theme", lang), display.themes, key=W_THEMES,
+                      format_func=lambda v: display.label("thema", v, lang), placeholder=t("proj_filter_all", lang))
+    status.multiselect(t("proj_filter_status", lang), display.statuses, key=W_STATUSES,
+                       format_func=lambda v: display.label("status", v, lang), placeholder=t("proj_filter_all", lang))
+    dept.multiselect(t("proj_filter_dept", lang), departments_of(projects), key=W_DEPTS,
+                     placeholder=t("proj_filter_all", lang))
     st.caption(t("proj_loaded", lang, n=format_number(len(projects), lang, 0)))
-    st.multiselect(t("proj_filter_theme", lang), display.themes, key=W_THEMES,
-                   format_func=lambda v: display.label("thema", v, lang), placeholder=t("proj_filter_all", lang))
-    st.multiselect(t("proj_filter_status", lang), display.statuses, key=W_STATUSES,
-                   format_func=lambda v: display.label("status", v, lang), placeholder=t("proj_filter_all", lang))
-    st.multiselect(t("proj_filter_dept", lang), departments_of(projects), key=W_DEPTS,
-                   placeholder=t("proj_filter_all", lang))
-    st.markdown(_legend_markdown(display, lang), unsafe_allow_html=True)
-
-
-def _legend_markdown(display: object, lang: str) -> str:
-    """Theme colour chips (the colours and names are our own data, still escaped)."""
-    chips = [f'<span style="white-space:nowrap;margin-right:10px"><span style="display:inline-block;width:11px;'
-             f'height:11px;border-radius:50%;background:{escape(display.color(v))};border:1px solid #fff;'  # type: ignore[attr-defined]
-             f'box-shadow:0 0 0 1px #555;margin-right:4px"></span>{escape(display.label("thema", v, lang))}</span>'  # type: ignore[attr-defined]
-             for v in display.themes]  # type: ignore[attr-defined]
-    return f'<div style="font-size:0.85rem;line-height:1.8">{"".join(chips)}</div>'
 
 
 def _report(result: UploadResult, lang: str) -> None:
@@ -167,20 +156,23 @@ def _report(result: UploadResult, lang: str) -> None:
     key = {"ok": "proj_verdict_ok", "partial": "proj_verdict_partial", "template": "proj_verdict_template"}.get(
         report.status, "proj_verdict_refused")
     verdict(t(key, lang, name=name, rows=c["rows"], valid=c["valid"], dropped=c["dropped"]))
-    cols = st.columns(5)
-    for col, k in zip(cols, ("rows", "valid", "dropped", "errors", "warnings"), strict=True):
-        col.metric(t(f"proj_count_{k}", lang), c[k])
-    if report.problems:
-        sev = {s: t(f"proj_sev_{s}", lang) for s in ("error", "warning", "info")}
-        table = report_table(report, lang, sev, t("proj_col_where", lang), t("proj_file", lang))
-        table.columns = [t("proj_col_where", lang), t("proj_col_severity", lang), t("proj_col_column", lang),
-                         t("proj_col_message", lang)]
-        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 300),
-                     key=f"proj_report_{result.origin}")
-    if result.ok and result.projects is not None:
-        st.download_button(t("proj_download", lang), to_safe_csv(cleaned_table(result.projects)),
-                           file_name=f"bereinigt_{result.name.rsplit('.', 1)[0]}.csv", mime="text/csv",
-                           key=f"proj_dl_{result.origin}")
+    details = st.expander(t("proj_report_title", lang, name=name),
+                          expanded=result.origin == "upload" and report.status != "ok")
+    with details:
+        cols = st.columns(5)
+        for col, k in zip(cols, ("rows", "valid", "dropped", "errors", "warnings"), strict=True):
+            col.metric(t(f"proj_count_{k}", lang), c[k])
+        if report.problems:
+            sev = {s: t(f"proj_sev_{s}", lang) for s in ("error", "warning", "info")}
+            table = report_table(report, lang, sev, t("proj_col_where", lang), t("proj_file", lang))
+            table.columns = [t("proj_col_where", lang), t("proj_col_severity", lang), t("proj_col_column", lang),
+                             t("proj_col_message", lang)]
+            st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 300),
+                         key=f"proj_report_{result.origin}")
+        if result.ok and result.projects is not None:
+            st.download_button(t("proj_download", lang), to_safe_csv(cleaned_table(result.projects)),
+                               file_name=f"bereinigt_{result.name.rsplit('.', 1)[0]}.csv", mime="text/csv",
+                               key=f"proj_dl_{result.origin}")
 
 
 def _md(text: str) -> str:
@@ -242,5 +234,6 @@ def add_ranking_columns(show: pd.DataFrame, table: pd.DataFrame, counts: pd.Data
     out = show.copy()
     at = min(3, len(out.columns))
     out.insert(at, t("proj_rank_count", lang), joined["projects"].to_numpy())
-    out.insert(at + 1, t("proj_rank_share", lang), joined["multi_share"].round(0).to_numpy())
+    out.insert(at + 1, t("proj_rank_share", lang),
+               [format_number(v, lang, 0) if pd.notna(v) else "–" for v in joined["multi_share"]])
     return out

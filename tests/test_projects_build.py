@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 # Munich Marienplatz (Stadtbezirk 01, Bezirksteil 01.1), Stadtbezirk 09 as area, Berlin Alexanderplatz.
 PROJECTS_CSV = """id;titel;stadt;lat;lon;area_id;thema;federfuehrung;beteiligte_referate;partner;status
-B-1;TESTDATEN Platz (fiktiv);München;48,1374;11,5755;;Grün und Klima;Baureferat;"Sozialreferat; Kulturreferat";Testverein A;Planung
+B-1;TESTDATEN Platz;München;48,1374;11,5755;;Grün und Klima;Baureferat;"Sozialreferat; Kulturreferat";Verein;Planung
 B-2;TESTDATEN Beratung (fiktiv);München;;;09;Soziales;Sozialreferat;;;Umsetzung
 B-3;<img src=x onerror=alert(1)>;Berlin;52,5219;13,4132;;Kultur;Bezirksamt Mitte;Bezirksamt Mitte;;Idee
 B-4;TESTDATEN kaputt (fiktiv);München;;;;Wohnen;Baureferat;;;Idee

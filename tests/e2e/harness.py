@@ -184,14 +184,34 @@ def wait_maps_drawn(page, min_polygons: tuple[int, int], timeout_ms: float = 30_
     return counts[0], counts[1]
 
 
-def legend_texts(page, timeout_ms: float = 30_000) -> tuple[str, str]:  # noqa: ANN001
-    """The visible legend text of both maps (Munich, Berlin)."""
-    out = []
+def mark_polygons(page) -> None:  # noqa: ANN001
+    """Tag every polygon drawn now, so that :func:`wait_fresh_polygons` can tell a redrawn map from the old one."""
     for i in range(2):
-        legend = map_frame(page, i).locator(LEGEND)
-        legend.wait_for(state="visible", timeout=timeout_ms)
-        out.append(legend.inner_text())
-    return out[0], out[1]
+        map_frame(page, i).locator("body").evaluate(
+            "(b, sel) => document.querySelectorAll(sel).forEach(p => p.setAttribute('data-ra-old', '1'))", POLYGON)
+
+
+def wait_fresh_polygons(page, min_polygons: tuple[int, int], timeout_ms: float = 30_000) -> None:  # noqa: ANN001
+    """Wait until each map has drawn at least ``min_polygons[i]`` polygons created after :func:`mark_polygons`."""
+    for i, n in enumerate(min_polygons):
+        map_frame(page, i).locator(f"{POLYGON}:not([data-ra-old])").nth(n - 1).wait_for(
+            state="attached", timeout=timeout_ms)
+
+
+def legend_texts(page, timeout_ms: float = 30_000) -> tuple[str, str]:  # noqa: ANN001
+    """The visible legend text of both maps (Munich, Berlin); waits until both are shown.
+
+    The app draws each legend under its map (``st.html``, main document, Munich
+    first); a legend drawn as a control inside the map iframe is found as well.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        texts = _legends_now(page)
+        if all(texts):
+            return texts
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"both map legends not visible within {timeout_ms:.0f} ms (got {texts!r})")
+        page.wait_for_timeout(50)
 
 
 def wait_legends_change(page, before: tuple[str, str], timeout_ms: float = 30_000,  # noqa: ANN001
@@ -204,23 +224,33 @@ def wait_legends_change(page, before: tuple[str, str], timeout_ms: float = 30_00
     deadline = time.monotonic() + timeout_ms / 1000
     now: tuple[str, str] = before
     while time.monotonic() < deadline:
-        now = tuple(_legend_text_now(page, i) for i in range(2))  # type: ignore[assignment]
+        now = _legends_now(page)
         if all(n and n != b for n, b in zip(now, before, strict=True)):
             return now
         page.wait_for_timeout(poll_ms)
     raise TimeoutError(f"legends did not change within {timeout_ms:.0f} ms: before={before!r} now={now!r}")
 
 
-def _legend_text_now(page, i: int) -> str:  # noqa: ANN001
-    """Legend text of map ``i`` if it is rendered right now, else "" (one JS call: no race with a redraw)."""
-    js = f"""() => Array.from(document.querySelectorAll({LEGEND!r}))
-        .filter(e => e.getClientRects().length > 0).map(e => e.innerText)"""
-    try:
-        frame = page.locator(MAP_FRAME).nth(i).element_handle(timeout=500).content_frame()
-        texts = frame.evaluate(js) if frame is not None else []
-    except Exception:  # noqa: BLE001 - the iframe is being replaced mid-read
-        return ""
-    return texts[0] if len(texts) == 1 else ""
+_VISIBLE_LEGENDS_JS = f"""() => Array.from(document.querySelectorAll({LEGEND!r}))
+    .filter(e => e.getClientRects().length > 0).map(e => e.innerText)"""
+
+
+def _legends_now(page) -> tuple[str, str]:  # noqa: ANN001
+    """Both legend texts as rendered right now ("" where none); one JS call per document, no race with a redraw."""
+    main = page.evaluate(_VISIBLE_LEGENDS_JS)
+    if len(main) == 2:
+        return main[0], main[1]
+    if main:
+        return "", ""  # one of two legends under the maps: mid-rerun
+    out = []
+    for i in range(2):
+        try:
+            frame = page.locator(MAP_FRAME).nth(i).element_handle(timeout=500).content_frame()
+            texts = frame.evaluate(_VISIBLE_LEGENDS_JS) if frame is not None else []
+        except Exception:  # noqa: BLE001 - the iframe is being replaced mid-read
+            texts = []
+        out.append(texts[0] if len(texts) == 1 else "")
+    return out[0], out[1]
 
 
 def choose_option(page, label: str, option_name: object, nth: int = 0) -> None:  # noqa: ANN001

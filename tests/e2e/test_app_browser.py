@@ -26,6 +26,8 @@ from tests.e2e.harness import (
     clickable_polygon_centre,
     legend_texts,
     map_frame,
+    mark_polygons,
+    wait_fresh_polygons,
     wait_legends_change,
     wait_maps_drawn,
 )
@@ -87,8 +89,10 @@ def test_both_maps_draw_their_polygons(page):
 def test_indicator_change_changes_both_legends(page):
     wait_maps_drawn(page, DEFAULT_POLYGONS)
     before = legend_texts(page)
+    mark_polygons(page)
     _pick_indicator(page, OTHER_INDICATOR)
     after = wait_legends_change(page, before)
+    wait_fresh_polygons(page, DEFAULT_POLYGONS)  # both maps were drawn anew, not only their legends
     label = _label(OTHER_INDICATOR)
     assert label in after[0] and label in after[1], after
     assert _label("unemployment_share") not in after[0] + after[1]

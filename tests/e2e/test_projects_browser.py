@@ -1,0 +1,90 @@
+"""Projects as a planner uses them, in headless Debian Chromium: upload, report, markers, collaboration, no XSS.
+
+The uploaded file is hand-made in the test (fictitious projects): two point projects whose titles
+carry HTML/script, and one area-based project with two departments in every Munich Stadtbezirk
+(IDs from the build), so whichever Stadtbezirk is clicked has a collaboration view. Any JavaScript
+dialog (``alert``) would mean an injected script ran: none may open.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.e2e.harness import CHROMIUM, MAP_FRAME, ROOT, NetworkGuard, clickable_polygon_centre, map_frame
+
+if not CHROMIUM.exists():
+    _why = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium` (CI does)"
+    if os.environ.get("CI"):
+        raise RuntimeError(_why)
+    pytest.skip(_why, allow_module_level=True)
+
+from playwright.sync_api import expect  # noqa: E402 - only after the browser check
+
+pytestmark = pytest.mark.e2e
+
+PROCESSED = ROOT / "geodata" / "processed"
+XSS_TITLE = "<img src=x onerror=alert(1)>"
+SCRIPT_TITLE = "<script>alert('t')</script> TESTDATEN"
+MARKER = "path.ra-project"
+
+
+@cache
+def _ui(key: str, lang: str = "de") -> str:
+    with open(ROOT / "geodata" / "translations.toml", "rb") as fh:
+        return tomllib.load(fh)["ui"][key][lang]
+
+
+def _fixture(tmp_path: Path) -> tuple[Path, int]:
+    areas = pd.read_parquet(PROCESSED / "areas.parquet", columns=["city", "level", "area_id"])
+    sb = sorted(areas.loc[(areas["city"] == "munich") & (areas["level"] == "stadtbezirk"), "area_id"])
+    lines = ["id;titel;stadt;lat;lon;area_id;thema;federfuehrung;beteiligte_referate;partner;status",
+             f"E-1;{XSS_TITLE};München;48,1374;11,5755;;Kultur;Kulturreferat;Sozialreferat;<b>Verein</b>;Idee",
+             f"E-2;\"{SCRIPT_TITLE}\";Berlin;52,5219;13,4132;;Soziales;Bezirksamt Mitte;;;Planung"]
+    lines += [f"E-SB{a};TESTDATEN Stadtbezirk {a} (fiktiv);München;;;{a};Beteiligung;Sozialreferat;"
+              f"Referat für Stadtplanung und Bauordnung;Testverein;Umsetzung" for a in sb]
+    path = tmp_path / "testprojekte_fiktiv.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, len(lines) - 1
+
+
+def test_upload_report_markers_collaboration_without_xss(page, tmp_path: Path, network_guard: NetworkGuard) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    path, n_rows = _fixture(tmp_path)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+
+    # the report shows at once
+    verdict = _ui("proj_verdict_ok").split("**:")[1].split("{rows}")[0].strip()  # "alle"
+    expect(page.get_by_text(re.compile(rf"{verdict} {n_rows} Zeilen gültig"))).to_be_visible(timeout=60_000)
+
+    # the projects are on both maps, escaped in their tooltips
+    muc, ber = map_frame(page, 0), map_frame(page, 1)
+    muc.locator(MARKER).nth(n_rows - 2).wait_for(state="attached", timeout=60_000)  # 1 point + 25 areas
+    ber.locator(MARKER).first.wait_for(state="attached", timeout=30_000)
+    page.locator(MAP_FRAME).nth(1).scroll_into_view_if_needed()
+    box = ber.locator(MARKER).first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tooltip = ber.locator(".leaflet-tooltip", has_text="TESTDATEN")
+    expect(tooltip).to_contain_text(SCRIPT_TITLE, timeout=10_000)  # the script is shown as text
+    assert ber.locator(".leaflet-tooltip script").count() == 0
+
+    # open a Munich area: its profile lists the projects and who works together there
+    x, y = clickable_polygon_centre(page, 0)
+    page.mouse.click(x, y)
+    expect(page.get_by_text(_ui("proj_collab_title"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(_ui("proj_collab_matrix"))).to_be_visible()
+    share = page.locator('[data-testid="stMetric"]', has_text=_ui("proj_collab_share"))
+    expect(share).to_contain_text("100 %")
+
+    # the uploaded HTML never became markup in the page or the map frames
+    assert page.locator("img[src='x']").count() == 0
+    assert muc.locator("img[src='x']").count() == 0 and ber.locator("img[src='x']").count() == 0
+    assert dialogs == [], f"an injected script ran: {dialogs}"
+    assert network_guard.blocked == [], network_guard.blocked

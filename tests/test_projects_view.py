@@ -1,0 +1,165 @@
+"""Pure project helpers of the app: upload handling on bytes, filters, counts, matrix, markers on the map."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from dashboard.classify import classify, colors_for
+from dashboard.maps import build_map
+from dashboard.offline import external_links
+from dashboard.project_markers import MARKER_CLASS, SVG_LIMIT, project_legend_html, project_markers
+from dashboard.projects_view import (
+    EXAMPLE_FILE,
+    area_collaboration,
+    area_project_counts,
+    combine_projects,
+    departments_of,
+    filter_projects,
+    load_project_display,
+    map_projects,
+    matrix_frame,
+    matrix_styles,
+    process_upload,
+    projects_in_area,
+    report_counts,
+    report_table,
+    with_project_counts,
+)
+from pipelines import config
+from pipelines.projects import to_safe_csv
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "projects"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def areas() -> gpd.GeoDataFrame:
+    """Tiny canonical areas: Munich city, two Stadtbezirke (01 with Bezirksteil 01.1), Berlin city."""
+    rows = [("munich", "stadt", "muc", "", box(11.36, 48.06, 11.73, 48.25)),
+            ("munich", "stadtbezirk", "01", "muc", box(11.36, 48.06, 11.60, 48.25)),
+            ("munich", "stadtbezirk", "02", "muc", box(11.60, 48.06, 11.73, 48.25)),
+            ("munich", "bezirksteil", "01.1", "01", box(11.36, 48.06, 11.60, 48.25)),
+            ("berlin", "stadt", "ber", "", box(13.08, 52.33, 13.77, 52.68))]
+    return gpd.GeoDataFrame({"city": [r[0] for r in rows], "level": [r[1] for r in rows],
+                             "area_id": [r[2] for r in rows], "parent_id": [r[3] for r in rows],
+                             "name": [r[2] for r in rows]}, geometry=[r[4] for r in rows], crs="EPSG:4326")
+
+
+CSV = f"""id;titel;stadt;lat;lon;area_id;thema;federfuehrung;beteiligte_referate;partner;status
+P-1;{XSS};München;48,15;11,50;;Kultur;Kulturreferat;"Sozialreferat; Baureferat";Verein A;Idee
+P-2;Zwei;München;48,15;11,65;;Wohnen;Baureferat;;"Verein A; Verein B";Planung
+P-3;Drei;München;;;01;Soziales;Sozialreferat;Kulturreferat;;Umsetzung
+P-4;Kaputt;München;;;;Soziales;Sozialreferat;;;Umsetzung
+"""
+
+
+@pytest.fixture(scope="module")
+def uploaded(areas: gpd.GeoDataFrame):
+    return process_upload(CSV.encode("cp1252"), "liste.csv", areas, period="2025-01-01")
+
+
+def test_upload_is_read_validated_and_joined(uploaded) -> None:
+    assert uploaded.ok and uploaded.origin == "upload"
+    assert sorted(uploaded.projects["id"]) == ["P-1", "P-2", "P-3"]
+    counts = report_counts(uploaded.report)
+    assert counts["rows"] == 4 and counts["valid"] == 3 and counts["errors"] >= 1
+    assert uploaded.projects.crs.equals(config.WEB_CRS)
+    table = report_table(uploaded.report, "de", {"error": "Fehler"}, "Wo", "Datei")
+    assert "Zeile 5" in set(table["Wo"]) and "Fehler" in set(table["severity"])
+
+
+def test_bad_files_give_messages_not_exceptions(areas: gpd.GeoDataFrame) -> None:
+    png = process_upload(b"\x89PNG\r\n\x1a\n" + bytes(200), "bild.csv", areas)
+    assert not png.ok and "PNG" in png.error("de") and png.error("en")
+    empty = process_upload(b"", "leer.csv", areas)
+    assert not empty.ok and empty.error("de")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook>" * 100)
+    truncated = process_upload(buf.getvalue()[:60], "kaputt.xlsx", areas)
+    assert not truncated.ok and truncated.error("de")
+    big = process_upload(b"id;titel\n" + b"x" * 10_000_001, "gross.csv", areas)
+    assert not big.ok and "MB" in big.error("de")
+    header_only = process_upload((FIXTURES / "nur_kopfzeile.csv").read_bytes(), "vorlage.csv", areas)
+    assert not header_only.ok and header_only.report is not None and header_only.report.status == "template"
+
+
+def test_example_file_is_labelled_fictitious_and_outside_the_build_folder() -> None:
+    assert EXAMPLE_FILE.parent.name == "projects_examples"
+    text = EXAMPLE_FILE.read_text(encoding="utf-8")
+    titles = [line.split(";")[1] for line in text.splitlines()[1:]]
+    assert titles and all("(fiktiv)" in t for t in titles)
+
+
+def test_filters_and_departments(uploaded) -> None:
+    p = uploaded.projects
+    assert departments_of(p) == ["Baureferat", "Kulturreferat", "Sozialreferat"]
+    assert set(filter_projects(p, themes=["Kultur"])["id"]) == {"P-1"}
+    assert set(filter_projects(p, statuses=["Planung", "Umsetzung"])["id"]) == {"P-2", "P-3"}
+    assert set(filter_projects(p, departments=["sozialreferat"])["id"]) == {"P-1", "P-3"}  # lead or involved
+    assert filter_projects(p, city="berlin").empty
+
+
+def test_counts_per_area_and_collaboration(uploaded) -> None:
+    p = uploaded.projects
+    counts = area_project_counts(p, "munich", "stadtbezirk").set_index("area_id")
+    assert counts.loc["01", "projects"] == 2 and counts.loc["01", "multi_share"] == 100
+    assert counts.loc["02", "projects"] == 1 and counts.loc["02", "multi_share"] == 0
+    table = with_project_counts(pd.DataFrame({"area_id": ["02", "01", "99"]}), area_project_counts(
+        p, "munich", "stadtbezirk"))
+    assert table["projects"].tolist() == [1, 2, 0] and np.isnan(table["multi_share"].iloc[2])
+    assert set(projects_in_area(p, "munich", "bezirksteil", "01.1")["id"]) == {"P-1"}  # P-3 is Stadtbezirk-wide
+    collab = area_collaboration(p, "munich", "stadtbezirk", "01")
+    assert collab["n_projects"] == 2 and collab["share_multi_department_pct"] == 100
+    m = matrix_frame(collab)
+    assert m.loc["Kulturreferat", "Sozialreferat"] == 2 and m.loc["Baureferat", "Baureferat"] == 1
+    styles = matrix_styles(m)
+    assert styles.shape == m.shape and styles.loc["Kulturreferat", "Sozialreferat"].startswith("background-color: #")
+
+
+def test_combine_keeps_origin(uploaded) -> None:
+    both = combine_projects(uploaded.projects.assign(origin="build"), [uploaded])
+    assert len(both) == 6 and set(both["origin"]) == {"build", "upload"}
+    assert combine_projects(None, []).empty
+
+
+def test_markers_escape_and_stay_offline(uploaded) -> None:
+    display = load_project_display()
+    pts = map_projects(uploaded.projects, display, "en")
+    assert set(pts["thema"]) == {"Culture", "Housing", "Social affairs"}
+    assert pts.loc[pts["titel"] == XSS, "color"].iloc[0] == display.color("Kultur") != "#777777"
+    grid = gpd.GeoDataFrame({"area_id": ["01", "02"], "name": ["A", "B"], "value": [1.0, 2.0]},
+                            geometry=[box(11.36, 48.06, 11.60, 48.25), box(11.60, 48.06, 11.73, 48.25)],
+                            crs="EPSG:4326")
+    c = classify(grid["value"], "equal_interval", 3)
+    m = build_map(grid, classification=c, colors=colors_for(c, "neutral"), label="x", projects=pts, lang="en")
+    html = m.get_root().render()
+    assert XSS not in html and "onerror=alert(1)\\u0026gt;" in html and MARKER_CLASS in html
+    assert external_links(m) == []
+    legend = project_legend_html(pts, "en")
+    assert "Culture (1)" in legend and "<img" not in legend
+
+
+def test_many_markers_use_canvas() -> None:
+    n = SVG_LIMIT + 1
+    pts = gpd.GeoDataFrame({"titel": ["t"] * n, "thema": ["Kultur"] * n, "status": ["Idee"] * n,
+                            "federfuehrung": ["x"] * n, "color": ["javascript:alert(1)"] * n},
+                           geometry=[Point(11.5, 48.1)] * n, crs="EPSG:4326")
+    layer = project_markers(pts, "de")
+    assert layer.canvas and layer.rows[0][3] == "#777777"  # only #rrggbb colours reach the page
+
+
+def test_cleaned_download_neutralises_formulas(areas: gpd.GeoDataFrame) -> None:
+    result = process_upload((FIXTURES / "formeln.csv").read_bytes(), "formeln.csv", areas)
+    if not result.ok:
+        pytest.skip("fixture has no valid row for these tiny areas")
+    text = to_safe_csv(result.projects.drop(columns="geometry")).decode("utf-8-sig")
+    assert "\n=" not in text and ";=" not in text
