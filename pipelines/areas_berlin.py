@@ -23,7 +23,7 @@ from pipelines import config
 from pipelines.aggregate import membership_from_parents
 from pipelines.errors import InputError
 from pipelines.io import read_vector
-from pipelines.registry import Source, sources_by_kind
+from pipelines.registry import latest_source
 from pipelines.stage import BuildContext
 
 STAGE = "areas_berlin"
@@ -46,12 +46,13 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     ``population`` is left empty here (the LOR files carry none); see
     :func:`pipelines.berlin_population.with_population`.
     """
-    plr_src = _one_source(ctx, "berlin_lor_plr")
+    plr_src = latest_source(ctx.sources, "berlin_lor_plr", ctx.geodata)
     plr_path = plr_src.path(ctx.geodata)
     plr = read_vector(plr_path, expected_crs=CRS, id_columns=("PLR_ID", "PLR_NAME"))
     plr = _check_plr(ctx, plr, plr_path)
 
-    bzr_src, pgr_src, bez_src = (_one_source(ctx, k) for k in ("berlin_lor_bzr", "berlin_lor_pgr", "berlin_bezirke"))
+    bzr_src, pgr_src, bez_src = (latest_source(ctx.sources, k, ctx.geodata)
+                                 for k in ("berlin_lor_bzr", "berlin_lor_pgr", "berlin_bezirke"))
     bzr = read_vector(bzr_src.path(ctx.geodata), expected_crs=CRS, id_columns=("BZR_ID", "BZR_NAME"))
     pgr = read_vector(pgr_src.path(ctx.geodata), expected_crs=CRS, id_columns=("PGR_ID", "PGR_NAME"))
     bez = read_vector(bez_src.path(ctx.geodata), expected_crs=config.WEB_CRS, id_columns=("Gemeinde_s", "Gemeinde_n"))
@@ -99,13 +100,6 @@ def berlin_membership(areas: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
         units[lvl] = ids
     return membership_from_parents(units, {lvl: lvl for lvl in cols}).reset_index(drop=True)
 
-
-def _one_source(ctx: BuildContext, kind: str) -> Source:
-    found = sources_by_kind(ctx.sources, kind)
-    if not found:
-        raise InputError(ctx.geodata / config.SOURCES_FILE, f"no source of kind {kind!r}",
-                         fix="register the LOR 2021 file in geodata/sources.toml")
-    return found[-1]
 
 
 def _check_plr(ctx: BuildContext, plr: gpd.GeoDataFrame, path) -> gpd.GeoDataFrame:

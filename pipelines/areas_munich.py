@@ -23,7 +23,7 @@ import shapely
 from pipelines import config
 from pipelines.errors import InputError
 from pipelines.io import read_csv_text, read_vector
-from pipelines.registry import Source, sources_by_kind
+from pipelines.registry import latest_source
 from pipelines.stage import BuildContext
 
 STAGE = "areas_munich"
@@ -45,8 +45,8 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     ``population`` is left empty (the build fills it from the indicator ``population``).
     Raises :class:`InputError` for a wrong CRS, bad or duplicate ids, or unrepairable geometry.
     """
-    sb_path = _one_source(ctx, "munich_stadtbezirke").path(ctx.geodata)
-    bt_path = _one_source(ctx, "munich_bezirksteile").path(ctx.geodata)
+    sb_path = latest_source(ctx.sources, "munich_stadtbezirke", ctx.geodata).path(ctx.geodata)
+    bt_path = latest_source(ctx.sources, "munich_bezirksteile", ctx.geodata).path(ctx.geodata)
     sb = _check_features(ctx, read_vector(sb_path, expected_crs=CRS, id_columns=("sb_nummer", "name")),
                          sb_path, "sb_nummer", _SB_ID)
     bt = _check_features(ctx, read_vector(bt_path, expected_crs=CRS, id_columns=("bt_nummer",)),
@@ -83,17 +83,10 @@ def bezirksteil_population(ctx: BuildContext) -> pd.DataFrame:
     })[list(config.INDICATOR_COLUMNS)].reset_index(drop=True)
 
 
-def _one_source(ctx: BuildContext, kind: str) -> Source:
-    found = sources_by_kind(ctx.sources, kind)
-    if not found:
-        raise InputError(ctx.geodata / config.SOURCES_FILE, f"no source of kind {kind!r}",
-                         fix="register the file in geodata/sources.toml (see the Munich entries)")
-    return found[-1]
-
 
 def _population_table(ctx: BuildContext) -> pd.DataFrame:
     """Parse ``NN.N Name`` and the resident count of every row; any bad row names its line."""
-    path = _one_source(ctx, "munich_bezirksteile_population").path(ctx.geodata)
+    path = latest_source(ctx.sources, "munich_bezirksteile_population", ctx.geodata).path(ctx.geodata)
     raw = read_csv_text(path)
     missing = [c for c in _POP_COLUMNS if c not in raw.columns]
     if missing:

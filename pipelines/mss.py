@@ -30,7 +30,7 @@ from pipelines.aggregate import aggregate_long
 from pipelines.berlin_population import catalog_row, read_population_table
 from pipelines.errors import InputError, RegistryError
 from pipelines.io import read_csv_text
-from pipelines.registry import Source, sources_by_kind
+from pipelines.registry import Source, latest_source, sources_by_kind
 from pipelines.stage import BuildContext
 
 STAGE = "mss"
@@ -62,7 +62,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
         kind_specs = [s for s in specs if s["source_kind"] == kind]
         if not kind_specs:
             continue
-        src = _latest(ctx, kind)
+        src = latest_source(ctx.sources, kind, ctx.geodata)
         table = read_mss_table(ctx, src, plr_ids, [s["column"] for s in kind_specs])
         weights = _weights(ctx, src, plr_ids, specs, population, cache)
         for spec in kind_specs:
@@ -227,13 +227,6 @@ def _indicator_rows(ctx: BuildContext, src: Source, table: pd.DataFrame, spec: d
     agg = aggregate_long(base, membership, rule="ratio", scale=spec["scale"], weights=w.fillna(0.0))
     return pd.concat([base, agg], ignore_index=True)
 
-
-def _latest(ctx: BuildContext, kind: str) -> Source:
-    found = sources_by_kind(ctx.sources, kind)
-    if not found:
-        raise InputError(ctx.geodata / config.SOURCES_FILE, f"no source of kind {kind!r}",
-                         fix="register the MSS 2021 table in geodata/sources.toml")
-    return found[-1]
 
 
 def _date(iso: str) -> dt.date:

@@ -90,6 +90,19 @@ def sources_by_kind(sources: list[Source], kind: str) -> list[Source]:
     return sorted((s for s in sources if s.kind == kind), key=lambda s: s.reference_date)
 
 
+def latest_source(sources: list[Source], kind: str, geodata: Path) -> Source:
+    """The newest registered edition of one reader kind (by reference date).
+
+    A missing kind is an input error that names sources.toml: the stage cannot run
+    without that dataset.
+    """
+    found = sources_by_kind(sources, kind)
+    if not found:
+        raise RegistryError(geodata / config.SOURCES_FILE, f"no source of kind {kind!r}",
+                            fix="register the dataset in geodata/sources.toml (see docs/architecture.md)")
+    return found[-1]
+
+
 def source_by_id(sources: list[Source], source_id: str) -> Source:
     """Look a source up by id (a registry cross-reference)."""
     for s in sources:

@@ -21,7 +21,7 @@ from shapely.geometry import Point
 from pipelines import io
 from pipelines.aggregate import aggregate_long, membership_from_parents
 from pipelines.errors import ChecksumError, InputError, RegistryError
-from pipelines.registry import load_indicator_registry, load_sources, slugify, verify_checksums
+from pipelines.registry import latest_source, load_indicator_registry, load_sources, slugify, verify_checksums
 
 SOURCE = """
 [[source]]
@@ -267,3 +267,11 @@ def test_aggregating_counts_then_summing_never_loses_population(populations: lis
     up = aggregate_long(mid, pd.DataFrame({"child_id": mid["area_id"], "level": "stadt", "area_id": "city"}),
                         rule="sum")
     assert up["value"].item() == sum(populations)
+
+
+def test_latest_source_picks_the_newest_edition_and_names_a_missing_kind(geodata: Path, sources) -> None:
+    newest = latest_source(sources, "berlin_population_t1", geodata)
+    assert newest.reference_date == max(s.reference_date for s in sources if s.kind == "berlin_population_t1")
+    with pytest.raises(RegistryError, match="no source of kind 'berlin_lor_2030'") as err:
+        latest_source(sources, "berlin_lor_2030", geodata)
+    assert "sources.toml" in str(err.value)
