@@ -103,7 +103,7 @@ class FitOnResize(MacroElement):
     _template = Template(
         """{% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.on("resize", function() {
-            {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {padding: [8, 8]});
+            {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {padding: [8, 8], animate: false});
         });
         {% endmacro %}"""
     )

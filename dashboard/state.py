@@ -28,7 +28,9 @@ CITY_PREFIX: dict[str, str] = {"munich": "muc", "berlin": "ber"}
 
 # Query-string keys (short, stable: they appear in shared links).
 Q_IND, Q_CLS, Q_K, Q_SCALE, Q_AREA, Q_FOCUS = "ind", "cls", "k", "scale", "area", "focus"
-Q_LANG, Q_PRESENT, Q_STEP, Q_LAYERS = "lang", "present", "step", "loc"
+Q_LANG, Q_PRESENT, Q_STEP, Q_LAYERS, Q_BASEMAP = "lang", "present", "step", "loc", "bg"
+# Online basemaps the user may switch on (they need internet; default: none, the app works offline).
+BASEMAPS: tuple[str, ...] = ("osm",)
 
 
 def q_period(city: str) -> str:
@@ -88,6 +90,7 @@ class ViewState:
     present: bool = False
     step: int = 0
     layers: tuple[str, ...] = field(default_factory=tuple)
+    basemap: str = ""
 
     def period(self, city: str) -> str:
         """The chosen period (ISO date) of ``city`` ("" = none available)."""
@@ -171,8 +174,9 @@ def parse_query(params: Mapping[str, object], choices: Choices) -> tuple[ViewSta
         else:
             notes.append(Notice("notice_bad_layer", name))
     layers_t = tuple(x for x in LAYERS if x in layers)
+    basemap = _pick(_first(params, Q_BASEMAP), BASEMAPS, "", "notice_bad_basemap", notes)
     return replace(state, method=method, k=k, scale=scale, area_city=area_city, area_id=area_id, focus=focus,
-                   lang=lang, present=present, step=step, layers=layers_t), notes
+                   lang=lang, present=present, step=step, layers=layers_t, basemap=basemap), notes
 
 
 def _parse_int(raw: str | None, bounds: tuple[int, int], default: int, notice: str, out: list[Notice]) -> int:
@@ -214,6 +218,8 @@ def to_query(state: ViewState) -> dict[str, str]:
         q[Q_FOCUS] = state.focus
     if state.layers:
         q[Q_LAYERS] = ",".join(state.layers)
+    if state.basemap:
+        q[Q_BASEMAP] = state.basemap
     if state.present:
         q[Q_PRESENT] = "1"
         q[Q_STEP] = str(state.step)

@@ -7,6 +7,8 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
+import shapely.geometry
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -23,6 +25,10 @@ from dashboard.views_state import set_view, w_level
 MAP_KEYS: dict[str, str] = {"munich": "map_munich", "berlin": "map_berlin"}
 SCALE_TO_MODE = {"own": "city", "common": "common", "relative": "relative"}
 CLICK_SEEN = "_click_seen_{city}"
+
+
+# folium tile names of the optional online basemaps (folium adds their attribution).
+BASEMAP_TILES: dict[str, str] = {"osm": "OpenStreetMap"}
 
 
 def map_height(state: ViewState) -> int:
@@ -143,7 +149,7 @@ def _city_map(state: ViewState, version: str, city: str, entry: dict[str, Any],
         mode=mode, city_value=city_value, city_label=t(f"city_total_{city}", lang),
         lang=lang, outlines=_outlines(version, city), focus_area_ids=focus,
         locations=_locations(state, version, city), projects=projects, height=map_height(state),
-        fill_frame=state.present, show_legend=False)
+        fill_frame=state.present, show_legend=False, tiles=BASEMAP_TILES.get(state.basemap))
     out = st_folium(m, key=MAP_KEYS[city], height=map_height(state), use_container_width=True,
                     returned_objects=["last_active_drawing", "last_object_clicked"])
     # The legend sits under the map, not on it: on a projector no area may hide behind it.
@@ -166,12 +172,32 @@ def _new_click(city: str, out: Any) -> tuple[str, str] | None:
     area_id = props.get("area_id")
     if not area_id:
         return None
-    marker = repr((area_id, out.get("last_object_clicked")))
+    clicked = out.get("last_object_clicked")
+    if not clicked_inside(drawing, clicked):  # e.g. a project marker: st_folium repeats the last area
+        return None
+    marker = repr((area_id, clicked))
     key = CLICK_SEEN.format(city=city)
     if st.session_state.get(key) == marker:
         return None
     st.session_state[key] = marker
     return city, str(area_id)
+
+
+def clicked_inside(drawing: dict[str, Any], clicked: Any) -> bool:
+    """Whether the click position lies in the drawn feature (tolerance ~10 m for border clicks).
+
+    st_folium reports ``last_active_drawing`` (the last clicked area) and
+    ``last_object_clicked`` (the last click of anything). A click on a marker
+    changes only the latter; without this check it would reopen the last area.
+    """
+    if not isinstance(clicked, dict) or "lat" not in clicked or "lng" not in clicked:
+        return True  # no position to compare (older st_folium payloads): trust the drawing
+    try:
+        shape = shapely.geometry.shape(drawing["geometry"])
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException):
+        return True
+    point = shapely.Point(float(clicked["lng"]), float(clicked["lat"]))
+    return bool(shape.buffer(1e-4).contains(point))
 
 
 def _no_data_at_level(state: ViewState, version: str, city: str, entry: dict[str, Any]) -> None:

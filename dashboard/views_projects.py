@@ -80,8 +80,9 @@ def render_panel(state: ViewState, version: str) -> None:
     lang = state.lang
     schema = load_project_schema()
     limits = schema.limits
-    with st.container(border=True, key="projects_panel"):
-        st.markdown(f"**{t('proj_title', lang)}**")
+    loaded = bool(session_uploads()) or not all_projects(version).empty
+    # Folded while nothing is loaded: the maps stay on the first screen; it opens once projects exist.
+    with st.expander(t("proj_title", lang), expanded=loaded, icon=":material/folder_open:"):
         upload, actions = st.columns([3, 1], gap="medium", vertical_alignment="bottom")
         with upload:
             uploaded = st.file_uploader(

@@ -10,6 +10,7 @@ from dashboard import loaders
 from dashboard.i18n import catalog_text, format_period, t
 from dashboard.state import CITIES, K_RANGE, LANGS, METHODS, SCALES, Choices, ViewState
 from dashboard.views_state import (
+    W_BASEMAP,
     W_CLS,
     W_FOCUS,
     W_IND,
@@ -61,6 +62,7 @@ def render(state: ViewState, choices: Choices, version: str) -> ViewState:
         if layers:
             st.multiselect(t("layers", lang), layers, key=W_LAYERS, format_func=lambda x: t(f"layer_{x}", lang),
                            placeholder=t("layers_placeholder", lang))
+        st.toggle(t("basemap_toggle", lang), key=W_BASEMAP, help=t("basemap_help", lang))
         st.divider()
         st.toggle(t("present_toggle", lang), key=W_PRESENT, help=t("present_help", lang))
     return state_from_widgets(state, choices)

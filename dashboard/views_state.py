@@ -30,8 +30,8 @@ from dashboard.state import (
 )
 
 VIEW_KEY, WRITTEN_KEY = "_view", "_qp_written"
-W_LANG, W_IND, W_CLS, W_K, W_SCALE, W_FOCUS, W_LAYERS, W_PRESENT = (
-    "w_lang", "w_ind", "w_cls", "w_k", "w_scale", "w_focus", "w_layers", "w_present")
+W_LANG, W_IND, W_CLS, W_K, W_SCALE, W_FOCUS, W_LAYERS, W_PRESENT, W_BASEMAP = (
+    "w_lang", "w_ind", "w_cls", "w_k", "w_scale", "w_focus", "w_layers", "w_present", "w_basemap")
 
 
 def w_period(city: str) -> str:
@@ -48,7 +48,7 @@ def widget_values(state: ViewState) -> dict[str, Any]:
     """The value every widget shows for ``state``."""
     vals: dict[str, Any] = {W_LANG: state.lang, W_IND: state.indicator, W_CLS: state.method, W_K: state.k,
                             W_SCALE: state.scale, W_FOCUS: state.focus, W_LAYERS: list(state.layers),
-                            W_PRESENT: state.present}
+                            W_PRESENT: state.present, W_BASEMAP: bool(state.basemap)}
     for city in CITIES:
         vals[w_period(city)] = state.period(city)
         vals[w_level(city)] = state.level(city)
@@ -75,6 +75,7 @@ def state_from_widgets(state: ViewState, choices: Choices) -> ViewState:
         focus=ss.get(W_FOCUS, state.focus) or "",
         layers=tuple(ss.get(W_LAYERS, list(state.layers)) or ()),
         present=bool(ss.get(W_PRESENT, state.present)),
+        basemap="osm" if ss.get(W_BASEMAP, bool(state.basemap)) else "",
     )
     for city in CITIES:
         if ss.get(w_period(city)):

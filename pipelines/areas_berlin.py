@@ -13,14 +13,20 @@ All geometry stays in EPSG:25833 (metres), so ``area_km2`` is a true area.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from pipelines import config
 from pipelines.aggregate import membership_from_parents
+from pipelines.area_checks import (
+    check_area_features,
+    city_area,
+    finish_areas,
+    intersection_over_union,
+    official_names,
+)
 from pipelines.errors import InputError
 from pipelines.io import read_vector
 from pipelines.registry import latest_source
@@ -68,14 +74,14 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
         {"level": "planungsraum", "area_id": plr["PLR_ID"], "name": plr["PLR_NAME"].str.strip()},
         geometry=plr.geometry.values, crs=CRS,
     )
-    parts = [_city(base), base]
+    parts = [city_area(base, CITY_ID, CITY_NAME), base]
     for level in ("bezirk", "prognoseraum", "bezirksregion"):
         dissolved = _dissolve(base, PREFIX_DIGITS[level], level)
         dissolved["name"] = _names(ctx, dissolved["area_id"], official[level], level)
         _golden_check(ctx, dissolved, official[level], level)
         parts.append(dissolved)
     areas = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=CRS)
-    return _finish(areas)
+    return finish_areas(areas.assign(parent_id=_parent_ids(areas)), CITY)
 
 
 def berlin_membership(areas: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
@@ -101,30 +107,12 @@ def berlin_membership(areas: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
     return membership_from_parents(units, {lvl: lvl for lvl in cols}).reset_index(drop=True)
 
 
-
-def _check_plr(ctx: BuildContext, plr: gpd.GeoDataFrame, path) -> gpd.GeoDataFrame:
-    """Ids must be 8 digits and unique; invalid rings are repaired (and reported)."""
-    ids = plr["PLR_ID"].str.strip()
-    for i, pid in enumerate(ids):
-        if pd.isna(pid) or not _PLR_ID.match(pid):
-            raise InputError(path, f"PLR_ID {pid!r} is not 8 digits", where=f"feature {i}",
-                             fix="use the official LOR 2021 file (PLR_ID = BEZ PGR BZR PLR, text with leading zeros)")
-    dup = ids[ids.duplicated()]
-    if len(dup):
-        raise InputError(path, f"duplicate PLR_ID {dup.iloc[0]!r} ({len(dup)} duplicate(s))",
-                         where=f"feature {int(dup.index[0])} (PLR_ID {dup.iloc[0]})",
-                         fix="remove the duplicated feature or download the official file again")
-    plr = plr.assign(PLR_ID=ids)
-    if plr.geometry.isna().any() or plr.geometry.is_empty.any():
-        bad = plr.loc[plr.geometry.isna() | plr.geometry.is_empty, "PLR_ID"].tolist()
-        raise InputError(path, "features without geometry", where=f"PLR_ID {bad[:5]}",
-                         fix="download the official file again")
-    invalid = ~plr.geometry.is_valid
-    if invalid.any():
-        plr = plr.copy()
-        plr.loc[invalid, "geometry"] = shapely.make_valid(plr.loc[invalid, "geometry"].values)
-        ctx.add("warning", STAGE, "invalid PLR geometries repaired with make_valid", source=str(path),
-                where=", ".join(plr.loc[invalid, "PLR_ID"]), count=int(invalid.sum()))
+def _check_plr(ctx: BuildContext, plr: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """Ids must be 8 digits and unique; invalid rings are repaired (and reported); the count is compared."""
+    plr = check_area_features(
+        ctx, plr, path, "PLR_ID", _PLR_ID, stage=STAGE, id_rule="is not 8 digits",
+        id_fix="use the official LOR 2021 file (PLR_ID = BEZ PGR BZR PLR, text with leading zeros)",
+        unique=True, what="PLR geometries")
     n = config.EXPECTED_COUNTS[(CITY, "planungsraum")]
     if len(plr) != n:
         ctx.add("warning", STAGE, f"{len(plr)} Planungsräume instead of the official {n}", source=str(path))
@@ -147,37 +135,17 @@ def _dissolve(base: gpd.GeoDataFrame, digits: int, level: str) -> gpd.GeoDataFra
     return out.assign(level=level)
 
 
-def _city(base: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    geom = shapely.union_all(base.geometry.values)
-    return gpd.GeoDataFrame({"level": ["stadt"], "area_id": [CITY_ID], "name": [CITY_NAME]},
-                            geometry=[geom], crs=base.crs)
-
-
 def _names(ctx: BuildContext, ids: pd.Series, official: gpd.GeoDataFrame, level: str) -> pd.Series:
     """Official names by id; ids the official file lacks get a placeholder and a finding."""
     lookup = dict(zip(official["area_id"], official["name"], strict=True))
-    missing = sorted(set(ids) - set(lookup))
-    if missing:
-        ctx.add("warning", STAGE, f"{level} ids in the PLR file without an official name", where=", ".join(missing),
-                count=len(missing))
-    extra = sorted(set(lookup) - set(ids))
-    if extra:
-        ctx.add("warning", STAGE, f"official {level} ids without any Planungsraum", where=", ".join(extra),
-                count=len(extra))
-    return ids.map(lambda i: lookup.get(i, f"{level.capitalize()} {i}"))
+    return official_names(ctx, ids, lookup, stage=STAGE, placeholder=level.capitalize(),
+                          missing=f"{level} ids in the PLR file without an official name",
+                          extra=f"official {level} ids without any Planungsraum")
 
 
 def overlap_share(dissolved: gpd.GeoDataFrame, official: gpd.GeoDataFrame) -> pd.Series:
     """Intersection over union (0..1) of each dissolved area with the official one of the same id."""
-    if not dissolved.crs.equals(official.crs):
-        raise ValueError(f"CRS differ: {dissolved.crs} vs {official.crs}")
-    a = dissolved.set_index("area_id").geometry
-    b = official.set_index("area_id").geometry.reindex(a.index)
-    inter = shapely.intersection(a.values, b.values)
-    union = shapely.union(a.values, b.values)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = shapely.area(inter) / shapely.area(union)
-    return pd.Series(np.nan_to_num(share, nan=0.0), index=a.index, name="overlap")
+    return intersection_over_union(dissolved.set_index("area_id").geometry, official.set_index("area_id").geometry)
 
 
 def _golden_check(ctx: BuildContext, dissolved: gpd.GeoDataFrame, official: gpd.GeoDataFrame, level: str) -> None:
@@ -190,17 +158,9 @@ def _golden_check(ctx: BuildContext, dissolved: gpd.GeoDataFrame, official: gpd.
     ctx.notes.setdefault("berlin_golden_overlap_min", {})[level] = round(float(share.min()), 6)
 
 
-def _finish(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    areas["city"] = CITY
-    areas["parent_id"] = [
+def _parent_ids(areas: pd.DataFrame) -> list[str | None]:
+    """Parent of every row from the id digits (the PLR_ID encodes the whole hierarchy)."""
+    return [
         None if lvl == "stadt" else CITY_ID if lvl == "bezirk" else aid[: PREFIX_DIGITS[PARENT_LEVEL[lvl]]]
         for lvl, aid in zip(areas["level"], areas["area_id"], strict=True)
     ]
-    areas["population"] = np.nan
-    areas["area_km2"] = areas.geometry.area / 1e6
-    areas["approximate"] = False
-    order = {lvl: i for i, lvl in enumerate(config.LEVELS[CITY])}
-    areas = areas.assign(_o=areas["level"].map(order)).sort_values(["_o", "area_id"]).drop(columns="_o")
-    for col in ("city", "level", "area_id", "name", "parent_id"):
-        areas[col] = areas[col].astype("string")
-    return gpd.GeoDataFrame(areas[list(config.AREA_COLUMNS)].reset_index(drop=True), geometry="geometry", crs=CRS)

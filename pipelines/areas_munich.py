@@ -18,11 +18,17 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from pipelines import config
+from pipelines.area_checks import (
+    check_area_features,
+    city_area,
+    finish_areas,
+    intersection_over_union,
+    official_names,
+)
 from pipelines.errors import InputError
-from pipelines.io import read_csv_text, read_vector
+from pipelines.io import read_csv_with_columns, read_vector
 from pipelines.registry import latest_source
 from pipelines.stage import BuildContext
 
@@ -47,10 +53,10 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """
     sb_path = latest_source(ctx.sources, "munich_stadtbezirke", ctx.geodata).path(ctx.geodata)
     bt_path = latest_source(ctx.sources, "munich_bezirksteile", ctx.geodata).path(ctx.geodata)
-    sb = _check_features(ctx, read_vector(sb_path, expected_crs=CRS, id_columns=("sb_nummer", "name")),
-                         sb_path, "sb_nummer", _SB_ID)
-    bt = _check_features(ctx, read_vector(bt_path, expected_crs=CRS, id_columns=("bt_nummer",)),
-                         bt_path, "bt_nummer", _BT_ID)
+    sb = check_area_features(ctx, read_vector(sb_path, expected_crs=CRS, id_columns=("sb_nummer", "name")),
+                             sb_path, "sb_nummer", _SB_ID, stage=STAGE)
+    bt = check_area_features(ctx, read_vector(bt_path, expected_crs=CRS, id_columns=("bt_nummer",)),
+                             bt_path, "bt_nummer", _BT_ID, stage=STAGE)
 
     stadtbezirke = _dissolve(sb, "sb_nummer", "stadtbezirk", sb_path)
     stadtbezirke["parent_id"] = CITY_ID
@@ -61,12 +67,11 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     if orphans:
         raise InputError(bt_path, f"Bezirksteile point to unknown Stadtbezirke {orphans}", where="column 'bt_nummer'",
                          fix="use matching editions of the Stadtbezirk and Bezirksteil files")
-    city = gpd.GeoDataFrame({"level": ["stadt"], "area_id": [CITY_ID], "name": [CITY_NAME], "parent_id": [None]},
-                            geometry=[shapely.union_all(stadtbezirke.geometry.values)], crs=CRS)
+    city = city_area(stadtbezirke, CITY_ID, CITY_NAME)
     for level, frame, path in (("stadtbezirk", stadtbezirke, sb_path), ("bezirksteil", bezirksteile, bt_path)):
         _check_count(ctx, level, len(frame), path)
     _golden_check(ctx, bezirksteile, stadtbezirke)
-    return _finish(pd.concat([city, stadtbezirke, bezirksteile], ignore_index=True))
+    return finish_areas(pd.concat([city, stadtbezirke, bezirksteile], ignore_index=True), CITY)
 
 
 def bezirksteil_population(ctx: BuildContext) -> pd.DataFrame:
@@ -87,11 +92,8 @@ def bezirksteil_population(ctx: BuildContext) -> pd.DataFrame:
 def _population_table(ctx: BuildContext) -> pd.DataFrame:
     """Parse ``NN.N Name`` and the resident count of every row; any bad row names its line."""
     path = latest_source(ctx.sources, "munich_bezirksteile_population", ctx.geodata).path(ctx.geodata)
-    raw = read_csv_text(path)
-    missing = [c for c in _POP_COLUMNS if c not in raw.columns]
-    if missing:
-        raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(raw.columns)}",
-                         fix="use the Indikatorenatlas export 'Räumliche Gliederung, Indikatorwert'")
+    raw = read_csv_with_columns(path, _POP_COLUMNS,
+                                fix="use the Indikatorenatlas export 'Räumliche Gliederung, Indikatorwert'")
     ids, names, values = [], [], []
     for i, (label, value) in enumerate(zip(raw[_POP_COLUMNS[0]], raw[_POP_COLUMNS[1]], strict=True)):
         where = f"Zeile {i + 2}"  # header is line 1
@@ -117,43 +119,9 @@ def _population_table(ctx: BuildContext) -> pd.DataFrame:
 def _bezirksteil_names(ctx: BuildContext, ids: pd.Series) -> pd.Series:
     """Official names by number; a geometry without a population row keeps its number and is reported."""
     table = _population_table(ctx)
-    lookup = dict(zip(table["area_id"], table["name"], strict=True))
-    missing = sorted(set(ids) - set(lookup))
-    if missing:
-        ctx.add("warning", STAGE, "Bezirksteile without a name in the population table", where=", ".join(missing),
-                count=len(missing))
-    extra = sorted(set(lookup) - set(ids))
-    if extra:
-        ctx.add("warning", STAGE, "population rows without a Bezirksteil geometry", where=", ".join(extra),
-                count=len(extra))
-    return ids.map(lambda i: lookup.get(i, f"Bezirksteil {i}"))
-
-
-def _check_features(ctx: BuildContext, gdf: gpd.GeoDataFrame, path: Path, id_col: str,
-                    pattern: re.Pattern[str]) -> gpd.GeoDataFrame:
-    """Ids must match the official pattern; empty geometry is an error, invalid geometry is repaired."""
-    ids = gdf[id_col].str.strip()
-    for i, value in enumerate(ids):
-        if pd.isna(value) or not pattern.match(value):
-            raise InputError(path, f"{id_col} {value!r} does not look like {pattern.pattern}", where=f"feature {i}",
-                             fix="use the official file (ids are text with leading zeros)")
-    gdf = gdf.assign(**{id_col: ids})
-    empty = gdf.geometry.isna() | gdf.geometry.is_empty
-    if empty.any():
-        raise InputError(path, "features without geometry", where=f"{id_col} {gdf.loc[empty, id_col].tolist()[:5]}",
-                         fix="download the official file again")
-    invalid = ~gdf.geometry.is_valid
-    if invalid.any():
-        gdf = gdf.copy()
-        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.loc[invalid, "geometry"].values)
-        still = ~gdf.geometry.is_valid | gdf.geometry.is_empty
-        if still.any():
-            raise InputError(path, "invalid geometry that make_valid cannot repair",
-                             where=f"{id_col} {gdf.loc[still, id_col].tolist()[:5]}",
-                             fix="repair the polygons in a GIS or download the official file again")
-        ctx.add("warning", STAGE, "invalid geometries repaired with make_valid", source=str(path),
-                where=", ".join(gdf.loc[invalid, id_col]), count=int(invalid.sum()))
-    return gdf
+    return official_names(ctx, ids, dict(zip(table["area_id"], table["name"], strict=True)), stage=STAGE,
+                          placeholder="Bezirksteil", missing="Bezirksteile without a name in the population table",
+                          extra="population rows without a Bezirksteil geometry")
 
 
 def _dissolve(gdf: gpd.GeoDataFrame, id_col: str, level: str, path: Path) -> gpd.GeoDataFrame:
@@ -178,8 +146,6 @@ def _check_count(ctx: BuildContext, level: str, n: int, path: Path) -> None:
 
 def _golden_check(ctx: BuildContext, bezirksteile: gpd.GeoDataFrame, stadtbezirke: gpd.GeoDataFrame) -> None:
     """Bezirksteile dissolved by their first two digits must reproduce the official Stadtbezirke."""
-    if not bezirksteile.crs.equals(stadtbezirke.crs):
-        raise ValueError(f"CRS differ: {bezirksteile.crs} vs {stadtbezirke.crs}")
     share = dissolve_overlap(bezirksteile, stadtbezirke)
     bad = share[share < GOLDEN_MIN_OVERLAP]
     ctx.add("info" if bad.empty else "warning", STAGE,
@@ -191,23 +157,5 @@ def _golden_check(ctx: BuildContext, bezirksteile: gpd.GeoDataFrame, stadtbezirk
 
 def dissolve_overlap(bezirksteile: gpd.GeoDataFrame, stadtbezirke: gpd.GeoDataFrame) -> pd.Series:
     """Intersection over union (0..1) per Stadtbezirk of its dissolved Bezirksteile and its official polygon."""
-    if not bezirksteile.crs.equals(stadtbezirke.crs):
-        raise ValueError(f"CRS differ: {bezirksteile.crs} vs {stadtbezirke.crs}")
-    a = bezirksteile.assign(sb=bezirksteile["area_id"].str[:2])[["sb", "geometry"]].dissolve(by="sb").geometry
-    b = stadtbezirke.set_index("area_id").geometry.reindex(a.index)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = shapely.area(shapely.intersection(a.values, b.values)) / shapely.area(shapely.union(a.values, b.values))
-    return pd.Series(np.nan_to_num(share, nan=0.0), index=a.index, name="overlap")
-
-
-def _finish(areas: pd.DataFrame) -> gpd.GeoDataFrame:
-    areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=CRS)
-    areas["city"] = CITY
-    areas["population"] = np.nan
-    areas["area_km2"] = areas.geometry.area / 1e6  # EPSG:25832 is metric
-    areas["approximate"] = False
-    order = {lvl: i for i, lvl in enumerate(config.LEVELS[CITY])}
-    areas = areas.assign(_o=areas["level"].map(order)).sort_values(["_o", "area_id"]).drop(columns="_o")
-    for col in ("city", "level", "area_id", "name", "parent_id"):
-        areas[col] = areas[col].astype("string")
-    return gpd.GeoDataFrame(areas[list(config.AREA_COLUMNS)].reset_index(drop=True), geometry="geometry", crs=CRS)
+    dissolved = bezirksteile.assign(sb=bezirksteile["area_id"].str[:2])[["sb", "geometry"]].dissolve(by="sb")
+    return intersection_over_union(dissolved.geometry, stadtbezirke.set_index("area_id").geometry)

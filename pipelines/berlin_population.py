@@ -27,7 +27,8 @@ import pandas as pd
 from pipelines import config
 from pipelines.aggregate import aggregate_long
 from pipelines.errors import InputError, RegistryError
-from pipelines.io import read_csv_text
+from pipelines.io import read_csv_with_columns
+from pipelines.plr_tables import berlin_mappings, check_plr_ids, long_table, plr_ids
 from pipelines.registry import Source, sources_by_kind
 from pipelines.stage import BuildContext
 
@@ -47,7 +48,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame) -> t
     Returns the long indicator table (``config.INDICATOR_COLUMNS``, city "berlin") and
     one catalog row per indicator (Berlin side only: ``levels``/``periods`` keyed "berlin").
     """
-    plr_ids = _plr_ids(areas)
+    known = plr_ids(areas)
     specs = population_specs(ctx)
     frames: list[pd.DataFrame] = []
     used: dict[str, set[str]] = {s["id"]: set() for s in specs}
@@ -58,30 +59,25 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame) -> t
         needed = sorted({c for s in kind_specs for c in s["numerator"] + s["denominator"]} | {POPULATION_COLUMN})
         for src in sources_by_kind(ctx.sources, kind):
             period = source_period(ctx, src)
-            table = read_population_table(ctx, src, plr_ids, needed)
+            table = read_population_table(ctx, src, known, needed)
             base = pd.concat([_base_values(table, s, period) for s in kind_specs], ignore_index=True)
             frames.append(_with_aggregates(base, membership, kind_specs, table[POPULATION_COLUMN]))
             for s in kind_specs:
                 used[s["id"]].add(src.id)
     if not frames:
         ctx.add("warning", STAGE, "no Berlin population sources or indicators registered")
-        return pd.DataFrame(columns=list(config.INDICATOR_COLUMNS)), []
-    long = pd.concat(frames, ignore_index=True)
-    long.insert(0, "city", CITY)
-    long = long[list(config.INDICATOR_COLUMNS)]
+        return long_table([]), []
+    long = long_table(frames)
     _check_totals(ctx, long)
     catalog = [catalog_row(s["entry"], sorted(used[s["id"]]), long[long["indicator_id"] == s["id"]]) for s in specs]
-    return long.reset_index(drop=True), catalog
+    return long, catalog
 
 
 def population_specs(ctx: BuildContext) -> list[dict[str, Any]]:
     """Registry entries computed from a population table, checked and normalised."""
     path = ctx.geodata / config.INDICATORS_FILE
     out: list[dict[str, Any]] = []
-    for ind in ctx.indicator_registry.get("indicator", []):
-        ber = ind.get("berlin") or {}
-        if ber.get("source_kind") not in SOURCE_KINDS:
-            continue
+    for ind, ber in berlin_mappings(ctx, SOURCE_KINDS):
         num, den = list(ber.get("numerator") or []), list(ber.get("denominator") or [])
         if not num:
             raise RegistryError(path, "a population indicator needs numerator = [columns]",
@@ -121,23 +117,13 @@ def read_population_table(ctx: BuildContext, src: Source, plr_ids: Iterable[str]
     and a warning finding.
     """
     path = src.path(ctx.geodata)
-    raw = read_csv_text(path)
     columns = list(columns)
-    missing = [c for c in [ID_COLUMN, *columns] if c not in raw.columns]
-    if missing:
-        raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(raw.columns)}",
-                         fix="use the Open Lifeworlds planning-areas table of this kind, or fix the registry mapping")
+    raw = read_csv_with_columns(
+        path, [ID_COLUMN, *columns],
+        fix="use the Open Lifeworlds planning-areas table of this kind, or fix the registry mapping")
     ids = raw[ID_COLUMN].fillna("").str.strip()
     known = set(plr_ids)
-    for i, pid in enumerate(ids):
-        line = f"Zeile {i + 2} (id {pid!r})"
-        if pid not in known:
-            raise InputError(path, "unknown Planungsraum id (not in LOR 2021)", where=line,
-                             fix="ids must be the 8-digit LOR 2021 PLR_ID with leading zeros")
-    dup = ids[ids.duplicated()]
-    if len(dup):
-        raise InputError(path, f"Planungsraum {dup.iloc[0]} appears twice", where=f"Zeile {int(dup.index[0]) + 2}",
-                         fix="download the file again")
+    check_plr_ids(path, ids, known, column=ID_COLUMN, fix="ids must be the 8-digit LOR 2021 PLR_ID with leading zeros")
     values = pd.DataFrame(index=pd.Index(ids, name="area_id"))
     for col in columns:
         values[col] = _numeric(raw[col], path, col).to_numpy()
@@ -176,11 +162,6 @@ def catalog_row(entry: dict[str, Any], source_ids: list[str], values: pd.DataFra
         "source_ids": source_ids, "levels": {CITY: levels},
         "periods": {CITY: sorted(set(values["period"]))},
     }
-
-
-def _plr_ids(areas: pd.DataFrame) -> list[str]:
-    sel = areas[(areas["level"] == "planungsraum") & (areas["city"] == CITY if "city" in areas else True)]
-    return sorted(sel["area_id"].astype(str))
 
 
 def _numeric(col: pd.Series, path: Path, name: str) -> pd.Series:

@@ -12,15 +12,17 @@ import os
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
 
 from pipelines.errors import InputError
+
+_T = TypeVar("_T")
 
 
 def sha256_file(path: Path) -> str:
@@ -87,6 +89,19 @@ def read_csv_text(path: Path, **kwargs: Any) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
         raise InputError(path, f"cannot be parsed as CSV ({err})",
                          fix="check delimiter and encoding, or download the file again") from err
+
+
+def read_csv_with_columns(path: Path, columns: Iterable[str], *, fix: str) -> pd.DataFrame:
+    """:func:`read_csv_text`, then require ``columns``: a missing one names the file, the header and ``fix``.
+
+    A stage checks its columns right where the file is read, so a renamed header
+    fails with the columns the file does have instead of a KeyError later.
+    """
+    raw = read_csv_text(path)
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(raw.columns)}", fix=fix)
+    return raw
 
 
 def read_excel_text(path: Path, sheet: str | int) -> pd.DataFrame:
@@ -171,21 +186,21 @@ def read_text(path: Path) -> str:
 
 def read_geoparquet(path: Path) -> gpd.GeoDataFrame:
     """Read a GeoParquet written by :func:`write_geoparquet` (a previous build's output)."""
-    _require_exists(path)
-    try:
-        return gpd.read_parquet(path)
-    except Exception as err:
-        raise InputError(path, f"cannot be read as GeoParquet ({err})",
-                         fix="rebuild with 'python -m pipelines build --force'") from err
+    return _read_build_output(path, gpd.read_parquet, "GeoParquet")
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
     """Read a plain parquet written by :func:`write_parquet`."""
+    return _read_build_output(path, pd.read_parquet, "parquet")
+
+
+def _read_build_output(path: Path, reader: Callable[[Path], _T], fmt: str) -> _T:
+    """Read a file of a previous build; any reader error means the build is broken, so the fix is a rebuild."""
     _require_exists(path)
     try:
-        return pd.read_parquet(path)
+        return reader(path)
     except Exception as err:
-        raise InputError(path, f"cannot be read as parquet ({err})",
+        raise InputError(path, f"cannot be read as {fmt} ({err})",
                          fix="rebuild with 'python -m pipelines build --force'") from err
 
 

@@ -18,7 +18,6 @@ of ``geodata/indicators.toml``.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,8 @@ from pipelines import config
 from pipelines.aggregate import aggregate_long
 from pipelines.berlin_population import catalog_row, read_population_table
 from pipelines.errors import InputError, RegistryError
-from pipelines.io import read_csv_text
+from pipelines.io import read_csv_with_columns
+from pipelines.plr_tables import berlin_mappings, check_plr_ids, long_table, plr_ids
 from pipelines.registry import Source, latest_source, sources_by_kind
 from pipelines.stage import BuildContext
 
@@ -41,7 +41,6 @@ KOM_VALID = "gültig"
 KOM_FLAGS = {"ungültig (EW unter 300)": "under_300", "ungültig (Ausreißer)": "outlier"}
 NOT_RATED_CODES = ("-9999", "-9999.0")
 NOT_RATED_TEXT = "Planungsraum ohne Zuordnung"
-_PLR_ID = re.compile(r"^\d{8}$")
 
 
 def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
@@ -53,7 +52,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
     (the long table of :func:`pipelines.berlin_population.stage`) is optional and
     only used to cross-check that weight table's city total.
     """
-    plr_ids = sorted(areas.loc[(areas["level"] == "planungsraum") & (areas["city"] == CITY), "area_id"].astype(str))
+    known = plr_ids(areas)
     specs = mss_specs(ctx)
     frames: list[pd.DataFrame] = []
     catalog: list[dict] = []
@@ -63,28 +62,21 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
         if not kind_specs:
             continue
         src = latest_source(ctx.sources, kind, ctx.geodata)
-        table = read_mss_table(ctx, src, plr_ids, [s["column"] for s in kind_specs])
-        weights = _weights(ctx, src, plr_ids, specs, population, cache)
+        table = read_mss_table(ctx, src, known, [s["column"] for s in kind_specs])
+        weights = _weights(ctx, src, known, specs, population, cache)
         for spec in kind_specs:
             rows = _indicator_rows(ctx, src, table, spec, weights, membership)
             if rows is not None:
                 frames.append(rows)
                 catalog.append(catalog_row(spec["entry"], [src.id], rows))
-    if not frames:
-        return pd.DataFrame(columns=list(config.INDICATOR_COLUMNS)), []
-    long = pd.concat(frames, ignore_index=True)
-    long.insert(0, "city", CITY)
-    return long[list(config.INDICATOR_COLUMNS)].reset_index(drop=True), catalog
+    return long_table(frames), catalog
 
 
 def mss_specs(ctx: BuildContext) -> list[dict[str, Any]]:
     """Registry entries computed from an MSS table, checked and normalised."""
     path = ctx.geodata / config.INDICATORS_FILE
     out: list[dict[str, Any]] = []
-    for ind in ctx.indicator_registry.get("indicator", []):
-        ber = ind.get("berlin") or {}
-        if ber.get("source_kind") not in MSS_KINDS:
-            continue
+    for ind, ber in berlin_mappings(ctx, MSS_KINDS):
         where = f"indicator {ind['id']}"
         if not ber.get("column"):
             raise RegistryError(path, "an MSS indicator needs column = '<MSS column>'", where=where, fix='e.g. "S4"')
@@ -111,13 +103,11 @@ def read_mss_table(ctx: BuildContext, src: Source, plr_ids: list[str], columns: 
     non-numeric cell raises :class:`InputError` naming file, CSV line and column.
     """
     path = src.path(ctx.geodata)
-    raw = read_csv_text(path)
-    missing = [c for c in ["PLR_ID", "KOM", *columns] if c not in raw.columns]
-    if missing:
-        raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(raw.columns)}",
-                         fix="use the official MSS 2021 table (PLR_ID, EW, KOM and the indicator columns)")
+    raw = read_csv_with_columns(path, ["PLR_ID", "KOM", *columns],
+                                fix="use the official MSS 2021 table (PLR_ID, EW, KOM and the indicator columns)")
     ids = raw["PLR_ID"].fillna("").str.strip()
-    _check_ids(ctx, src, path, ids, plr_ids)
+    check_plr_ids(path, ids, plr_ids, column="PLR_ID",
+                  fix="MSS 2021 uses the 8-digit LOR 2021 ids (text with leading zeros)")
     kom = raw["KOM"].fillna("").str.strip()
     flag = kom.map(lambda k: "" if k == KOM_VALID else KOM_FLAGS.get(k, "not_rated"))
     if "EW" in raw.columns:
@@ -137,18 +127,6 @@ def read_mss_table(ctx: BuildContext, src: Source, plr_ids: list[str], columns: 
         ctx.add("warning", STAGE, f"{len(absent)} Planungsräume missing from the MSS table (flagged no_data)",
                 source=src.id, where=", ".join(absent[:20]), count=len(absent))
     return out
-
-
-def _check_ids(ctx: BuildContext, src: Source, path: Path, ids: pd.Series, plr_ids: list[str]) -> None:
-    known = set(plr_ids)
-    for i, pid in enumerate(ids):
-        if not _PLR_ID.match(pid) or pid not in known:
-            raise InputError(path, f"PLR_ID {pid!r} is not a LOR 2021 Planungsraum", where=f"Zeile {i + 2}",
-                             fix="MSS 2021 uses the 8-digit LOR 2021 ids (text with leading zeros)")
-    dup = ids[ids.duplicated()]
-    if len(dup):
-        raise InputError(path, f"PLR_ID {dup.iloc[0]} appears twice", where=f"Zeile {int(dup.index[0]) + 2}",
-                         fix="download the file again")
 
 
 def _parse_column(col: pd.Series, row_flag: pd.Series, path: Path, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -21,3 +21,18 @@ def sources(geodata: Path):
     from pipelines.registry import load_sources
 
     return load_sources(geodata)
+
+
+@pytest.fixture(scope="session")
+def processed_build(geodata: Path) -> Path:
+    """The real build in geodata/processed, built first when missing or stale (a fresh clone has none).
+
+    App and browser tests need it; building here instead of skipping keeps them honest on CI.
+    """
+    from pipelines.build import run_build
+    from pipelines.manifest import is_build_current
+
+    out = config.resolve_paths(geodata).out
+    if not is_build_current(geodata, out):
+        run_build(geodata, out)
+    return out

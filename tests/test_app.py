@@ -14,8 +14,7 @@ from pipelines import config
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 PROCESSED = config.resolve_paths().out
 
-pytestmark = pytest.mark.skipif(not (PROCESSED / "manifest.json").exists(),
-                                reason="no build in geodata/processed (run: python -m pipelines build)")
+pytestmark = pytest.mark.usefixtures("processed_build")  # builds the data first on a fresh clone
 
 
 def _app(query: dict[str, str] | None = None) -> AppTest:

@@ -23,8 +23,7 @@ APP = str(ROOT / "streamlit_app.py")
 FIXTURES = ROOT / "tests" / "fixtures" / "projects"
 PROCESSED = config.resolve_paths().out
 
-pytestmark = pytest.mark.skipif(not (PROCESSED / "projects.parquet").exists(),
-                                reason="no build with projects.parquet (run: python -m pipelines build)")
+pytestmark = pytest.mark.usefixtures("processed_build")  # builds the data first on a fresh clone
 
 
 @pytest.fixture(scope="module")

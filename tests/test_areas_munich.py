@@ -15,6 +15,7 @@ from pipelines.registry import Source, SourceFile, load_indicator_registry, load
 from pipelines.stage import BuildContext
 
 X0, Y0 = 690_000.0, 5_335_000.0  # somewhere in Munich, EPSG:25832 metres
+POP_HEADER = "Räumliche Gliederung,Indikatorwert\n"
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def _square(x: float, y: float, size: float) -> Polygon:
 
 
 def _mini(tmp_path: Path, *, sb_crs: str = "EPSG:25832", bt_geoms=None, sb_ids=("01", "02", "02"),
-          csv: str = "Räumliche Gliederung,Indikatorwert\n01.1 Nord,100\n01.2 Süd,200\n02.1 Ost,300\n") -> BuildContext:
+          csv: str = POP_HEADER + "01.1 Nord,100\n01.2 Süd,200\n02.1 Ost,300\n") -> BuildContext:
     """Stadtbezirk 01 = a 1 km square, 02 = a square plus a detached 100 m piece; three Bezirksteile."""
     raw = tmp_path / "raw"
     raw.mkdir(parents=True)
@@ -115,6 +116,11 @@ def _mini(tmp_path: Path, *, sb_crs: str = "EPSG:25832", bt_geoms=None, sb_ids=(
     sources = [_source("munich_stadtbezirke", "raw/sb.geojson"), _source("munich_bezirksteile", "raw/bt.geojson"),
                _source("munich_bezirksteile_population", "raw/pop.csv")]
     return BuildContext(tmp_path, sources, {})
+
+
+def _population(tmp_path: Path, csv: str):
+    """Bezirksteil population of the mini inputs with ``csv`` as the population table."""
+    return areas_munich.bezirksteil_population(_mini(tmp_path, csv=csv))
 
 
 def test_mini_dissolve_names_and_areas(tmp_path):
@@ -152,24 +158,20 @@ def test_bad_stadtbezirk_id_is_an_input_error(tmp_path):
 
 
 def test_population_row_without_number_names_the_line(tmp_path):
-    ctx = _mini(tmp_path, csv="Räumliche Gliederung,Indikatorwert\n01.1 Nord,100\nNord,200\n")
     with pytest.raises(InputError, match=r"pop\.csv: Zeile 3: 'Räumliche Gliederung' 'Nord'"):
-        areas_munich.bezirksteil_population(ctx)
+        _population(tmp_path, POP_HEADER + "01.1 Nord,100\nNord,200\n")
 
 
 def test_population_value_not_a_count(tmp_path):
-    ctx = _mini(tmp_path, csv="Räumliche Gliederung,Indikatorwert\n01.1 Nord,1.234\n")  # thousands separator
     with pytest.raises(InputError, match=r"pop\.csv: Zeile 2: 'Indikatorwert' '1.234' is not a resident count"):
-        areas_munich.bezirksteil_population(ctx)
-    ctx = _mini(tmp_path / "b", csv="Räumliche Gliederung,Indikatorwert\n01.1 Nord,viele\n")
+        _population(tmp_path, POP_HEADER + "01.1 Nord,1.234\n")  # thousands separator
     with pytest.raises(InputError, match=r"Zeile 2: 'Indikatorwert' 'viele'"):
-        areas_munich.bezirksteil_population(ctx)
+        _population(tmp_path / "b", POP_HEADER + "01.1 Nord,viele\n")
 
 
 def test_population_missing_column(tmp_path):
-    ctx = _mini(tmp_path, csv="Gebiet,Wert\n01.1 Nord,100\n")
     with pytest.raises(InputError, match=r"missing column"):
-        areas_munich.bezirksteil_population(ctx)
+        _population(tmp_path, "Gebiet,Wert\n01.1 Nord,100\n")
 
 
 def test_unrepairable_empty_geometry_is_an_input_error(tmp_path):

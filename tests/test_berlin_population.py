@@ -151,7 +151,7 @@ def test_non_numeric_cell_names_file_row_column(tmp_path: Path):
 
 def test_unknown_plr_names_file_and_row(tmp_path: Path):
     text = (FIXTURES / T1_NAME).read_text().replace("01100204,", "1100204,")
-    with pytest.raises(InputError, match=r"planning-areas\.csv: Zeile 5 \(id '1100204'\): unknown Planungsraum"):
+    with pytest.raises(InputError, match=r"planning-areas\.csv: Zeile 5: id '1100204' is not a LOR 2021 Planungsraum"):
         run_small(tmp_path, text)
 
 

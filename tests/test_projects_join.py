@@ -251,12 +251,9 @@ def test_cli_uses_built_areas(tmp_path, geodata, areas):
     assert "Row 3 [area_id] ERROR: area ID '07' does not exist in München" in res.stdout
 
 
-def test_real_build_areas_if_present(geodata):
-    """On the real canonical areas (skipped before the first build): Marienplatz and an area-based project."""
-    built = geodata / "processed" / "areas.parquet"
-    if not built.exists():
-        pytest.skip("no build yet (geodata/processed/areas.parquet)")
-    areas = gpd.read_parquet(built)
+def test_real_build_areas(processed_build):
+    """On the real canonical areas: Marienplatz and an area-based project."""
+    areas = gpd.read_parquet(processed_build / "areas.parquet")
     data = (HEADER + "R-1;TESTDATEN Marienplatz (fiktiv);München;48,1374;11,5755;;Kultur;X;;;Idee\n"
             "R-2;TESTDATEN Gebiet (fiktiv);München;;;1.1;Soziales;X;Y;;Idee\n").encode()
     report = validate_projects(parse_projects(data, "t.csv"), areas)

@@ -63,24 +63,27 @@ def test_full_query_is_read() -> None:
 def test_query_round_trips_exactly() -> None:
     q = {"ind": "population", "p_muc": "2024-12-31", "p_ber": "2021-06-30", "lvl_muc": "bezirksteil",
          "lvl_ber": "planungsraum", "cls": "equal_interval", "k": "3", "scale": "common", "lang": "en",
-         "area": "munich:hr3", "focus": "01", "loc": "kita", "present": "1", "step": "2"}
+         "area": "munich:hr3", "focus": "01", "loc": "kita", "bg": "osm", "present": "1", "step": "2"}
     state, notes = parse_query(q, CHOICES)
     assert notes == []
+    assert state.basemap == "osm"
     assert to_query(state) == q
 
 
 def test_bad_values_fall_back_with_one_notice_each() -> None:
     q = {"ind": "nonsense", "lvl_muc": "planet", "lvl_ber": "stadtbezirk", "cls": "magic", "k": "12",
-         "scale": "weird", "area": "berlin:99999999", "focus": "77", "lang": "fr", "step": "x", "loc": "zoo"}
+         "scale": "weird", "area": "berlin:99999999", "focus": "77", "lang": "fr", "step": "x", "loc": "zoo",
+         "bg": "googlemaps"}
     state, notes = parse_query(q, CHOICES)
     assert state.indicator == "unemployment_share"
     assert state.level("munich") == "stadtbezirk" and state.level("berlin") == "bezirksregion"
     assert (state.method, state.k, state.scale, state.lang, state.step) == ("quantiles", 5, "own", "de", 0)
-    assert state.area_id == "" and state.focus == "" and state.layers == ()
+    assert state.area_id == "" and state.focus == "" and state.layers == () and state.basemap == ""
     keys = sorted(n.key for n in notes)
     assert keys == sorted(["notice_bad_indicator", "notice_bad_level", "notice_bad_level", "notice_bad_method",
                            "notice_bad_k", "notice_bad_scale", "notice_bad_area", "notice_bad_focus",
-                           "notice_bad_lang", "notice_bad_step", "notice_bad_layer"])
+                           "notice_bad_lang", "notice_bad_step", "notice_bad_layer",
+                           "notice_bad_basemap"])
     assert {n.value for n in notes} >= {"nonsense", "planet", "berlin:99999999"}
 
 
@@ -131,7 +134,8 @@ def states(draw: st.DrawFn) -> ViewState:
                    scale=draw(st.sampled_from(SCALES)), area_city=area[0], area_id=area[1],
                    focus=draw(st.sampled_from(("", *CHOICES.districts))), lang=draw(st.sampled_from(("de", "en"))),
                    present=present, step=draw(st.integers(0, 4)) if present else 0,
-                   layers=tuple(x for x in LAYERS if draw(st.booleans())))
+                   layers=tuple(x for x in LAYERS if draw(st.booleans())),
+                   basemap=draw(st.sampled_from(("", "osm"))))
 
 
 @given(states())

@@ -18,7 +18,7 @@ WARM_POLYGONS = (25, 143)  # Munich Stadtbezirke, Berlin Bezirksregionen (defaul
 
 
 @pytest.fixture(scope="session")
-def app_server() -> Iterator[AppServer]:
+def app_server(processed_build: Path) -> Iterator[AppServer]:
     """``streamlit run streamlit_app.py`` on a free port of 127.0.0.1 for the whole session."""
     with running_app(ARTIFACTS / "e2e-streamlit.log") as server:
         yield server

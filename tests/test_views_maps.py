@@ -1,0 +1,24 @@
+"""The click filter of the map view: only a click inside the reported area opens its profile."""
+
+from __future__ import annotations
+
+from dashboard.views_maps import clicked_inside
+
+SQUARE = {"type": "Polygon", "coordinates": [[[11.0, 48.0], [11.1, 48.0], [11.1, 48.1], [11.0, 48.1], [11.0, 48.0]]]}
+
+
+def test_click_inside_the_area_counts() -> None:
+    assert clicked_inside({"geometry": SQUARE}, {"lat": 48.05, "lng": 11.05})
+
+
+def test_click_on_a_marker_elsewhere_does_not_reopen_the_last_area() -> None:
+    assert not clicked_inside({"geometry": SQUARE}, {"lat": 48.3, "lng": 11.5})
+
+
+def test_click_on_the_border_counts() -> None:
+    assert clicked_inside({"geometry": SQUARE}, {"lat": 48.05, "lng": 11.10004})
+
+
+def test_without_a_position_the_drawing_is_trusted() -> None:
+    assert clicked_inside({"geometry": SQUARE}, None)
+    assert clicked_inside({}, {"lat": 48.3, "lng": 11.5})
