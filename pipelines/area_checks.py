@@ -129,6 +129,22 @@ def intersection_over_union(a: gpd.GeoSeries, b: gpd.GeoSeries) -> pd.Series:
     return pd.Series(np.nan_to_num(share, nan=0.0), index=a.index, name="overlap")
 
 
+def report_overlap(ctx: BuildContext, share: pd.Series, *, stage: str, check: str, threshold: float,
+                   digits: int) -> None:
+    """Record a golden check of ``share`` (intersection over union per id) as one finding.
+
+    ``info`` when every id reaches ``threshold``, else ``warning`` listing the ids below
+    it: a dissolve that misses the official geometry means a wrong edition or a broken
+    file, which the analyst must see in the manifest but which need not stop the build.
+    ``check`` opens the message; the minimum is shown with ``digits`` decimals, each
+    listed id with one fewer.
+    """
+    bad = share[share < threshold]
+    ctx.add("info" if bad.empty else "warning", stage,
+            f"{check}, minimum overlap {share.min():.{digits}f} (intersection/union; threshold {threshold})",
+            where=", ".join(f"{i} ({v:.{digits - 1}f})" for i, v in bad.items()), count=len(share))
+
+
 def finish_areas(areas: pd.DataFrame, city: str) -> gpd.GeoDataFrame:
     """Turn a city's area rows (level, area_id, name, parent_id, geometry) into the canonical table.
 

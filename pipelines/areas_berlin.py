@@ -26,6 +26,7 @@ from pipelines.area_checks import (
     finish_areas,
     intersection_over_union,
     official_names,
+    report_overlap,
 )
 from pipelines.errors import InputError
 from pipelines.io import read_vector
@@ -150,11 +151,8 @@ def overlap_share(dissolved: gpd.GeoDataFrame, official: gpd.GeoDataFrame) -> pd
 
 def _golden_check(ctx: BuildContext, dissolved: gpd.GeoDataFrame, official: gpd.GeoDataFrame, level: str) -> None:
     share = overlap_share(dissolved, official)
-    bad = share[share < GOLDEN_MIN_OVERLAP]
-    ctx.add("info" if bad.empty else "warning", STAGE,
-            f"golden check {level}: dissolved PLRs vs official geometry, minimum overlap {share.min():.4f} "
-            f"(intersection/union; threshold {GOLDEN_MIN_OVERLAP})",
-            where=", ".join(f"{i} ({v:.3f})" for i, v in bad.items()), count=len(share))
+    report_overlap(ctx, share, stage=STAGE, check=f"golden check {level}: dissolved PLRs vs official geometry",
+                   threshold=GOLDEN_MIN_OVERLAP, digits=4)
     ctx.notes.setdefault("berlin_golden_overlap_min", {})[level] = round(float(share.min()), 6)
 
 

@@ -26,6 +26,7 @@ from pipelines.area_checks import (
     finish_areas,
     intersection_over_union,
     official_names,
+    report_overlap,
 )
 from pipelines.errors import InputError
 from pipelines.io import read_csv_with_columns, read_vector
@@ -147,11 +148,8 @@ def _check_count(ctx: BuildContext, level: str, n: int, path: Path) -> None:
 def _golden_check(ctx: BuildContext, bezirksteile: gpd.GeoDataFrame, stadtbezirke: gpd.GeoDataFrame) -> None:
     """Bezirksteile dissolved by their first two digits must reproduce the official Stadtbezirke."""
     share = dissolve_overlap(bezirksteile, stadtbezirke)
-    bad = share[share < GOLDEN_MIN_OVERLAP]
-    ctx.add("info" if bad.empty else "warning", STAGE,
-            f"golden check: Bezirksteile dissolved to Stadtbezirke, minimum overlap {share.min():.5f} "
-            f"(intersection/union; threshold {GOLDEN_MIN_OVERLAP})",
-            where=", ".join(f"{i} ({v:.4f})" for i, v in bad.items()), count=len(share))
+    report_overlap(ctx, share, stage=STAGE, check="golden check: Bezirksteile dissolved to Stadtbezirke",
+                   threshold=GOLDEN_MIN_OVERLAP, digits=5)
     ctx.notes["munich_golden_overlap_min"] = round(float(share.min()), 6)
 
 

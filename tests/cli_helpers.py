@@ -12,6 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipelines.fetch import register_checksums
+from pipelines.io import sha256_file
+
 ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {"raw", "processed", ".cache", "staging"}
 
@@ -35,6 +38,22 @@ def copy_geodata(src: Path, dst: Path, real: tuple[str, ...] = ()) -> Path:
         else:
             target.symlink_to(p.resolve())
     return dst
+
+
+def truncate_registered(geodata: Path, rel: str, divisor: int) -> None:
+    """Cut the copied raw file ``rel`` to 1/``divisor`` of its bytes and register its new sha256.
+
+    The checksum check then passes, so only the reader can catch the broken file
+    (a "new edition" that is truncated). ``rel`` must be a real copy
+    (``copy_geodata(..., real=(rel,))``), never a link to the bundled data.
+    """
+    path = geodata / rel
+    if path.is_symlink():
+        raise ValueError(f"{rel} is a link to the bundled data; copy it with real=({rel!r},)")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // divisor])
+    toml = geodata / "sources.toml"
+    toml.write_text(register_checksums(toml.read_text(encoding="utf-8"), {rel: sha256_file(path)}), encoding="utf-8")
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

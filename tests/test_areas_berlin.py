@@ -117,61 +117,56 @@ def _rewrite_plr(tmp: Path, edit) -> None:
     plr.to_file(path)
 
 
-def test_duplicate_plr_id_names_file_and_id(geodata: Path, tmp_path: Path):
-    tmp = _copy_geodata(geodata, tmp_path)
+def _edited_ctx(geodata: Path, tmp: Path, edit) -> BuildContext:
+    """A context on a copy of the LOR files whose PLR layer (Mitte only) went through ``edit``."""
+    _rewrite_plr(_copy_geodata(geodata, tmp), edit)
+    return _ctx(geodata, tmp)
 
+
+def _set_plr_id(row: int, value: str):
+    """An edit for :func:`_edited_ctx` that overwrites the PLR_ID of one feature."""
+    def edit(plr):
+        plr.iloc[row, plr.columns.get_loc("PLR_ID")] = value
+        return plr
+    return edit
+
+
+def test_duplicate_plr_id_names_file_and_id(geodata: Path, tmp_path: Path):
     def dup(plr):
         plr.iloc[1, plr.columns.get_loc("PLR_ID")] = plr.iloc[0]["PLR_ID"]
         return plr
 
-    _rewrite_plr(tmp, dup)
+    ctx = _edited_ctx(geodata, tmp_path, dup)
     with pytest.raises(InputError, match=r"lor_planungsraeume_2021\.shp.*duplicate PLR_ID '01\d{6}'"):
-        areas_berlin.stage(_ctx(geodata, tmp))
+        areas_berlin.stage(ctx)
 
 
 def test_plr_id_not_8_digits(geodata: Path, tmp_path: Path):
-    tmp = _copy_geodata(geodata, tmp_path)
-
-    def short(plr):
-        plr.iloc[2, plr.columns.get_loc("PLR_ID")] = "1100101"
-        return plr
-
-    _rewrite_plr(tmp, short)
+    ctx = _edited_ctx(geodata, tmp_path, _set_plr_id(2, "1100101"))
     with pytest.raises(InputError, match="'1100101' is not 8 digits"):
-        areas_berlin.stage(_ctx(geodata, tmp))
+        areas_berlin.stage(ctx)
 
 
 def test_wrong_crs(geodata: Path, tmp_path: Path):
-    tmp = _copy_geodata(geodata, tmp_path)
-    _rewrite_plr(tmp, lambda plr: plr.to_crs("EPSG:4326"))
+    ctx = _edited_ctx(geodata, tmp_path, lambda plr: plr.to_crs("EPSG:4326"))
     with pytest.raises(InputError, match="expected EPSG:25833"):
-        areas_berlin.stage(_ctx(geodata, tmp))
+        areas_berlin.stage(ctx)
 
 
 def test_invalid_geometry_repaired_with_finding(geodata: Path, tmp_path: Path):
-    tmp = _copy_geodata(geodata, tmp_path)
-
     def bowtie(plr):
         x0, y0, x1, y1 = plr.geometry.iloc[0].bounds
         plr.iloc[0, plr.columns.get_loc("geometry")] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
         return plr
 
-    _rewrite_plr(tmp, bowtie)
-    ctx = _ctx(geodata, tmp)
+    ctx = _edited_ctx(geodata, tmp_path, bowtie)
     areas = areas_berlin.stage(ctx)
     assert areas.is_valid.all()
     assert any("make_valid" in f.message for f in ctx.findings)
 
 
 def test_bzr_without_official_name_is_a_finding(geodata: Path, tmp_path: Path):
-    tmp = _copy_geodata(geodata, tmp_path)
-
-    def unknown_bzr(plr):
-        plr.iloc[0, plr.columns.get_loc("PLR_ID")] = "01109901"
-        return plr
-
-    _rewrite_plr(tmp, unknown_bzr)
-    ctx = _ctx(geodata, tmp)
+    ctx = _edited_ctx(geodata, tmp_path, _set_plr_id(0, "01109901"))
     areas = areas_berlin.stage(ctx)
     assert "011099" in set(areas.loc[areas["level"] == "bezirksregion", "area_id"])
     assert any("without an official name" in f.message and "011099" in f.where for f in ctx.findings)

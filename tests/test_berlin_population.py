@@ -11,18 +11,15 @@ import pytest
 
 from pipelines import areas_berlin, berlin_population
 from pipelines.errors import InputError, RegistryError
-from pipelines.registry import Source, SourceFile, load_indicator_registry, load_sources
 from pipelines.stage import BuildContext
+from tests.fixtures.berlin.build_inputs import FIXTURES, real_lor, small_areas, tiny_source
 
-FIXTURES = Path(__file__).parent / "fixtures" / "berlin"
 T1_NAME = "berlin-lor-population-2021-01-t1-planning-areas.csv"
 
 
 @pytest.fixture(scope="module")
 def real(geodata: Path):
-    ctx = BuildContext(geodata, load_sources(geodata), load_indicator_registry(geodata))
-    areas = areas_berlin.stage(ctx)
-    membership = areas_berlin.berlin_membership(areas)
+    ctx, areas, membership = real_lor(geodata)
     long, catalog = berlin_population.stage(ctx, areas, membership)
     return ctx, areas, long, catalog
 
@@ -104,16 +101,6 @@ REGISTRY = {"indicator": [
 ]}
 
 
-def small_areas() -> pd.DataFrame:
-    areas = pd.read_csv(FIXTURES / "areas_small.csv", dtype=str)
-    areas["city"] = "berlin"
-    return areas
-
-
-def small_source(rel: str, kind: str = "berlin_population_t1", date: str = "2021-06-30", sid: str = "t1") -> Source:
-    return Source(sid, kind, "berlin", "t", "p", "l", "a", "u", date, (SourceFile(rel, ""),))
-
-
 def run_small(tmp: Path, text: str | None = None, *, date: str = "2021-06-30", registry=None):
     rel = f"raw/{T1_NAME}"
     (tmp / "raw").mkdir(exist_ok=True)
@@ -121,7 +108,7 @@ def run_small(tmp: Path, text: str | None = None, *, date: str = "2021-06-30", r
         shutil.copy(FIXTURES / T1_NAME, tmp / rel)
     else:
         (tmp / rel).write_text(text, encoding="utf-8")
-    ctx = BuildContext(tmp, [small_source(rel, date=date)], registry or REGISTRY)
+    ctx = BuildContext(tmp, [tiny_source("t1", "berlin_population_t1", rel, date)], registry or REGISTRY)
     areas = small_areas()
     long, catalog = berlin_population.stage(ctx, areas, areas_berlin.berlin_membership(areas))
     return ctx, long, catalog

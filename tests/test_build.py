@@ -16,10 +16,9 @@ import pandas as pd
 import pytest
 
 from pipelines import config
-from pipelines.fetch import register_checksums
 from pipelines.io import sha256_file
 from pipelines.manifest import code_version, is_build_current
-from tests.cli_helpers import copy_geodata, run_cli, snapshot
+from tests.cli_helpers import copy_geodata, run_cli, snapshot, truncate_registered
 
 pytestmark = pytest.mark.slow
 XLSX = "raw/munich/indikatorenatlas/export_arbeitsmarkt.xlsx"
@@ -170,11 +169,7 @@ def test_failing_stage_keeps_the_previous_build(built: tuple[Path, Path, str], g
     _, out, _ = built
     out2 = _copy_out(out, tmp_path / "processed")
     g = copy_geodata(geodata, tmp_path / "geodata", real=(XLSX,))
-    data = (g / XLSX).read_bytes()
-    (g / XLSX).write_bytes(data[: len(data) // 2])
-    toml = g / "sources.toml"
-    toml.write_text(register_checksums(toml.read_text(encoding="utf-8"), {XLSX: sha256_file(g / XLSX)}),
-                    encoding="utf-8")
+    truncate_registered(g, XLSX, 2)
     before = snapshot(out2)
     res = run_cli("build", "--geodata", str(g), "--out", str(out2), "--city", "munich", "--quiet")
     assert res.returncode == 1, res.stdout

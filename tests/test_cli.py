@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import cli
-from pipelines.fetch import register_checksums
-from pipelines.io import sha256_file
-from tests.cli_helpers import copy_geodata, run_cli, snapshot
+from tests.cli_helpers import copy_geodata, run_cli, snapshot, truncate_registered
 
 XLSX = "raw/munich/indikatorenatlas/export_kinderbetreuung.xlsx"
 PLR_DBF = "raw/berlin/lor_2021/lor_planungsraeume_2021.dbf"
@@ -84,11 +82,7 @@ def test_check_passes_on_the_bundled_data(geodata: Path, tmp_path: Path) -> None
 def test_check_rejects_a_registered_but_truncated_workbook(geodata: Path, tmp_path: Path) -> None:
     """A broken file whose new sha256 *was* registered is still caught by the reader."""
     g = copy_geodata(geodata, tmp_path / "geodata", real=(XLSX,))
-    data = (g / XLSX).read_bytes()
-    (g / XLSX).write_bytes(data[: len(data) // 3])
-    toml = g / "sources.toml"
-    toml.write_text(register_checksums(toml.read_text(encoding="utf-8"), {XLSX: sha256_file(g / XLSX)}),
-                    encoding="utf-8")
+    truncate_registered(g, XLSX, 3)
     res = run_cli("check", "--geodata", str(g))
     assert res.returncode == 1
     assert "export_kinderbetreuung.xlsx" in res.stderr and "Excel" in res.stderr

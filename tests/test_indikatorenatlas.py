@@ -169,6 +169,11 @@ MINI_AREAS = pd.DataFrame({"city": "munich", "level": "stadtbezirk", "area_id": 
 MINI_MEMBERSHIP = pd.DataFrame({"child_id": ["01"], "level": ["handlungsraum"], "area_id": ["hrx"], "share": [0.5]})
 
 
+def _stage_with_row(tmp_path: Path, row: tuple):
+    """Run the stage on a mini workbook of the first two rows plus ``row`` (a row under test, sheet line 4)."""
+    return indikatorenatlas.stage(_mini_ctx(tmp_path, rows=[*ROWS[:2], row]), MINI_AREAS, MINI_MEMBERSHIP)
+
+
 def test_mini_workbook_formulas_and_aggregates(tmp_path):
     ctx = _mini_ctx(tmp_path)
     long, catalog = indikatorenatlas.stage(ctx, MINI_AREAS, MINI_MEMBERSHIP)
@@ -209,24 +214,18 @@ def test_infer_formula_respects_basiswert_rounding():
 
 
 def test_unknown_stadtbezirk_number(tmp_path):
-    rows = ROWS[:2] + [("Anteil", "insgesamt", "2024", "26 Irgendwo", "6", "30", "500", None)]
-    ctx = _mini_ctx(tmp_path, rows=rows)
     with pytest.raises(InputError, match=r"export_test\.xlsx: sheet 'TEST', Zeile 4: Raumbezug '26 Irgendwo'"):
-        indikatorenatlas.stage(ctx, MINI_AREAS, MINI_MEMBERSHIP)
+        _stage_with_row(tmp_path, ("Anteil", "insgesamt", "2024", "26 Irgendwo", "6", "30", "500", None))
 
 
 def test_raumbezug_without_number(tmp_path):
-    rows = ROWS[:2] + [("Anteil", "insgesamt", "2024", "Zwei", "6", "30", "500", None)]
-    ctx = _mini_ctx(tmp_path, rows=rows)
     with pytest.raises(InputError, match=r"Raumbezug 'Zwei' is neither"):
-        indikatorenatlas.stage(ctx, MINI_AREAS, MINI_MEMBERSHIP)
+        _stage_with_row(tmp_path, ("Anteil", "insgesamt", "2024", "Zwei", "6", "30", "500", None))
 
 
 def test_value_not_a_german_number(tmp_path):
-    rows = ROWS[:2] + [("Anteil", "insgesamt", "2024", "02 Zwei", "6.000,5", "30", "500", None)]
-    ctx = _mini_ctx(tmp_path, rows=rows)
     with pytest.raises(InputError, match=r"Zeile 4: 'Indikatorwert' '6\.000,5'"):
-        indikatorenatlas.stage(ctx, MINI_AREAS, MINI_MEMBERSHIP)
+        _stage_with_row(tmp_path, ("Anteil", "insgesamt", "2024", "02 Zwei", "6.000,5", "30", "500", None))
 
 
 def test_missing_column_names_the_file(tmp_path):

@@ -11,19 +11,16 @@ import pytest
 
 from pipelines import areas_berlin, berlin_population, mss
 from pipelines.errors import InputError
-from pipelines.registry import Source, SourceFile, load_indicator_registry, load_sources
 from pipelines.stage import BuildContext
+from tests.fixtures.berlin.build_inputs import FIXTURES, real_lor, small_areas, tiny_source
 
-FIXTURES = Path(__file__).parent / "fixtures" / "berlin"
 MSS_DIR = "raw/berlin/mss_2021"
 T2_2021_01 = "raw/berlin/population/berlin-lor-population-2021-01-t2-planning-areas.csv"
 
 
 @pytest.fixture(scope="module")
 def real(geodata: Path):
-    ctx = BuildContext(geodata, load_sources(geodata), load_indicator_registry(geodata))
-    areas = areas_berlin.stage(ctx)
-    membership = areas_berlin.berlin_membership(areas)
+    ctx, areas, membership = real_lor(geodata)
     population, _ = berlin_population.stage(ctx, areas, membership)
     long, catalog = mss.stage(ctx, areas, membership, population)
     return ctx, long, catalog
@@ -138,15 +135,11 @@ def run_small(tmp: Path, index_text: str | None = None):
         shutil.copy(src, tmp / "raw" / name)
     if index_text is not None:
         (tmp / "raw" / "idx.csv").write_text(index_text, encoding="utf-8")
-
-    def source(sid: str, kind: str, rel: str, date: str) -> Source:
-        return Source(sid, kind, "berlin", "t", "p", "l", "a", "u", date, (SourceFile(rel, ""),))
-
-    sources = [source("pop", "berlin_population_t1", "raw/t1.csv", "2021-06-30"),
-               source("idx", "berlin_mss_index_indikatoren", "raw/idx.csv", "2020-12-31"),
-               source("indizes", "berlin_mss_indizes", "raw/indizes.csv", "2020-12-31")]
+    sources = [tiny_source("pop", "berlin_population_t1", "raw/t1.csv", "2021-06-30"),
+               tiny_source("idx", "berlin_mss_index_indikatoren", "raw/idx.csv", "2020-12-31"),
+               tiny_source("indizes", "berlin_mss_indizes", "raw/indizes.csv", "2020-12-31")]
     ctx = BuildContext(tmp, sources, REGISTRY)
-    areas = pd.read_csv(FIXTURES / "areas_small.csv", dtype=str).assign(city="berlin")
+    areas = small_areas()
     long, catalog = mss.stage(ctx, areas, areas_berlin.berlin_membership(areas))
     return ctx, long
 
