@@ -80,9 +80,12 @@ def render_panel(state: ViewState, version: str) -> None:
     lang = state.lang
     schema = load_project_schema()
     limits = schema.limits
+    _take_upload(st.session_state.get(W_UPLOAD), version)  # before deciding whether the panel opens
     loaded = bool(session_uploads()) or not all_projects(version).empty
     # Folded while nothing is loaded: the maps stay on the first screen; it opens once projects exist.
-    with st.expander(t("proj_title", lang), expanded=loaded, icon=":material/folder_open:"):
+    # A new key when projects arrive: the expander then opens (Streamlit keeps a rendered expander's state).
+    with st.expander(t("proj_title", lang), expanded=loaded, icon=":material/folder_open:",
+                     key=f"proj_panel_{int(loaded)}"):
         upload, actions = st.columns([3, 1], gap="medium", vertical_alignment="bottom")
         with upload:
             uploaded = st.file_uploader(
