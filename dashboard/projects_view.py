@@ -158,12 +158,19 @@ def filter_projects(projects: gpd.GeoDataFrame, *, city: str | None = None, them
 def map_projects(projects: gpd.GeoDataFrame, display: ProjectDisplay, lang: str) -> gpd.GeoDataFrame:
     """Columns the map draws: ``titel``, ``thema`` (UI language), ``status``, ``federfuehrung``, ``color``."""
     return gpd.GeoDataFrame({
+        **_labelled_columns(projects, display, lang),
+        "color": [display.color(v) for v in projects["thema"]],
+    }, geometry=projects.geometry.to_numpy(), crs=projects.crs)
+
+
+def _labelled_columns(projects: pd.DataFrame, display: ProjectDisplay, lang: str) -> dict[str, Any]:
+    """Title, theme and status in the UI language, lead department: what every project view shows first."""
+    return {
         "titel": projects["titel"].astype(str).to_numpy(),
         "thema": [display.label("thema", v, lang) for v in projects["thema"]],
         "status": [display.label("status", v, lang) for v in projects["status"]],
         "federfuehrung": projects["federfuehrung"].astype(str).to_numpy(),
-        "color": [display.color(v) for v in projects["thema"]],
-    }, geometry=projects.geometry.to_numpy(), crs=projects.crs)
+    }
 
 
 def report_counts(report: ValidationReport) -> dict[str, int]:
@@ -252,10 +259,7 @@ def with_project_counts(table: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFra
 def area_listing(projects: pd.DataFrame, display: ProjectDisplay, lang: str) -> pd.DataFrame:
     """Projects of an area as plain text columns (lists joined with "; ")."""
     return pd.DataFrame({
-        "titel": projects["titel"].astype(str).to_numpy(),
-        "thema": [display.label("thema", v, lang) for v in projects["thema"]],
-        "status": [display.label("status", v, lang) for v in projects["status"]],
-        "federfuehrung": projects["federfuehrung"].astype(str).to_numpy(),
+        **_labelled_columns(projects, display, lang),
         "beteiligte_referate": ["; ".join(_as_list(v)) for v in projects["beteiligte_referate"]],
         "partner": ["; ".join(_as_list(v)) for v in projects["partner"]],
         "beginn": projects["beginn"].astype(str).to_numpy(),

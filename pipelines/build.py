@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +22,21 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines import config, io, manifest
-from pipelines.build_cache import cached_stage, stage_key
 from pipelines.build_checks import (
     BuildValidationError,
     count_summary,
     merge_catalog,
     validate_tables,
+)
+from pipelines.build_stages import (
+    Progress,
+    Runner,
+    build_berlin,
+    build_munich,
+    run_derived,
+    run_locations,
+    run_projects,
+    run_web_layers,
 )
 from pipelines.registry import load_indicator_registry
 from pipelines.stage import BuildContext
@@ -36,7 +44,6 @@ from pipelines.stage import BuildContext
 __all__ = ["BuildResult", "BuildValidationError", "run_build", "CITY_CHOICES"]
 
 CITY_CHOICES = ("all", *config.CITIES)
-Progress = Callable[[str, int, int], None]
 AREAS_FILE, INDICATORS_FILE, LOCATIONS_FILE, CATALOG_FILE, WEB_DIR = (
     "areas.parquet", "indicators.parquet", "locations.parquet", "catalog.json", "web")
 PROJECTS_FILE = "projects.parquet"
@@ -56,31 +63,6 @@ class BuildResult:
     manifest: dict[str, Any]
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
-
-
-class _Runner:
-    """Times each stage, tags the findings it adds, and reports progress."""
-
-    def __init__(self, ctx: BuildContext, progress: Progress | None, total: int) -> None:
-        self.ctx, self.progress, self.total = ctx, progress, total
-        self.done = 0
-        self.seconds: dict[str, float] = {}
-        self.finding_stage: list[str] = []
-
-    def __call__(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
-        if self.progress:
-            self.progress(name, self.done, self.total)
-        n_before = len(self.ctx.findings)
-        t0 = time.perf_counter()
-        result = fn(*args)
-        self.seconds[name] = time.perf_counter() - t0
-        self.finding_stage += [name] * (len(self.ctx.findings) - n_before)
-        self.done += 1
-        return result
-
-    def finish(self) -> None:
-        if self.progress:
-            self.progress("done", self.total, self.total)
 
 
 def run_build(geodata: Path | str | None = None, out: Path | str | None = None, city: str = "all",
@@ -106,28 +88,28 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     ctx = BuildContext(geodata=paths.geodata, sources=state["sources"],
                        indicator_registry=load_indicator_registry(paths.geodata))
     total = sum(len(STAGES[c]) for c in cities) + len(STAGES["common"])
-    run = _Runner(ctx, progress, total)
+    run = Runner(ctx, progress, total)
     run.seconds["verify_inputs"] = t_inputs
     areas: dict[str, gpd.GeoDataFrame] = {}
     parts: list[pd.DataFrame] = []
     catalog: list[dict[str, Any]] = []
     if "munich" in cities:
-        areas["munich"] = _build_munich(ctx, run, parts, catalog)
+        areas["munich"] = build_munich(ctx, run, parts, catalog)
     if "berlin" in cities:
-        areas["berlin"] = _build_berlin(ctx, run, parts, catalog)
+        areas["berlin"] = build_berlin(ctx, run, parts, catalog)
 
-    locations, loc_ind, loc_cat = run("locations", _locations, ctx, areas)
+    locations, loc_ind, loc_cat = run("locations", run_locations, ctx, areas)
     parts.append(loc_ind)
     catalog += loc_cat
-    projects, proj_ind, proj_cat = run("projects", _projects, ctx, areas, paths.out)
+    projects, proj_ind, proj_cat = run("projects", run_projects, ctx, areas, paths.out)
     parts.append(proj_ind)
     catalog += proj_cat
     indicators = _concat_indicators(parts)
-    derived_ind, derived_cat = run("derived", _derived, ctx, areas, indicators, locations)
+    derived_ind, derived_cat = run("derived", run_derived, ctx, areas, indicators, locations)
     indicators = _concat_indicators([indicators, derived_ind])
     catalog = merge_catalog(catalog + derived_cat)
     areas = run("population", _fill_population, areas, indicators)
-    web = run("web_layers", _web_layers, areas)
+    web = run("web_layers", run_web_layers, areas)
     run("validate", validate_tables, ctx, areas, indicators, locations, catalog)
 
     findings = [dict(f.to_dict(), build_stage=s) for f, s in zip(ctx.findings, run.finding_stage, strict=False)]
@@ -151,79 +133,6 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
         io.write_json(tmp / manifest.MANIFEST_FILE, man)
         _readable(tmp)
     return BuildResult("built", paths.out, man, time.perf_counter() - t_start, run.seconds)
-
-
-def _build_munich(ctx: BuildContext, run: _Runner, parts: list[pd.DataFrame],
-                  catalog: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    from pipelines import action_areas, areas_munich, indikatorenatlas
-
-    base = run("munich.areas", areas_munich.stage, ctx)
-    hr = run("munich.action_areas", action_areas.stage, ctx, base)
-    bt_pop = run("munich.bezirksteil_population", areas_munich.bezirksteil_population, ctx)
-    areas = _concat_areas([base, hr], config.CITY_CRS["munich"])
-    membership = pd.concat([_stadt_membership(base), action_areas.handlungsraum_membership(areas, bt_pop)],
-                           ignore_index=True)
-    key = stage_key(ctx, "indikatorenatlas", ["munich_indikatorenatlas"], ["indikatorenatlas*.py"],
-                    [membership, areas[["level", "area_id"]]])
-    ind, cat = run("munich.indikatorenatlas", cached_stage, ctx, config.resolve_paths(ctx.geodata).cache,
-                   "indikatorenatlas", key, lambda: indikatorenatlas.stage(ctx, areas, membership))
-    parts += [bt_pop, ind]
-    catalog += cat
-    return areas
-
-
-def _stadt_membership(areas: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Every Stadtbezirk belongs to the city "muc" (the Indikatorenatlas base level is the Stadtbezirk)."""
-    sb = areas.loc[areas["level"] == "stadtbezirk", "area_id"].astype(str)
-    return pd.DataFrame({"child_id": sb.to_numpy(), "level": "stadt", "area_id": "muc", "share": 1.0})
-
-
-def _build_berlin(ctx: BuildContext, run: _Runner, parts: list[pd.DataFrame],
-                  catalog: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    from pipelines import areas_berlin, berlin_population, mss
-
-    areas = run("berlin.areas", areas_berlin.stage, ctx)
-    membership = areas_berlin.berlin_membership(areas)
-    pop, pop_cat = run("berlin.population", berlin_population.stage, ctx, areas, membership)
-    ind, mss_cat = run("berlin.mss", mss.stage, ctx, areas, membership, pop)
-    parts += [pop, ind]
-    catalog += pop_cat + mss_cat
-    return areas
-
-
-def _locations(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame]) -> tuple[Any, pd.DataFrame, list]:
-    from pipelines import locations
-
-    return locations.stage(ctx, areas)
-
-
-def _projects(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], out: Path
-              ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[dict[str, Any]]]:
-    from pipelines import projects_build
-
-    return projects_build.stage(ctx, areas, out)
-
-
-def _derived(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame,
-             locations: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    from pipelines import derived
-
-    return derived.stage(ctx, areas, indicators, locations)
-
-
-def _web_layers(areas: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
-    from pipelines import web_layers
-
-    layers = web_layers.build_web_layers(areas)
-    report = {name: {"bytes": len(data), **web_layers.coverage_report(data)} for name, data in layers.items()}
-    return {"layers": layers, "report": report}
-
-
-def _concat_areas(frames: list[gpd.GeoDataFrame], crs: str) -> gpd.GeoDataFrame:
-    for f in frames:
-        if f.crs is None or not f.crs.equals(crs):
-            raise BuildValidationError([f"a stage returned areas in {f.crs}, expected {crs}"])
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
 
 
 def _concat_indicators(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -1,0 +1,131 @@
+"""The stage recipes of a build: which stage runs after which, per city, timed.
+
+``build.py`` decides what to build and writes the outputs; this module only
+knows the order of the pure stages and how their tables feed each other
+(Munich: areas -> action areas -> Bezirksteil population -> Indikatorenatlas;
+Berlin: areas -> population -> MSS; then locations, projects, derived, web layers).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from pipelines import config
+from pipelines.build_cache import cached_stage, stage_key
+from pipelines.build_checks import BuildValidationError
+from pipelines.stage import BuildContext
+
+Progress = Callable[[str, int, int], None]
+
+
+class Runner:
+    """Times each stage, tags the findings it adds, and reports progress."""
+
+    def __init__(self, ctx: BuildContext, progress: Progress | None, total: int) -> None:
+        self.ctx, self.progress, self.total = ctx, progress, total
+        self.done = 0
+        self.seconds: dict[str, float] = {}
+        self.finding_stage: list[str] = []
+
+    def __call__(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` as stage ``name``: progress first, then time it and tag its findings."""
+        if self.progress:
+            self.progress(name, self.done, self.total)
+        n_before = len(self.ctx.findings)
+        t0 = time.perf_counter()
+        result = fn(*args)
+        self.seconds[name] = time.perf_counter() - t0
+        self.finding_stage += [name] * (len(self.ctx.findings) - n_before)
+        self.done += 1
+        return result
+
+    def finish(self) -> None:
+        """Report the end of the build to the progress callback."""
+        if self.progress:
+            self.progress("done", self.total, self.total)
+
+
+def build_munich(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
+                  catalog: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """Munich's stages; appends indicator tables and catalog rows, returns the areas (EPSG:25832)."""
+    from pipelines import action_areas, areas_munich, indikatorenatlas
+
+    base = run("munich.areas", areas_munich.stage, ctx)
+    hr = run("munich.action_areas", action_areas.stage, ctx, base)
+    bt_pop = run("munich.bezirksteil_population", areas_munich.bezirksteil_population, ctx)
+    areas = concat_areas([base, hr], config.CITY_CRS["munich"])
+    membership = pd.concat([stadt_membership(base), action_areas.handlungsraum_membership(areas, bt_pop)],
+                           ignore_index=True)
+    key = stage_key(ctx, "indikatorenatlas", ["munich_indikatorenatlas"], ["indikatorenatlas*.py"],
+                    [membership, areas[["level", "area_id"]]])
+    ind, cat = run("munich.indikatorenatlas", cached_stage, ctx, config.resolve_paths(ctx.geodata).cache,
+                   "indikatorenatlas", key, lambda: indikatorenatlas.stage(ctx, areas, membership))
+    parts += [bt_pop, ind]
+    catalog += cat
+    return areas
+
+
+def stadt_membership(areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Every Stadtbezirk belongs to the city "muc" (the Indikatorenatlas base level is the Stadtbezirk)."""
+    sb = areas.loc[areas["level"] == "stadtbezirk", "area_id"].astype(str)
+    return pd.DataFrame({"child_id": sb.to_numpy(), "level": "stadt", "area_id": "muc", "share": 1.0})
+
+
+def build_berlin(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
+                  catalog: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """Berlin's stages; appends indicator tables and catalog rows, returns the areas (EPSG:25833)."""
+    from pipelines import areas_berlin, berlin_population, mss
+
+    areas = run("berlin.areas", areas_berlin.stage, ctx)
+    membership = areas_berlin.berlin_membership(areas)
+    pop, pop_cat = run("berlin.population", berlin_population.stage, ctx, areas, membership)
+    ind, mss_cat = run("berlin.mss", mss.stage, ctx, areas, membership, pop)
+    parts += [pop, ind]
+    catalog += pop_cat + mss_cat
+    return areas
+
+
+def run_locations(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame]) -> tuple[Any, pd.DataFrame, list]:
+    """Locations of both cities with their areas, counts per area and catalog rows."""
+    from pipelines import locations
+
+    return locations.stage(ctx, areas)
+
+
+def run_projects(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], out: Path
+              ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    """The planners' project lists in geodata/projects/ joined to every area level."""
+    from pipelines import projects_build
+
+    return projects_build.stage(ctx, areas, out)
+
+
+def run_derived(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame,
+             locations: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Registry-driven indicators (aliases, rates per locations, densities) over all tables so far."""
+    from pipelines import derived
+
+    return derived.stage(ctx, areas, indicators, locations)
+
+
+def run_web_layers(areas: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
+    """Simplified web layers and a coverage report (validity, bytes) per layer for the manifest."""
+    from pipelines import web_layers
+
+    layers = web_layers.build_web_layers(areas)
+    report = {name: {"bytes": len(data), **web_layers.coverage_report(data)} for name, data in layers.items()}
+    return {"layers": layers, "report": report}
+
+
+def concat_areas(frames: list[gpd.GeoDataFrame], crs: str) -> gpd.GeoDataFrame:
+    """One areas table from several stages' tables; every part must be in the city's CRS."""
+    for f in frames:
+        if f.crs is None or not f.crs.equals(crs):
+            raise BuildValidationError([f"a stage returned areas in {f.crs}, expected {crs}"])
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
