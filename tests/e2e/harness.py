@@ -156,16 +156,35 @@ class NetworkGuard:
             self.blocked.append(url)
             route.abort("blockedbyclient")
 
+    def record_failed(self, request) -> None:  # noqa: ANN001 - playwright.sync_api.Request
+        """``requestfailed`` callback: a failed request to another host is a blocked one."""
+        if urlparse(request.url).hostname not in ALLOWED_HOSTS:
+            self.blocked.append(request.url)
+
+
+# Block every host but the loopback at name resolution: unlike request routing this keeps
+# the browser's HTTP cache on, so a repeat visit is measured as a user would see it.
+RESOLVER_BLOCK_ARG = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
+
 
 def launch_browser(playwright, profile_dir: Path, guard: NetworkGuard, *,  # noqa: ANN001
-                   viewport: tuple[int, int] = (1600, 1200)):
-    """A fresh persistent Chromium context (own profile dir) with the network guard installed."""
+                   viewport: tuple[int, int] = (1600, 1200), block: str = "route"):
+    """A fresh persistent Chromium context (own profile dir) with the network blocked.
+
+    ``block="route"`` (tests): every request passes :class:`NetworkGuard`, which records
+    what it aborts. ``block="resolver"`` (benchmarks of repeat visits): other hosts fail
+    to resolve and the guard records the failed requests; the HTTP cache stays on.
+    """
+    args = CHROMIUM_ARGS + ([RESOLVER_BLOCK_ARG] if block == "resolver" else [])
     context = playwright.chromium.launch_persistent_context(
-        str(profile_dir), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+        str(profile_dir), executable_path=str(CHROMIUM), headless=True, args=args,
         viewport={"width": viewport[0], "height": viewport[1]}, locale="de-DE",
     )
     context.set_default_timeout(30_000)
-    context.route("**/*", guard.handle)
+    if block == "resolver":
+        context.on("requestfailed", guard.record_failed)
+    else:
+        context.route("**/*", guard.handle)
     return context
 
 
