@@ -122,6 +122,17 @@ def _derive(ctx: BuildContext, entry: Mapping[str, Any], city: str, mapping: Map
         raise RegistryError(ctx.geodata / config.INDICATORS_FILE, "locations_layer needs per = \"<count id>\"",
                             where=f"indicator {entry['id']} ({city})", fix="name the denominator count")
     points = locations[(locations["city"] == city) & (locations["layer"] == layer)] if len(locations) else locations
+    if "categories" in mapping and len(points):  # e.g. only facilities for under-6s, not after-school care
+        wanted = [str(c) for c in mapping["categories"]]
+        unknown = sorted(set(wanted) - set(points["category"].astype(str)))
+        if unknown and len(unknown) < len(set(wanted)):
+            ctx.add("warning", "derived", f"categories {unknown} of {entry['id']} ({city}) do not occur in layer "
+                    f"{layer!r}", source=config.INDICATORS_FILE)
+        elif unknown:  # none of them: almost certainly a typo, every rate would be 0
+            raise RegistryError(ctx.geodata / config.INDICATORS_FILE, f"categories {unknown} do not occur in layer "
+                                f"{layer!r} ({city})", where=f"indicator {entry['id']} ({city})",
+                                fix=f"use categories of the data: {sorted(set(points['category'].astype(str)))}")
+        points = points[points["category"].astype(str).isin(wanted)]
     if points.empty:
         return pd.DataFrame(columns=list(config.INDICATOR_COLUMNS))
     dates = [s.reference_date for s in ctx.sources

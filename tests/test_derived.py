@@ -70,10 +70,12 @@ def _age_rows() -> list[dict]:
     return out
 
 
-def _locations(n01: int, n02: int) -> gpd.GeoDataFrame:
-    ids = ["01"] * n01 + ["02"] * n02
+def _locations(n01: int, n02: int, horte01: int = 0) -> gpd.GeoDataFrame:
+    """Kindergartens in districts 01/02, plus after-school Horte in 01 (which the registry leaves out)."""
+    ids = ["01"] * n01 + ["02"] * n02 + ["01"] * horte01
+    categories = ["KINDERGARTEN"] * (n01 + n02) + ["HORT"] * horte01
     return gpd.GeoDataFrame({"city": "munich", "layer": "kita", "location_id": [str(i) for i in range(len(ids))],
-                             "area_id_stadtbezirk": ids,
+                             "category": categories, "area_id_stadtbezirk": ids,
                              "area_id_handlungsraum": ["hr_1" if a == "01" else None for a in ids]},
                             geometry=[shapely.Point(500, 500)] * len(ids), crs="EPSG:25832")
 
@@ -82,7 +84,7 @@ def test_sum_of_numerators_then_kitas_per_1000_in_dependency_order(registry):
     reg = _entries(registry, "kitas_per_1000_u6", "muc_under6")  # dependant listed first on purpose
     del reg["indicator"][0]["berlin"]
     ctx = _ctx(reg, [_kita_source("munich", "2025-01-01")])
-    out, catalog = stage(ctx, _areas(), pd.DataFrame(_age_rows()), _locations(3, 9))
+    out, catalog = stage(ctx, _areas(), pd.DataFrame(_age_rows()), _locations(3, 9, horte01=5))
     u6 = out[(out["indicator_id"] == "muc_under6")].set_index(["level", "area_id", "period"])["value"]
     assert u6[("stadtbezirk", "01", "2024-12-31")] == 300.0  # 200 + 100 numerators of the latest year
     assert u6[("stadt", "muc", "2023-12-31")] == 600.0 and len(u6) == 6
@@ -98,6 +100,15 @@ def test_sum_of_numerators_then_kitas_per_1000_in_dependency_order(registry):
     assert cat["kitas_per_1000_u6"]["comparability_note_en"].startswith("Limited comparability")
     assert cat["muc_under6"]["levels"] == {"munich": ["stadt", "stadtbezirk"]}
     assert list(out.columns) == list(config.INDICATOR_COLUMNS)
+
+
+def test_unknown_location_category_is_a_registry_error(registry):
+    reg = _entries(registry, "kitas_per_1000_u6", "muc_under6")
+    del reg["indicator"][0]["berlin"]
+    reg["indicator"][0]["munich"]["categories"] = ["KITA"]
+    with pytest.raises(RegistryError, match="categories \\['KITA'\\] do not occur") as err:
+        stage(_ctx(reg), _areas(), pd.DataFrame(_age_rows()), _locations(3, 9))
+    assert "KINDERGARTEN" in str(err.value)  # the fix lists the categories that exist
 
 
 def test_locations_per_flags_zero_and_flagged_denominators(registry):
