@@ -223,7 +223,7 @@ def _catalog_row(iid: str, ind: str, aus: str, topic: str, src: Source, inhalt: 
         "indicator_id": iid, "group": "munich", "topic": topic, "label_de": f"{ind} – {aus}",
         "label_en": f"{translate(ind, glossary)} – {translate(aus, glossary)}", "unit": unit,
         "unit_en": UNIT_EN.get(unit, unit), "definition_de": definition,
-        "definition_en": "German definition only (Indikatorenatlas München).",
+        "definition_en": f"(German original, Indikatorenatlas München) {definition}",
         "polarity": POLARITY.get(ind, "neutral"), "aggregation": aggregation,
         "scale": float(f.scale) if f and f.den else 1.0,
         "comparability_note_de": "", "comparability_note_en": "", "source_ids": [src.id],
