@@ -172,7 +172,8 @@ def load_sources(version: str) -> list[dict[str, str]]:
     from pipelines.registry import load_sources as _load
 
     return [{"id": s.id, "city": s.city, "title": s.title, "publisher": s.publisher, "licence": s.licence,
-             "attribution": s.attribution, "url": s.url, "reference_date": s.reference_date, "kind": s.kind}
+             "attribution": s.attribution, "url": s.url, "reference_date": s.reference_date, "kind": s.kind,
+             "reference_date_assumed": s.reference_date_assumed}
             for s in _load(config.GEODATA_DIR)]
 
 

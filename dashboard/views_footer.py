@@ -7,6 +7,7 @@ from html import escape
 import streamlit as st
 
 from dashboard import loaders
+from dashboard.attribution import group_sources
 from dashboard.i18n import format_period, t
 from dashboard.state import CITIES, ViewState
 
@@ -21,11 +22,16 @@ def render(state: ViewState, version: str) -> None:
     cols = st.columns(2, gap="large")
     for col, city in zip(cols, CITIES, strict=True):
         lines = []
-        for s in (x for x in sources if x["city"] == city):
+        for s in (x for x in group_sources(sources) if x["city"] == city):
+            dates = [format_period(d, lang) for d in s["reference_dates"]]
+            stand = " – ".join([dates[0], dates[-1]]) if len(dates) > 2 else ", ".join(dates)
+            if s["reference_date_assumed"]:
+                stand = t("footer_date_assumed", lang, date=stand)
+            editions = f" ({t('footer_editions', lang, n=s['count'])})" if s["count"] > 1 else ""
             lines.append(
-                f"- **{escape(s['title'])}** — {escape(s['attribution'])}. "
+                f"- **{escape(s['title'])}**{editions} — {escape(s['attribution'])}. "
                 f"{t('licence', lang)}: {escape(s['licence'])}. "
-                f"{t('reference_date', lang)}: {format_period(s['reference_date'], lang)}. "
+                f"{t('reference_date', lang)}: {stand or '–'}. "
                 f"[{t('source_link', lang)}]({s['url']})")
         with col:
             st.markdown(f"**{t(f'city_{city}', lang)}**")

@@ -49,6 +49,11 @@ class Source:
     files: tuple[SourceFile, ...]
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def reference_date_assumed(self) -> bool:
+        """True where the file names no reference date and ``reference_date`` is an assumption."""
+        return self.extra.get("reference_date_assumed", "").lower() == "true"
+
     def path(self, geodata: Path, index: int = 0) -> Path:
         """Absolute path of the ``index``-th file (0 = the main file)."""
         return geodata / self.files[index].path
