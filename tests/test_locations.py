@@ -108,7 +108,7 @@ def test_real_count_indicators_add_up_at_every_level(real, real_areas):
             assert set(at["area_id"]) == set(areas.loc[areas["level"] == level, "area_id"])  # zeros included
             assert at["value"].sum() == n
     periods = ind.groupby("indicator_id")["period"].unique().to_dict()
-    assert list(periods["muc_kita_count"]) == ["2024-12-31"] and list(periods["ber_kita_count"]) == ["2022-12-31"]  # registry dates
+    assert list(periods["muc_kita_count"]) == ["2024-12-31"] and list(periods["ber_kita_count"]) == ["2022-12-31"]
     assert (ind["flag"] == "").all() and (ind["coverage"] == 1.0).all()
 
 
