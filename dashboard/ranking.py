@@ -141,6 +141,14 @@ def _union_and_rest(muc: pd.DataFrame, hr_areas: pd.DataFrame, areas: pd.DataFra
         result = _difference(members, city_row, entry)
         if result is not None:
             return result[0], result[1], ""
+    # Stadtbezirk-only data and Handlungsräume built from Bezirksteile: the pipeline has
+    # apportioned each Stadtbezirk's numerator and denominator to the Handlungsräume by
+    # residents. As long as no unit is in two Handlungsräume, those parts add up.
+    hr_rows = muc[(muc["level"] == "handlungsraum") & (muc["area_id"].isin(hr_areas["area_id"]))]
+    if len(hr_rows) == len(hr_areas) and not _overlaps(hr_areas, areas):
+        result = _difference(hr_rows, city_row, entry)
+        if result is not None:
+            return result[0], result[1], "summary_note_apportioned"
     return None, None, "summary_note_no_rest"
 
 

@@ -176,3 +176,26 @@ def test_summary_notes_overlap() -> None:
     assert "summary_note_overlap" in summary.notes
     rows = summary.rows.set_index("kind")
     assert rows.loc["union", "value"] == 220.0  # 01.1 counted once
+
+
+def test_summary_ratio_rest_from_apportioned_action_area_values() -> None:
+    # Stadtbezirk-only data: hrA (part of 01) carries the numerator/denominator apportioned by the pipeline.
+    ind = IND.copy()
+    hr_a = (ind["level"] == "handlungsraum") & (ind["area_id"] == "hrA") & (ind["indicator_id"] == "share")
+    ind.loc[hr_a, ["numerator", "denominator"]] = [8.0, 40.0]
+    entry = next(c for c in CATALOG if c["indicator_id"] == "share")
+    summary = action_area_summary(ind, AREAS, entry, "2024-12-31")
+    rows = summary.rows.set_index("kind")
+    assert summary.rest_computed and "summary_note_apportioned" in summary.notes
+    assert rows.loc["union", "value"] == pytest.approx(100 * (8 + 6) / (40 + 120))
+    assert rows.loc["rest", "value"] == pytest.approx(100 * (30 - 14) / (300 - 160))
+
+
+def test_summary_no_apportioned_rest_when_action_areas_overlap() -> None:
+    ind = IND.copy()
+    ind.loc[(ind["level"] == "handlungsraum") & (ind["area_id"] == "hrA"), ["numerator", "denominator"]] = [8.0, 40.0]
+    extra = pd.DataFrame([{**AREAS.iloc[8].to_dict(), "area_id": "hrC", "members": "01.1,01.2"}])
+    extra_row = pd.DataFrame([_row("handlungsraum", "hrC", "share", "2024-12-31", 20.0, 20, 100)])
+    entry = next(c for c in CATALOG if c["indicator_id"] == "share")
+    summary = action_area_summary(pd.concat([ind, extra_row]), pd.concat([AREAS, extra]), entry, "2024-12-31")
+    assert not summary.rest_computed and "summary_note_no_rest" in summary.notes
