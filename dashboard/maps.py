@@ -41,7 +41,8 @@ from dashboard.project_markers import project_legend_html, project_markers
 COORD_DECIMALS = 5
 BACKGROUND = "#f3f2ee"
 LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
-_STYLE = {"normal": (0.8, "#555555", 0.6), "focus": (0.9, "#1a1a1a", 1.6), "dimmed": (0.15, "#9a9a9a", 0.3)}
+_STYLE = {"normal": (0.8, "#555555", 0.6), "focus": (0.9, "#1a1a1a", 1.6), "dimmed": (0.15, "#9a9a9a", 0.3),
+          "selected": (0.9, "#0b3d91", 4.0)}
 _FILL_FRAME_CSS = "<style>#map_div { height: calc(100vh - 12px) !important; }</style>"
 _CSS = f"""<style>
 .leaflet-container {{ background: {BACKGROUND}; font: 15px/1.35 system-ui, sans-serif; }}
@@ -67,6 +68,7 @@ def build_map(
     lang: str = "de",
     outlines: gpd.GeoDataFrame | None = None,
     focus_area_ids: Collection[str] | None = None,
+    selected_area_id: str | None = None,
     locations: gpd.GeoDataFrame | None = None,
     projects: gpd.GeoDataFrame | None = None,
     tiles: str | None = None,
@@ -100,6 +102,7 @@ def build_map(
             approximate ones dashed and labelled "Näherung"/"approximation"; a
             click on the line opens a popup with the city's quote and source link.
         focus_area_ids: area_ids to focus: the map zooms to them and dims the rest.
+        selected_area_id: the area whose profile is open: drawn with a thick dark-blue outline.
         locations: points in EPSG:4326 (``name``, ``address``, ``provider``,
             ``layer`` kita/youth_centre, optional ``category``) shown as clustered
             circle markers with a popup.
@@ -147,6 +150,8 @@ def build_map(
     for (_, row), fill, rel in zip(layer.iterrows(), fills, classed, strict=True):
         area_id = str(row["area_id"])
         state = "normal" if not focus else "focus" if area_id in focus else "dimmed"
+        if selected_area_id is not None and area_id == str(selected_area_id):
+            state = "selected"
         opacity, line, weight = _STYLE[state]
         style = {"fillColor": fill, "fillOpacity": opacity, "color": line, "weight": weight, "opacity": 0.9}
         if style not in styles:
@@ -156,6 +161,8 @@ def build_map(
         props = {"area_id": area_id, "name": str(row["name"]), "layer": "areas", "s": styles.index(style),
                  "tt": tooltip}
         features.append(_feature(row.geometry, props))
+    # SVG paints in order: the selected area last, so no neighbour covers its outline.
+    features.sort(key=lambda f: f["properties"]["area_id"] == str(selected_area_id))
     city_line = ""
     if city_value is not None and not np.isnan(_num(city_value)):
         city_line = "<br>" + escape(f"{city_label or text('city_value', lang)}: "

@@ -148,6 +148,7 @@ def _city_map(state: ViewState, version: str, city: str, entry: dict[str, Any],
         label=catalog_text(entry, "label", lang), unit=catalog_text(entry, "unit", lang), polarity=polarity,
         mode=mode, city_value=city_value, city_label=t(f"city_total_{city}", lang),
         lang=lang, outlines=_outlines(version, city), focus_area_ids=focus,
+        selected_area_id=state.area_id if state.area_city == city else None,
         locations=_locations(state, version, city), projects=projects, height=map_height(state),
         fill_frame=state.present, show_legend=False, tiles=BASEMAP_TILES.get(state.basemap))
     out = st_folium(m, key=MAP_KEYS[city], height=map_height(state), use_container_width=True,

@@ -181,6 +181,14 @@ def test_focus_dims_the_rest_and_zooms_to_focus(grid):
     assert bounds == [[48.1, 11.5], [48.11, 11.52]]
 
 
+def test_selected_area_gets_a_thick_outline_and_keeps_its_fill(grid):
+    m = _map(grid, selected_area_id="03")
+    props = _area_props(m)
+    assert props["03"]["style"]["weight"] > max(props[a]["style"]["weight"] for a in props if a != "03")
+    plain = _area_props(_map(grid))
+    assert props["03"]["style"]["fillColor"] == plain["03"]["style"]["fillColor"]  # the class colour stays
+
+
 def test_map_fits_layer_bounds_without_focus(grid):
     m = _map(grid)
     bounds = next(el for el in m._children.values() if type(el).__name__ == "FitBounds").bounds
@@ -251,3 +259,9 @@ def test_berlin_planungsraum_map_stays_under_budget():
     _assert_local(html)
     data = re.search(r"L\.geoJson\((\{\"type\":\"FeatureCollection\".*?\}), \{", html, re.S)
     assert data is not None and len(json.loads(data.group(1))["features"]) == 542
+
+
+def test_selected_area_is_drawn_last_so_its_outline_stays_visible(grid):
+    layers = _layers(_map(grid, selected_area_id="03"))
+    layer = next(la for la in layers if la.features[0]["properties"].get("layer") == "areas")
+    assert layer.features[-1]["properties"]["area_id"] == "03"
