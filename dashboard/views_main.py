@@ -59,10 +59,15 @@ def render() -> None:
     _show_notices(notices, lang)
     commit(state)
     views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
+    maps_slot = st.container()
     if not state.present:
-        views_projects.render_panel(state, version)  # before the maps: an upload shows on them at once
+        # Shown under the maps (they come first on a small screen) but run before them,
+        # so that an upload appears on the maps in the same run.
+        with st.container():
+            views_projects.render_panel(state, version)
 
-    state = revalidate(views_maps.render(state, version), choices)  # a clicked id must exist too
+    with maps_slot:
+        state = revalidate(views_maps.render(state, version), choices)  # a clicked id must exist too
     commit(state)
     if state.present:
         views_present.render_story_text(state, stories)
