@@ -143,8 +143,9 @@ def _city_map(state: ViewState, version: str, city: str, entry: dict[str, Any],
     polarity = entry.get("polarity", "neutral")
     focus = _focus_ids(state, version, city)
     projects = views_projects.map_layer(state, version, city)
+    colors = colors_for(classification, polarity, mode)
     m = build_map(
-        frame, classification=classification, colors=colors_for(classification, polarity, mode),
+        frame, classification=classification, colors=colors,
         label=catalog_text(entry, "label", lang), unit=catalog_text(entry, "unit", lang), polarity=polarity,
         mode=mode, city_value=city_value, city_label=t(f"city_total_{city}", lang),
         lang=lang, outlines=_outlines(version, city), focus_area_ids=focus,
@@ -154,7 +155,7 @@ def _city_map(state: ViewState, version: str, city: str, entry: dict[str, Any],
     out = st_folium(m, key=MAP_KEYS[city], height=map_height(state), use_container_width=True,
                     returned_objects=["last_active_drawing", "last_object_clicked"])
     # The legend sits under the map, not on it: on a projector no area may hide behind it.
-    st.html(legend_for_values(frame["value"], classification, colors_for(classification, polarity, mode),
+    st.html(legend_for_values(frame["value"], classification, colors,
                               city_value=city_value, mode=mode, title=catalog_text(entry, "label", lang),
                               unit=catalog_text(entry, "unit", lang), lang=lang, polarity=polarity, layout="row"))
     if projects is not None:

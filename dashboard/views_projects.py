@@ -88,11 +88,10 @@ def render_panel(state: ViewState, version: str) -> None:
                      key=f"proj_panel_{int(loaded)}"):
         upload, actions = st.columns([3, 1], gap="medium", vertical_alignment="bottom")
         with upload:
-            uploaded = st.file_uploader(
+            st.file_uploader(  # its file is taken above, from session_state, before the panel is drawn
                 t("proj_upload", lang), type=list(UPLOAD_SUFFIXES), key=W_UPLOAD,
                 help=t("proj_upload_help", lang, mb=format_number(limits["max_bytes"] / 1e6, lang, 0),
                        rows=format_number(limits["max_rows"], lang, 0)))
-            _take_upload(uploaded, version)
         with actions:
             if st.session_state.get(EXAMPLE_KEY) is None:
                 st.button(t("proj_example_load", lang), key="proj_example_load", on_click=_load_example,

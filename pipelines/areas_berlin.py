@@ -51,7 +51,7 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """Build the Berlin areas (stadt, bezirk, prognoseraum, bezirksregion, planungsraum) in EPSG:25833.
 
     ``population`` is left empty here (the LOR files carry none); see
-    :func:`pipelines.berlin_population.with_population`.
+    :func:`pipelines.build_stages.fill_population`.
     """
     plr_src = latest_source(ctx.sources, "berlin_lor_plr", ctx.geodata)
     plr_path = plr_src.path(ctx.geodata)

@@ -134,20 +134,6 @@ def read_population_table(ctx: BuildContext, src: Source, plr_ids: Iterable[str]
     return values.reindex(sorted(known))
 
 
-def with_population(areas: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
-    """Fill ``areas.population`` for Berlin from the latest period of indicator ``population``."""
-    pop = indicators[(indicators["city"] == CITY) & (indicators["indicator_id"] == "population")]
-    if pop.empty:
-        return areas
-    latest = pop[pop["period"] == pop["period"].max()]
-    lookup = dict(zip(zip(latest["level"], latest["area_id"], strict=True), latest["value"], strict=True))
-    out = areas.copy()
-    is_ber = out["city"] == CITY
-    keys = zip(out.loc[is_ber, "level"], out.loc[is_ber, "area_id"], strict=True)
-    out.loc[is_ber, "population"] = [lookup.get(k, np.nan) for k in keys]
-    return out
-
-
 def catalog_row(entry: dict[str, Any], source_ids: list[str], values: pd.DataFrame) -> dict[str, Any]:
     """One catalog dict (docs/architecture.md) for the Berlin side of a registry indicator."""
     levels = [lv for lv in config.LEVELS[CITY] if lv in set(values["level"])]

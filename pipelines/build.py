@@ -33,6 +33,7 @@ from pipelines.build_stages import (
     Runner,
     build_berlin,
     build_munich,
+    fill_population,
     run_derived,
     run_locations,
     run_projects,
@@ -108,7 +109,7 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     derived_ind, derived_cat = run("derived", run_derived, ctx, areas, indicators, locations)
     indicators = _concat_indicators([indicators, derived_ind])
     catalog = merge_catalog(catalog + derived_cat)
-    areas = run("population", _fill_population, areas, indicators)
+    areas = run("population", fill_population, areas, indicators)
     web = run("web_layers", run_web_layers, areas)
     run("validate", validate_tables, ctx, areas, indicators, locations, catalog)
 
@@ -140,22 +141,6 @@ def _concat_indicators(parts: list[pd.DataFrame]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in config.INDICATOR_COLUMNS})
     return pd.concat(frames, ignore_index=True)
-
-
-def _fill_population(areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
-    """``areas.population`` = indicator "population" at the latest valid period per area."""
-    pop = indicators[(indicators["indicator_id"] == "population") & (indicators["flag"].fillna("") == "")
-                     & indicators["value"].notna()]
-    latest = pop.sort_values("period").groupby(["city", "level", "area_id"], sort=False)["value"].last()
-    out = {}
-    for city, gdf in areas.items():
-        gdf = gdf.copy()
-        keys = pd.MultiIndex.from_arrays([[city] * len(gdf), gdf["level"], gdf["area_id"]])
-        values = latest.reindex(keys).to_numpy()
-        current = gdf["population"] if "population" in gdf.columns else pd.Series(float("nan"), index=gdf.index)
-        gdf["population"] = pd.Series(values, index=gdf.index).astype(float).fillna(current.astype(float))
-        out[city] = gdf
-    return out
 
 
 def _previous_tables(out: Path, previous: dict[str, Any] | None, cities: tuple[str, ...]) -> dict[str, Any] | None:

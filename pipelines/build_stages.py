@@ -129,3 +129,19 @@ def concat_areas(frames: list[gpd.GeoDataFrame], crs: str) -> gpd.GeoDataFrame:
         if f.crs is None or not f.crs.equals(crs):
             raise BuildValidationError([f"a stage returned areas in {f.crs}, expected {crs}"])
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
+
+
+def fill_population(areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """``areas.population`` = indicator "population" at the latest valid period per area."""
+    pop = indicators[(indicators["indicator_id"] == "population") & (indicators["flag"].fillna("") == "")
+                     & indicators["value"].notna()]
+    latest = pop.sort_values("period").groupby(["city", "level", "area_id"], sort=False)["value"].last()
+    out = {}
+    for city, gdf in areas.items():
+        gdf = gdf.copy()
+        keys = pd.MultiIndex.from_arrays([[city] * len(gdf), gdf["level"], gdf["area_id"]])
+        values = latest.reindex(keys).to_numpy()
+        current = gdf["population"] if "population" in gdf.columns else pd.Series(float("nan"), index=gdf.index)
+        gdf["population"] = pd.Series(values, index=gdf.index).astype(float).fillna(current.astype(float))
+        out[city] = gdf
+    return out

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines import areas_berlin, berlin_population
+from pipelines.build_stages import fill_population
 from pipelines.errors import InputError, RegistryError
 from pipelines.stage import BuildContext
 from tests.fixtures.berlin.build_inputs import FIXTURES, real_lor, small_areas, tiny_source
@@ -81,9 +82,9 @@ def test_catalog_rows(real):
     assert all(sid.startswith("ber_population_") for sid in by_id["ber_pop_under6"]["source_ids"])
 
 
-def test_with_population_uses_latest_period(real):
+def test_fill_population_uses_latest_period(real):
     _, areas, long, _ = real
-    filled = berlin_population.with_population(areas, long)
+    filled = fill_population({"berlin": areas}, long.assign(city="berlin"))["berlin"]
     assert filled.loc[filled["level"] == "stadt", "population"].item() == 3_897_145
     assert filled["population"].notna().all()
 
