@@ -63,7 +63,7 @@ def build_version() -> str:
 @st.cache_data(show_spinner=False, ttl=300, max_entries=4)
 def _build_is_current(stamp: tuple[int, int]) -> bool:
     """Hashing the inputs takes a moment: checked once per manifest and at most every 5 minutes."""
-    from pipelines.manifest import is_build_current
+    from pipelines.build import is_build_current
 
     return bool(stamp[0]) and is_build_current()
 

@@ -25,15 +25,15 @@ from pipelines.errors import InputError
 from pipelines.io import read_toml
 from pipelines.projects import (
     ProjectFileError,
+    ProjectSchema,
     ValidationReport,
     collaboration,
     join_projects,
     load_project_schema,
     parse_projects,
+    shape_projects,
     validate_projects,
 )
-from pipelines.projects_build import shape_projects
-from pipelines.projects_schema import ProjectSchema
 
 FALLBACK_COLOR = "#777777"
 UPLOAD_SUFFIXES = ("csv", "txt", "tsv", "xlsx", "xlsm", "geojson", "json")

@@ -1,7 +1,7 @@
-"""``python -m pipelines …`` runs the command line (see :mod:`pipelines.cli`)."""
+"""``python -m pipelines …`` runs the command line (see :mod:`pipelines.build.cli`)."""
 
 import sys
 
-from pipelines.cli import main
+from pipelines.build.cli import main
 
 sys.exit(main())

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from pipelines import action_areas, areas_munich, config
+from pipelines import config
 from pipelines.errors import InputError, RegistryError
 from pipelines.registry import load_indicator_registry, load_sources
+from pipelines.sources import action_areas, areas_munich
 from pipelines.stage import BuildContext
 
 FIXTURES = Path(__file__).parent / "fixtures" / "munich"

@@ -9,9 +9,9 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from pipelines import areas_berlin
 from pipelines.errors import InputError
 from pipelines.registry import load_indicator_registry, load_sources
+from pipelines.sources import areas_berlin
 from pipelines.stage import BuildContext
 
 PLR_REL = "raw/berlin/lor_2021/lor_planungsraeume_2021.shp"

@@ -9,9 +9,10 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
-from pipelines import areas_munich, config
+from pipelines import config
 from pipelines.errors import InputError
 from pipelines.registry import Source, SourceFile, load_indicator_registry, load_sources
+from pipelines.sources import areas_munich
 from pipelines.stage import BuildContext
 
 X0, Y0 = 690_000.0, 5_335_000.0  # somewhere in Munich, EPSG:25832 metres

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import areas_berlin, berlin_population
-from pipelines.build_stages import fill_population
+from pipelines.build.stages import fill_population
 from pipelines.errors import InputError, RegistryError
+from pipelines.sources import areas_berlin, berlin_population
 from pipelines.stage import BuildContext
 from tests.fixtures.berlin.build_inputs import FIXTURES, real_lor, small_areas, tiny_source
 

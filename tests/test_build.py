@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from pipelines import config
+from pipelines.build.manifest import code_version, is_build_current
 from pipelines.io import sha256_file
-from pipelines.manifest import code_version, is_build_current
 from tests.cli_helpers import copy_geodata, run_cli, snapshot, truncate_registered
 
 pytestmark = pytest.mark.slow

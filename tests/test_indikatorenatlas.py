@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import action_areas, areas_munich, config, indikatorenatlas
+from pipelines import config
 from pipelines.errors import InputError
-from pipelines.indikatorenatlas_formula import infer_formula
-from pipelines.indikatorenatlas_read import read_table
 from pipelines.io import read_toml
 from pipelines.registry import Source, SourceFile, load_indicator_registry, load_sources
+from pipelines.sources import action_areas, areas_munich
+from pipelines.sources.indikatorenatlas import stage as indikatorenatlas
+from pipelines.sources.indikatorenatlas.formula import infer_formula
+from pipelines.sources.indikatorenatlas.read import read_table
 from pipelines.stage import BuildContext
 
 DISTRICTS = {f"{i:02d}" for i in range(1, 26)}

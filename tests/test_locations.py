@@ -11,8 +11,8 @@ import shapely
 
 from pipelines import config
 from pipelines.errors import InputError, RegistryError
-from pipelines.locations import CITY_TOLERANCE_M, assign_areas, count_per_area, stage
 from pipelines.registry import Source, SourceFile, load_indicator_registry, load_sources
+from pipelines.sources.locations import CITY_TOLERANCE_M, assign_areas, count_per_area, stage
 from pipelines.stage import BuildContext
 from tests.fixtures.locations.canonical_areas import berlin_areas, munich_areas
 

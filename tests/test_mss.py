@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import areas_berlin, berlin_population, mss
 from pipelines.errors import InputError
+from pipelines.sources import areas_berlin, berlin_population, mss
 from pipelines.stage import BuildContext
 from tests.fixtures.berlin.build_inputs import FIXTURES, real_lor, small_areas, tiny_source
 

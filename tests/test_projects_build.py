@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from pipelines import config
-from pipelines.manifest import is_build_current
-from pipelines.projects_build import project_catalog, project_table_columns, shape_projects
+from pipelines.build.manifest import is_build_current
+from pipelines.projects.stage import project_catalog, project_table_columns, shape_projects
 from tests.cli_helpers import copy_geodata, run_cli, snapshot
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from shapely.geometry import box
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.projects import (
+from pipelines.projects.api import (
     collaboration,
     join_projects,
     load_project_folder,
@@ -244,7 +244,7 @@ def test_cli_uses_built_areas(tmp_path, geodata, areas):
     data = (HEADER + "A-1;TESTDATEN;München;;;01.2;Wohnen;X;;;Idee\nA-2;TESTDATEN;München;;;07;Wohnen;X;;;Idee\n")
     f = tmp_path / "gebiete.csv"
     f.write_text(data, encoding="utf-8")
-    res = subprocess.run([sys.executable, "-m", "pipelines.projects", "validate-projects", str(f),
+    res = subprocess.run([sys.executable, "-m", "pipelines.projects.api", "validate-projects", str(f),
                           "--geodata", str(g), "--lang", "en"], capture_output=True, text=True, cwd=config.ROOT,
                          timeout=60)
     assert res.returncode == 1, res.stdout + res.stderr

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.projects_values import cell_text, check_link, is_formula_like, parse_date, parse_float, split_list
+from pipelines.projects.values import cell_text, check_link, is_formula_like, parse_date, parse_float, split_list
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -12,8 +12,8 @@ import pytest
 import shapely
 
 from pipelines import config
+from pipelines.build.web_layers import build_web_layers, coverage_report, layer_from_geojson
 from pipelines.errors import InputError, PipelineError
-from pipelines.web_layers import build_web_layers, coverage_report, layer_from_geojson
 from tests.fixtures.locations.canonical_areas import berlin_areas, munich_areas
 
 EXPECTED = {f"munich_{lv}.geojson" for lv in config.LEVELS["munich"]} | {
@@ -190,8 +190,8 @@ def test_combined_wgs84_areas_table_is_accepted():
 
 def test_real_area_stages_give_valid_layers_under_budget(geodata):
     """The same guarantees on the outputs of the real area stages (incl. the registered Handlungsräume)."""
-    from pipelines import action_areas, areas_berlin, areas_munich
     from pipelines.registry import load_indicator_registry, load_sources
+    from pipelines.sources import action_areas, areas_berlin, areas_munich
     from pipelines.stage import BuildContext
 
     ctx = BuildContext(geodata, load_sources(geodata), load_indicator_registry(geodata))

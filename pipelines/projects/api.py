@@ -23,11 +23,11 @@ import pandas as pd
 from pipelines import config
 from pipelines.errors import InputError
 from pipelines.io import list_files, read_geoparquet
-from pipelines.projects_join import collaboration, department_list, join_projects
-from pipelines.projects_read import RawTable, parse_projects, read_projects
-from pipelines.projects_schema import Problem, ProjectFileError, ProjectSchema, load_project_schema
-from pipelines.projects_validate import PROJECT_COLUMNS, ValidationReport, require_usable, validate_projects
-from pipelines.projects_values import is_formula_like
+from pipelines.projects.join import collaboration, department_list, join_projects
+from pipelines.projects.read import RawTable, parse_projects, read_projects
+from pipelines.projects.schema import Problem, ProjectFileError, ProjectSchema, load_project_schema
+from pipelines.projects.validate import PROJECT_COLUMNS, ValidationReport, require_usable, validate_projects
+from pipelines.projects.values import is_formula_like
 
 __all__ = [
     "PROJECT_COLUMNS", "PROJECT_SUFFIXES", "Problem", "ProjectFileError", "ProjectSchema", "RawTable",

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from pipelines import config
 from pipelines.errors import PipelineError
-from pipelines.projects import configure_validate_projects, validate_projects_command
+from pipelines.projects.api import configure_validate_projects, validate_projects_command
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 NOOP_MESSAGE = "Nichts zu tun – Eingaben unverändert / nothing to do — inputs unchanged"
@@ -50,7 +50,7 @@ def _configure_build(p: argparse.ArgumentParser) -> None:
 def _run_build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from pipelines.build import run_build
+    from pipelines.build.orchestrate import run_build
 
     bar: Any = None
 
@@ -97,7 +97,7 @@ def format_summary(man: dict[str, Any], out: Path, seconds: float) -> str:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from pipelines.fetch import check_inputs
+    from pipelines.build.fetch import check_inputs
 
     geodata = config.resolve_paths(args.geodata).geodata
     t0 = time.perf_counter()
@@ -115,7 +115,7 @@ def _configure_fetch(p: argparse.ArgumentParser) -> None:
 
 
 def _run_fetch(args: argparse.Namespace) -> int:
-    from pipelines.fetch import fetch_sources
+    from pipelines.build.fetch import fetch_sources
 
     geodata = config.resolve_paths(args.geodata).geodata
     results = fetch_sources(geodata, args.sources, args.base_url)

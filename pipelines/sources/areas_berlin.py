@@ -20,7 +20,10 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.aggregate import membership_from_parents
-from pipelines.area_checks import (
+from pipelines.errors import InputError
+from pipelines.io import read_vector
+from pipelines.registry import latest_source
+from pipelines.sources.area_checks import (
     check_area_features,
     city_area,
     finish_areas,
@@ -28,9 +31,6 @@ from pipelines.area_checks import (
     official_names,
     report_overlap,
 )
-from pipelines.errors import InputError
-from pipelines.io import read_vector
-from pipelines.registry import latest_source
 from pipelines.stage import BuildContext
 
 STAGE = "areas_berlin"

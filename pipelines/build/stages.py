@@ -17,8 +17,8 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines import config
-from pipelines.build_cache import cached_stage, stage_key
-from pipelines.build_checks import BuildValidationError
+from pipelines.build.cache import cached_stage, stage_key
+from pipelines.build.checks import BuildValidationError
 from pipelines.stage import BuildContext
 
 Progress = Callable[[str, int, int], None]
@@ -54,7 +54,9 @@ class Runner:
 def build_munich(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
                   catalog: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     """Munich's stages; appends indicator tables and catalog rows, returns the areas (EPSG:25832)."""
-    from pipelines import action_areas, areas_munich, indikatorenatlas
+    from pipelines.sources import action_areas
+    from pipelines.sources import areas_munich
+    from pipelines.sources.indikatorenatlas import stage as indikatorenatlas
 
     base = run("munich.areas", areas_munich.stage, ctx)
     hr = run("munich.action_areas", action_areas.stage, ctx, base)
@@ -62,7 +64,7 @@ def build_munich(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
     areas = concat_areas([base, hr], config.CITY_CRS["munich"])
     membership = pd.concat([stadt_membership(base), action_areas.handlungsraum_membership(areas, bt_pop)],
                            ignore_index=True)
-    key = stage_key(ctx, "indikatorenatlas", ["munich_indikatorenatlas"], ["indikatorenatlas*.py"],
+    key = stage_key(ctx, "indikatorenatlas", ["munich_indikatorenatlas"], ["sources/indikatorenatlas/*.py"],
                     [membership, areas[["level", "area_id"]]])
     ind, cat = run("munich.indikatorenatlas", cached_stage, ctx, config.resolve_paths(ctx.geodata).cache,
                    "indikatorenatlas", key, lambda: indikatorenatlas.stage(ctx, areas, membership))
@@ -80,7 +82,9 @@ def stadt_membership(areas: gpd.GeoDataFrame) -> pd.DataFrame:
 def build_berlin(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
                   catalog: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     """Berlin's stages; appends indicator tables and catalog rows, returns the areas (EPSG:25833)."""
-    from pipelines import areas_berlin, berlin_population, mss
+    from pipelines.sources import areas_berlin
+    from pipelines.sources import berlin_population
+    from pipelines.sources import mss
 
     areas = run("berlin.areas", areas_berlin.stage, ctx)
     membership = areas_berlin.berlin_membership(areas)
@@ -93,7 +97,7 @@ def build_berlin(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
 
 def run_locations(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame]) -> tuple[Any, pd.DataFrame, list]:
     """Locations of both cities with their areas, counts per area and catalog rows."""
-    from pipelines import locations
+    from pipelines.sources import locations
 
     return locations.stage(ctx, areas)
 
@@ -101,7 +105,7 @@ def run_locations(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame]) -> tupl
 def run_projects(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], out: Path
               ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[dict[str, Any]]]:
     """The planners' project lists in geodata/projects/ joined to every area level."""
-    from pipelines import projects_build
+    from pipelines.projects import stage as projects_build
 
     return projects_build.stage(ctx, areas, out)
 
@@ -109,14 +113,14 @@ def run_projects(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], out: Pat
 def run_derived(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame,
              locations: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Registry-driven indicators (aliases, rates per locations, densities) over all tables so far."""
-    from pipelines import derived
+    from pipelines.build import derived
 
     return derived.stage(ctx, areas, indicators, locations)
 
 
 def run_web_layers(areas: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
     """Simplified web layers and a coverage report (validity, bytes) per layer for the manifest."""
-    from pipelines import web_layers
+    from pipelines.build import web_layers
 
     layers = web_layers.build_web_layers(areas)
     report = {name: {"bytes": len(data), **web_layers.coverage_report(data)} for name, data in layers.items()}

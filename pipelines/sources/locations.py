@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from pipelines import config
+from pipelines.build.web_layers import city_areas_metric
 from pipelines.errors import InputError, RegistryError
 from pipelines.io import read_csv_text, read_vector
 from pipelines.registry import Source, sources_by_kind
 from pipelines.stage import BuildContext
-from pipelines.web_layers import city_areas_metric
 
 STAGE = "locations"
 CITY_TOLERANCE_M = 50.0  # points this close outside the city polygon still count (geocoding jitter)

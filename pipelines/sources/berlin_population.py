@@ -28,8 +28,8 @@ from pipelines import config
 from pipelines.aggregate import aggregate_long
 from pipelines.errors import InputError, RegistryError
 from pipelines.io import read_csv_with_columns
-from pipelines.plr_tables import berlin_mappings, check_plr_ids, long_table, plr_ids
 from pipelines.registry import Source, sources_by_kind
+from pipelines.sources.plr_tables import berlin_mappings, check_plr_ids, long_table, plr_ids
 from pipelines.stage import BuildContext
 
 STAGE = "berlin_population"

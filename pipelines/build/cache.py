@@ -20,10 +20,11 @@ from typing import Any
 import pandas as pd
 
 from pipelines import io
-from pipelines.manifest import PIPELINE_DIR, registry_hashes
+from pipelines.build.manifest import PIPELINE_DIR, registry_hashes
 from pipelines.stage import BuildContext, Finding
 
-SHARED_MODULES = ("aggregate.py", "config.py", "errors.py", "io.py", "registry.py", "stage.py", "build_cache.py")
+# Paths relative to pipelines/ (glob patterns): the ground floor every stage stands on, and this cache.
+SHARED_MODULES = ("aggregate.py", "config.py", "errors.py", "io.py", "registry.py", "stage.py", "build/cache.py")
 
 
 def stage_key(ctx: BuildContext, name: str, kinds: Iterable[str], modules: Iterable[str],
@@ -38,7 +39,7 @@ def stage_key(ctx: BuildContext, name: str, kinds: Iterable[str], modules: Itera
         h.update(entry["sha256"].encode())
     for pattern in (*modules, *SHARED_MODULES):
         for p in sorted(PIPELINE_DIR.glob(pattern)):
-            h.update(p.name.encode() + io.read_bytes(p))
+            h.update(p.relative_to(PIPELINE_DIR).as_posix().encode() + io.read_bytes(p))
     for df in frames:
         plain = pd.DataFrame({c: df[c].astype(str) for c in df.columns if c != "geometry"})
         h.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())

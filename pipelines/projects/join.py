@@ -25,7 +25,7 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.projects_schema import ProjectSchema, load_project_schema
+from pipelines.projects.schema import ProjectSchema, load_project_schema
 from pipelines.registry import slugify
 
 _WGS84 = "EPSG:4326"

@@ -24,14 +24,14 @@ from pipelines.registry import load_sources, verify_checksums
 MANIFEST_FILE = "manifest.json"
 MANIFEST_SCHEMA = 1
 LIBRARIES = ("geopandas", "shapely", "pandas", "pyarrow", "pyogrio", "folium", "streamlit")
-PIPELINE_DIR = Path(__file__).resolve().parent
+PIPELINE_DIR = Path(__file__).resolve().parents[1]
 
 
 def code_version() -> str:
     """sha256 over the pipeline's own ``*.py`` sources (a code change invalidates the build)."""
     h = hashlib.sha256()
-    for p in sorted(PIPELINE_DIR.glob("*.py")):
-        h.update(p.name.encode())
+    for p in sorted(PIPELINE_DIR.rglob("*.py")):
+        h.update(p.relative_to(PIPELINE_DIR).as_posix().encode())
         h.update(b"\0")
         h.update(p.read_bytes())
     return h.hexdigest()

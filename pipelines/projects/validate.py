@@ -22,9 +22,9 @@ import pandas as pd
 import shapely
 
 from pipelines.errors import InputError
-from pipelines.projects_read import RawTable
-from pipelines.projects_schema import Problem, ProjectSchema, load_project_schema
-from pipelines.projects_values import cell_text, check_link, parse_date, parse_float, split_list
+from pipelines.projects.read import RawTable
+from pipelines.projects.schema import Problem, ProjectSchema, load_project_schema
+from pipelines.projects.values import cell_text, check_link, parse_date, parse_float, split_list
 from pipelines.registry import slugify
 
 PROJECT_COLUMNS: tuple[str, ...] = (

@@ -23,13 +23,13 @@ import pandas as pd
 
 from pipelines.errors import InputError
 from pipelines.io import read_bytes_limited
-from pipelines.projects_schema import (
+from pipelines.projects.schema import (
     Problem,
     ProjectSchema,
     fail,
     load_project_schema,
 )
-from pipelines.projects_values import cell_text
+from pipelines.projects.values import cell_text
 from pipelines.registry import slugify
 
 _MAGIC = {b"\x89PNG": "ein PNG-Bild / a PNG image", b"\xff\xd8\xff": "ein JPEG-Bild / a JPEG image",

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelines.indikatorenatlas_formula import Formula, basis, interval, matches
+from pipelines.sources.indikatorenatlas.formula import Formula, basis, interval, matches
 from pipelines.stage import BuildContext
 
 CHECK_COLUMNS = ("indicator_id", "period", "aggregation", "published", "formula_value", "aggregated",

@@ -18,8 +18,8 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines import config, io
-from pipelines.projects import PROJECT_COLUMNS, ValidationReport, load_project_folder, load_project_schema
-from pipelines.projects_schema import ProjectSchema
+from pipelines.projects.api import PROJECT_COLUMNS, ValidationReport, load_project_folder, load_project_schema
+from pipelines.projects.schema import ProjectSchema
 from pipelines.registry import slugify
 from pipelines.stage import BuildContext
 

@@ -28,11 +28,11 @@ import pandas as pd
 from pipelines import config
 from pipelines.aggregate import aggregate_long
 from pipelines.errors import InputError
-from pipelines.indikatorenatlas_check import city_check, record_check
-from pipelines.indikatorenatlas_formula import Formula, basis, infer_formula
-from pipelines.indikatorenatlas_read import CITY_ID, read_inhalt, read_table
 from pipelines.io import read_toml
 from pipelines.registry import Source, slugify, sources_by_kind
+from pipelines.sources.indikatorenatlas.check import city_check, record_check
+from pipelines.sources.indikatorenatlas.formula import Formula, basis, infer_formula
+from pipelines.sources.indikatorenatlas.read import CITY_ID, read_inhalt, read_table
 from pipelines.stage import BuildContext
 
 STAGE = "indikatorenatlas"

@@ -19,9 +19,9 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.errors import RegistryError
-from pipelines.locations import count_per_area
+from pipelines.sources.locations import count_per_area
 from pipelines.stage import BuildContext
-from pipelines.web_layers import city_areas_metric
+from pipelines.build.web_layers import city_areas_metric
 
 STAGE = "derived"
 RULES = ("from", "locations_layer", "numerator_indicator", "sum_of_numerators")

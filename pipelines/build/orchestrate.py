@@ -21,14 +21,16 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from pipelines import config, io, manifest
-from pipelines.build_checks import (
+from pipelines import config, io
+
+from pipelines.build import manifest
+from pipelines.build.checks import (
     BuildValidationError,
     count_summary,
     merge_catalog,
     validate_tables,
 )
-from pipelines.build_stages import (
+from pipelines.build.stages import (
     Progress,
     Runner,
     build_berlin,
@@ -197,7 +199,7 @@ def _write_outputs(tmp: Path, areas: dict[str, gpd.GeoDataFrame], indicators: pd
 
 def _merge_projects(projects: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """The built cities' projects plus the kept cities' rows of the previous build (``--city``)."""
-    from pipelines.projects_build import shape_projects
+    from pipelines.projects.stage import shape_projects
 
     if prev is None or prev.empty:
         return projects

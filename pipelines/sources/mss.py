@@ -26,11 +26,11 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.aggregate import aggregate_long
-from pipelines.berlin_population import catalog_row, read_population_table
 from pipelines.errors import InputError, RegistryError
 from pipelines.io import read_csv_with_columns
-from pipelines.plr_tables import berlin_mappings, check_plr_ids, long_table, plr_ids
 from pipelines.registry import Source, latest_source, sources_by_kind
+from pipelines.sources.berlin_population import catalog_row, read_population_table
+from pipelines.sources.plr_tables import berlin_mappings, check_plr_ids, long_table, plr_ids
 from pipelines.stage import BuildContext
 
 STAGE = "mss"
