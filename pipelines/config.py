@@ -25,6 +25,21 @@ PROJECTS_DIRNAME = "projects"
 # Registries the pipeline reads (their edits make a build stale); stories.toml is the app's.
 PIPELINE_REGISTRIES: tuple[str, ...] = (SOURCES_FILE, INDICATORS_FILE, ACTION_AREAS_FILE, TRANSLATIONS_FILE)
 
+# Build outputs in ``processed/`` (the contract between pipeline and dashboard; docs/architecture.md).
+AREAS_FILE = "areas.parquet"
+INDICATORS_FILE_OUT = "indicators.parquet"
+LOCATIONS_FILE = "locations.parquet"
+PROJECTS_FILE = "projects.parquet"
+CATALOG_FILE = "catalog.json"
+MANIFEST_FILE = "manifest.json"
+WEB_DIR = "web"
+
+
+def web_layer_name(city: str, level: str) -> str:
+    """File name of one simplified web layer inside ``processed/web/``."""
+    return f"{city}_{level}.geojson"
+
+
 WEB_CRS = "EPSG:4326"
 CITY_CRS: dict[str, str] = {"munich": "EPSG:25832", "berlin": "EPSG:25833"}
 CITIES: tuple[str, ...] = ("munich", "berlin")
