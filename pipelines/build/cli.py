@@ -138,20 +138,27 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def make_parser() -> argparse.ArgumentParser:
-    """The argument parser with one subparser per entry of :data:`COMMANDS`."""
-    parser = argparse.ArgumentParser(prog="raumatlas", description="Raumatlas data pipeline")
+def make_parser(commands: dict[str, Command] | None = None,
+                description: str = "Raumatlas data pipeline") -> argparse.ArgumentParser:
+    """The argument parser with one subparser per entry of ``commands`` (default :data:`COMMANDS`)."""
+    parser = argparse.ArgumentParser(prog="raumatlas", description=description)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, cmd in COMMANDS.items():
+    for name, cmd in (commands or COMMANDS).items():
         cmd.configure(sub.add_parser(name, help=cmd.help, description=cmd.help))
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 ok, 1 input/validation error, 2 usage error)."""
-    args = make_parser().parse_args(argv)  # exits 2 on usage errors
+def main(argv: list[str] | None = None, commands: dict[str, Command] | None = None,
+         description: str = "Raumatlas data pipeline") -> int:
+    """Entry point; returns the exit code (0 ok, 1 input/validation error, 2 usage error).
+
+    ``commands`` lets the ``raumatlas`` console script (:mod:`dashboard.cli`) add the export
+    commands without the pipeline knowing about presentation code.
+    """
+    commands = commands or COMMANDS
+    args = make_parser(commands, description).parse_args(argv)  # exits 2 on usage errors
     try:
-        return COMMANDS[args.command].run(args)
+        return commands[args.command].run(args)
     except PipelineError as err:
         print(f"Fehler / error: {err}", file=sys.stderr)
         return EXIT_INPUT

@@ -1,0 +1,29 @@
+"""The ``raumatlas`` console script: the pipeline's commands plus the exports for reports and talks.
+
+``pipelines/`` stays free of presentation code, so the pipeline's own command table
+(:data:`pipelines.build.cli.COMMANDS`: build, check, fetch, validate-projects) is
+extended here with the commands that draw: ``export-view`` and ``profile``
+(:mod:`dashboard.export_commands`) and ``deck`` (:mod:`dashboard.deck_commands`).
+``python -m pipelines ...`` keeps offering the pipeline commands alone.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from dashboard.deck_commands import DECK_COMMANDS
+from dashboard.export_commands import EXPORT_COMMANDS
+from pipelines.build.cli import COMMANDS as PIPELINE_COMMANDS
+from pipelines.build.cli import Command
+from pipelines.build.cli import main as pipeline_main
+
+ALL_COMMANDS: dict[str, Command] = {**PIPELINE_COMMANDS, **EXPORT_COMMANDS, **DECK_COMMANDS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``raumatlas``; exit codes as the pipeline's (0 ok, 1 input problem, 2 usage)."""
+    return pipeline_main(argv, ALL_COMMANDS, "Raumatlas: data pipeline and exports for reports and talks")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``raumatlas deck``: the stories as one self-contained HTML file for talks without a server."""
+
+from __future__ import annotations
+
+from pipelines.build.cli import Command
+
+DECK_COMMANDS: dict[str, Command] = {}
