@@ -24,7 +24,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines import config  # noqa: E402
-from pipelines.projects.api import join_projects, load_project_schema, read_projects, validate_projects  # noqa: E402
+from pipelines.projects import join_projects, load_project_schema, read_projects, validate_projects  # noqa: E402
 
 
 def _areas() -> gpd.GeoDataFrame:

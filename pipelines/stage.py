@@ -8,9 +8,9 @@ should know (exceptions to golden checks, dropped rows, approximations).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
+from pipelines.config import Paths
 from pipelines.registry import Source
 
 
@@ -32,9 +32,13 @@ class Finding:
 
 @dataclass
 class BuildContext:
-    """Inputs shared by all stages of one build."""
+    """Inputs shared by all stages of one build.
 
-    geodata: Path
+    ``paths`` is the one resolved set of folders (``--geodata``/``--out``), so a stage asks it for a
+    registry or raw file instead of joining names onto a bare folder itself.
+    """
+
+    paths: Paths
     sources: list[Source]
     indicator_registry: dict[str, Any]
     findings: list[Finding] = field(default_factory=list)

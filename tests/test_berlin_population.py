@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines.build.stages import fill_population
+from pipelines.config import resolve_paths
 from pipelines.errors import InputError, RegistryError
 from pipelines.sources import areas_berlin, berlin_population
 from pipelines.stage import BuildContext
@@ -109,7 +110,7 @@ def run_small(tmp: Path, text: str | None = None, *, date: str = "2021-06-30", r
         shutil.copy(FIXTURES / T1_NAME, tmp / rel)
     else:
         (tmp / rel).write_text(text, encoding="utf-8")
-    ctx = BuildContext(tmp, [tiny_source("t1", "berlin_population_t1", rel, date)], registry or REGISTRY)
+    ctx = BuildContext(resolve_paths(tmp), [tiny_source("t1", "berlin_population_t1", rel, date)], registry or REGISTRY)
     areas = small_areas()
     long, catalog = berlin_population.stage(ctx, areas, areas_berlin.berlin_membership(areas))
     return ctx, long, catalog

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipelines.config import resolve_paths
 from pipelines.errors import InputError
 from pipelines.sources import areas_berlin, berlin_population, mss
 from pipelines.stage import BuildContext
@@ -138,7 +139,7 @@ def run_small(tmp: Path, index_text: str | None = None):
     sources = [tiny_source("pop", "berlin_population_t1", "raw/t1.csv", "2021-06-30"),
                tiny_source("idx", "berlin_mss_index_indikatoren", "raw/idx.csv", "2020-12-31"),
                tiny_source("indizes", "berlin_mss_indizes", "raw/indizes.csv", "2020-12-31")]
-    ctx = BuildContext(tmp, sources, REGISTRY)
+    ctx = BuildContext(resolve_paths(tmp), sources, REGISTRY)
     areas = small_areas()
     long, catalog = mss.stage(ctx, areas, areas_berlin.berlin_membership(areas))
     return ctx, long

@@ -11,9 +11,9 @@ import pytest
 from shapely.geometry import box
 
 from pipelines.errors import InputError
+from pipelines.projects import load_project_schema, parse_projects, read_projects, to_safe_csv, validate_projects
 from pipelines.projects import read as projects_read
 from pipelines.projects import validate as projects_validate
-from pipelines.projects.api import load_project_schema, parse_projects, read_projects, to_safe_csv, validate_projects
 
 FIX = Path(__file__).parent / "fixtures" / "projects"
 

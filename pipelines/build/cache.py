@@ -35,7 +35,7 @@ def stage_key(ctx: BuildContext, name: str, kinds: Iterable[str], modules: Itera
     for s in sorted(ctx.sources, key=lambda s: s.id):
         if s.kind in kinds:
             h.update(json.dumps([s.id, s.extra, [f.sha256 for f in s.files]], sort_keys=True).encode())
-    for entry in registry_hashes(ctx.geodata):
+    for entry in registry_hashes(ctx.paths.geodata):
         h.update(entry["sha256"].encode())
     for pattern in (*modules, *SHARED_MODULES):
         for p in sorted(PIPELINE_DIR.glob(pattern)):

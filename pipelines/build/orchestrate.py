@@ -22,8 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines import config, io
-
-from pipelines.build import manifest
+from pipelines.build import derived, manifest
 from pipelines.build.checks import (
     BuildValidationError,
     count_summary,
@@ -36,12 +35,11 @@ from pipelines.build.stages import (
     build_berlin,
     build_munich,
     fill_population,
-    run_derived,
-    run_locations,
-    run_projects,
-    run_web_layers,
+    web_layers_with_report,
 )
+from pipelines.projects import project_stage, shape_projects
 from pipelines.registry import load_indicator_registry
+from pipelines.sources import locations as location_stage
 from pipelines.stage import BuildContext
 
 __all__ = ["BuildResult", "BuildValidationError", "run_build", "CITY_CHOICES"]
@@ -85,7 +83,7 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     if not force and manifest.is_current(previous, paths.out, state["input_version"], cities):
         return BuildResult("noop", paths.out, previous or {}, time.perf_counter() - t_start)
 
-    ctx = BuildContext(geodata=paths.geodata, sources=state["sources"],
+    ctx = BuildContext(paths=paths, sources=state["sources"],
                        indicator_registry=load_indicator_registry(paths.geodata))
     total = sum(len(STAGES[c]) for c in cities) + len(STAGES["common"])
     run = Runner(ctx, progress, total)
@@ -98,18 +96,18 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     if "berlin" in cities:
         areas["berlin"] = build_berlin(ctx, run, parts, catalog)
 
-    locations, loc_ind, loc_cat = run("locations", run_locations, ctx, areas)
+    locations, loc_ind, loc_cat = run("locations", location_stage.stage, ctx, areas)
     parts.append(loc_ind)
     catalog += loc_cat
-    projects, proj_ind, proj_cat = run("projects", run_projects, ctx, areas, paths.out)
+    projects, proj_ind, proj_cat = run("projects", project_stage, ctx, areas)
     parts.append(proj_ind)
     catalog += proj_cat
     indicators = _concat_indicators(parts)
-    derived_ind, derived_cat = run("derived", run_derived, ctx, areas, indicators, locations)
+    derived_ind, derived_cat = run("derived", derived.stage, ctx, areas, indicators, locations)
     indicators = _concat_indicators([indicators, derived_ind])
     catalog = merge_catalog(catalog + derived_cat)
     areas = run("population", fill_population, areas, indicators)
-    web = run("web_layers", run_web_layers, areas)
+    web = run("web_layers", web_layers_with_report, areas)
     run("validate", validate_tables, ctx, areas, indicators, locations, catalog)
 
     findings = [dict(f.to_dict(), build_stage=s) for f, s in zip(ctx.findings, run.finding_stage, strict=False)]
@@ -197,8 +195,6 @@ def _write_outputs(tmp: Path, areas: dict[str, gpd.GeoDataFrame], indicators: pd
 
 def _merge_projects(projects: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """The built cities' projects plus the kept cities' rows of the previous build (``--city``)."""
-    from pipelines.projects.stage import shape_projects
-
     if prev is None or prev.empty:
         return projects
     merged = pd.concat([projects, prev.to_crs(config.WEB_CRS)], ignore_index=True)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.projects.schema import ProjectSchema, load_project_schema
+from pipelines.projects.schema import ProjectSchema
 from pipelines.registry import slugify
 
 _AREA_NEEDS = ("city", "level", "area_id", "parent_id", "geometry")
@@ -44,7 +44,7 @@ def department_list(lead: str, involved: Iterable[str]) -> list[str]:
 
 
 def join_projects(projects: pd.DataFrame, areas: gpd.GeoDataFrame, period: str | None = None,
-                  schema: ProjectSchema | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+                  *, schema: ProjectSchema) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Join validated projects to the canonical areas; return (projects GeoDataFrame, indicators long table).
 
     ``projects``: :attr:`ValidationReport.projects` (several files concatenated is fine; ``id`` must be
@@ -53,7 +53,6 @@ def join_projects(projects: pd.DataFrame, areas: gpd.GeoDataFrame, period: str |
     ``anzahl_referate``, ``location_kind`` ("punkt" | "gebiet"; an area-based project is drawn at a
     point inside its area) and ``area_id_<level>`` for every level (comma-separated if several).
     """
-    schema = schema or load_project_schema()
     _check_areas(areas)
     p = projects.reset_index(drop=True).copy()
     p["alle_referate"] = [department_list(lead, inv) for lead, inv in zip(p["federfuehrung"],

@@ -24,7 +24,7 @@ import shapely
 from pipelines import config
 from pipelines.errors import InputError
 from pipelines.projects.read import RawTable
-from pipelines.projects.schema import Problem, ProjectSchema, load_project_schema
+from pipelines.projects.schema import Problem, ProjectSchema
 from pipelines.projects.values import cell_text, check_link, parse_date, parse_float, split_list
 from pipelines.registry import slugify
 
@@ -102,7 +102,7 @@ def require_usable(report: ValidationReport, max_reasons: int = 5) -> None:
 
 def validate_projects(table: RawTable, areas: gpd.GeoDataFrame | None = None,
                       city_bounds: dict[str, tuple[float, float, float, float]] | None = None,
-                      schema: ProjectSchema | None = None) -> ValidationReport:
+                      *, schema: ProjectSchema) -> ValidationReport:
     """Validate a :class:`RawTable` against the schema and (optionally) the canonical areas.
 
     ``areas``: canonical areas table (any CRS, must be set); points must lie in the union of
@@ -110,7 +110,6 @@ def validate_projects(table: RawTable, areas: gpd.GeoDataFrame | None = None,
     points are checked against ``city_bounds`` (WGS84 boxes; default from schema.toml) and
     area IDs are not checked (an info line says so).
     """
-    schema = schema or load_project_schema()
     if table.is_template:
         return ValidationReport(table.source, pd.DataFrame(columns=list(PROJECT_COLUMNS)), list(table.problems), 0,
                                 table.row_label, True)

@@ -99,7 +99,7 @@ def stage(ctx: BuildContext, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     muc = _munich(areas)
     known = {lvl: set(muc.loc[muc["level"] == lvl, "area_id"]) for lvl in MEMBER_LEVELS}
-    entries = load_action_areas(ctx.geodata, known)
+    entries = load_action_areas(ctx.paths.geodata, known)
     rows = [_row(ctx, entry, muc) for entry in entries]
     out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=CRS)
     out["area_km2"] = out.geometry.area / 1e6  # EPSG:25832 is metric
@@ -123,7 +123,7 @@ def _row(ctx: BuildContext, entry: dict[str, Any], muc: gpd.GeoDataFrame) -> dic
     members, member_level, exact = list(entry["members"]), entry["member_level"], bool(entry["exact"])
     note_de, note_en = entry["note_de"], entry["note_en"]
     if entry.get("perimeter"):
-        geom = _read_perimeter(ctx.geodata, entry, muc)
+        geom = _read_perimeter(ctx.paths.geodata, entry, muc)
         members, member_level, exact = _bezirksteile_inside(muc, geom), "bezirksteil", True
         note_de = entry.get("perimeter_note_de") or f"Offizielle Abgrenzung aus der Datei {entry['perimeter']}."
         note_en = entry.get("perimeter_note_en") or f"Official perimeter from the file {entry['perimeter']}."

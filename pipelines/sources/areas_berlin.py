@@ -53,23 +53,24 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     ``population`` is left empty here (the LOR files carry none); see
     :func:`pipelines.build_stages.fill_population`.
     """
-    plr_src = latest_source(ctx.sources, "berlin_lor_plr", ctx.geodata)
-    plr_path = plr_src.path(ctx.geodata)
+    plr_src = latest_source(ctx.sources, "berlin_lor_plr", ctx.paths.geodata)
+    plr_path = plr_src.path(ctx.paths.geodata)
     plr = read_vector(plr_path, expected_crs=CRS, id_columns=("PLR_ID", "PLR_NAME"))
     plr = _check_plr(ctx, plr, plr_path)
 
-    bzr_src, pgr_src, bez_src = (latest_source(ctx.sources, k, ctx.geodata)
+    bzr_src, pgr_src, bez_src = (latest_source(ctx.sources, k, ctx.paths.geodata)
                                  for k in ("berlin_lor_bzr", "berlin_lor_pgr", "berlin_bezirke"))
-    bzr = read_vector(bzr_src.path(ctx.geodata), expected_crs=CRS, id_columns=("BZR_ID", "BZR_NAME"))
-    pgr = read_vector(pgr_src.path(ctx.geodata), expected_crs=CRS, id_columns=("PGR_ID", "PGR_NAME"))
-    bez = read_vector(bez_src.path(ctx.geodata), expected_crs=config.WEB_CRS, id_columns=("Gemeinde_s", "Gemeinde_n"))
+    bzr = read_vector(bzr_src.path(ctx.paths.geodata), expected_crs=CRS, id_columns=("BZR_ID", "BZR_NAME"))
+    pgr = read_vector(pgr_src.path(ctx.paths.geodata), expected_crs=CRS, id_columns=("PGR_ID", "PGR_NAME"))
+    bez = read_vector(bez_src.path(ctx.paths.geodata), expected_crs=config.WEB_CRS,
+                      id_columns=("Gemeinde_s", "Gemeinde_n"))
     bez = bez.to_crs(CRS)  # ALKIS Bezirke come in EPSG:4326: reproject explicitly before any comparison
     bez["bez_id"] = bez["Gemeinde_s"].str.strip().str[-2:]
 
     official = {
-        "bezirksregion": _official(bzr, "BZR_ID", "BZR_NAME", bzr_src.path(ctx.geodata)),
-        "prognoseraum": _official(pgr, "PGR_ID", "PGR_NAME", pgr_src.path(ctx.geodata)),
-        "bezirk": _official(bez, "bez_id", "Gemeinde_n", bez_src.path(ctx.geodata)),
+        "bezirksregion": _official(bzr, "BZR_ID", "BZR_NAME", bzr_src.path(ctx.paths.geodata)),
+        "prognoseraum": _official(pgr, "PGR_ID", "PGR_NAME", pgr_src.path(ctx.paths.geodata)),
+        "bezirk": _official(bez, "bez_id", "Gemeinde_n", bez_src.path(ctx.paths.geodata)),
     }
     base = gpd.GeoDataFrame(
         {"level": "planungsraum", "area_id": plr["PLR_ID"], "name": plr["PLR_NAME"].str.strip()},

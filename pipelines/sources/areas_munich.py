@@ -52,8 +52,8 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     ``population`` is left empty (the build fills it from the indicator ``population``).
     Raises :class:`InputError` for a wrong CRS, bad or duplicate ids, or unrepairable geometry.
     """
-    sb_path = latest_source(ctx.sources, "munich_stadtbezirke", ctx.geodata).path(ctx.geodata)
-    bt_path = latest_source(ctx.sources, "munich_bezirksteile", ctx.geodata).path(ctx.geodata)
+    sb_path = latest_source(ctx.sources, "munich_stadtbezirke", ctx.paths.geodata).path(ctx.paths.geodata)
+    bt_path = latest_source(ctx.sources, "munich_bezirksteile", ctx.paths.geodata).path(ctx.paths.geodata)
     sb = check_area_features(ctx, read_vector(sb_path, expected_crs=CRS, id_columns=("sb_nummer", "name")),
                              sb_path, "sb_nummer", _SB_ID, stage=STAGE)
     bt = check_area_features(ctx, read_vector(bt_path, expected_crs=CRS, id_columns=("bt_nummer",)),
@@ -92,7 +92,7 @@ def bezirksteil_population(ctx: BuildContext) -> pd.DataFrame:
 
 def _population_table(ctx: BuildContext) -> pd.DataFrame:
     """Parse ``NN.N Name`` and the resident count of every row; any bad row names its line."""
-    path = latest_source(ctx.sources, "munich_bezirksteile_population", ctx.geodata).path(ctx.geodata)
+    path = latest_source(ctx.sources, "munich_bezirksteile_population", ctx.paths.geodata).path(ctx.paths.geodata)
     raw = read_csv_with_columns(path, _POP_COLUMNS,
                                 fix="use the Indikatorenatlas export 'Räumliche Gliederung, Indikatorwert'")
     ids, names, values = [], [], []

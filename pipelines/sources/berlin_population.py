@@ -75,7 +75,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame) -> t
 
 def population_specs(ctx: BuildContext) -> list[dict[str, Any]]:
     """Registry entries computed from a population table, checked and normalised."""
-    path = ctx.geodata / config.INDICATORS_FILE
+    path = ctx.paths.indicators_registry
     out: list[dict[str, Any]] = []
     for ind, ber in berlin_mappings(ctx, SOURCE_KINDS):
         num, den = list(ber.get("numerator") or []), list(ber.get("denominator") or [])
@@ -97,11 +97,11 @@ def source_period(ctx: BuildContext, src: Source) -> str:
     """The period (ISO date) of a population source; must agree with the half-year in its file name."""
     period = src.reference_date
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", period):
-        raise RegistryError(ctx.geodata / config.SOURCES_FILE, f"reference_date {period!r} is not YYYY-MM-DD",
+        raise RegistryError(ctx.paths.sources_registry, f"reference_date {period!r} is not YYYY-MM-DD",
                             where=f"source {src.id}", fix="write the half-year's last day, e.g. 2021-06-30")
     m = _HALF_YEAR.search(Path(src.files[0].path).name)
     if m and period != f"{m.group(1)}-{_HALF_YEAR_END[m.group(2)]}":
-        raise RegistryError(ctx.geodata / config.SOURCES_FILE,
+        raise RegistryError(ctx.paths.sources_registry,
                             f"reference_date {period} does not match the half-year {m.group(1)}-{m.group(2)} "
                             "in the file name", where=f"source {src.id}",
                             fix="half-year 01 ends on 06-30, 02 on 12-31")
@@ -116,7 +116,7 @@ def read_population_table(ctx: BuildContext, src: Source, plr_ids: Iterable[str]
     (file, CSV line, column); PLRs of the areas missing from the file become NaN rows
     and a warning finding.
     """
-    path = src.path(ctx.geodata)
+    path = src.path(ctx.paths.geodata)
     columns = list(columns)
     raw = read_csv_with_columns(
         path, [ID_COLUMN, *columns],

@@ -77,7 +77,7 @@ def stage(ctx: BuildContext, areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataF
 def _layer(ctx: BuildContext, source: Source) -> str:
     layer = source.extra.get("layer", "")
     if layer not in LAYER_TEXT:
-        raise RegistryError(ctx.geodata / config.SOURCES_FILE, f"layer {layer!r} unknown", where=f"source {source.id}",
+        raise RegistryError(ctx.paths.sources_registry, f"layer {layer!r} unknown", where=f"source {source.id}",
                             fix=f"set layer to one of {sorted(LAYER_TEXT)}")
     return layer
 
@@ -89,7 +89,7 @@ def _count_id(source: Source) -> str:
 def _read_source(ctx: BuildContext, source: Source) -> pd.DataFrame:
     """Rows as ``location_id, name, category, address, provider, x, y`` (metric CRS), ``_row``, ``_reason``."""
     layer = _layer(ctx, source)
-    path = source.path(ctx.geodata)
+    path = source.path(ctx.paths.geodata)
     df = read_munich_kitas(path) if source.kind == "munich_kitas" else read_berlin_locations(path)
     df.insert(0, "layer", layer)
     df.insert(0, "city", source.city)

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelines import config
 from pipelines.aggregate import aggregate_long
 from pipelines.errors import InputError, RegistryError
 from pipelines.io import read_csv_with_columns
@@ -61,7 +60,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
         kind_specs = [s for s in specs if s["source_kind"] == kind]
         if not kind_specs:
             continue
-        src = latest_source(ctx.sources, kind, ctx.geodata)
+        src = latest_source(ctx.sources, kind, ctx.paths.geodata)
         table = read_mss_table(ctx, src, known, [s["column"] for s in kind_specs])
         weights = _weights(ctx, src, known, specs, population, cache)
         for spec in kind_specs:
@@ -74,7 +73,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
 
 def mss_specs(ctx: BuildContext) -> list[dict[str, Any]]:
     """Registry entries computed from an MSS table, checked and normalised."""
-    path = ctx.geodata / config.INDICATORS_FILE
+    path = ctx.paths.indicators_registry
     out: list[dict[str, Any]] = []
     for ind, ber in berlin_mappings(ctx, MSS_KINDS):
         where = f"indicator {ind['id']}"
@@ -102,7 +101,7 @@ def read_mss_table(ctx: BuildContext, src: Source, plr_ids: list[str], columns: 
     empty cells become NaN (with ``<column>__flag`` saying why). Any other
     non-numeric cell raises :class:`InputError` naming file, CSV line and column.
     """
-    path = src.path(ctx.geodata)
+    path = src.path(ctx.paths.geodata)
     raw = read_csv_with_columns(path, ["PLR_ID", "KOM", *columns],
                                 fix="use the official MSS 2021 table (PLR_ID, EW, KOM and the indicator columns)")
     ids = raw["PLR_ID"].fillna("").str.strip()
@@ -154,7 +153,7 @@ def _weights(ctx: BuildContext, src: Source, plr_ids: list[str], specs: list[dic
     for kind in sorted({s["weight_kind"] for s in specs if s["weight"]}):
         candidates = sources_by_kind(ctx.sources, kind)
         if not candidates:
-            raise InputError(ctx.geodata / config.SOURCES_FILE,
+            raise InputError(ctx.paths.sources_registry,
                              f"no population source of kind {kind!r} for MSS weights",
                              fix="register a Berlin population table")
         ref = _date(src.reference_date)
