@@ -20,8 +20,9 @@ from pipelines.errors import InputError
 from pipelines.io import list_files
 from pipelines.projects.join import join_projects
 from pipelines.projects.read import read_projects
+from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport, require_usable
 from pipelines.projects.schema import Problem, ProjectSchema
-from pipelines.projects.validate import PROJECT_COLUMNS, ValidationReport, require_usable, validate_projects
+from pipelines.projects.validate import validate_projects
 from pipelines.projects.values import is_formula_like
 
 __all__ = ["PROJECT_SUFFIXES", "load_project_folder", "to_safe_csv"]

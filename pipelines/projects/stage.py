@@ -19,8 +19,8 @@ import pandas as pd
 
 from pipelines import config, io
 from pipelines.projects.api import load_project_folder
+from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport
 from pipelines.projects.schema import ProjectSchema, load_project_schema
-from pipelines.projects.validate import PROJECT_COLUMNS, ValidationReport
 from pipelines.registry import slugify
 from pipelines.stage import BuildContext
 
