@@ -8,7 +8,10 @@ should know (exceptions to golden checks, dropped rows, approximations).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from pipelines.config import Paths
 from pipelines.registry import Source
@@ -47,3 +50,17 @@ class BuildContext:
     def add(self, severity: str, stage: str, message: str, **kw: Any) -> None:
         """Record a finding."""
         self.findings.append(Finding(severity, stage, message, **kw))
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """One registered file as read from disk, untouched: the boundary between reading and transforming.
+
+    A stage's ``read_*`` function returns these; its pure part turns them into canonical tables, so
+    unit tests can hand-build ``frame`` (text cells, ``None`` for empty) instead of writing files.
+    ``path`` is only used to name the file in error messages.
+    """
+
+    source: Source
+    path: Path
+    frame: pd.DataFrame

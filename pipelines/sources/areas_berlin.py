@@ -31,6 +31,7 @@ from pipelines.sources.area_checks import (
     official_names,
     report_overlap,
 )
+from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.stage import BuildContext
 
 STAGE = "areas_berlin"
@@ -47,6 +48,12 @@ GOLDEN_MIN_OVERLAP = 0.99  # dissolved vs official geometry, intersection / unio
 _PLR_ID = re.compile(r"^\d{8}$")
 
 
+def _read(path: Path, kind: str) -> gpd.GeoDataFrame:
+    """Read a LOR or Bezirke layer with the CRS and id columns of :mod:`pipelines.sources.expectations`."""
+    exp = EXPECTATIONS[kind]
+    return read_vector(path, expected_crs=exp.crs, id_columns=exp.columns)
+
+
 def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """Build the Berlin areas (stadt, bezirk, prognoseraum, bezirksregion, planungsraum) in EPSG:25833.
 
@@ -55,15 +62,14 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """
     plr_src = latest_source(ctx.sources, "berlin_lor_plr", ctx.paths.geodata)
     plr_path = plr_src.path(ctx.paths.geodata)
-    plr = read_vector(plr_path, expected_crs=CRS, id_columns=("PLR_ID", "PLR_NAME"))
+    plr = _read(plr_path, "berlin_lor_plr")
     plr = _check_plr(ctx, plr, plr_path)
 
     bzr_src, pgr_src, bez_src = (latest_source(ctx.sources, k, ctx.paths.geodata)
                                  for k in ("berlin_lor_bzr", "berlin_lor_pgr", "berlin_bezirke"))
-    bzr = read_vector(bzr_src.path(ctx.paths.geodata), expected_crs=CRS, id_columns=("BZR_ID", "BZR_NAME"))
-    pgr = read_vector(pgr_src.path(ctx.paths.geodata), expected_crs=CRS, id_columns=("PGR_ID", "PGR_NAME"))
-    bez = read_vector(bez_src.path(ctx.paths.geodata), expected_crs=config.WEB_CRS,
-                      id_columns=("Gemeinde_s", "Gemeinde_n"))
+    bzr = _read(bzr_src.path(ctx.paths.geodata), "berlin_lor_bzr")
+    pgr = _read(pgr_src.path(ctx.paths.geodata), "berlin_lor_pgr")
+    bez = _read(bez_src.path(ctx.paths.geodata), "berlin_bezirke")
     bez = bez.to_crs(CRS)  # ALKIS Bezirke come in EPSG:4326: reproject explicitly before any comparison
     bez["bez_id"] = bez["Gemeinde_s"].str.strip().str[-2:]
 

@@ -31,6 +31,7 @@ from pipelines.sources.area_checks import (
     official_names,
     report_overlap,
 )
+from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.stage import BuildContext
 
 STAGE = "areas_munich"
@@ -43,7 +44,13 @@ GOLDEN_MIN_OVERLAP = 0.999  # Bezirksteile dissolved to Stadtbezirke vs official
 _SB_ID = re.compile(r"^\d{2}$")
 _BT_ID = re.compile(r"^\d{2}\.\d$")
 _BT_LABEL = re.compile(r"^(\d{2}\.\d)\s+(\S.*)$")
-_POP_COLUMNS = ("Räumliche Gliederung", "Indikatorwert")
+_POP_COLUMNS = EXPECTATIONS["munich_bezirksteile_population"].columns
+
+
+def _read(path: Path, kind: str) -> gpd.GeoDataFrame:
+    """Read an official area layer with the CRS and id columns of :mod:`pipelines.sources.expectations`."""
+    exp = EXPECTATIONS[kind]
+    return read_vector(path, expected_crs=exp.crs, id_columns=exp.columns)
 
 
 def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
@@ -54,9 +61,9 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """
     sb_path = latest_source(ctx.sources, "munich_stadtbezirke", ctx.paths.geodata).path(ctx.paths.geodata)
     bt_path = latest_source(ctx.sources, "munich_bezirksteile", ctx.paths.geodata).path(ctx.paths.geodata)
-    sb = check_area_features(ctx, read_vector(sb_path, expected_crs=CRS, id_columns=("sb_nummer", "name")),
+    sb = check_area_features(ctx, _read(sb_path, "munich_stadtbezirke"),
                              sb_path, "sb_nummer", _SB_ID, stage=STAGE)
-    bt = check_area_features(ctx, read_vector(bt_path, expected_crs=CRS, id_columns=("bt_nummer",)),
+    bt = check_area_features(ctx, _read(bt_path, "munich_bezirksteile"),
                              bt_path, "bt_nummer", _BT_ID, stage=STAGE)
 
     stadtbezirke = _dissolve(sb, "sb_nummer", "stadtbezirk", sb_path)

@@ -20,6 +20,7 @@ from pipelines.build.web_layers import city_areas_metric
 from pipelines.errors import InputError, RegistryError
 from pipelines.io import read_csv_text, read_vector
 from pipelines.registry import Source, sources_by_kind
+from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.stage import BuildContext
 
 STAGE = "locations"
@@ -99,7 +100,7 @@ def _read_source(ctx: BuildContext, source: Source) -> pd.DataFrame:
 def read_munich_kitas(path: Any) -> pd.DataFrame:
     """Munich day-care CSV (UTF-8 with BOM, WGS84 lat/lon, decimal comma tolerated) in EPSG:25832."""
     raw = read_csv_text(path)
-    missing = [c for c in (*MUNICH_COLUMNS.values(), "Straße", "Haus-nr.", "PLZ", "Ort") if c not in raw.columns]
+    missing = [c for c in EXPECTATIONS["munich_kitas"].columns if c not in raw.columns]
     if missing:
         raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(raw.columns)}",
                          fix="use the official export of 'Kindertagesbetreuungseinrichtungen in München'")
@@ -117,8 +118,9 @@ def read_munich_kitas(path: Any) -> pd.DataFrame:
 
 def read_berlin_locations(path: Any) -> pd.DataFrame:
     """Berlin WFS export (kita / jfe GeoJSON) reprojected to EPSG:25833 after an explicit CRS check."""
-    gdf = read_vector(path, id_columns=("e_nr",))
-    for required in ("e_name", "e_art"):
+    id_column, *required_columns = EXPECTATIONS["berlin_locations"].columns
+    gdf = read_vector(path, id_columns=(id_column,))
+    for required in required_columns:
         if required not in gdf.columns:
             raise InputError(path, f"missing column '{required}'", where=f"columns {list(gdf.columns)}",
                              fix="use the official WFS export (kita / jfe)")
