@@ -24,6 +24,7 @@ import shapely
 
 from pipelines import config
 from pipelines.errors import InputError, PipelineError
+from pipelines.sources.area_checks import AREAS_TABLE, city_areas_metric
 
 # Simplification tolerances (metres) tried in order until the byte budgets hold.
 # 5 m is invisible at city zoom and keeps Berlin's 542 Planungsräume well under 1.2 MB.
@@ -35,7 +36,6 @@ BASE_PROPERTIES: tuple[str, ...] = ("area_id", "name", "level", "city", "parent_
 HANDLUNGSRAUM_EXTRAS: tuple[str, ...] = ("short_name", "members", "member_level", "status", "status_en",
                                          "source_quote", "source_url",
                                          "note_de", "note_en")
-AREAS_TABLE = "areas table (output of the area stages)"
 
 
 def build_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame]) -> dict[str, bytes]:
@@ -75,20 +75,6 @@ def simplify_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame]
             layer.attrs["simplify_tolerance_m"] = tolerance_m
             out[config.web_layer_name(city, level)] = layer
     return out
-
-
-def city_areas_metric(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame], city: str) -> gpd.GeoDataFrame:
-    """Rows of one city reprojected to its metric CRS (``config.CITY_CRS``), CRS checked explicitly.
-
-    Accepts the combined areas table in any CRS or a mapping ``city -> frame``.
-    """
-    frame = areas.get(city) if isinstance(areas, Mapping) else areas
-    if frame is None:
-        return gpd.GeoDataFrame({"city": [], "level": [], "area_id": []}, geometry=[], crs=config.CITY_CRS[city])
-    if frame.crs is None:
-        raise InputError(AREAS_TABLE, "has no CRS", fix="set the CRS in the area stage (EPSG:25832/25833)")
-    frame = frame[frame["city"] == city]
-    return frame.to_crs(config.CITY_CRS[city]) if not frame.crs.equals(config.CITY_CRS[city]) else frame.copy()
 
 
 def _simplify_city(frame: gpd.GeoDataFrame, city: str, tolerance_m: float) -> dict[str, gpd.GeoDataFrame]:

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from pipelines import config
-from pipelines.build.web_layers import city_areas_metric
 from pipelines.errors import InputError, RegistryError
 from pipelines.io import read_csv_text, read_vector
 from pipelines.registry import Source, sources_by_kind
+from pipelines.sources.area_checks import city_areas_metric
 from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.stage import BuildContext
 
