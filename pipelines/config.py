@@ -46,6 +46,7 @@ CITY_CRS: dict[str, str] = {"munich": "EPSG:25832", "berlin": "EPSG:25833"}
 CITIES: tuple[str, ...] = ("munich", "berlin")
 # ``area_id`` of the whole city (level "stadt"); also the prefix of per-city indicator ids.
 CITY_IDS: dict[str, str] = {"munich": "muc", "berlin": "ber"}
+CITY_CHOICES: tuple[str, ...] = ("all", *CITIES)  # what a build may be limited to (``--city``)
 
 # Levels from coarse to fine, per city. "stadt" is the whole city.
 LEVELS: dict[str, tuple[str, ...]] = {

@@ -42,7 +42,7 @@ def _add_geodata(p: argparse.ArgumentParser) -> None:
 def _configure_build(p: argparse.ArgumentParser) -> None:
     _add_geodata(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default GEODATA/processed)")
-    p.add_argument("--city", choices=("all", *config.CITIES), default="all",
+    p.add_argument("--city", choices=config.CITY_CHOICES, default="all",
                    help="build only this city; the other city's previous output is kept")
     p.add_argument("--force", action="store_true", help="rebuild even if the inputs are unchanged")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

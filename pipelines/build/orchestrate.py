@@ -42,9 +42,8 @@ from pipelines.registry import load_indicator_registry
 from pipelines.sources import locations as location_stage
 from pipelines.stage import BuildContext
 
-__all__ = ["BuildResult", "BuildValidationError", "run_build", "CITY_CHOICES"]
+__all__ = ["BuildResult", "BuildValidationError", "run_build"]
 
-CITY_CHOICES = ("all", *config.CITIES)
 STAGES: dict[str, tuple[str, ...]] = {
     "munich": ("munich.areas", "munich.action_areas", "munich.bezirksteil_population", "munich.indikatorenatlas"),
     "berlin": ("berlin.areas", "berlin.population", "berlin.mss"),
@@ -72,8 +71,8 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     Raises :class:`~pipelines.errors.InputError` for bad inputs and
     :class:`BuildValidationError` when an output breaks the contract.
     """
-    if city not in CITY_CHOICES:
-        raise ValueError(f"city must be one of {CITY_CHOICES}, not {city!r}")
+    if city not in config.CITY_CHOICES:
+        raise ValueError(f"city must be one of {config.CITY_CHOICES}, not {city!r}")
     t_start = time.perf_counter()
     paths = config.resolve_paths(geodata, out)
     state = manifest.input_state(paths.geodata)  # verifies every sha256

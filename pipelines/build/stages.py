@@ -1,6 +1,6 @@
 """The stage recipes of a build: which stage runs after which, per city, timed.
 
-``build.py`` decides what to build and writes the outputs; this module only
+``orchestrate.py`` decides what to build and writes the outputs; this module only
 knows the order of the pure stages and how their tables feed each other
 (Munich: areas -> action areas -> Bezirksteil population -> Indikatorenatlas;
 Berlin: areas -> population -> MSS; then locations, projects, derived, web layers).

@@ -94,7 +94,7 @@ def stage(ctx: BuildContext, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Build the ``handlungsraum`` rows (EPSG:25832) from the registry and the Munich areas.
 
     ``areas`` must hold the Munich stadt, stadtbezirk and bezirksteil rows (from
-    :func:`pipelines.areas_munich.stage`). Returns the canonical area columns plus
+    :func:`pipelines.sources.areas_munich.stage`). Returns the canonical area columns plus
     ``EXTRA_COLUMNS``; ``approximate = not exact``; ``population`` is left empty.
     """
     muc = _munich(areas)
@@ -182,7 +182,7 @@ def handlungsraum_membership(areas: pd.DataFrame, bt_population: pd.DataFrame) -
     Columns ``child_id`` (Stadtbezirk), ``level`` ("handlungsraum"), ``area_id``, ``share`` (0..1):
     1.0 for a whole-Stadtbezirk member; for Bezirksteil members, residents of the member
     Bezirksteile in that Stadtbezirk / residents of the Stadtbezirk (``bt_population``:
-    rows of :func:`pipelines.areas_munich.bezirksteil_population`). With this share,
+    rows of :func:`pipelines.sources.areas_munich.bezirksteil_population`). With this share,
     :func:`pipelines.aggregate.aggregate_long` estimates Handlungsraum values from Stadtbezirk ones.
     """
     hr = areas[areas["level"] == LEVEL]

@@ -1,7 +1,7 @@
 """Steps shared by the stages that read Berlin tables keyed by Planungsraum (PLR).
 
-The population tables (:mod:`pipelines.berlin_population`) and the MSS tables
-(:mod:`pipelines.mss`) are both CSVs with one row per LOR 2021 Planungsraum, tied to
+The population tables (:mod:`pipelines.sources.berlin_population`) and the MSS tables
+(:mod:`pipelines.sources.mss`) are both CSVs with one row per LOR 2021 Planungsraum, tied to
 indicators by the ``[indicator.berlin]`` mapping of ``indicators.toml``. Which
 registry entries a stage owns, which PLR ids a table may hold and the shape of the
 long output are the same rules for both, so they are written once here.
