@@ -24,11 +24,11 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines import config  # noqa: E402
-from pipelines.projects.api import join_projects, load_project_schema, read_projects, validate_projects  # noqa: E402
+from pipelines.projects import join_projects, load_project_schema, read_projects, validate_projects  # noqa: E402
 
 
 def _areas() -> gpd.GeoDataFrame:
-    built = config.GEODATA_DIR / "processed" / "areas.parquet"
+    built = config.resolve_paths().out / config.AREAS_FILE
     if built.exists():
         return gpd.read_parquet(built)
     raw = config.GEODATA_DIR / "raw"

@@ -22,7 +22,6 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.io import read_toml
 from pipelines.projects import (
     ProjectFileError,
     ProjectSchema,
@@ -62,11 +61,11 @@ class ProjectDisplay:
 
 @lru_cache(maxsize=4)
 def load_project_display(geodata: Path | None = None) -> ProjectDisplay:
-    """Read the display tables of ``schema.toml`` (cached per process; the file is small)."""
-    raw = read_toml(config.resolve_paths(geodata).projects / "schema.toml")
-    vocab = raw.get("vocabulary", {})
-    return ProjectDisplay(theme_colors=dict(raw.get("theme_colors", {})),
-                          labels_en={k: dict(v) for k, v in raw.get("labels_en", {}).items()},
+    """The display tables of ``schema.toml`` (cached per process; the file is small)."""
+    schema = load_project_schema(geodata)
+    vocab = schema.vocabularies
+    return ProjectDisplay(theme_colors=dict(schema.theme_colors),
+                          labels_en={k: dict(v) for k, v in schema.labels_en.items()},
                           themes=tuple(vocab.get("thema", {})), statuses=tuple(vocab.get("status", {})))
 
 

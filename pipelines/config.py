@@ -22,6 +22,7 @@ ACTION_AREAS_FILE = "action_areas.toml"
 STORIES_FILE = "stories.toml"
 TRANSLATIONS_FILE = "translations.toml"
 PROJECTS_DIRNAME = "projects"
+PROJECT_SCHEMA_FILE = "schema.toml"  # inside PROJECTS_DIRNAME
 # Registries the pipeline reads (their edits make a build stale); stories.toml is the app's.
 PIPELINE_REGISTRIES: tuple[str, ...] = (SOURCES_FILE, INDICATORS_FILE, ACTION_AREAS_FILE, TRANSLATIONS_FILE)
 
@@ -43,6 +44,9 @@ def web_layer_name(city: str, level: str) -> str:
 WEB_CRS = "EPSG:4326"
 CITY_CRS: dict[str, str] = {"munich": "EPSG:25832", "berlin": "EPSG:25833"}
 CITIES: tuple[str, ...] = ("munich", "berlin")
+# ``area_id`` of the whole city (level "stadt"); also the prefix of per-city indicator ids.
+CITY_IDS: dict[str, str] = {"munich": "muc", "berlin": "ber"}
+CITY_CHOICES: tuple[str, ...] = ("all", *CITIES)  # what a build may be limited to (``--city``)
 
 # Levels from coarse to fine, per city. "stadt" is the whole city.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -105,6 +109,31 @@ class Paths:
     def projects(self) -> Path:
         """Folder of the planners' own project lists."""
         return self.geodata / PROJECTS_DIRNAME
+
+    @property
+    def project_schema(self) -> Path:
+        """The project-list schema (columns, vocabularies, messages, catalog texts)."""
+        return self.projects / PROJECT_SCHEMA_FILE
+
+    @property
+    def sources_registry(self) -> Path:
+        """``sources.toml``: every registered raw file with licence and checksum."""
+        return self.geodata / SOURCES_FILE
+
+    @property
+    def indicators_registry(self) -> Path:
+        """``indicators.toml``: labels, units and aggregation rules of every indicator."""
+        return self.geodata / INDICATORS_FILE
+
+    @property
+    def action_areas_registry(self) -> Path:
+        """``action_areas.toml``: Munich's Handlungsräume and their members."""
+        return self.geodata / ACTION_AREAS_FILE
+
+    @property
+    def translations(self) -> Path:
+        """``translations.toml``: the glossary the pipeline uses for English labels."""
+        return self.geodata / TRANSLATIONS_FILE
 
 
 def resolve_paths(geodata: Path | str | None = None, out: Path | str | None = None) -> Paths:

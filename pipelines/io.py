@@ -97,11 +97,19 @@ def read_csv_with_columns(path: Path, columns: Iterable[str], *, fix: str) -> pd
     A stage checks its columns right where the file is read, so a renamed header
     fails with the columns the file does have instead of a KeyError later.
     """
-    raw = read_csv_text(path)
-    missing = [c for c in columns if c not in raw.columns]
+    return require_columns(read_csv_text(path), columns, path, fix=fix)
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], path: Path, *, fix: str) -> pd.DataFrame:
+    """Return ``frame`` if it has every one of ``columns``; else an error naming the file, its header and ``fix``.
+
+    Pure (no disk access): stages that separate reading from transforming check a table they were
+    handed with the same message as one they read themselves.
+    """
+    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
     if missing:
-        raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(raw.columns)}", fix=fix)
-    return raw
+        raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(frame.columns)}", fix=fix)
+    return frame
 
 
 def read_excel_text(path: Path, sheet: str | int) -> pd.DataFrame:

@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from pipelines.config import Paths
 from pipelines.registry import Source
 
 
@@ -32,9 +35,13 @@ class Finding:
 
 @dataclass
 class BuildContext:
-    """Inputs shared by all stages of one build."""
+    """Inputs shared by all stages of one build.
 
-    geodata: Path
+    ``paths`` is the one resolved set of folders (``--geodata``/``--out``), so a stage asks it for a
+    registry or raw file instead of joining names onto a bare folder itself.
+    """
+
+    paths: Paths
     sources: list[Source]
     indicator_registry: dict[str, Any]
     findings: list[Finding] = field(default_factory=list)
@@ -43,3 +50,17 @@ class BuildContext:
     def add(self, severity: str, stage: str, message: str, **kw: Any) -> None:
         """Record a finding."""
         self.findings.append(Finding(severity, stage, message, **kw))
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """One registered file as read from disk, untouched: the boundary between reading and transforming.
+
+    A stage's ``read_*`` function returns these; its pure part turns them into canonical tables, so
+    unit tests can hand-build ``frame`` (text cells, ``None`` for empty) instead of writing files.
+    ``path`` is only used to name the file in error messages.
+    """
+
+    source: Source
+    path: Path
+    frame: pd.DataFrame

@@ -13,6 +13,7 @@ import pytest
 from shapely.geometry import box
 
 from pipelines import config
+from pipelines.config import resolve_paths
 from pipelines.errors import InputError, RegistryError
 from pipelines.registry import load_indicator_registry, load_sources
 from pipelines.sources import action_areas, areas_munich
@@ -23,7 +24,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "munich"
 
 @pytest.fixture(scope="module")
 def base(geodata: Path):
-    ctx = BuildContext(geodata, load_sources(geodata), load_indicator_registry(geodata))
+    ctx = BuildContext(resolve_paths(geodata), load_sources(geodata), load_indicator_registry(geodata))
     return ctx, areas_munich.stage(ctx), areas_munich.bezirksteil_population(ctx)
 
 
@@ -99,7 +100,7 @@ def test_membership_needs_handlungsraum_rows(base):
 def _registry_copy(tmp_path: Path, geodata: Path, edit) -> BuildContext:
     text = (geodata / config.ACTION_AREAS_FILE).read_text(encoding="utf-8")
     (tmp_path / config.ACTION_AREAS_FILE).write_text(edit(text), encoding="utf-8")
-    return BuildContext(tmp_path, [], {})
+    return BuildContext(resolve_paths(tmp_path), [], {})
 
 
 def _after_id(text: str, area_id: str, line: str) -> str:

@@ -9,6 +9,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from pipelines.config import resolve_paths
 from pipelines.errors import InputError
 from pipelines.registry import load_indicator_registry, load_sources
 from pipelines.sources import areas_berlin
@@ -19,7 +20,7 @@ PLR_REL = "raw/berlin/lor_2021/lor_planungsraeume_2021.shp"
 
 @pytest.fixture(scope="module")
 def built(geodata: Path):
-    ctx = BuildContext(geodata, load_sources(geodata), load_indicator_registry(geodata))
+    ctx = BuildContext(resolve_paths(geodata), load_sources(geodata), load_indicator_registry(geodata))
     areas = areas_berlin.stage(ctx)
     return ctx, areas
 
@@ -104,7 +105,7 @@ def _copy_geodata(geodata: Path, tmp: Path) -> Path:
 
 
 def _ctx(geodata: Path, tmp: Path) -> BuildContext:
-    return BuildContext(tmp, load_sources(geodata), {"indicator": []})
+    return BuildContext(resolve_paths(tmp), load_sources(geodata), {"indicator": []})
 
 
 def _rewrite_plr(tmp: Path, edit) -> None:

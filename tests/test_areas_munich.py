@@ -10,6 +10,7 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from pipelines import config
+from pipelines.config import resolve_paths
 from pipelines.errors import InputError
 from pipelines.registry import Source, SourceFile, load_indicator_registry, load_sources
 from pipelines.sources import areas_munich
@@ -21,7 +22,7 @@ POP_HEADER = "Räumliche Gliederung,Indikatorwert\n"
 
 @pytest.fixture(scope="module")
 def built(geodata: Path):
-    ctx = BuildContext(geodata, load_sources(geodata), load_indicator_registry(geodata))
+    ctx = BuildContext(resolve_paths(geodata), load_sources(geodata), load_indicator_registry(geodata))
     return ctx, areas_munich.stage(ctx)
 
 
@@ -116,7 +117,7 @@ def _mini(tmp_path: Path, *, sb_crs: str = "EPSG:25832", bt_geoms=None, sb_ids=(
     (raw / "pop.csv").write_text(csv, encoding="utf-8")
     sources = [_source("munich_stadtbezirke", "raw/sb.geojson"), _source("munich_bezirksteile", "raw/bt.geojson"),
                _source("munich_bezirksteile_population", "raw/pop.csv")]
-    return BuildContext(tmp_path, sources, {})
+    return BuildContext(resolve_paths(tmp_path), sources, {})
 
 
 def _population(tmp_path: Path, csv: str):

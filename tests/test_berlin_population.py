@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from pipelines.build.stages import fill_population
+from pipelines.config import resolve_paths
 from pipelines.errors import InputError, RegistryError
 from pipelines.sources import areas_berlin, berlin_population
-from pipelines.stage import BuildContext
+from pipelines.stage import BuildContext, SourceTable
 from tests.fixtures.berlin.build_inputs import FIXTURES, real_lor, small_areas, tiny_source
 
 T1_NAME = "berlin-lor-population-2021-01-t1-planning-areas.csv"
@@ -89,7 +90,7 @@ def test_fill_population_uses_latest_period(real):
     assert filled["population"].notna().all()
 
 
-# ---------------------------------------------------------------- tiny hand-made fixtures
+# ---------------------------------------------------------------- tiny hand-built tables
 
 REGISTRY = {"indicator": [
     {"id": "population", "group": "comparable", "label_de": "E", "label_en": "R", "unit": "P", "definition_de": "d",
@@ -102,21 +103,31 @@ REGISTRY = {"indicator": [
 ]}
 
 
-def run_small(tmp: Path, text: str | None = None, *, date: str = "2021-06-30", registry=None):
-    rel = f"raw/{T1_NAME}"
-    (tmp / "raw").mkdir(exist_ok=True)
-    if text is None:
-        shutil.copy(FIXTURES / T1_NAME, tmp / rel)
-    else:
-        (tmp / rel).write_text(text, encoding="utf-8")
-    ctx = BuildContext(tmp, [tiny_source("t1", "berlin_population_t1", rel, date)], registry or REGISTRY)
+# Four Planungsräume of small_areas(): one without residents; text cells as the reader returns them.
+T1_FRAME = pd.DataFrame({"id": ["01100101", "01100102", "01100203", "01100204"], "district_id": "01",
+                         "inhabitants": ["1000", "0", "3000", "500"],
+                         "inhabitants_foreigners": ["250", "0", "600", "100"]})
+
+
+def _cell(frame: pd.DataFrame, row: int, column: str, value: str) -> pd.DataFrame:
+    out = frame.copy()
+    out.loc[row, column] = value
+    return out
+
+
+def run_small(frame: pd.DataFrame | None = None, *, date: str = "2021-06-30", registry=None):
+    """The pure part of the stage on a hand-built table (no file is written)."""
+    src = tiny_source("t1", "berlin_population_t1", f"raw/{T1_NAME}", date)
+    ctx = BuildContext(resolve_paths(Path("/nonexistent/geodata")), [src], registry or REGISTRY)
+    table = SourceTable(src, Path(T1_NAME), T1_FRAME if frame is None else frame)
     areas = small_areas()
-    long, catalog = berlin_population.stage(ctx, areas, areas_berlin.berlin_membership(areas))
+    long, catalog = berlin_population.population_indicators(ctx, [table], areas,
+                                                            areas_berlin.berlin_membership(areas))
     return ctx, long, catalog
 
 
-def test_small_fixture_values(tmp_path: Path):
-    _, long, _ = run_small(tmp_path)
+def test_small_fixture_values():
+    _, long, _ = run_small()
     v = long.set_index(["indicator_id", "level", "area_id"])["value"]
     assert v[("population", "bezirksregion", "011001")] == 1000
     assert v[("population", "stadt", "ber")] == 4500
@@ -125,27 +136,35 @@ def test_small_fixture_values(tmp_path: Path):
     assert np.isnan(v[("ber_pop_foreigners_share", "planungsraum", "01100102")])  # 0 residents
 
 
-def test_missing_column(tmp_path: Path):
-    text = (FIXTURES / T1_NAME).read_text().replace("inhabitants_foreigners", "auslaender")
+def test_stage_reads_the_registered_file(tmp_path: Path):
+    """The reading half: stage() on a written copy gives what the pure half gives on the frame."""
+    (tmp_path / "raw").mkdir()
+    shutil.copy(FIXTURES / T1_NAME, tmp_path / "raw" / T1_NAME)
+    src = tiny_source("t1", "berlin_population_t1", f"raw/{T1_NAME}", "2021-06-30")
+    ctx = BuildContext(resolve_paths(tmp_path), [src], REGISTRY)
+    areas = small_areas()
+    long, _ = berlin_population.stage(ctx, areas, areas_berlin.berlin_membership(areas))
+    pd.testing.assert_frame_equal(long, run_small()[1])
+
+
+def test_missing_column():
+    frame = T1_FRAME.rename(columns={"inhabitants_foreigners": "auslaender"})
     with pytest.raises(InputError, match=r"planning-areas\.csv.*missing column\(s\) \['inhabitants_foreigners'\]"):
-        run_small(tmp_path, text)
+        run_small(frame)
 
 
-def test_non_numeric_cell_names_file_row_column(tmp_path: Path):
-    text = (FIXTURES / T1_NAME).read_text().replace("01100102,01,0,0", "01100102,01,n/a,0")
+def test_non_numeric_cell_names_file_row_column():
     with pytest.raises(InputError, match=r"planning-areas\.csv: Zeile 3, column 'inhabitants': value 'n/a'"):
-        run_small(tmp_path, text)
+        run_small(_cell(T1_FRAME, 1, "inhabitants", "n/a"))
 
 
-def test_unknown_plr_names_file_and_row(tmp_path: Path):
-    text = (FIXTURES / T1_NAME).read_text().replace("01100204,", "1100204,")
+def test_unknown_plr_names_file_and_row():
     with pytest.raises(InputError, match=r"planning-areas\.csv: Zeile 5: id '1100204' is not a LOR 2021 Planungsraum"):
-        run_small(tmp_path, text)
+        run_small(_cell(T1_FRAME, 3, "id", "1100204"))
 
 
-def test_missing_plr_is_flagged_and_reported(tmp_path: Path):
-    text = "\n".join(line for line in (FIXTURES / T1_NAME).read_text().splitlines() if "01100204" not in line)
-    ctx, long, _ = run_small(tmp_path, text + "\n")
+def test_missing_plr_is_flagged_and_reported():
+    ctx, long, _ = run_small(T1_FRAME[T1_FRAME["id"] != "01100204"].reset_index(drop=True))
     row = long[(long["indicator_id"] == "population") & (long["area_id"] == "01100204")]
     assert row["flag"].item() == "no_data" and np.isnan(row["value"].item())
     bzr = long[(long["indicator_id"] == "population") & (long["area_id"] == "011002")]
@@ -153,18 +172,19 @@ def test_missing_plr_is_flagged_and_reported(tmp_path: Path):
     assert any("missing from the table" in f.message and "01100204" in f.where for f in ctx.findings)
 
 
-def test_duplicate_plr(tmp_path: Path):
-    text = (FIXTURES / T1_NAME).read_text() + "01100101,01,5,1\n"
+def test_duplicate_plr():
+    extra = pd.DataFrame({"id": ["01100101"], "district_id": "01", "inhabitants": ["5"],
+                          "inhabitants_foreigners": ["1"]})
     with pytest.raises(InputError, match="appears twice"):
-        run_small(tmp_path, text)
+        run_small(pd.concat([T1_FRAME, extra], ignore_index=True))
 
 
-def test_reference_date_must_match_half_year(tmp_path: Path):
+def test_reference_date_must_match_half_year():
     with pytest.raises(RegistryError, match="does not match the half-year 2021-01"):
-        run_small(tmp_path, date="2021-12-31")
+        run_small(date="2021-12-31")
 
 
-def test_aggregation_must_match_mapping(tmp_path: Path):
+def test_aggregation_must_match_mapping():
     bad = {"indicator": [dict(REGISTRY["indicator"][1], aggregation="sum")]}
     with pytest.raises(RegistryError, match="does not match the mapping"):
-        run_small(tmp_path, registry=bad)
+        run_small(registry=bad)

@@ -13,6 +13,7 @@ import shapely
 
 from pipelines import config
 from pipelines.build.derived import dependency_order, references, stage
+from pipelines.config import resolve_paths
 from pipelines.errors import RegistryError
 from pipelines.registry import Source, SourceFile, load_indicator_registry
 from pipelines.stage import BuildContext
@@ -38,7 +39,7 @@ def _kita_source(city: str, date: str) -> Source:
 
 
 def _ctx(registry: dict, sources: list[Source] | None = None) -> BuildContext:
-    return BuildContext(Path("/nonexistent/geodata"), sources or [], registry)
+    return BuildContext(resolve_paths(Path("/nonexistent/geodata")), sources or [], registry)
 
 
 def _areas() -> gpd.GeoDataFrame:

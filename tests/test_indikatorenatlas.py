@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pipelines import config
+from pipelines.config import resolve_paths
 from pipelines.errors import InputError
 from pipelines.io import read_toml
 from pipelines.registry import Source, SourceFile, load_indicator_registry, load_sources
@@ -24,7 +25,7 @@ BEV = "raw/munich/indikatorenatlas/export_bevoelkerung.xlsx"
 
 @pytest.fixture(scope="module")
 def built(geodata: Path):
-    ctx = BuildContext(geodata, load_sources(geodata), load_indicator_registry(geodata))
+    ctx = BuildContext(resolve_paths(geodata), load_sources(geodata), load_indicator_registry(geodata))
     base = areas_munich.stage(ctx)
     hr = action_areas.stage(ctx, base)
     membership = action_areas.handlungsraum_membership(hr, areas_munich.bezirksteil_population(ctx))
@@ -164,7 +165,7 @@ def _mini_ctx(tmp_path: Path, **kw) -> BuildContext:
                  licence="l", attribution="a", url="https://example.org", reference_date="2024-12-31",
                  files=(SourceFile("export_test.xlsx", ""),), extra={"topic": "test"})
     reg = {"indicator_set": [{"source_kind": "munich_indikatorenatlas", "topic": "test", "id_prefix": "muc_test"}]}
-    return BuildContext(tmp_path, [src], reg)
+    return BuildContext(resolve_paths(tmp_path), [src], reg)
 
 
 MINI_AREAS = pd.DataFrame({"city": "munich", "level": "stadtbezirk", "area_id": ["01", "02"]})

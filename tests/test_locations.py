@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from pipelines import config
+from pipelines.config import resolve_paths
 from pipelines.errors import InputError, RegistryError
 from pipelines.registry import Source, SourceFile, load_indicator_registry, load_sources
 from pipelines.sources.locations import CITY_TOLERANCE_M, assign_areas, count_per_area, stage
@@ -26,7 +27,7 @@ def real_areas(geodata: Path) -> dict[str, gpd.GeoDataFrame]:
 
 @pytest.fixture(scope="module")
 def real(geodata: Path, real_areas):
-    ctx = BuildContext(geodata, load_sources(geodata), load_indicator_registry(geodata))
+    ctx = BuildContext(resolve_paths(geodata), load_sources(geodata), load_indicator_registry(geodata))
     locations, indicators, catalog = stage(ctx, real_areas)
     return ctx, locations, indicators, catalog
 
@@ -37,7 +38,7 @@ def _source(kind: str, city: str, layer: str, path: str, sid: str = "test") -> S
 
 
 def _run_fixture(sources: list[Source], areas) -> tuple[BuildContext, gpd.GeoDataFrame, pd.DataFrame, list]:
-    ctx = BuildContext(FIXTURES, sources, {"indicator": []})
+    ctx = BuildContext(resolve_paths(FIXTURES), sources, {"indicator": []})
     return (ctx, *stage(ctx, areas))
 
 
@@ -177,7 +178,7 @@ def test_unknown_layer_is_a_registry_error(real_areas):
 def test_missing_column_is_an_input_error(tmp_path, real_areas):
     (tmp_path / "k.csv").write_text("Name Einrichtung,PLZ\nA,80331\n", encoding="utf-8")
     src = _source("munich_kitas", "munich", "kita", "k.csv")
-    ctx = BuildContext(tmp_path, [src], {"indicator": []})
+    ctx = BuildContext(resolve_paths(tmp_path), [src], {"indicator": []})
     with pytest.raises(InputError, match="k.csv.*Geokoordinaten"):
         stage(ctx, {"munich": real_areas["munich"]})
 

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipelines.config import resolve_paths
 from pipelines.errors import InputError
 from pipelines.sources import areas_berlin, berlin_population, mss
-from pipelines.stage import BuildContext
+from pipelines.stage import BuildContext, SourceTable
 from tests.fixtures.berlin.build_inputs import FIXTURES, real_lor, small_areas, tiny_source
 
 MSS_DIR = "raw/berlin/mss_2021"
@@ -127,25 +128,59 @@ REGISTRY = {"indicator": [
 ]}
 
 
-def run_small(tmp: Path, index_text: str | None = None):
-    (tmp / "raw").mkdir(exist_ok=True)
-    files = {"t1.csv": FIXTURES / "berlin-lor-population-2021-01-t1-planning-areas.csv",
-             "idx.csv": FIXTURES / "mss_index_indikatoren.csv", "indizes.csv": FIXTURES / "mss_indizes.csv"}
-    for name, src in files.items():
-        shutil.copy(src, tmp / "raw" / name)
-    if index_text is not None:
-        (tmp / "raw" / "idx.csv").write_text(index_text, encoding="utf-8")
-    sources = [tiny_source("pop", "berlin_population_t1", "raw/t1.csv", "2021-06-30"),
-               tiny_source("idx", "berlin_mss_index_indikatoren", "raw/idx.csv", "2020-12-31"),
-               tiny_source("indizes", "berlin_mss_indizes", "raw/indizes.csv", "2020-12-31")]
-    ctx = BuildContext(tmp, sources, REGISTRY)
+PLR = ["01100101", "01100102", "01100203", "01100204"]
+NAMES = ["Stülerstraße", "Großer Tiergarten", "Wilhelmstraße", "Unter den Linden"]
+# Hand-built tables as the CSV reader returns them: text cells, None for an empty cell.
+POP_FRAME = pd.DataFrame({"id": PLR, "district_id": "01", "inhabitants": ["1000", "0", "3000", "500"],
+                          "inhabitants_foreigners": ["250", "0", "600", "100"]})
+IDX_FRAME = pd.DataFrame({
+    "ZEIT": "202012", "PLR_ID": PLR, "PLR_NAME": NAMES, "EW": ["1000", "38", "3000", "500"], "BEZ_ID": "01",
+    "S1": ["4.0", "-9999", "8.0", "-9999"], "D1": ["1.5", "-9999", "-0.5", "-9999"],
+    "KOM": ["gültig", "ungültig (EW unter 300)", "gültig", "ungültig (Ausreißer)"]})
+UNASSIGNED = "Planungsraum ohne Zuordnung"
+INDIZES_FRAME = pd.DataFrame({
+    "ZEIT": "202012", "PLR_ID": PLR, "PLR_NAME": NAMES, "EW": ["1000", None, "3000", "500"], "BEZ_ID": "01",
+    "SI_N": ["3", "-9999", "1", UNASSIGNED], "SI_V": ["niedrig", UNASSIGNED, "hoch", UNASSIGNED],
+    "DI_N": ["5", "-9999", "3", "3"], "DI_V": ["negativ", UNASSIGNED, "stabil", "stabil"],
+    "KOM": ["gültig", "ungültig (EW unter 300)", "gültig", "gültig"]})
+SOURCES = {"pop": tiny_source("pop", "berlin_population_t1", "raw/t1.csv", "2021-06-30"),
+           "idx": tiny_source("idx", "berlin_mss_index_indikatoren", "raw/idx.csv", "2020-12-31"),
+           "indizes": tiny_source("indizes", "berlin_mss_indizes", "raw/indizes.csv", "2020-12-31")}
+
+
+def run_small(index_frame: pd.DataFrame | None = None):
+    """The pure part of the stage on hand-built tables (no file is written)."""
+    ctx = BuildContext(resolve_paths(Path("/nonexistent/geodata")), list(SOURCES.values()), REGISTRY)
+    tables = [SourceTable(SOURCES["indizes"], Path("indizes.csv"), INDIZES_FRAME),
+              SourceTable(SOURCES["idx"], Path("idx.csv"), IDX_FRAME if index_frame is None else index_frame)]
+    weights = {"pop": SourceTable(SOURCES["pop"], Path("t1.csv"), POP_FRAME)}
     areas = small_areas()
-    long, catalog = mss.stage(ctx, areas, areas_berlin.berlin_membership(areas))
+    long, _ = mss.mss_indicators(ctx, tables, weights, areas, areas_berlin.berlin_membership(areas))
     return ctx, long
 
 
-def test_small_flags_and_weighted_aggregates(tmp_path: Path):
-    ctx, long = run_small(tmp_path)
+def test_stage_reads_the_registered_files(tmp_path: Path):
+    """The reading half: stage() on written copies gives what the pure half gives on the frames."""
+    (tmp_path / "raw").mkdir()
+    for name, fixture in {"t1.csv": "berlin-lor-population-2021-01-t1-planning-areas.csv",
+                          "idx.csv": "mss_index_indikatoren.csv", "indizes.csv": "mss_indizes.csv"}.items():
+        shutil.copy(FIXTURES / fixture, tmp_path / "raw" / name)
+    ctx = BuildContext(resolve_paths(tmp_path), list(SOURCES.values()), REGISTRY)
+    tables, weights = mss.read_mss(ctx)
+    assert [t.source.id for t in tables] == ["indizes", "idx"] and list(weights) == ["pop"]
+    areas = small_areas()
+    long, _ = mss.stage(ctx, areas, areas_berlin.berlin_membership(areas))
+    pd.testing.assert_frame_equal(long, run_small()[1])
+
+
+def _cell(frame: pd.DataFrame, row: int, column: str, value: str) -> pd.DataFrame:
+    out = frame.copy()
+    out.loc[row, column] = value
+    return out
+
+
+def test_small_flags_and_weighted_aggregates():
+    ctx, long = run_small()
     v = long.set_index(["indicator_id", "level", "area_id"])
     assert v.loc[("s1", "planungsraum", "01100102"), "flag"] == "under_300"
     assert v.loc[("s1", "planungsraum", "01100204"), "flag"] == "outlier"
@@ -160,8 +195,8 @@ def test_small_flags_and_weighted_aggregates(tmp_path: Path):
     assert ctx.notes["mss_weight_population"] == "pop"
 
 
-def test_small_unassigned_text_in_rated_row_is_not_rated(tmp_path: Path):
-    _, long = run_small(tmp_path)
+def test_small_unassigned_text_in_rated_row_is_not_rated():
+    _, long = run_small()
     si = long[long["indicator_id"] == "si"].set_index("area_id")
     assert si.loc["01100204", "flag"] == "not_rated" and np.isnan(si.loc["01100204", "value"])
     assert si.loc["01100102", "flag"] == "under_300"
@@ -169,19 +204,16 @@ def test_small_unassigned_text_in_rated_row_is_not_rated(tmp_path: Path):
     assert set(si.index) == {"01100101", "01100102", "01100203", "01100204"}
 
 
-def test_missing_kom_column(tmp_path: Path):
-    text = (FIXTURES / "mss_index_indikatoren.csv").read_text().replace(",KOM", ",KOMMENTAR")
+def test_missing_kom_column():
     with pytest.raises(InputError, match=r"idx\.csv.*missing column\(s\) \['KOM'\]"):
-        run_small(tmp_path, text)
+        run_small(IDX_FRAME.rename(columns={"KOM": "KOMMENTAR"}))
 
 
-def test_non_numeric_in_rated_row(tmp_path: Path):
-    text = (FIXTURES / "mss_index_indikatoren.csv").read_text().replace(",8.0,", ",acht,")
+def test_non_numeric_in_rated_row():
     with pytest.raises(InputError, match=r"idx\.csv: Zeile 4, column 'S1': value 'acht' is not a number"):
-        run_small(tmp_path, text)
+        run_small(_cell(IDX_FRAME, 2, "S1", "acht"))
 
 
-def test_unknown_plr_id(tmp_path: Path):
-    text = (FIXTURES / "mss_index_indikatoren.csv").read_text().replace('"01100203"', '"1100203"')
+def test_unknown_plr_id():
     with pytest.raises(InputError, match=r"idx\.csv: Zeile 4: PLR_ID '1100203'"):
-        run_small(tmp_path, text)
+        run_small(_cell(IDX_FRAME, 2, "PLR_ID", "1100203"))

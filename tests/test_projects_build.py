@@ -17,7 +17,7 @@ import pytest
 
 from pipelines import config
 from pipelines.build.manifest import is_build_current
-from pipelines.projects.stage import project_catalog, project_table_columns, shape_projects
+from pipelines.projects import load_project_schema, project_catalog, project_table_columns, shape_projects
 from tests.cli_helpers import copy_geodata, run_cli, snapshot
 
 pytestmark = pytest.mark.slow
@@ -115,7 +115,7 @@ def test_refused_file_fails_and_keeps_previous_build(built: tuple[Path, Path], g
 def test_empty_projects_table_has_the_columns() -> None:
     empty = shape_projects(gpd.GeoDataFrame({"stadt": []}, geometry=[], crs=config.WEB_CRS))
     assert list(empty.columns) == [*project_table_columns(), "geometry"] and empty.crs.equals(config.WEB_CRS)
-    assert project_catalog(pd.DataFrame(columns=list(config.INDICATOR_COLUMNS))) == []
+    assert project_catalog(pd.DataFrame(columns=list(config.INDICATOR_COLUMNS)), load_project_schema()) == []
 
 
 def test_bundled_project_folder_has_only_templates(geodata: Path) -> None:

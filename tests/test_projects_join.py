@@ -15,16 +15,18 @@ from shapely.geometry import box
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.projects.api import (
+from pipelines.projects import (
     collaboration,
     join_projects,
     load_project_folder,
+    load_project_schema,
     parse_projects,
     to_safe_csv,
     validate_projects,
 )
 
 FIX = Path(__file__).parent / "fixtures" / "projects"
+SCHEMA = load_project_schema()
 HEADER = "id;titel;stadt;lat;lon;area_id;thema;federfuehrung;beteiligte_referate;partner;status\n"
 
 
@@ -83,9 +85,10 @@ def joined(areas):
         # Berlin point in the eastern Planungsraum (spatial join in EPSG:25833)
         f"B-1;TESTDATEN (fiktiv);Berlin;{_latlon(391_000, 5_820_000, 'EPSG:25833')};;Bildung;Jugendamt;Schulamt;;Idee",
     ]
-    report = validate_projects(parse_projects((HEADER + "\n".join(rows) + "\n").encode(), "t.csv"), _areas())
+    data = (HEADER + "\n".join(rows) + "\n").encode()
+    report = validate_projects(parse_projects(data, "t.csv", SCHEMA), _areas(), schema=SCHEMA)
     assert report.exit_code == 0, report.lines()
-    return join_projects(report.projects, areas, period="2025-06-30")
+    return join_projects(report.projects, areas, period="2025-06-30", schema=SCHEMA)
 
 
 def test_points_join_every_level_in_the_city_crs(joined):
@@ -136,8 +139,8 @@ def test_indicators_long_format_counts_and_share(joined, areas):
 def test_point_on_a_shared_border_goes_to_one_area_per_level(areas):
     on_border = _latlon(690_000, 5_332_000, "EPSG:25832")  # x = the 01/02 border
     data = (HEADER + f"R-1;TESTDATEN;München;{on_border};;Wohnen;X;;;Idee\n").encode()
-    report = validate_projects(parse_projects(data, "t.csv"), areas)
-    gdf, ind = join_projects(report.projects, areas, period="2025-01-01")
+    report = validate_projects(parse_projects(data, "t.csv", SCHEMA), areas, schema=SCHEMA)
+    gdf, ind = join_projects(report.projects, areas, period="2025-01-01", schema=SCHEMA)
     assert "," not in gdf["area_id_stadtbezirk"].iloc[0]
     counts = ind[(ind["indicator_id"] == "proj_count") & (ind["level"] == "stadtbezirk")]
     assert counts["value"].sum() == 1
@@ -164,12 +167,12 @@ def test_collaboration_matrix_and_share(joined):
 def test_areas_need_a_crs(joined, areas):
     gdf, _ = joined
     with pytest.raises(InputError, match="no CRS"):
-        join_projects(gdf.drop(columns="geometry"), areas.set_crs(None, allow_override=True))
+        join_projects(gdf.drop(columns="geometry"), areas.set_crs(None, allow_override=True), schema=SCHEMA)
 
 
 def test_empty_project_list_gives_empty_tables(areas):
-    report = validate_projects(parse_projects(HEADER.encode(), "vorlage.csv"), areas)
-    gdf, ind = join_projects(report.projects, areas, period="2025-01-01")
+    report = validate_projects(parse_projects(HEADER.encode(), "vorlage.csv", SCHEMA), areas, schema=SCHEMA)
+    gdf, ind = join_projects(report.projects, areas, period="2025-01-01", schema=SCHEMA)
     assert len(gdf) == 0 and len(ind) == 0 and list(ind.columns) == list(config.INDICATOR_COLUMNS)
 
 
@@ -186,7 +189,7 @@ def test_safe_csv_keeps_numbers_and_neutralises_text():
 
 def test_safe_csv_round_trips_through_the_reader(joined):
     gdf, _ = joined
-    back = validate_projects(parse_projects(to_safe_csv(gdf), "export.csv"), _areas())
+    back = validate_projects(parse_projects(to_safe_csv(gdf), "export.csv", SCHEMA), _areas(), schema=SCHEMA)
     assert back.exit_code == 0, back.lines()
     cols = ["id", "titel", "stadt", "thema", "status", "beteiligte_referate"]
     pd.testing.assert_frame_equal(back.projects[cols], gdf[cols].reset_index(drop=True))
@@ -209,7 +212,7 @@ def test_folder_loader_skips_templates_and_drops_cross_file_duplicates(tmp_path,
     two = (HEADER + "D-1;TESTDATEN doppelt;München;;;02;Wohnen;X;;;Idee\nD-2;TESTDATEN;München;;;02;Kultur;Y;;;Idee\n"
            ).encode()
     g = _geodata_copy(tmp_path, geodata, {"a.csv": one, "b.csv": two})
-    gdf, ind, reports = load_project_folder(g, areas, period="2025-01-01")
+    gdf, ind, reports = load_project_folder(g, areas, load_project_schema(g), period="2025-01-01")
     status = {r.source: r.status for r in reports}
     assert status == {"a.csv": "ok", "b.csv": "partial", "vorlage.csv": "template", "vorlage.xlsx": "template"}
     assert sorted(gdf["id"]) == ["D-1", "D-2"] and gdf.set_index("id").loc["D-1", "area_id"] == "01"
@@ -219,8 +222,8 @@ def test_folder_loader_skips_templates_and_drops_cross_file_duplicates(tmp_path,
 def test_folder_loader_strict_refuses_broken_file(tmp_path, geodata, areas):
     g = _geodata_copy(tmp_path, geodata, {"kaputt.csv": (FIX / "bild.csv").read_bytes()})
     with pytest.raises(InputError, match="PNG"):
-        load_project_folder(g, areas)
-    _, _, reports = load_project_folder(g, areas, strict=False)
+        load_project_folder(g, areas, load_project_schema(g))
+    _, _, reports = load_project_folder(g, areas, load_project_schema(g), strict=False)
     assert {r.source: r.status for r in reports}["kaputt.csv"] == "refused"
 
 
@@ -244,7 +247,7 @@ def test_cli_uses_built_areas(tmp_path, geodata, areas):
     data = (HEADER + "A-1;TESTDATEN;München;;;01.2;Wohnen;X;;;Idee\nA-2;TESTDATEN;München;;;07;Wohnen;X;;;Idee\n")
     f = tmp_path / "gebiete.csv"
     f.write_text(data, encoding="utf-8")
-    res = subprocess.run([sys.executable, "-m", "pipelines.projects.api", "validate-projects", str(f),
+    res = subprocess.run([sys.executable, "-m", "pipelines", "validate-projects", str(f),
                           "--geodata", str(g), "--lang", "en"], capture_output=True, text=True, cwd=config.ROOT,
                          timeout=60)
     assert res.returncode == 1, res.stdout + res.stderr
@@ -256,9 +259,9 @@ def test_real_build_areas(processed_build):
     areas = gpd.read_parquet(processed_build / "areas.parquet")
     data = (HEADER + "R-1;TESTDATEN Marienplatz (fiktiv);München;48,1374;11,5755;;Kultur;X;;;Idee\n"
             "R-2;TESTDATEN Gebiet (fiktiv);München;;;1.1;Soziales;X;Y;;Idee\n").encode()
-    report = validate_projects(parse_projects(data, "t.csv"), areas)
+    report = validate_projects(parse_projects(data, "t.csv", SCHEMA), areas, schema=SCHEMA)
     assert report.exit_code == 0, report.lines()
-    gdf, ind = join_projects(report.projects, areas, period="2025-01-01")
+    gdf, ind = join_projects(report.projects, areas, period="2025-01-01", schema=SCHEMA)
     p = gdf.set_index("id")
     assert p.loc["R-1", "area_id_stadtbezirk"] == "01" and p.loc["R-1", "area_id_bezirksteil"].startswith("01.")
     assert (p.loc["R-2", "area_id"], p.loc["R-2", "area_id_stadtbezirk"]) == ("01.1", "01")

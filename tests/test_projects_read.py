@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from pipelines.errors import InputError
-from pipelines.projects.api import load_project_schema, parse_projects, read_projects, validate_projects
+from pipelines.projects import load_project_schema, parse_projects, read_projects, validate_projects
 
 FIX = Path(__file__).parent / "fixtures" / "projects"
 HEADER = ["id", "titel", "stadt", "lat", "lon", "area_id", "thema", "federfuehrung", "beteiligte_referate",

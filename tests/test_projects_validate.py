@@ -11,9 +11,16 @@ import pytest
 from shapely.geometry import box
 
 from pipelines.errors import InputError
+from pipelines.projects import (
+    load_project_schema,
+    parse_projects,
+    read_projects,
+    require_usable,
+    to_safe_csv,
+    validate_projects,
+)
 from pipelines.projects import read as projects_read
 from pipelines.projects import validate as projects_validate
-from pipelines.projects.api import load_project_schema, parse_projects, read_projects, to_safe_csv, validate_projects
 
 FIX = Path(__file__).parent / "fixtures" / "projects"
 
@@ -130,7 +137,7 @@ def test_file_without_valid_row_is_refused_with_reasons(schema):
     report = validate_projects(parse_projects(data, "x.csv", schema), None, schema=schema)
     assert (report.status, report.exit_code) == ("refused", 2)
     with pytest.raises(InputError, match="Wohen"):
-        projects_validate.require_usable(report)
+        require_usable(report)
 
 
 def test_every_message_code_in_the_code_has_german_and_english_text(schema):

@@ -34,7 +34,7 @@ from dashboard.projects_view import (
     with_project_counts,
 )
 from pipelines import config
-from pipelines.projects.api import to_safe_csv
+from pipelines.projects import to_safe_csv
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "projects"
 XSS = "<img src=x onerror=alert(1)>"

@@ -190,11 +190,12 @@ def test_combined_wgs84_areas_table_is_accepted():
 
 def test_real_area_stages_give_valid_layers_under_budget(geodata):
     """The same guarantees on the outputs of the real area stages (incl. the registered Handlungsräume)."""
+    from pipelines.config import resolve_paths
     from pipelines.registry import load_indicator_registry, load_sources
     from pipelines.sources import action_areas, areas_berlin, areas_munich
     from pipelines.stage import BuildContext
 
-    ctx = BuildContext(geodata, load_sources(geodata), load_indicator_registry(geodata))
+    ctx = BuildContext(resolve_paths(geodata), load_sources(geodata), load_indicator_registry(geodata))
     base = areas_munich.stage(ctx)
     muc = gpd.GeoDataFrame(pd.concat([base, action_areas.stage(ctx, base)], ignore_index=True), crs=base.crs)
     areas = {"munich": muc, "berlin": areas_berlin.stage(ctx)}

@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipelines import io
 from pipelines.build.manifest import PIPELINE_DIR, registry_hashes
+from pipelines.errors import InputError
 from pipelines.stage import BuildContext, Finding
 
 # Paths relative to pipelines/ (glob patterns): the ground floor every stage stands on, and this cache.
@@ -35,7 +36,7 @@ def stage_key(ctx: BuildContext, name: str, kinds: Iterable[str], modules: Itera
     for s in sorted(ctx.sources, key=lambda s: s.id):
         if s.kind in kinds:
             h.update(json.dumps([s.id, s.extra, [f.sha256 for f in s.files]], sort_keys=True).encode())
-    for entry in registry_hashes(ctx.geodata):
+    for entry in registry_hashes(ctx.paths.geodata):
         h.update(entry["sha256"].encode())
     for pattern in (*modules, *SHARED_MODULES):
         for p in sorted(PIPELINE_DIR.glob(pattern)):
@@ -57,8 +58,8 @@ def cached_stage(ctx: BuildContext, cache_dir: Path, name: str, key: str,
     if table.exists() and meta.exists():
         try:
             return _load(ctx, table, meta)
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # a damaged cache entry is simply recomputed
+        except (OSError, ValueError, KeyError, TypeError, InputError):
+            pass  # a damaged cache entry is simply recomputed (io raises InputError for an unreadable file)
     n_findings, notes_before = len(ctx.findings), copy.deepcopy(ctx.notes)
     indicators, catalog = fn()
     findings = [f.to_dict() for f in ctx.findings[n_findings:]]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipelines build|check|fetch`` (console script ``raumatlas``).
+"""Command line: ``python -m pipelines build|check|fetch|validate-projects`` (console script ``raumatlas``).
 
 A thin wrapper: parse arguments, call a function that returns data, print a
 summary. Exit codes: 0 built / nothing to do, 1 input or validation error (the
@@ -17,11 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pipelines import config
-from pipelines.errors import PipelineError
-from pipelines.projects.api import configure_validate_projects, validate_projects_command
+from pipelines import config, io
+from pipelines.errors import InputError, PipelineError
+from pipelines.projects import ProjectFileError, load_project_schema, read_projects, validate_projects
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+EXIT_UNUSABLE_LIST = 2  # validate-projects: the file as a whole cannot be used (1 = some rows dropped)
 NOOP_MESSAGE = "Nichts zu tun – Eingaben unverändert / nothing to do — inputs unchanged"
 
 
@@ -41,7 +42,7 @@ def _add_geodata(p: argparse.ArgumentParser) -> None:
 def _configure_build(p: argparse.ArgumentParser) -> None:
     _add_geodata(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default GEODATA/processed)")
-    p.add_argument("--city", choices=("all", *config.CITIES), default="all",
+    p.add_argument("--city", choices=config.CITY_CHOICES, default="all",
                    help="build only this city; the other city's previous output is kept")
     p.add_argument("--force", action="store_true", help="rebuild even if the inputs are unchanged")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -128,13 +129,48 @@ def _run_fetch(args: argparse.Namespace) -> int:
     return EXIT_INPUT if failed else EXIT_OK
 
 
+def _configure_validate_projects(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="project list: .csv, .xlsx or .geojson")
+    p.add_argument("--geodata", type=Path, default=None,
+                   help="geodata folder (areas from GEODATA/processed/areas.parquet if built)")
+    p.add_argument("--lang", choices=("de", "en"), default="de", help="language of the report")
+
+
+def _run_validate_projects(args: argparse.Namespace) -> int:
+    """Print the row-level report; exit 0 all rows valid, 1 some rows dropped, 2 nothing usable/unreadable.
+
+    A file-level problem is :data:`EXIT_UNUSABLE_LIST` (not :data:`EXIT_INPUT`): planners script on "1 = some rows
+    dropped", so an unusable file must not look like a partly valid one. A geodata copy without its
+    own ``projects/schema.toml`` is checked against the repository's schema.
+    """
+    lang = args.lang
+    paths = config.resolve_paths(args.geodata)
+    label = "FEHLER" if lang == "de" else "ERROR"
+    try:
+        schema = load_project_schema(paths.geodata if paths.project_schema.exists() else None)
+        areas_file = paths.out / config.AREAS_FILE
+        areas = io.read_geoparquet(areas_file) if areas_file.exists() else None
+        report = validate_projects(read_projects(args.file, schema), areas, schema=schema)
+    except ProjectFileError as err:
+        print(f"{label}: {err.file}: {err.message_de if lang == 'de' else err.message_en}"
+              + (f" -> {err.fix}" if err.fix else ""))
+        return EXIT_UNUSABLE_LIST
+    except InputError as err:
+        print(f"{label}: {err}")
+        return EXIT_UNUSABLE_LIST
+    for line in report.lines(lang):
+        print(line)
+    print(report.summary(lang))
+    return report.exit_code
+
+
 COMMANDS: dict[str, Command] = {
     "build": Command("build geodata/processed from the registered inputs", _configure_build, _run_build),
     "check": Command("validate inputs (registries, checksums, readability) without writing", _add_geodata,
                      _run_check),
     "fetch": Command("download the latest editions, validate, then register them", _configure_fetch, _run_fetch),
     "validate-projects": Command("check a project list row by row (exit 0 ok, 1 some rows dropped, 2 unusable)",
-                                 configure_validate_projects, validate_projects_command),
+                                 _configure_validate_projects, _run_validate_projects),
 }
 
 

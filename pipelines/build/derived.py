@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from pipelines import config
+from pipelines.build.web_layers import city_areas_metric
 from pipelines.errors import RegistryError
 from pipelines.sources.locations import count_per_area
 from pipelines.stage import BuildContext
-from pipelines.build.web_layers import city_areas_metric
 
 STAGE = "derived"
 RULES = ("from", "locations_layer", "numerator_indicator", "sum_of_numerators")
@@ -38,7 +38,7 @@ def stage(ctx: BuildContext, areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataF
     ``indicators`` holds the rows of all earlier stages; only the rows added here are returned.
     A city without any input rows (not built) is skipped.
     """
-    path = ctx.geodata / config.INDICATORS_FILE
+    path = ctx.paths.indicators_registry
     entries = {e["id"]: e for e in ctx.indicator_registry.get("indicator", [])}
     built = set(indicators["city"].unique()) if len(indicators) else set()
     tasks = {(iid, city): e[city] for iid, e in entries.items() for city in config.CITIES
@@ -113,13 +113,13 @@ def _derive(ctx: BuildContext, entry: Mapping[str, Any], city: str, mapping: Map
         return sum_of_numerators(rows, list(mapping["sum_of_numerators"]))
     if "numerator_indicator" in mapping:
         if not mapping.get("per_km2"):
-            raise RegistryError(ctx.geodata / config.INDICATORS_FILE, "numerator_indicator needs per_km2 = true",
+            raise RegistryError(ctx.paths.indicators_registry, "numerator_indicator needs per_km2 = true",
                                 where=f"indicator {entry['id']} ({city})", fix="add per_km2 = true")
         num = rows[rows["indicator_id"] == mapping["numerator_indicator"]]
         return per_km2(num, city_areas_metric(areas, city), scale)
     layer = str(mapping["locations_layer"])
     if "per" not in mapping:
-        raise RegistryError(ctx.geodata / config.INDICATORS_FILE, "locations_layer needs per = \"<count id>\"",
+        raise RegistryError(ctx.paths.indicators_registry, "locations_layer needs per = \"<count id>\"",
                             where=f"indicator {entry['id']} ({city})", fix="name the denominator count")
     points = locations[(locations["city"] == city) & (locations["layer"] == layer)] if len(locations) else locations
     if "categories" in mapping and len(points):  # e.g. only facilities for under-6s, not after-school care
@@ -129,7 +129,7 @@ def _derive(ctx: BuildContext, entry: Mapping[str, Any], city: str, mapping: Map
             ctx.add("warning", "derived", f"categories {unknown} of {entry['id']} ({city}) do not occur in layer "
                     f"{layer!r}", source=config.INDICATORS_FILE)
         elif unknown:  # none of them: almost certainly a typo, every rate would be 0
-            raise RegistryError(ctx.geodata / config.INDICATORS_FILE, f"categories {unknown} do not occur in layer "
+            raise RegistryError(ctx.paths.indicators_registry, f"categories {unknown} do not occur in layer "
                                 f"{layer!r} ({city})", where=f"indicator {entry['id']} ({city})",
                                 fix=f"use categories of the data: {sorted(set(points['category'].astype(str)))}")
         points = points[points["category"].astype(str).isin(wanted)]

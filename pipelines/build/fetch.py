@@ -25,43 +25,12 @@ from urllib.parse import urlsplit, urlunsplit
 from pipelines import config, io
 from pipelines.errors import InputError, PipelineError
 from pipelines.registry import Source, load_indicator_registry, load_sources, verify_checksums
+from pipelines.sources.expectations import EXPECTATIONS, Expect
 
 STAGING_DIRNAME = "staging"
 TIMEOUT_S = 120
 DATA_SHEETS_SKIP = ("INHALT", "IMPRESSUM")
 SIDECARS = (".shx", ".dbf", ".prj", ".cpg")  # parts of a shapefile, read through its .shp
-
-
-@dataclass(frozen=True)
-class Expect:
-    """What a readable file of one source kind looks like."""
-
-    reader: str  # vector | csv | excel | document
-    crs: str | None = None
-    columns: tuple[str, ...] = ()
-
-
-MSS = Expect("csv", columns=("PLR_ID", "EW", "KOM"))
-POPULATION = Expect("csv", columns=("planning_area_id", "inhabitants"))
-EXPECTATIONS: dict[str, Expect] = {
-    "munich_stadtbezirke": Expect("vector", "EPSG:25832", ("sb_nummer", "name")),
-    "munich_bezirksteile": Expect("vector", "EPSG:25832", ("bt_nummer",)),
-    "munich_bezirksteile_population": Expect("csv", columns=("Räumliche Gliederung", "Indikatorwert")),
-    "munich_indikatorenatlas": Expect("excel", columns=("Indikator", "Ausprägung", "Jahr", "Raumbezug",
-                                                        "Indikatorwert", "Basiswert 1", "Basiswert 2")),
-    "munich_kitas": Expect("csv", columns=("Name Einrichtung", "Geokoordinaten Breite", "Geokoordinaten Länge")),
-    "berlin_lor_plr": Expect("vector", "EPSG:25833", ("PLR_ID", "PLR_NAME")),
-    "berlin_lor_bzr": Expect("vector", "EPSG:25833", ("BZR_ID", "BZR_NAME")),
-    "berlin_lor_pgr": Expect("vector", "EPSG:25833", ("PGR_ID", "PGR_NAME")),
-    "berlin_bezirke": Expect("vector", "EPSG:4326", ("Gemeinde_n",)),
-    "berlin_mss_indizes": MSS,
-    "berlin_mss_index_indikatoren": MSS,
-    "berlin_mss_kontext_indikatoren": MSS,
-    "berlin_population_t1": POPULATION,
-    "berlin_population_t2": POPULATION,
-    "berlin_locations": Expect("vector", "EPSG:25833", ("e_nr", "e_name")),
-    "document": Expect("document"),
-}
 
 
 @dataclass

@@ -22,8 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines import config, io
-
-from pipelines.build import manifest
+from pipelines.build import derived, manifest
 from pipelines.build.checks import (
     BuildValidationError,
     count_summary,
@@ -36,20 +35,15 @@ from pipelines.build.stages import (
     build_berlin,
     build_munich,
     fill_population,
-    run_derived,
-    run_locations,
-    run_projects,
-    run_web_layers,
+    web_layers_with_report,
 )
+from pipelines.projects import project_stage, shape_projects
 from pipelines.registry import load_indicator_registry
+from pipelines.sources import locations as location_stage
 from pipelines.stage import BuildContext
 
-__all__ = ["BuildResult", "BuildValidationError", "run_build", "CITY_CHOICES"]
+__all__ = ["BuildResult", "BuildValidationError", "run_build"]
 
-CITY_CHOICES = ("all", *config.CITIES)
-AREAS_FILE, INDICATORS_FILE, LOCATIONS_FILE, CATALOG_FILE, WEB_DIR = (
-    "areas.parquet", "indicators.parquet", "locations.parquet", "catalog.json", "web")
-PROJECTS_FILE = "projects.parquet"
 STAGES: dict[str, tuple[str, ...]] = {
     "munich": ("munich.areas", "munich.action_areas", "munich.bezirksteil_population", "munich.indikatorenatlas"),
     "berlin": ("berlin.areas", "berlin.population", "berlin.mss"),
@@ -77,8 +71,8 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     Raises :class:`~pipelines.errors.InputError` for bad inputs and
     :class:`BuildValidationError` when an output breaks the contract.
     """
-    if city not in CITY_CHOICES:
-        raise ValueError(f"city must be one of {CITY_CHOICES}, not {city!r}")
+    if city not in config.CITY_CHOICES:
+        raise ValueError(f"city must be one of {config.CITY_CHOICES}, not {city!r}")
     t_start = time.perf_counter()
     paths = config.resolve_paths(geodata, out)
     state = manifest.input_state(paths.geodata)  # verifies every sha256
@@ -88,7 +82,7 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     if not force and manifest.is_current(previous, paths.out, state["input_version"], cities):
         return BuildResult("noop", paths.out, previous or {}, time.perf_counter() - t_start)
 
-    ctx = BuildContext(geodata=paths.geodata, sources=state["sources"],
+    ctx = BuildContext(paths=paths, sources=state["sources"],
                        indicator_registry=load_indicator_registry(paths.geodata))
     total = sum(len(STAGES[c]) for c in cities) + len(STAGES["common"])
     run = Runner(ctx, progress, total)
@@ -101,18 +95,18 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     if "berlin" in cities:
         areas["berlin"] = build_berlin(ctx, run, parts, catalog)
 
-    locations, loc_ind, loc_cat = run("locations", run_locations, ctx, areas)
+    locations, loc_ind, loc_cat = run("locations", location_stage.stage, ctx, areas)
     parts.append(loc_ind)
     catalog += loc_cat
-    projects, proj_ind, proj_cat = run("projects", run_projects, ctx, areas, paths.out)
+    projects, proj_ind, proj_cat = run("projects", project_stage, ctx, areas)
     parts.append(proj_ind)
     catalog += proj_cat
     indicators = _concat_indicators(parts)
-    derived_ind, derived_cat = run("derived", run_derived, ctx, areas, indicators, locations)
+    derived_ind, derived_cat = run("derived", derived.stage, ctx, areas, indicators, locations)
     indicators = _concat_indicators([indicators, derived_ind])
     catalog = merge_catalog(catalog + derived_cat)
     areas = run("population", fill_population, areas, indicators)
-    web = run("web_layers", run_web_layers, areas)
+    web = run("web_layers", web_layers_with_report, areas)
     run("validate", validate_tables, ctx, areas, indicators, locations, catalog)
 
     findings = [dict(f.to_dict(), build_stage=s) for f, s in zip(ctx.findings, run.finding_stage, strict=False)]
@@ -133,7 +127,7 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
             state=state, city_versions=city_versions, city_built=city, outputs=outputs,
             stage_seconds=run.seconds, findings=findings, notes=ctx.notes,
             counts=written["counts"], web_layers=web["report"])
-        io.write_json(tmp / manifest.MANIFEST_FILE, man)
+        io.write_json(tmp / config.MANIFEST_FILE, man)
         _readable(tmp)
     return BuildResult("built", paths.out, man, time.perf_counter() - t_start, run.seconds)
 
@@ -148,14 +142,14 @@ def _concat_indicators(parts: list[pd.DataFrame]) -> pd.DataFrame:
 def _previous_tables(out: Path, previous: dict[str, Any] | None, cities: tuple[str, ...]) -> dict[str, Any] | None:
     """Rows of the cities *not* rebuilt, from the previous build (None for a full build or no build)."""
     keep = [c for c in config.CITIES if c not in cities]
-    if not keep or previous is None or not (out / AREAS_FILE).exists():
+    if not keep or previous is None or not (out / config.AREAS_FILE).exists():
         return None
-    areas = io.read_geoparquet(out / AREAS_FILE)
-    indicators = io.read_parquet(out / INDICATORS_FILE)
-    locations = io.read_geoparquet(out / LOCATIONS_FILE)
-    catalog = io.read_json(out / CATALOG_FILE)
-    projects = io.read_geoparquet(out / PROJECTS_FILE) if (out / PROJECTS_FILE).exists() else None
-    web = sorted(p for p in (out / WEB_DIR).glob("*.geojson") if p.name.split("_", 1)[0] in keep)
+    areas = io.read_geoparquet(out / config.AREAS_FILE)
+    indicators = io.read_parquet(out / config.INDICATORS_FILE_OUT)
+    locations = io.read_geoparquet(out / config.LOCATIONS_FILE)
+    catalog = io.read_json(out / config.CATALOG_FILE)
+    projects = io.read_geoparquet(out / config.PROJECTS_FILE) if (out / config.PROJECTS_FILE).exists() else None
+    web = sorted(p for p in (out / config.WEB_DIR).glob("*.geojson") if p.name.split("_", 1)[0] in keep)
     return {"cities": keep, "areas": areas[areas["city"].isin(keep)],
             "indicators": indicators[indicators["city"].isin(keep)],
             "locations": locations[locations["city"].isin(keep)], "catalog": catalog, "web": web,
@@ -173,34 +167,33 @@ def _write_outputs(tmp: Path, areas: dict[str, gpd.GeoDataFrame], indicators: pd
         loc = pd.concat([loc, prev["locations"]], ignore_index=True)
         catalog = merge_catalog(catalog, previous=prev["catalog"], keep_cities=prev["cities"])
         for p in prev["web"]:
-            io.copy_file_atomic(p, tmp / WEB_DIR / p.name)
+            io.copy_file_atomic(p, tmp / config.WEB_DIR / p.name)
     all_areas = gpd.GeoDataFrame(pd.concat(area_frames, ignore_index=True), geometry="geometry", crs=config.WEB_CRS)
     extra = [c for c in all_areas.columns if c not in config.AREA_COLUMNS]
     all_areas = all_areas[[*config.AREA_COLUMNS, *extra]].sort_values(["city", "level", "area_id"])
-    io.write_geoparquet(all_areas.reset_index(drop=True), tmp / AREAS_FILE)
+    io.write_geoparquet(all_areas.reset_index(drop=True), tmp / config.AREAS_FILE)
     ind = indicators[list(config.INDICATOR_COLUMNS)].sort_values(
         ["city", "level", "area_id", "indicator_id", "period"]).reset_index(drop=True)
-    io.write_parquet(ind, tmp / INDICATORS_FILE)
+    io.write_parquet(ind, tmp / config.INDICATORS_FILE_OUT)
     loc = gpd.GeoDataFrame(loc, geometry="geometry", crs=config.WEB_CRS)
     level_cols = [f"area_id_{lvl}" for c in config.CITIES for lvl in config.LEVELS[c] if f"area_id_{lvl}" in loc]
     base_cols = [c for c in config.LOCATION_COLUMNS if c != "geometry"]
     rest = [c for c in loc.columns if c not in (*base_cols, *level_cols, "geometry")]
     loc = loc[[*base_cols, *level_cols, *rest, "geometry"]]
-    io.write_geoparquet(loc.sort_values(["city", "layer", "location_id"]).reset_index(drop=True), tmp / LOCATIONS_FILE)
-    io.write_json(tmp / CATALOG_FILE, sorted(catalog, key=lambda e: e["indicator_id"]))
+    io.write_geoparquet(loc.sort_values(["city", "layer", "location_id"]).reset_index(drop=True),
+                        tmp / config.LOCATIONS_FILE)
+    io.write_json(tmp / config.CATALOG_FILE, sorted(catalog, key=lambda e: e["indicator_id"]))
     projects = _merge_projects(projects, prev["projects"] if prev is not None else None)
-    io.write_geoparquet(projects, tmp / PROJECTS_FILE)
+    io.write_geoparquet(projects, tmp / config.PROJECTS_FILE)
     for name, data in web["layers"].items():
-        io.write_bytes_atomic(tmp / WEB_DIR / (name if name.endswith(".geojson") else f"{name}.geojson"), data)
-    rows = {AREAS_FILE: len(all_areas), INDICATORS_FILE: len(ind), LOCATIONS_FILE: len(loc), CATALOG_FILE: len(catalog),
-            PROJECTS_FILE: len(projects)}
+        io.write_bytes_atomic(tmp / config.WEB_DIR / name, data)
+    rows = {config.AREAS_FILE: len(all_areas), config.INDICATORS_FILE_OUT: len(ind), config.LOCATIONS_FILE: len(loc),
+            config.CATALOG_FILE: len(catalog), config.PROJECTS_FILE: len(projects)}
     return {"rows": rows, "counts": count_summary(all_areas, ind, loc)}
 
 
 def _merge_projects(projects: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """The built cities' projects plus the kept cities' rows of the previous build (``--city``)."""
-    from pipelines.projects.stage import shape_projects
-
     if prev is None or prev.empty:
         return projects
     merged = pd.concat([projects, prev.to_crs(config.WEB_CRS)], ignore_index=True)
@@ -209,7 +202,7 @@ def _merge_projects(projects: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None) -
 
 def _output_entries(tmp: Path, rows: dict[str, int]) -> list[dict[str, Any]]:
     entries = [manifest.output_entry(tmp, tmp / name, rows=n) for name, n in rows.items()]
-    entries += [manifest.output_entry(tmp, p) for p in sorted((tmp / WEB_DIR).glob("*.geojson"))]
+    entries += [manifest.output_entry(tmp, p) for p in sorted((tmp / config.WEB_DIR).glob("*.geojson"))]
     return entries
 
 

@@ -1,6 +1,6 @@
 """The stage recipes of a build: which stage runs after which, per city, timed.
 
-``build.py`` decides what to build and writes the outputs; this module only
+``orchestrate.py`` decides what to build and writes the outputs; this module only
 knows the order of the pure stages and how their tables feed each other
 (Munich: areas -> action areas -> Bezirksteil population -> Indikatorenatlas;
 Berlin: areas -> population -> MSS; then locations, projects, derived, web layers).
@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from pipelines import config
+from pipelines.build import web_layers
 from pipelines.build.cache import cached_stage, stage_key
 from pipelines.build.checks import BuildValidationError
+from pipelines.sources import action_areas, areas_berlin, areas_munich, berlin_population, mss
+from pipelines.sources.indikatorenatlas import stage as indikatorenatlas
 from pipelines.stage import BuildContext
 
 Progress = Callable[[str, int, int], None]
@@ -54,10 +56,6 @@ class Runner:
 def build_munich(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
                   catalog: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     """Munich's stages; appends indicator tables and catalog rows, returns the areas (EPSG:25832)."""
-    from pipelines.sources import action_areas
-    from pipelines.sources import areas_munich
-    from pipelines.sources.indikatorenatlas import stage as indikatorenatlas
-
     base = run("munich.areas", areas_munich.stage, ctx)
     hr = run("munich.action_areas", action_areas.stage, ctx, base)
     bt_pop = run("munich.bezirksteil_population", areas_munich.bezirksteil_population, ctx)
@@ -66,8 +64,8 @@ def build_munich(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
                            ignore_index=True)
     key = stage_key(ctx, "indikatorenatlas", ["munich_indikatorenatlas"], ["sources/indikatorenatlas/*.py"],
                     [membership, areas[["level", "area_id"]]])
-    ind, cat = run("munich.indikatorenatlas", cached_stage, ctx, config.resolve_paths(ctx.geodata).cache,
-                   "indikatorenatlas", key, lambda: indikatorenatlas.stage(ctx, areas, membership))
+    ind, cat = run("munich.indikatorenatlas", cached_stage, ctx, ctx.paths.cache, "indikatorenatlas", key,
+                   lambda: indikatorenatlas.stage(ctx, areas, membership))
     parts += [bt_pop, ind]
     catalog += cat
     return areas
@@ -76,16 +74,13 @@ def build_munich(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
 def stadt_membership(areas: gpd.GeoDataFrame) -> pd.DataFrame:
     """Every Stadtbezirk belongs to the city "muc" (the Indikatorenatlas base level is the Stadtbezirk)."""
     sb = areas.loc[areas["level"] == "stadtbezirk", "area_id"].astype(str)
-    return pd.DataFrame({"child_id": sb.to_numpy(), "level": "stadt", "area_id": "muc", "share": 1.0})
+    return pd.DataFrame({"child_id": sb.to_numpy(), "level": "stadt", "area_id": config.CITY_IDS["munich"],
+                         "share": 1.0})
 
 
 def build_berlin(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
                   catalog: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     """Berlin's stages; appends indicator tables and catalog rows, returns the areas (EPSG:25833)."""
-    from pipelines.sources import areas_berlin
-    from pipelines.sources import berlin_population
-    from pipelines.sources import mss
-
     areas = run("berlin.areas", areas_berlin.stage, ctx)
     membership = areas_berlin.berlin_membership(areas)
     pop, pop_cat = run("berlin.population", berlin_population.stage, ctx, areas, membership)
@@ -95,33 +90,8 @@ def build_berlin(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
     return areas
 
 
-def run_locations(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame]) -> tuple[Any, pd.DataFrame, list]:
-    """Locations of both cities with their areas, counts per area and catalog rows."""
-    from pipelines.sources import locations
-
-    return locations.stage(ctx, areas)
-
-
-def run_projects(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], out: Path
-              ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[dict[str, Any]]]:
-    """The planners' project lists in geodata/projects/ joined to every area level."""
-    from pipelines.projects import stage as projects_build
-
-    return projects_build.stage(ctx, areas, out)
-
-
-def run_derived(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame,
-             locations: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Registry-driven indicators (aliases, rates per locations, densities) over all tables so far."""
-    from pipelines.build import derived
-
-    return derived.stage(ctx, areas, indicators, locations)
-
-
-def run_web_layers(areas: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
+def web_layers_with_report(areas: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
     """Simplified web layers and a coverage report (validity, bytes) per layer for the manifest."""
-    from pipelines.build import web_layers
-
     layers = web_layers.build_web_layers(areas)
     report = {name: {"bytes": len(data), **web_layers.coverage_report(data)} for name, data in layers.items()}
     return {"layers": layers, "report": report}

@@ -24,6 +24,7 @@ import shapely
 
 from pipelines import config
 from pipelines.errors import InputError, PipelineError
+from pipelines.sources.area_checks import AREAS_TABLE, city_areas_metric
 
 # Simplification tolerances (metres) tried in order until the byte budgets hold.
 # 5 m is invisible at city zoom and keeps Berlin's 542 Planungsräume well under 1.2 MB.
@@ -35,7 +36,6 @@ BASE_PROPERTIES: tuple[str, ...] = ("area_id", "name", "level", "city", "parent_
 HANDLUNGSRAUM_EXTRAS: tuple[str, ...] = ("short_name", "members", "member_level", "status", "status_en",
                                          "source_quote", "source_url",
                                          "note_de", "note_en")
-AREAS_TABLE = "areas table (output of the area stages)"
 
 
 def build_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame]) -> dict[str, bytes]:
@@ -47,10 +47,9 @@ def build_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame]) -
     """
     sizes: dict[str, int] = {}
     for tolerance in SIMPLIFY_TOLERANCES_M:
-        out = {f"{name}.geojson": layer_to_geojson(frame)
-               for name, frame in simplify_web_layers(areas, tolerance).items()}
+        out = {name: layer_to_geojson(frame) for name, frame in simplify_web_layers(areas, tolerance).items()}
         sizes = {k: len(v) for k, v in out.items()}
-        plr = sizes.get("berlin_planungsraum.geojson", 0)
+        plr = sizes.get(config.web_layer_name("berlin", "planungsraum"), 0)
         if sum(sizes.values()) <= config.WEB_TOTAL_MAX_BYTES and plr <= config.WEB_PLR_MAX_BYTES:
             return out
     raise PipelineError(
@@ -60,7 +59,7 @@ def build_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame]) -
 
 def simplify_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame],
                         tolerance_m: float) -> dict[str, gpd.GeoDataFrame]:
-    """Simplified layers in EPSG:4326, keyed ``<city>_<level>``, coordinates rounded.
+    """Simplified layers in EPSG:4326, keyed by file name (``config.web_layer_name``), coordinates rounded.
 
     ``areas`` is the canonical areas table (one frame in any CRS, or one frame per city).
     ``tolerance_m`` is the coverage-simplification tolerance in metres.
@@ -74,22 +73,8 @@ def simplify_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame]
             layer = layer.to_crs(config.WEB_CRS)
             layer = layer.set_geometry(_round_coverage(layer.geometry.values, config.WEB_COORD_DECIMALS))
             layer.attrs["simplify_tolerance_m"] = tolerance_m
-            out[f"{city}_{level}"] = layer
+            out[config.web_layer_name(city, level)] = layer
     return out
-
-
-def city_areas_metric(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame], city: str) -> gpd.GeoDataFrame:
-    """Rows of one city reprojected to its metric CRS (``config.CITY_CRS``), CRS checked explicitly.
-
-    Accepts the combined areas table in any CRS or a mapping ``city -> frame``.
-    """
-    frame = areas.get(city) if isinstance(areas, Mapping) else areas
-    if frame is None:
-        return gpd.GeoDataFrame({"city": [], "level": [], "area_id": []}, geometry=[], crs=config.CITY_CRS[city])
-    if frame.crs is None:
-        raise InputError(AREAS_TABLE, "has no CRS", fix="set the CRS in the area stage (EPSG:25832/25833)")
-    frame = frame[frame["city"] == city]
-    return frame.to_crs(config.CITY_CRS[city]) if not frame.crs.equals(config.CITY_CRS[city]) else frame.copy()
 
 
 def _simplify_city(frame: gpd.GeoDataFrame, city: str, tolerance_m: float) -> dict[str, gpd.GeoDataFrame]:

@@ -1,19 +1,14 @@
-"""Planners' project lists: read, validate, join to areas, export safely, and the ``validate-projects`` command.
+"""Whole project folders and safe exports: the two jobs that combine the package's parts.
 
-The work is split by job: :mod:`pipelines.projects_schema` (schema.toml, findings),
-:mod:`pipelines.projects_read` (files -> text table),
-:mod:`pipelines.projects_values` (single cells), :mod:`pipelines.projects_validate`
-(row rules -> report) and :mod:`pipelines.projects_join` (areas, indicators,
-collaboration). This module is the public face: it re-exports them and adds the folder
-loader for the build, the safe CSV export and the CLI command. The schema is data:
+:func:`load_project_folder` reads, validates and joins every list in ``geodata/projects/`` (the
+build's project stage calls it); :func:`to_safe_csv` writes a table Excel cannot run formulas
+from. The ``validate-projects`` command lives in :mod:`pipelines.build.cli`. The schema is data:
 ``geodata/projects/schema.toml``; the user documentation: ``geodata/projects/README.md``.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,24 +17,21 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.io import list_files, read_geoparquet
-from pipelines.projects.join import collaboration, department_list, join_projects
-from pipelines.projects.read import RawTable, parse_projects, read_projects
-from pipelines.projects.schema import Problem, ProjectFileError, ProjectSchema, load_project_schema
-from pipelines.projects.validate import PROJECT_COLUMNS, ValidationReport, require_usable, validate_projects
+from pipelines.io import list_files
+from pipelines.projects.join import join_projects
+from pipelines.projects.read import read_projects
+from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport, require_usable
+from pipelines.projects.schema import Problem, ProjectSchema
+from pipelines.projects.validate import validate_projects
 from pipelines.projects.values import is_formula_like
 
-__all__ = [
-    "PROJECT_COLUMNS", "PROJECT_SUFFIXES", "Problem", "ProjectFileError", "ProjectSchema", "RawTable",
-    "ValidationReport", "add_validate_projects_parser", "collaboration", "configure_validate_projects",
-    "department_list", "join_projects", "load_project_folder", "load_project_schema", "parse_projects",
-    "read_projects", "require_usable", "to_safe_csv", "validate_projects", "validate_projects_command",
-]
+__all__ = ["PROJECT_SUFFIXES", "load_project_folder", "to_safe_csv"]
 
 PROJECT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".geojson", ".json")
 
 
-def load_project_folder(geodata: Path | None, areas: gpd.GeoDataFrame, *, period: str | None = None,
+def load_project_folder(geodata: Path | None, areas: gpd.GeoDataFrame, schema: ProjectSchema, *,
+                        period: str | None = None,
                         strict: bool = True) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[ValidationReport]]:
     """Read, validate and join every project file in ``<geodata>/projects/`` (the build's stage).
 
@@ -48,7 +40,6 @@ def load_project_folder(geodata: Path | None, areas: gpd.GeoDataFrame, *, period
     :class:`InputError`; otherwise it is skipped and its report kept. The same ``id`` in two files
     of one city: the later row is dropped (error in that file's report).
     """
-    schema = load_project_schema(geodata)
     folder = config.resolve_paths(geodata).projects
     reports: list[ValidationReport] = []
     for path in (p for p in list_files(folder) if p.suffix.lower() in PROJECT_SUFFIXES):
@@ -110,55 +101,3 @@ def _safe_cell(value: object) -> str:
         return ""
     text = str(value)
     return "'" + text if is_formula_like(text) else text
-
-
-# ------------------------------------------------------------------------- CLI
-
-def configure_validate_projects(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``validate-projects`` (for the COMMANDS registry of :mod:`pipelines.cli`)."""
-    parser.add_argument("file", type=Path, help="project list: .csv, .xlsx or .geojson")
-    parser.add_argument("--geodata", type=Path, default=None,
-                        help="geodata folder (areas from GEODATA/processed/areas.parquet if built)")
-    parser.add_argument("--lang", choices=("de", "en"), default="de", help="language of the report")
-    parser.set_defaults(func=validate_projects_command)
-
-
-def add_validate_projects_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``validate-projects`` to an argparse subparsers object."""
-    p = subparsers.add_parser("validate-projects", help="check a project list row by row (exit 0/1/2)")
-    configure_validate_projects(p)
-    return p
-
-
-def validate_projects_command(args: argparse.Namespace) -> int:
-    """Print the row-level report; exit 0 all rows valid, 1 some rows dropped, 2 nothing usable/unreadable."""
-    lang = getattr(args, "lang", "de")
-    paths = config.resolve_paths(args.geodata)
-    try:
-        schema = load_project_schema(paths.geodata if (paths.projects / "schema.toml").exists() else None)
-        areas_file = paths.out / "areas.parquet"
-        areas = read_geoparquet(areas_file) if areas_file.exists() else None
-        report = validate_projects(read_projects(args.file, schema), areas, schema=schema)
-    except ProjectFileError as err:
-        print(f"{'FEHLER' if lang == 'de' else 'ERROR'}: {err.file}: "
-              f"{err.message_de if lang == 'de' else err.message_en}" + (f" -> {err.fix}" if err.fix else ""))
-        return 2
-    except InputError as err:
-        print(f"{'FEHLER' if lang == 'de' else 'ERROR'}: {err}")
-        return 2
-    for line in report.lines(lang):
-        print(line)
-    print(report.summary(lang))
-    return report.exit_code
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m pipelines.projects validate-projects FILE`` (same as ``python -m pipelines ...``)."""
-    parser = argparse.ArgumentParser(prog="pipelines.projects")
-    add_validate_projects_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -25,10 +25,9 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.projects.schema import ProjectSchema, load_project_schema
+from pipelines.projects.schema import ProjectSchema
 from pipelines.registry import slugify
 
-_WGS84 = "EPSG:4326"
 _AREA_NEEDS = ("city", "level", "area_id", "parent_id", "geometry")
 
 
@@ -45,7 +44,7 @@ def department_list(lead: str, involved: Iterable[str]) -> list[str]:
 
 
 def join_projects(projects: pd.DataFrame, areas: gpd.GeoDataFrame, period: str | None = None,
-                  schema: ProjectSchema | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+                  *, schema: ProjectSchema) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Join validated projects to the canonical areas; return (projects GeoDataFrame, indicators long table).
 
     ``projects``: :attr:`ValidationReport.projects` (several files concatenated is fine; ``id`` must be
@@ -54,7 +53,6 @@ def join_projects(projects: pd.DataFrame, areas: gpd.GeoDataFrame, period: str |
     ``anzahl_referate``, ``location_kind`` ("punkt" | "gebiet"; an area-based project is drawn at a
     point inside its area) and ``area_id_<level>`` for every level (comma-separated if several).
     """
-    schema = schema or load_project_schema()
     _check_areas(areas)
     p = projects.reset_index(drop=True).copy()
     p["alle_referate"] = [department_list(lead, inv) for lead, inv in zip(p["federfuehrung"],
@@ -84,7 +82,7 @@ def _join_points(p: pd.DataFrame, is_point: np.ndarray, areas: gpd.GeoDataFrame)
         city_areas = areas[areas["city"] == city]
         if len(sel) == 0 or city_areas.empty:
             continue
-        pts = gpd.GeoDataFrame({"_i": sel}, crs=_WGS84,
+        pts = gpd.GeoDataFrame({"_i": sel}, crs=config.WEB_CRS,
                                geometry=gpd.points_from_xy(p["lon"].to_numpy()[sel], p["lat"].to_numpy()[sel]))
         pts, polys = pts.to_crs(crs), city_areas[["level", "area_id", "geometry"]].to_crs(crs)
         if not (pts.crs.equals(crs) and polys.crs.equals(crs)):
@@ -131,7 +129,7 @@ def _projects_frame(p: pd.DataFrame, is_point: np.ndarray, areas: gpd.GeoDataFra
                     membership: pd.DataFrame) -> gpd.GeoDataFrame:
     """Projects as points (EPSG:4326) with ``area_id_<level>`` columns like the locations table."""
     lon, lat = p["lon"].to_numpy(dtype=float).copy(), p["lat"].to_numpy(dtype=float).copy()
-    wgs = areas.to_crs(_WGS84) if not areas.crs.equals(_WGS84) else areas
+    wgs = areas.to_crs(config.WEB_CRS) if not areas.crs.equals(config.WEB_CRS) else areas
     rep = dict(zip(zip(wgs["city"], wgs["area_id"].astype(str), strict=True),
                    wgs.geometry.representative_point(), strict=True))
     for i in np.flatnonzero(~is_point):
@@ -146,7 +144,7 @@ def _projects_frame(p: pd.DataFrame, is_point: np.ndarray, areas: gpd.GeoDataFra
         per_level.setdefault(level, {}).setdefault(int(i), []).append(str(aid))
     for level, found in per_level.items():
         out[f"area_id_{level}"] = [",".join(sorted(found[i])) if i in found else "" for i in range(len(out))]
-    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs=_WGS84)
+    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs=config.WEB_CRS)
 
 
 def _indicators(p: pd.DataFrame, membership: pd.DataFrame, areas: gpd.GeoDataFrame, period: str,

@@ -27,7 +27,6 @@ from pipelines.projects.schema import (
     Problem,
     ProjectSchema,
     fail,
-    load_project_schema,
 )
 from pipelines.projects.values import cell_text
 from pipelines.registry import slugify
@@ -56,16 +55,14 @@ class RawTable:
         return len(self.frame) == 0
 
 
-def read_projects(path: Path, schema: ProjectSchema | None = None) -> RawTable:
+def read_projects(path: Path, schema: ProjectSchema) -> RawTable:
     """Read one project file from disk (size-capped) into a :class:`RawTable`; bad files raise InputError."""
-    schema = schema or load_project_schema()
     data = read_bytes_limited(Path(path), int(schema.limits["max_bytes"]))
     return parse_projects(data, Path(path).name, schema)
 
 
-def parse_projects(data: bytes, name: str, schema: ProjectSchema | None = None) -> RawTable:
+def parse_projects(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
     """Parse the bytes of a project file (from disk or an upload); the format is sniffed, then the suffix."""
-    schema = schema or load_project_schema()
     if len(data) > schema.limits["max_bytes"]:
         raise fail(name, schema, "too_large", mb=len(data) / 1e6, limit=schema.limits["max_bytes"] / 1e6)
     if not data.strip():

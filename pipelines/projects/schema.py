@@ -15,7 +15,6 @@ from pipelines.errors import InputError
 from pipelines.io import read_toml
 from pipelines.registry import slugify
 
-SCHEMA_FILE = "schema.toml"
 
 @dataclass(frozen=True)
 class ColumnSpec:
@@ -30,7 +29,12 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class ProjectSchema:
-    """The project schema as loaded from ``schema.toml``."""
+    """The project schema as loaded from ``schema.toml``.
+
+    Besides the validation rules it carries the display and catalog texts (``catalog``,
+    ``labels_en``, ``theme_colors``), so the build's catalog and the app's legend read the same
+    parsed file instead of parsing the TOML again.
+    """
 
     columns: tuple[ColumnSpec, ...]
     vocabularies: dict[str, dict[str, tuple[str, ...]]]
@@ -39,6 +43,9 @@ class ProjectSchema:
     messages: dict[str, tuple[str, str]]
     fixes: dict[str, str] = field(default_factory=dict)
     city_names: dict[str, str] = field(default_factory=dict)
+    catalog: dict[str, Any] = field(default_factory=dict)  # [catalog]: texts of the project indicators
+    labels_en: dict[str, dict[str, str]] = field(default_factory=dict)  # [labels_en.<vocabulary>]
+    theme_colors: dict[str, str] = field(default_factory=dict)  # [theme_colors]: marker colour per theme
 
     def column(self, name: str) -> ColumnSpec:
         """Spec of a canonical column."""
@@ -77,8 +84,12 @@ class Problem:
 
 
 def load_project_schema(geodata: Path | None = None) -> ProjectSchema:
-    """Read ``<geodata>/projects/schema.toml`` (defaults to the repository's geodata folder)."""
-    path = config.resolve_paths(geodata).projects / SCHEMA_FILE
+    """Read ``<geodata>/projects/schema.toml`` (``None``: the repository's geodata folder).
+
+    Call it once where the geodata folder is known (build stage, CLI, app loader) and pass the
+    schema down: the pure functions of this package take it as a required argument.
+    """
+    path = config.resolve_paths(geodata).project_schema
     raw = read_toml(path)
     cols = tuple(ColumnSpec(name=c["name"], type=c["type"], required=bool(c.get("required", False)),
                             aliases=tuple(slugify(a) for a in [c["name"], *c.get("aliases", [])]),
@@ -90,4 +101,7 @@ def load_project_schema(geodata: Path | None = None) -> ProjectSchema:
     fixes = {k: v[2] for k, v in raw["messages"].items() if len(v) > 2}
     bounds = {k: (float(v[0]), float(v[1]), float(v[2]), float(v[3])) for k, v in raw["city_bounds"].items()}
     return ProjectSchema(columns=cols, vocabularies=vocab, limits=dict(raw["limits"]), city_bounds=bounds,
-                         messages=messages, fixes=fixes, city_names=dict(raw.get("city_names", {})))
+                         messages=messages, fixes=fixes, city_names=dict(raw.get("city_names", {})),
+                         catalog=dict(raw.get("catalog", {})),
+                         labels_en={k: dict(v) for k, v in raw.get("labels_en", {}).items()},
+                         theme_colors=dict(raw.get("theme_colors", {})))

@@ -18,13 +18,13 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines import config, io
-from pipelines.projects.api import PROJECT_COLUMNS, ValidationReport, load_project_folder, load_project_schema
-from pipelines.projects.schema import ProjectSchema
+from pipelines.projects.api import load_project_folder
+from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport
+from pipelines.projects.schema import ProjectSchema, load_project_schema
 from pipelines.registry import slugify
 from pipelines.stage import BuildContext
 
 STAGE = "projects"
-PROJECTS_FILE = "projects.parquet"
 MAX_PROBLEM_FINDINGS = 200  # per file; the rest is summarised (a 50,000-row file may have many)
 _LIST_COLUMNS = ("beteiligte_referate", "partner", "alle_referate")
 _FLOAT_COLUMNS = ("lat", "lon", "budget_eur")
@@ -37,30 +37,30 @@ def project_table_columns() -> list[str]:
             *(f"area_id_{lv}" for lv in levels)]
 
 
-def stage(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], out: Path | None = None, period: str | None = None
+def stage(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], period: str | None = None
           ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[dict[str, Any]]]:
     """(projects of the built cities, their per-area indicators, catalog entries); findings go to ``ctx``.
 
-    ``areas``: the built cities' areas (their metric CRS). ``out``: the previous build folder, whose
-    ``areas.parquet`` supplies cities not rebuilt in this run. Raises
+    ``areas``: the built cities' areas (their metric CRS). The previous build in ``ctx.paths.out``
+    supplies the areas of cities not rebuilt in this run. Raises
     :class:`~pipelines.errors.InputError` for an unreadable file or one without any valid row.
     """
     built = tuple(areas)
-    all_areas = _all_areas(areas, out)
-    gdf, indicators, reports = load_project_folder(ctx.geodata, all_areas, period=period, strict=True)
+    all_areas = _all_areas(areas, ctx.paths.out)
+    schema = load_project_schema(ctx.paths.geodata)
+    gdf, indicators, reports = load_project_folder(ctx.paths.geodata, all_areas, schema, period=period, strict=True)
     for report in reports:
         _report_findings(ctx, report)
     gdf = gdf[gdf["stadt"].isin(built)] if len(gdf) else gdf
     indicators = indicators[indicators["city"].isin(built)].reset_index(drop=True)
-    schema = load_project_schema(ctx.geodata)
-    return shape_projects(gdf), indicators, project_catalog(indicators, ctx.geodata, schema)
+    return shape_projects(gdf), indicators, project_catalog(indicators, schema)
 
 
 def _all_areas(areas: dict[str, gpd.GeoDataFrame], out: Path | None) -> gpd.GeoDataFrame:
     frames = [gdf.to_crs(config.WEB_CRS) for gdf in areas.values()]
     missing = [c for c in config.CITIES if c not in areas]
-    if missing and out is not None and (out / "areas.parquet").exists():
-        prev = io.read_geoparquet(out / "areas.parquet")
+    if missing and out is not None and (out / config.AREAS_FILE).exists():
+        prev = io.read_geoparquet(out / config.AREAS_FILE)
         frames.append(prev[prev["city"].isin(missing)].to_crs(config.WEB_CRS))
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=config.WEB_CRS)
 
@@ -111,14 +111,11 @@ def _dtype(column: str) -> str:
     return "object"
 
 
-def project_catalog(indicators: pd.DataFrame, geodata: Path | None = None,
-                    schema: ProjectSchema | None = None) -> list[dict[str, Any]]:
+def project_catalog(indicators: pd.DataFrame, schema: ProjectSchema) -> list[dict[str, Any]]:
     """Catalog entries for the project indicators present in ``indicators`` (texts from schema.toml)."""
     if indicators.empty:
         return []
-    schema = schema or load_project_schema(geodata)
-    raw = io.read_toml(config.resolve_paths(geodata).projects / "schema.toml")
-    cat, labels_en = raw.get("catalog", {}), raw.get("labels_en", {})
+    cat, labels_en = schema.catalog, schema.labels_en
     templates: dict[str, tuple[str, dict[str, str]]] = {
         "proj_count": ("proj_count", {}), "proj_multi_dept_count": ("proj_multi_dept_count", {}),
         "proj_multi_dept_share": ("proj_multi_dept_share", {})}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 import geopandas as gpd
@@ -21,88 +20,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines import config
 from pipelines.errors import InputError
 from pipelines.projects.read import RawTable
-from pipelines.projects.schema import Problem, ProjectSchema, load_project_schema
+from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport
+from pipelines.projects.schema import Problem, ProjectSchema
 from pipelines.projects.values import cell_text, check_link, parse_date, parse_float, split_list
 from pipelines.registry import slugify
 
-PROJECT_COLUMNS: tuple[str, ...] = (
-    "id", "titel", "stadt", "lat", "lon", "area_id", "area_level", "thema", "federfuehrung",
-    "beteiligte_referate", "partner", "status", "beginn", "ende", "budget_eur", "link", "source", "row",
-)
 _TEXT_COLUMNS = ("id", "titel", "federfuehrung", "beteiligte_referate", "partner")
-_WGS84 = "EPSG:4326"
-
-
-@dataclass
-class ValidationReport:
-    """Outcome of one file: the valid projects (canonical columns) and every problem found."""
-
-    source: str
-    projects: pd.DataFrame
-    problems: list[Problem]
-    n_rows: int
-    row_label: tuple[str, str] = ("Zeile", "Row")
-    is_template: bool = False
-
-    @property
-    def n_valid(self) -> int:
-        """Rows kept."""
-        return len(self.projects)
-
-    @property
-    def status(self) -> str:
-        """"ok" (all rows kept), "partial", "refused" (nothing usable) or "template" (header only)."""
-        if self.is_template:
-            return "template"
-        if self.n_valid == 0:
-            return "refused"
-        return "ok" if self.n_valid == self.n_rows else "partial"
-
-    @property
-    def exit_code(self) -> int:
-        """CLI exit code: 0 all rows valid, 1 some rows dropped, 2 nothing usable."""
-        return {"ok": 0, "partial": 1}.get(self.status, 2)
-
-    def lines(self, lang: str = "de") -> list[str]:
-        """One line per problem, e.g. "Zeile 14: lat/lon vertauscht? (lat=11.57, lon=48.13) …"."""
-        label = self.row_label[0 if lang == "de" else 1]
-        sev = {"de": {"error": "FEHLER", "warning": "Warnung", "info": "Hinweis"},
-               "en": {"error": "ERROR", "warning": "warning", "info": "note"}}[lang]
-        out = []
-        for p in sorted(self.problems, key=lambda p: (p.row or 0, p.severity != "error")):
-            where = f"{label} {p.row}" if p.row is not None else ("Datei" if lang == "de" else "File")
-            col = f" [{p.column}]" if p.column else ""
-            out.append(f"{where}{col} {sev[p.severity]}: {p.message_de if lang == 'de' else p.message_en}")
-        return out
-
-    def summary(self, lang: str = "de") -> str:
-        """One-line verdict."""
-        dropped = self.n_rows - self.n_valid
-        if lang == "de":
-            return (f"{self.source}: {self.n_rows} Zeilen, {self.n_valid} gültig, {dropped} verworfen"
-                    + (" – leere Vorlage (nur Kopfzeile)" if self.is_template else ""))
-        return (f"{self.source}: {self.n_rows} rows, {self.n_valid} valid, {dropped} dropped"
-                + (" – empty template (header only)" if self.is_template else ""))
-
-    def problems_frame(self) -> pd.DataFrame:
-        """Problems as a table (row, severity, column, code, message_de, message_en) for the app."""
-        cols = ["row", "severity", "column", "code", "message_de", "message_en"]
-        return pd.DataFrame([{c: getattr(p, c) for c in cols} for p in self.problems], columns=cols)
-
-
-def require_usable(report: ValidationReport, max_reasons: int = 5) -> None:
-    """Raise InputError with the first reasons when a (non-template) file has no valid row."""
-    if report.status == "refused":
-        reasons = " | ".join(report.lines("de")[:max_reasons])
-        raise InputError(report.source, f"keine gültige Zeile / no valid row: {reasons}",
-                         fix="Zeilen laut Bericht korrigieren: python -m pipelines validate-projects DATEI")
 
 
 def validate_projects(table: RawTable, areas: gpd.GeoDataFrame | None = None,
                       city_bounds: dict[str, tuple[float, float, float, float]] | None = None,
-                      schema: ProjectSchema | None = None) -> ValidationReport:
+                      *, schema: ProjectSchema) -> ValidationReport:
     """Validate a :class:`RawTable` against the schema and (optionally) the canonical areas.
 
     ``areas``: canonical areas table (any CRS, must be set); points must lie in the union of
@@ -110,7 +41,6 @@ def validate_projects(table: RawTable, areas: gpd.GeoDataFrame | None = None,
     points are checked against ``city_bounds`` (WGS84 boxes; default from schema.toml) and
     area IDs are not checked (an info line says so).
     """
-    schema = schema or load_project_schema()
     if table.is_template:
         return ValidationReport(table.source, pd.DataFrame(columns=list(PROJECT_COLUMNS)), list(table.problems), 0,
                                 table.row_label, True)
@@ -312,7 +242,7 @@ def _city_shapes(areas: gpd.GeoDataFrame | None, bounds: dict[str, tuple[float, 
         return shapes
     if areas.crs is None:
         raise InputError("areas", "areas table has no CRS", fix="set the CRS (canonical areas are EPSG:4326)")
-    wgs = areas.to_crs(_WGS84) if not areas.crs.equals(_WGS84) else areas
+    wgs = areas.to_crs(config.WEB_CRS) if not areas.crs.equals(config.WEB_CRS) else areas
     for city, grp in wgs.groupby("city"):
         top = grp[grp["level"] == "stadt"]
         geom = shapely.union_all((top if len(top) else grp).geometry.values)

@@ -29,7 +29,7 @@ from pipelines.stage import BuildContext
 
 STAGE = "action_areas"
 CITY = "munich"
-CITY_ID = "muc"
+CITY_ID = config.CITY_IDS[CITY]
 CRS = config.CITY_CRS[CITY]
 LEVEL = "handlungsraum"
 MEMBER_LEVELS = ("stadtbezirk", "bezirksteil")
@@ -94,12 +94,12 @@ def stage(ctx: BuildContext, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Build the ``handlungsraum`` rows (EPSG:25832) from the registry and the Munich areas.
 
     ``areas`` must hold the Munich stadt, stadtbezirk and bezirksteil rows (from
-    :func:`pipelines.areas_munich.stage`). Returns the canonical area columns plus
+    :func:`pipelines.sources.areas_munich.stage`). Returns the canonical area columns plus
     ``EXTRA_COLUMNS``; ``approximate = not exact``; ``population`` is left empty.
     """
     muc = _munich(areas)
     known = {lvl: set(muc.loc[muc["level"] == lvl, "area_id"]) for lvl in MEMBER_LEVELS}
-    entries = load_action_areas(ctx.geodata, known)
+    entries = load_action_areas(ctx.paths.geodata, known)
     rows = [_row(ctx, entry, muc) for entry in entries]
     out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=CRS)
     out["area_km2"] = out.geometry.area / 1e6  # EPSG:25832 is metric
@@ -123,7 +123,7 @@ def _row(ctx: BuildContext, entry: dict[str, Any], muc: gpd.GeoDataFrame) -> dic
     members, member_level, exact = list(entry["members"]), entry["member_level"], bool(entry["exact"])
     note_de, note_en = entry["note_de"], entry["note_en"]
     if entry.get("perimeter"):
-        geom = _read_perimeter(ctx.geodata, entry, muc)
+        geom = _read_perimeter(ctx.paths.geodata, entry, muc)
         members, member_level, exact = _bezirksteile_inside(muc, geom), "bezirksteil", True
         note_de = entry.get("perimeter_note_de") or f"Offizielle Abgrenzung aus der Datei {entry['perimeter']}."
         note_en = entry.get("perimeter_note_en") or f"Official perimeter from the file {entry['perimeter']}."
@@ -182,7 +182,7 @@ def handlungsraum_membership(areas: pd.DataFrame, bt_population: pd.DataFrame) -
     Columns ``child_id`` (Stadtbezirk), ``level`` ("handlungsraum"), ``area_id``, ``share`` (0..1):
     1.0 for a whole-Stadtbezirk member; for Bezirksteil members, residents of the member
     Bezirksteile in that Stadtbezirk / residents of the Stadtbezirk (``bt_population``:
-    rows of :func:`pipelines.areas_munich.bezirksteil_population`). With this share,
+    rows of :func:`pipelines.sources.areas_munich.bezirksteil_population`). With this share,
     :func:`pipelines.aggregate.aggregate_long` estimates Handlungsraum values from Stadtbezirk ones.
     """
     hr = areas[areas["level"] == LEVEL]

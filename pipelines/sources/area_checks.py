@@ -24,6 +24,7 @@ from pipelines.errors import InputError
 from pipelines.stage import BuildContext
 
 _TEXT_COLUMNS = ("city", "level", "area_id", "name", "parent_id")
+AREAS_TABLE = "areas table (output of the area stages)"  # names the table in errors about it
 
 
 def check_area_features(ctx: BuildContext, gdf: gpd.GeoDataFrame, path: Path, id_col: str,
@@ -170,3 +171,17 @@ def finish_areas(areas: pd.DataFrame, city: str) -> gpd.GeoDataFrame:
     for col in _TEXT_COLUMNS:
         out[col] = out[col].astype("string")
     return gpd.GeoDataFrame(out[list(config.AREA_COLUMNS)].reset_index(drop=True), geometry="geometry", crs=crs)
+
+
+def city_areas_metric(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame], city: str) -> gpd.GeoDataFrame:
+    """Rows of one city reprojected to its metric CRS (``config.CITY_CRS``), CRS checked explicitly.
+
+    Accepts the combined areas table in any CRS or a mapping ``city -> frame``.
+    """
+    frame = areas.get(city) if isinstance(areas, Mapping) else areas
+    if frame is None:
+        return gpd.GeoDataFrame({"city": [], "level": [], "area_id": []}, geometry=[], crs=config.CITY_CRS[city])
+    if frame.crs is None:
+        raise InputError(AREAS_TABLE, "has no CRS", fix="set the CRS in the area stage (EPSG:25832/25833)")
+    frame = frame[frame["city"] == city]
+    return frame.to_crs(config.CITY_CRS[city]) if not frame.crs.equals(config.CITY_CRS[city]) else frame.copy()

@@ -31,11 +31,12 @@ from pipelines.sources.area_checks import (
     official_names,
     report_overlap,
 )
+from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.stage import BuildContext
 
 STAGE = "areas_berlin"
 CITY = "berlin"
-CITY_ID = "ber"
+CITY_ID = config.CITY_IDS[CITY]
 CITY_NAME = "Berlin"
 CRS = config.CITY_CRS[CITY]
 # Number of PLR_ID digits that identify each level (the id is a prefix of the PLR_ID).
@@ -47,29 +48,35 @@ GOLDEN_MIN_OVERLAP = 0.99  # dissolved vs official geometry, intersection / unio
 _PLR_ID = re.compile(r"^\d{8}$")
 
 
+def _read(path: Path, kind: str) -> gpd.GeoDataFrame:
+    """Read a LOR or Bezirke layer with the CRS and id columns of :mod:`pipelines.sources.expectations`."""
+    exp = EXPECTATIONS[kind]
+    return read_vector(path, expected_crs=exp.crs, id_columns=exp.columns)
+
+
 def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """Build the Berlin areas (stadt, bezirk, prognoseraum, bezirksregion, planungsraum) in EPSG:25833.
 
     ``population`` is left empty here (the LOR files carry none); see
-    :func:`pipelines.build_stages.fill_population`.
+    :func:`pipelines.build.stages.fill_population`.
     """
-    plr_src = latest_source(ctx.sources, "berlin_lor_plr", ctx.geodata)
-    plr_path = plr_src.path(ctx.geodata)
-    plr = read_vector(plr_path, expected_crs=CRS, id_columns=("PLR_ID", "PLR_NAME"))
+    plr_src = latest_source(ctx.sources, "berlin_lor_plr", ctx.paths.geodata)
+    plr_path = plr_src.path(ctx.paths.geodata)
+    plr = _read(plr_path, "berlin_lor_plr")
     plr = _check_plr(ctx, plr, plr_path)
 
-    bzr_src, pgr_src, bez_src = (latest_source(ctx.sources, k, ctx.geodata)
+    bzr_src, pgr_src, bez_src = (latest_source(ctx.sources, k, ctx.paths.geodata)
                                  for k in ("berlin_lor_bzr", "berlin_lor_pgr", "berlin_bezirke"))
-    bzr = read_vector(bzr_src.path(ctx.geodata), expected_crs=CRS, id_columns=("BZR_ID", "BZR_NAME"))
-    pgr = read_vector(pgr_src.path(ctx.geodata), expected_crs=CRS, id_columns=("PGR_ID", "PGR_NAME"))
-    bez = read_vector(bez_src.path(ctx.geodata), expected_crs=config.WEB_CRS, id_columns=("Gemeinde_s", "Gemeinde_n"))
+    bzr = _read(bzr_src.path(ctx.paths.geodata), "berlin_lor_bzr")
+    pgr = _read(pgr_src.path(ctx.paths.geodata), "berlin_lor_pgr")
+    bez = _read(bez_src.path(ctx.paths.geodata), "berlin_bezirke")
     bez = bez.to_crs(CRS)  # ALKIS Bezirke come in EPSG:4326: reproject explicitly before any comparison
     bez["bez_id"] = bez["Gemeinde_s"].str.strip().str[-2:]
 
     official = {
-        "bezirksregion": _official(bzr, "BZR_ID", "BZR_NAME", bzr_src.path(ctx.geodata)),
-        "prognoseraum": _official(pgr, "PGR_ID", "PGR_NAME", pgr_src.path(ctx.geodata)),
-        "bezirk": _official(bez, "bez_id", "Gemeinde_n", bez_src.path(ctx.geodata)),
+        "bezirksregion": _official(bzr, "BZR_ID", "BZR_NAME", bzr_src.path(ctx.paths.geodata)),
+        "prognoseraum": _official(pgr, "PGR_ID", "PGR_NAME", pgr_src.path(ctx.paths.geodata)),
+        "bezirk": _official(bez, "bez_id", "Gemeinde_n", bez_src.path(ctx.paths.geodata)),
     }
     base = gpd.GeoDataFrame(
         {"level": "planungsraum", "area_id": plr["PLR_ID"], "name": plr["PLR_NAME"].str.strip()},

@@ -31,11 +31,12 @@ from pipelines.sources.area_checks import (
     official_names,
     report_overlap,
 )
+from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.stage import BuildContext
 
 STAGE = "areas_munich"
 CITY = "munich"
-CITY_ID = "muc"
+CITY_ID = config.CITY_IDS[CITY]
 CITY_NAME = "München"
 CRS = config.CITY_CRS[CITY]
 POPULATION_PERIOD = "2022-12-31"  # reference date of the Bezirksteil population table
@@ -43,7 +44,13 @@ GOLDEN_MIN_OVERLAP = 0.999  # Bezirksteile dissolved to Stadtbezirke vs official
 _SB_ID = re.compile(r"^\d{2}$")
 _BT_ID = re.compile(r"^\d{2}\.\d$")
 _BT_LABEL = re.compile(r"^(\d{2}\.\d)\s+(\S.*)$")
-_POP_COLUMNS = ("Räumliche Gliederung", "Indikatorwert")
+_POP_COLUMNS = EXPECTATIONS["munich_bezirksteile_population"].columns
+
+
+def _read(path: Path, kind: str) -> gpd.GeoDataFrame:
+    """Read an official area layer with the CRS and id columns of :mod:`pipelines.sources.expectations`."""
+    exp = EXPECTATIONS[kind]
+    return read_vector(path, expected_crs=exp.crs, id_columns=exp.columns)
 
 
 def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
@@ -52,11 +59,11 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     ``population`` is left empty (the build fills it from the indicator ``population``).
     Raises :class:`InputError` for a wrong CRS, bad or duplicate ids, or unrepairable geometry.
     """
-    sb_path = latest_source(ctx.sources, "munich_stadtbezirke", ctx.geodata).path(ctx.geodata)
-    bt_path = latest_source(ctx.sources, "munich_bezirksteile", ctx.geodata).path(ctx.geodata)
-    sb = check_area_features(ctx, read_vector(sb_path, expected_crs=CRS, id_columns=("sb_nummer", "name")),
+    sb_path = latest_source(ctx.sources, "munich_stadtbezirke", ctx.paths.geodata).path(ctx.paths.geodata)
+    bt_path = latest_source(ctx.sources, "munich_bezirksteile", ctx.paths.geodata).path(ctx.paths.geodata)
+    sb = check_area_features(ctx, _read(sb_path, "munich_stadtbezirke"),
                              sb_path, "sb_nummer", _SB_ID, stage=STAGE)
-    bt = check_area_features(ctx, read_vector(bt_path, expected_crs=CRS, id_columns=("bt_nummer",)),
+    bt = check_area_features(ctx, _read(bt_path, "munich_bezirksteile"),
                              bt_path, "bt_nummer", _BT_ID, stage=STAGE)
 
     stadtbezirke = _dissolve(sb, "sb_nummer", "stadtbezirk", sb_path)
@@ -92,7 +99,7 @@ def bezirksteil_population(ctx: BuildContext) -> pd.DataFrame:
 
 def _population_table(ctx: BuildContext) -> pd.DataFrame:
     """Parse ``NN.N Name`` and the resident count of every row; any bad row names its line."""
-    path = latest_source(ctx.sources, "munich_bezirksteile_population", ctx.geodata).path(ctx.geodata)
+    path = latest_source(ctx.sources, "munich_bezirksteile_population", ctx.paths.geodata).path(ctx.paths.geodata)
     raw = read_csv_with_columns(path, _POP_COLUMNS,
                                 fix="use the Indikatorenatlas export 'Räumliche Gliederung, Indikatorwert'")
     ids, names, values = [], [], []

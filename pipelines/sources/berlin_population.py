@@ -27,26 +27,40 @@ import pandas as pd
 from pipelines import config
 from pipelines.aggregate import aggregate_long
 from pipelines.errors import InputError, RegistryError
-from pipelines.io import read_csv_with_columns
+from pipelines.io import require_columns
 from pipelines.registry import Source, sources_by_kind
-from pipelines.sources.plr_tables import berlin_mappings, check_plr_ids, long_table, plr_ids
-from pipelines.stage import BuildContext
+from pipelines.sources.expectations import POPULATION
+from pipelines.sources.plr_tables import berlin_mappings, check_plr_ids, long_table, plr_ids, read_csv_source
+from pipelines.stage import BuildContext, SourceTable
 
 STAGE = "berlin_population"
 CITY = "berlin"
 SOURCE_KINDS = ("berlin_population_t1", "berlin_population_t2")
-ID_COLUMN = "id"
-POPULATION_COLUMN = "inhabitants"
+ID_COLUMN, POPULATION_COLUMN = POPULATION.columns  # "id", "inhabitants"
 # "-2021-01-" in a file name is the first half-year (30 June), "-2021-02-" the second (31 Dec).
 _HALF_YEAR = re.compile(r"-(\d{4})-(01|02)-")
 _HALF_YEAR_END = {"01": "06-30", "02": "12-31"}
 
 
 def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """Read the registered population tables, then :func:`population_indicators`."""
+    return population_indicators(ctx, read_population(ctx), areas, membership)
+
+
+def read_population(ctx: BuildContext) -> list[SourceTable]:
+    """Every registered edition of the population kinds the registry maps, as raw text tables."""
+    kinds = {s["source_kind"] for s in population_specs(ctx)}
+    return [read_csv_source(ctx, src) for kind in SOURCE_KINDS if kind in kinds
+            for src in sources_by_kind(ctx.sources, kind)]
+
+
+def population_indicators(ctx: BuildContext, tables: list[SourceTable], areas: pd.DataFrame,
+                          membership: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     """Compute every registry indicator fed by the Berlin population tables, at all LOR levels.
 
-    Returns the long indicator table (``config.INDICATOR_COLUMNS``, city "berlin") and
-    one catalog row per indicator (Berlin side only: ``levels``/``periods`` keyed "berlin").
+    Pure: ``tables`` are the raw tables of :func:`read_population` (or hand-built ones). Returns
+    the long indicator table (``config.INDICATOR_COLUMNS``, city "berlin") and one catalog row
+    per indicator (Berlin side only: ``levels``/``periods`` keyed "berlin").
     """
     known = plr_ids(areas)
     specs = population_specs(ctx)
@@ -57,9 +71,10 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame) -> t
         if not kind_specs:
             continue
         needed = sorted({c for s in kind_specs for c in s["numerator"] + s["denominator"]} | {POPULATION_COLUMN})
-        for src in sources_by_kind(ctx.sources, kind):
+        for raw in (t for t in tables if t.source.kind == kind):
+            src = raw.source
             period = source_period(ctx, src)
-            table = read_population_table(ctx, src, known, needed)
+            table = population_table(ctx, raw, known, needed)
             base = pd.concat([_base_values(table, s, period) for s in kind_specs], ignore_index=True)
             frames.append(_with_aggregates(base, membership, kind_specs, table[POPULATION_COLUMN]))
             for s in kind_specs:
@@ -75,7 +90,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame) -> t
 
 def population_specs(ctx: BuildContext) -> list[dict[str, Any]]:
     """Registry entries computed from a population table, checked and normalised."""
-    path = ctx.geodata / config.INDICATORS_FILE
+    path = ctx.paths.indicators_registry
     out: list[dict[str, Any]] = []
     for ind, ber in berlin_mappings(ctx, SOURCE_KINDS):
         num, den = list(ber.get("numerator") or []), list(ber.get("denominator") or [])
@@ -97,29 +112,28 @@ def source_period(ctx: BuildContext, src: Source) -> str:
     """The period (ISO date) of a population source; must agree with the half-year in its file name."""
     period = src.reference_date
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", period):
-        raise RegistryError(ctx.geodata / config.SOURCES_FILE, f"reference_date {period!r} is not YYYY-MM-DD",
+        raise RegistryError(ctx.paths.sources_registry, f"reference_date {period!r} is not YYYY-MM-DD",
                             where=f"source {src.id}", fix="write the half-year's last day, e.g. 2021-06-30")
     m = _HALF_YEAR.search(Path(src.files[0].path).name)
     if m and period != f"{m.group(1)}-{_HALF_YEAR_END[m.group(2)]}":
-        raise RegistryError(ctx.geodata / config.SOURCES_FILE,
+        raise RegistryError(ctx.paths.sources_registry,
                             f"reference_date {period} does not match the half-year {m.group(1)}-{m.group(2)} "
                             "in the file name", where=f"source {src.id}",
                             fix="half-year 01 ends on 06-30, 02 on 12-31")
     return period
 
 
-def read_population_table(ctx: BuildContext, src: Source, plr_ids: Iterable[str],
-                          columns: Iterable[str]) -> pd.DataFrame:
-    """Read one population table: index = PLR id (text), the requested columns as floats (persons).
+def population_table(ctx: BuildContext, table: SourceTable, plr_ids: Iterable[str],
+                     columns: Iterable[str]) -> pd.DataFrame:
+    """One population table: index = PLR id (text), the requested columns as floats (persons).
 
     Unknown or duplicated PLR ids and non-numeric cells raise :class:`InputError`
     (file, CSV line, column); PLRs of the areas missing from the file become NaN rows
     and a warning finding.
     """
-    path = src.path(ctx.geodata)
-    columns = list(columns)
-    raw = read_csv_with_columns(
-        path, [ID_COLUMN, *columns],
+    src, path, columns = table.source, table.path, list(columns)
+    raw = require_columns(
+        table.frame, [*POPULATION.columns, *columns], path,
         fix="use the Open Lifeworlds planning-areas table of this kind, or fix the registry mapping")
     ids = raw[ID_COLUMN].fillna("").str.strip()
     known = set(plr_ids)

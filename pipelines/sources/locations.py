@@ -16,15 +16,16 @@ import numpy as np
 import pandas as pd
 
 from pipelines import config
-from pipelines.build.web_layers import city_areas_metric
 from pipelines.errors import InputError, RegistryError
 from pipelines.io import read_csv_text, read_vector
 from pipelines.registry import Source, sources_by_kind
+from pipelines.sources.area_checks import city_areas_metric
+from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.stage import BuildContext
 
 STAGE = "locations"
 CITY_TOLERANCE_M = 50.0  # points this close outside the city polygon still count (geocoding jitter)
-COUNT_PREFIX = {"munich": "muc", "berlin": "ber"}
+COUNT_PREFIX = config.CITY_IDS
 REASONS = {
     "missing_id": "rows without an id",
     "missing_coordinates": "rows without coordinates",
@@ -77,7 +78,7 @@ def stage(ctx: BuildContext, areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataF
 def _layer(ctx: BuildContext, source: Source) -> str:
     layer = source.extra.get("layer", "")
     if layer not in LAYER_TEXT:
-        raise RegistryError(ctx.geodata / config.SOURCES_FILE, f"layer {layer!r} unknown", where=f"source {source.id}",
+        raise RegistryError(ctx.paths.sources_registry, f"layer {layer!r} unknown", where=f"source {source.id}",
                             fix=f"set layer to one of {sorted(LAYER_TEXT)}")
     return layer
 
@@ -89,7 +90,7 @@ def _count_id(source: Source) -> str:
 def _read_source(ctx: BuildContext, source: Source) -> pd.DataFrame:
     """Rows as ``location_id, name, category, address, provider, x, y`` (metric CRS), ``_row``, ``_reason``."""
     layer = _layer(ctx, source)
-    path = source.path(ctx.geodata)
+    path = source.path(ctx.paths.geodata)
     df = read_munich_kitas(path) if source.kind == "munich_kitas" else read_berlin_locations(path)
     df.insert(0, "layer", layer)
     df.insert(0, "city", source.city)
@@ -99,7 +100,7 @@ def _read_source(ctx: BuildContext, source: Source) -> pd.DataFrame:
 def read_munich_kitas(path: Any) -> pd.DataFrame:
     """Munich day-care CSV (UTF-8 with BOM, WGS84 lat/lon, decimal comma tolerated) in EPSG:25832."""
     raw = read_csv_text(path)
-    missing = [c for c in (*MUNICH_COLUMNS.values(), "Straße", "Haus-nr.", "PLZ", "Ort") if c not in raw.columns]
+    missing = [c for c in EXPECTATIONS["munich_kitas"].columns if c not in raw.columns]
     if missing:
         raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(raw.columns)}",
                          fix="use the official export of 'Kindertagesbetreuungseinrichtungen in München'")
@@ -108,7 +109,7 @@ def read_munich_kitas(path: Any) -> pd.DataFrame:
     out["address"] = _address(raw["Straße"], house, raw["PLZ"], raw["Ort"])
     out["_row"] = [f"Zeile {i + 2}" for i in range(len(raw))]  # CSV line (header is line 1)
     lat, lon, reason = _parse_latlon(out.pop("lat"), out.pop("lon"))
-    xy = gpd.GeoSeries(gpd.points_from_xy(lon.fillna(0), lat.fillna(0)), crs="EPSG:4326").to_crs(
+    xy = gpd.GeoSeries(gpd.points_from_xy(lon.fillna(0), lat.fillna(0)), crs=config.WEB_CRS).to_crs(
         config.CITY_CRS["munich"])
     out["x"], out["y"] = np.where(reason == "", xy.x, np.nan), np.where(reason == "", xy.y, np.nan)
     out["_reason"] = np.where(out["location_id"] == "", "missing_id", reason)
@@ -117,8 +118,9 @@ def read_munich_kitas(path: Any) -> pd.DataFrame:
 
 def read_berlin_locations(path: Any) -> pd.DataFrame:
     """Berlin WFS export (kita / jfe GeoJSON) reprojected to EPSG:25833 after an explicit CRS check."""
-    gdf = read_vector(path, id_columns=("e_nr",))
-    for required in ("e_name", "e_art"):
+    id_column, *required_columns = EXPECTATIONS["berlin_locations"].columns
+    gdf = read_vector(path, id_columns=(id_column,))
+    for required in required_columns:
         if required not in gdf.columns:
             raise InputError(path, f"missing column '{required}'", where=f"columns {list(gdf.columns)}",
                              fix="use the official WFS export (kita / jfe)")

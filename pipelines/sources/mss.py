@@ -24,14 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelines import config
 from pipelines.aggregate import aggregate_long
 from pipelines.errors import InputError, RegistryError
-from pipelines.io import read_csv_with_columns
+from pipelines.io import require_columns
 from pipelines.registry import Source, latest_source, sources_by_kind
-from pipelines.sources.berlin_population import catalog_row, read_population_table
-from pipelines.sources.plr_tables import berlin_mappings, check_plr_ids, long_table, plr_ids
-from pipelines.stage import BuildContext
+from pipelines.sources.berlin_population import catalog_row, population_table
+from pipelines.sources.expectations import MSS
+from pipelines.sources.plr_tables import berlin_mappings, check_plr_ids, long_table, plr_ids, read_csv_source
+from pipelines.stage import BuildContext, SourceTable
 
 STAGE = "mss"
 CITY = "berlin"
@@ -45,25 +45,53 @@ NOT_RATED_TEXT = "Planungsraum ohne Zuordnung"
 
 def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
           population: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """Read the MSS tables and their weight tables, then :func:`mss_indicators`."""
+    tables, weight_tables = read_mss(ctx)
+    return mss_indicators(ctx, tables, weight_tables, areas, membership, population)
+
+
+def read_mss(ctx: BuildContext) -> tuple[list[SourceTable], dict[str, SourceTable]]:
+    """The newest table of every MSS kind the registry maps, and the population tables that weight it.
+
+    Weight tables are keyed by source id: the edition nearest in time to each MSS table. All raw text.
+    """
+    specs = mss_specs(ctx)
+    tables: list[SourceTable] = []
+    weight_tables: dict[str, SourceTable] = {}
+    for kind in MSS_KINDS:
+        if not any(s["source_kind"] == kind for s in specs):
+            continue
+        src = latest_source(ctx.sources, kind, ctx.paths.geodata)
+        tables.append(read_csv_source(ctx, src))
+        for weight_kind in sorted({s["weight_kind"] for s in specs if s["weight"]}):
+            chosen = weight_source(ctx, src, weight_kind)
+            if chosen.id not in weight_tables:
+                weight_tables[chosen.id] = read_csv_source(ctx, chosen)
+    return tables, weight_tables
+
+
+def mss_indicators(ctx: BuildContext, tables: list[SourceTable], weight_tables: dict[str, SourceTable],
+                   areas: pd.DataFrame, membership: pd.DataFrame, population: pd.DataFrame | None = None
+                   ) -> tuple[pd.DataFrame, list[dict]]:
     """Compute every registry indicator fed by an MSS table, at the PLR and (where allowed) all LOR levels.
 
-    Weights come from the population table itself (read via the registry; the
-    table used is named in ``ctx.notes["mss_weight_population"]``). ``population``
-    (the long table of :func:`pipelines.berlin_population.stage`) is optional and
-    only used to cross-check that weight table's city total.
+    Pure: ``tables`` and ``weight_tables`` come from :func:`read_mss` (or are hand-built). Weights
+    come from the population table nearest in time (named in ``ctx.notes["mss_weight_population"]``).
+    ``population`` (the long table of :func:`pipelines.sources.berlin_population.stage`) is
+    optional and only used to cross-check that weight table's city total.
     """
     known = plr_ids(areas)
     specs = mss_specs(ctx)
     frames: list[pd.DataFrame] = []
     catalog: list[dict] = []
     cache: dict[tuple[str, str], pd.DataFrame] = {}
-    for kind in MSS_KINDS:
-        kind_specs = [s for s in specs if s["source_kind"] == kind]
+    for raw in tables:
+        src = raw.source
+        kind_specs = [s for s in specs if s["source_kind"] == src.kind]
         if not kind_specs:
             continue
-        src = latest_source(ctx.sources, kind, ctx.geodata)
-        table = read_mss_table(ctx, src, known, [s["column"] for s in kind_specs])
-        weights = _weights(ctx, src, known, specs, population, cache)
+        table = mss_table(ctx, raw, known, [s["column"] for s in kind_specs])
+        weights = _weights(ctx, src, known, specs, weight_tables, population, cache)
         for spec in kind_specs:
             rows = _indicator_rows(ctx, src, table, spec, weights, membership)
             if rows is not None:
@@ -74,7 +102,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
 
 def mss_specs(ctx: BuildContext) -> list[dict[str, Any]]:
     """Registry entries computed from an MSS table, checked and normalised."""
-    path = ctx.geodata / config.INDICATORS_FILE
+    path = ctx.paths.indicators_registry
     out: list[dict[str, Any]] = []
     for ind, ber in berlin_mappings(ctx, MSS_KINDS):
         where = f"indicator {ind['id']}"
@@ -95,16 +123,16 @@ def mss_specs(ctx: BuildContext) -> list[dict[str, Any]]:
     return out
 
 
-def read_mss_table(ctx: BuildContext, src: Source, plr_ids: list[str], columns: list[str]) -> pd.DataFrame:
-    """Read one MSS CSV: index PLR id; ``_flag`` from KOM ("" = rated) and each column as floats.
+def mss_table(ctx: BuildContext, raw_table: SourceTable, plr_ids: list[str], columns: list[str]) -> pd.DataFrame:
+    """One MSS table: index PLR id; ``_flag`` from KOM ("" = rated) and each column as floats.
 
     A value exists only for rated PLRs: -9999, "Planungsraum ohne Zuordnung" and
     empty cells become NaN (with ``<column>__flag`` saying why). Any other
     non-numeric cell raises :class:`InputError` naming file, CSV line and column.
     """
-    path = src.path(ctx.geodata)
-    raw = read_csv_with_columns(path, ["PLR_ID", "KOM", *columns],
-                                fix="use the official MSS 2021 table (PLR_ID, EW, KOM and the indicator columns)")
+    src, path = raw_table.source, raw_table.path
+    raw = require_columns(raw_table.frame, [*MSS.columns, *columns], path,
+                          fix="use the official MSS 2021 table (PLR_ID, EW, KOM and the indicator columns)")
     ids = raw["PLR_ID"].fillna("").str.strip()
     check_plr_ids(path, ids, plr_ids, column="PLR_ID",
                   fix="MSS 2021 uses the 8-digit LOR 2021 ids (text with leading zeros)")
@@ -144,26 +172,35 @@ def _parse_column(col: pd.Series, row_flag: pd.Series, path: Path, name: str) ->
     return values, cell_flag
 
 
+def weight_source(ctx: BuildContext, src: Source, kind: str) -> Source:
+    """The population source of ``kind`` nearest in time to the MSS table ``src`` (ties: the older one)."""
+    candidates = sources_by_kind(ctx.sources, kind)
+    if not candidates:
+        raise InputError(ctx.paths.sources_registry,
+                         f"no population source of kind {kind!r} for MSS weights",
+                         fix="register a Berlin population table")
+    ref = _date(src.reference_date)
+    return min(candidates, key=lambda s: (abs((_date(s.reference_date) - ref).days), s.reference_date))
+
+
 def _weights(ctx: BuildContext, src: Source, plr_ids: list[str], specs: list[dict[str, Any]],
-             population: pd.DataFrame | None, cache: dict[tuple[str, str], pd.DataFrame]) -> dict[str, pd.DataFrame]:
+             weight_tables: dict[str, SourceTable], population: pd.DataFrame | None,
+             cache: dict[tuple[str, str], pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Weight columns per population kind, from the table nearest in time to the MSS date.
 
-    ``specs`` are all MSS specs, so one table is read once for every MSS file (``cache``).
+    ``specs`` are all MSS specs, so one table is parsed once for every MSS file (``cache``).
     """
     out: dict[str, pd.DataFrame] = {}
     for kind in sorted({s["weight_kind"] for s in specs if s["weight"]}):
-        candidates = sources_by_kind(ctx.sources, kind)
-        if not candidates:
-            raise InputError(ctx.geodata / config.SOURCES_FILE,
-                             f"no population source of kind {kind!r} for MSS weights",
-                             fix="register a Berlin population table")
-        ref = _date(src.reference_date)
-        chosen = min(candidates, key=lambda s: (abs((_date(s.reference_date) - ref).days), s.reference_date))
+        chosen = weight_source(ctx, src, kind)
         if (kind, chosen.id) in cache:
             out[kind] = cache[(kind, chosen.id)]
             continue
+        if chosen.id not in weight_tables:
+            raise InputError(ctx.paths.sources_registry, f"population table {chosen.id} (MSS weights) was not read",
+                             where=f"source {src.id}", fix="pass the tables returned by read_mss")
         cols = sorted({c for s in specs if s["weight_kind"] == kind for c in s["weight"]} | {"inhabitants"})
-        out[kind] = cache[(kind, chosen.id)] = read_population_table(ctx, chosen, plr_ids, cols)
+        out[kind] = cache[(kind, chosen.id)] = population_table(ctx, weight_tables[chosen.id], plr_ids, cols)
         notes = ctx.notes.setdefault("mss_weight_population", chosen.id)
         if chosen.id not in str(notes):
             ctx.notes["mss_weight_population"] = f"{notes}, {chosen.id}"

@@ -1,7 +1,7 @@
 """Steps shared by the stages that read Berlin tables keyed by Planungsraum (PLR).
 
-The population tables (:mod:`pipelines.berlin_population`) and the MSS tables
-(:mod:`pipelines.mss`) are both CSVs with one row per LOR 2021 Planungsraum, tied to
+The population tables (:mod:`pipelines.sources.berlin_population`) and the MSS tables
+(:mod:`pipelines.sources.mss`) are both CSVs with one row per LOR 2021 Planungsraum, tied to
 indicators by the ``[indicator.berlin]`` mapping of ``indicators.toml``. Which
 registry entries a stage owns, which PLR ids a table may hold and the shape of the
 long output are the same rules for both, so they are written once here.
@@ -18,7 +18,9 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.stage import BuildContext
+from pipelines.io import read_csv_text
+from pipelines.registry import Source
+from pipelines.stage import BuildContext, SourceTable
 
 CITY = "berlin"
 _PLR_ID = re.compile(r"^\d{8}$")
@@ -73,3 +75,9 @@ def long_table(frames: list[pd.DataFrame]) -> pd.DataFrame:
     long = pd.concat(frames, ignore_index=True)
     long.insert(0, "city", CITY)
     return long[list(config.INDICATOR_COLUMNS)].reset_index(drop=True)
+
+
+def read_csv_source(ctx: BuildContext, src: Source) -> SourceTable:
+    """The main file of a registered Berlin CSV source as text (the only disk access of these stages)."""
+    path = src.path(ctx.paths.geodata)
+    return SourceTable(src, path, read_csv_text(path))

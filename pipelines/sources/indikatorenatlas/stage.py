@@ -69,21 +69,21 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
         raise ValueError(f"city_values must be 'aggregated' or 'published', not {city_values!r}")
     district_ids = _district_ids(areas)
     membership = _with_stadt(membership, district_ids)
-    glossary = read_toml(ctx.geodata / config.TRANSLATIONS_FILE).get("glossary", {}) \
-        if (ctx.geodata / config.TRANSLATIONS_FILE).exists() else {}
+    glossary = read_toml(ctx.paths.translations).get("glossary", {}) \
+        if (ctx.paths.translations).exists() else {}
     parts, catalog, checks = [], [], []
     for iset in ctx.indicator_registry.get("indicator_set", []):
         if iset.get("source_kind") != KIND:
             continue
         src = _source_for(ctx, iset["topic"])
-        path = src.path(ctx.geodata)
+        path = src.path(ctx.paths.geodata)
         table, inhalt = read_table(path, district_ids), read_inhalt(path)
         topic_rows, topic_cat, topic_checks = _topic(ctx, table, inhalt, iset, src, glossary, path)
         parts += topic_rows
         catalog += topic_cat
         checks.append(topic_checks)
     if not parts:
-        raise InputError(ctx.geodata / config.INDICATORS_FILE, f"no [[indicator_set]] of source_kind {KIND!r}",
+        raise InputError(ctx.paths.indicators_registry, f"no [[indicator_set]] of source_kind {KIND!r}",
                          fix="restore the Munich indicator sets in geodata/indicators.toml")
     base = pd.concat(parts, ignore_index=True)
     long = _aggregate(base, catalog, membership, city_values)
@@ -113,7 +113,7 @@ def _with_stadt(membership: pd.DataFrame, district_ids: set[str]) -> pd.DataFram
 def _source_for(ctx: BuildContext, topic: str) -> Source:
     found = [s for s in sources_by_kind(ctx.sources, KIND) if s.extra.get("topic") == topic]
     if not found:
-        raise InputError(ctx.geodata / config.SOURCES_FILE, f"no source of kind {KIND!r} with topic {topic!r}",
+        raise InputError(ctx.paths.sources_registry, f"no source of kind {KIND!r} with topic {topic!r}",
                          fix="register the Indikatorenatlas export (with topic = ...) in geodata/sources.toml")
     return found[-1]
 
