@@ -83,8 +83,10 @@ def bench_indicator_change(ctx, server: AppServer, runs: int) -> list[float]:  #
     import json
     import re
 
+    from pipelines import config
+
     catalog = {e["indicator_id"]: e for e in json.loads(
-        (Path(__file__).resolve().parents[1] / "geodata/processed/catalog.json").read_text(encoding="utf-8"))}
+        (config.resolve_paths().out / config.CATALOG_FILE).read_text(encoding="utf-8"))}
     page = ctx.new_page()
     page.goto(server.url)
     wait_maps_drawn(page, DEFAULT_POLYGONS)

@@ -73,8 +73,8 @@ def _web_bytes(out: Path) -> tuple[int, int]:
 
     from pipelines.build.web_layers import layer_to_geojson
 
-    simplified = sum(p.stat().st_size for p in (out / "web").glob("*.geojson"))
-    areas = gpd.read_parquet(out / "areas.parquet")
+    simplified = sum(p.stat().st_size for p in (out / config.WEB_DIR).glob("*.geojson"))
+    areas = gpd.read_parquet(out / config.AREAS_FILE)
     full = 0
     for (_city, _level), frame in areas.groupby(["city", "level"]):
         full += len(layer_to_geojson(frame.to_crs(config.WEB_CRS)))

@@ -28,7 +28,7 @@ from pipelines.projects.api import join_projects, load_project_schema, read_proj
 
 
 def _areas() -> gpd.GeoDataFrame:
-    built = config.GEODATA_DIR / "processed" / "areas.parquet"
+    built = config.resolve_paths().out / config.AREAS_FILE
     if built.exists():
         return gpd.read_parquet(built)
     raw = config.GEODATA_DIR / "raw"

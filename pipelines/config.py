@@ -43,6 +43,8 @@ def web_layer_name(city: str, level: str) -> str:
 WEB_CRS = "EPSG:4326"
 CITY_CRS: dict[str, str] = {"munich": "EPSG:25832", "berlin": "EPSG:25833"}
 CITIES: tuple[str, ...] = ("munich", "berlin")
+# ``area_id`` of the whole city (level "stadt"); also the prefix of per-city indicator ids.
+CITY_IDS: dict[str, str] = {"munich": "muc", "berlin": "ber"}
 
 # Levels from coarse to fine, per city. "stadt" is the whole city.
 LEVELS: dict[str, tuple[str, ...]] = {

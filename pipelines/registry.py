@@ -20,8 +20,8 @@ SOURCE_REQUIRED = ("id", "kind", "city", "title", "publisher", "licence", "attri
                    "reference_date", "files")
 INDICATOR_REQUIRED = ("id", "group", "label_de", "label_en", "unit", "definition_de", "polarity",
                       "aggregation")
-POLARITIES = ("higher_is_worse", "higher_is_better", "neutral")
-AGGREGATIONS = ("sum", "ratio", "none")
+POLARITIES: tuple[str, ...] = ("higher_is_worse", "higher_is_better", "neutral")
+AGGREGATIONS: tuple[str, ...] = ("sum", "ratio", "none")
 
 
 @dataclass(frozen=True)

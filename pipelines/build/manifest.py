@@ -21,7 +21,6 @@ from pipelines.errors import PipelineError
 from pipelines.io import list_files, read_json, read_toml, sha256_file
 from pipelines.registry import load_sources, verify_checksums
 
-MANIFEST_FILE = "manifest.json"
 MANIFEST_SCHEMA = 1
 LIBRARIES = ("geopandas", "shapely", "pandas", "pyarrow", "pyogrio", "folium", "streamlit")
 PIPELINE_DIR = Path(__file__).resolve().parents[1]
@@ -162,7 +161,7 @@ def _count_by(rows: list[dict[str, Any]], key: str) -> dict[str, int]:
 
 def read_manifest(out: Path) -> dict[str, Any] | None:
     """The previous build's manifest, or None if there is none (or it is unreadable)."""
-    path = out / MANIFEST_FILE
+    path = out / config.MANIFEST_FILE
     if not path.exists():
         return None
     try:

@@ -47,9 +47,6 @@ from pipelines.stage import BuildContext
 __all__ = ["BuildResult", "BuildValidationError", "run_build", "CITY_CHOICES"]
 
 CITY_CHOICES = ("all", *config.CITIES)
-AREAS_FILE, INDICATORS_FILE, LOCATIONS_FILE, CATALOG_FILE, WEB_DIR = (
-    "areas.parquet", "indicators.parquet", "locations.parquet", "catalog.json", "web")
-PROJECTS_FILE = "projects.parquet"
 STAGES: dict[str, tuple[str, ...]] = {
     "munich": ("munich.areas", "munich.action_areas", "munich.bezirksteil_population", "munich.indikatorenatlas"),
     "berlin": ("berlin.areas", "berlin.population", "berlin.mss"),
@@ -133,7 +130,7 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
             state=state, city_versions=city_versions, city_built=city, outputs=outputs,
             stage_seconds=run.seconds, findings=findings, notes=ctx.notes,
             counts=written["counts"], web_layers=web["report"])
-        io.write_json(tmp / manifest.MANIFEST_FILE, man)
+        io.write_json(tmp / config.MANIFEST_FILE, man)
         _readable(tmp)
     return BuildResult("built", paths.out, man, time.perf_counter() - t_start, run.seconds)
 
@@ -148,14 +145,14 @@ def _concat_indicators(parts: list[pd.DataFrame]) -> pd.DataFrame:
 def _previous_tables(out: Path, previous: dict[str, Any] | None, cities: tuple[str, ...]) -> dict[str, Any] | None:
     """Rows of the cities *not* rebuilt, from the previous build (None for a full build or no build)."""
     keep = [c for c in config.CITIES if c not in cities]
-    if not keep or previous is None or not (out / AREAS_FILE).exists():
+    if not keep or previous is None or not (out / config.AREAS_FILE).exists():
         return None
-    areas = io.read_geoparquet(out / AREAS_FILE)
-    indicators = io.read_parquet(out / INDICATORS_FILE)
-    locations = io.read_geoparquet(out / LOCATIONS_FILE)
-    catalog = io.read_json(out / CATALOG_FILE)
-    projects = io.read_geoparquet(out / PROJECTS_FILE) if (out / PROJECTS_FILE).exists() else None
-    web = sorted(p for p in (out / WEB_DIR).glob("*.geojson") if p.name.split("_", 1)[0] in keep)
+    areas = io.read_geoparquet(out / config.AREAS_FILE)
+    indicators = io.read_parquet(out / config.INDICATORS_FILE_OUT)
+    locations = io.read_geoparquet(out / config.LOCATIONS_FILE)
+    catalog = io.read_json(out / config.CATALOG_FILE)
+    projects = io.read_geoparquet(out / config.PROJECTS_FILE) if (out / config.PROJECTS_FILE).exists() else None
+    web = sorted(p for p in (out / config.WEB_DIR).glob("*.geojson") if p.name.split("_", 1)[0] in keep)
     return {"cities": keep, "areas": areas[areas["city"].isin(keep)],
             "indicators": indicators[indicators["city"].isin(keep)],
             "locations": locations[locations["city"].isin(keep)], "catalog": catalog, "web": web,
@@ -173,27 +170,28 @@ def _write_outputs(tmp: Path, areas: dict[str, gpd.GeoDataFrame], indicators: pd
         loc = pd.concat([loc, prev["locations"]], ignore_index=True)
         catalog = merge_catalog(catalog, previous=prev["catalog"], keep_cities=prev["cities"])
         for p in prev["web"]:
-            io.copy_file_atomic(p, tmp / WEB_DIR / p.name)
+            io.copy_file_atomic(p, tmp / config.WEB_DIR / p.name)
     all_areas = gpd.GeoDataFrame(pd.concat(area_frames, ignore_index=True), geometry="geometry", crs=config.WEB_CRS)
     extra = [c for c in all_areas.columns if c not in config.AREA_COLUMNS]
     all_areas = all_areas[[*config.AREA_COLUMNS, *extra]].sort_values(["city", "level", "area_id"])
-    io.write_geoparquet(all_areas.reset_index(drop=True), tmp / AREAS_FILE)
+    io.write_geoparquet(all_areas.reset_index(drop=True), tmp / config.AREAS_FILE)
     ind = indicators[list(config.INDICATOR_COLUMNS)].sort_values(
         ["city", "level", "area_id", "indicator_id", "period"]).reset_index(drop=True)
-    io.write_parquet(ind, tmp / INDICATORS_FILE)
+    io.write_parquet(ind, tmp / config.INDICATORS_FILE_OUT)
     loc = gpd.GeoDataFrame(loc, geometry="geometry", crs=config.WEB_CRS)
     level_cols = [f"area_id_{lvl}" for c in config.CITIES for lvl in config.LEVELS[c] if f"area_id_{lvl}" in loc]
     base_cols = [c for c in config.LOCATION_COLUMNS if c != "geometry"]
     rest = [c for c in loc.columns if c not in (*base_cols, *level_cols, "geometry")]
     loc = loc[[*base_cols, *level_cols, *rest, "geometry"]]
-    io.write_geoparquet(loc.sort_values(["city", "layer", "location_id"]).reset_index(drop=True), tmp / LOCATIONS_FILE)
-    io.write_json(tmp / CATALOG_FILE, sorted(catalog, key=lambda e: e["indicator_id"]))
+    io.write_geoparquet(loc.sort_values(["city", "layer", "location_id"]).reset_index(drop=True),
+                        tmp / config.LOCATIONS_FILE)
+    io.write_json(tmp / config.CATALOG_FILE, sorted(catalog, key=lambda e: e["indicator_id"]))
     projects = _merge_projects(projects, prev["projects"] if prev is not None else None)
-    io.write_geoparquet(projects, tmp / PROJECTS_FILE)
+    io.write_geoparquet(projects, tmp / config.PROJECTS_FILE)
     for name, data in web["layers"].items():
-        io.write_bytes_atomic(tmp / WEB_DIR / (name if name.endswith(".geojson") else f"{name}.geojson"), data)
-    rows = {AREAS_FILE: len(all_areas), INDICATORS_FILE: len(ind), LOCATIONS_FILE: len(loc), CATALOG_FILE: len(catalog),
-            PROJECTS_FILE: len(projects)}
+        io.write_bytes_atomic(tmp / config.WEB_DIR / name, data)
+    rows = {config.AREAS_FILE: len(all_areas), config.INDICATORS_FILE_OUT: len(ind), config.LOCATIONS_FILE: len(loc),
+            config.CATALOG_FILE: len(catalog), config.PROJECTS_FILE: len(projects)}
     return {"rows": rows, "counts": count_summary(all_areas, ind, loc)}
 
 
@@ -209,7 +207,7 @@ def _merge_projects(projects: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None) -
 
 def _output_entries(tmp: Path, rows: dict[str, int]) -> list[dict[str, Any]]:
     entries = [manifest.output_entry(tmp, tmp / name, rows=n) for name, n in rows.items()]
-    entries += [manifest.output_entry(tmp, p) for p in sorted((tmp / WEB_DIR).glob("*.geojson"))]
+    entries += [manifest.output_entry(tmp, p) for p in sorted((tmp / config.WEB_DIR).glob("*.geojson"))]
     return entries
 
 

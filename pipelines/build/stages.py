@@ -76,7 +76,7 @@ def build_munich(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
 def stadt_membership(areas: gpd.GeoDataFrame) -> pd.DataFrame:
     """Every Stadtbezirk belongs to the city "muc" (the Indikatorenatlas base level is the Stadtbezirk)."""
     sb = areas.loc[areas["level"] == "stadtbezirk", "area_id"].astype(str)
-    return pd.DataFrame({"child_id": sb.to_numpy(), "level": "stadt", "area_id": "muc", "share": 1.0})
+    return pd.DataFrame({"child_id": sb.to_numpy(), "level": "stadt", "area_id": config.CITY_IDS["munich"], "share": 1.0})
 
 
 def build_berlin(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],

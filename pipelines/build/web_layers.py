@@ -47,10 +47,9 @@ def build_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame]) -
     """
     sizes: dict[str, int] = {}
     for tolerance in SIMPLIFY_TOLERANCES_M:
-        out = {f"{name}.geojson": layer_to_geojson(frame)
-               for name, frame in simplify_web_layers(areas, tolerance).items()}
+        out = {name: layer_to_geojson(frame) for name, frame in simplify_web_layers(areas, tolerance).items()}
         sizes = {k: len(v) for k, v in out.items()}
-        plr = sizes.get("berlin_planungsraum.geojson", 0)
+        plr = sizes.get(config.web_layer_name("berlin", "planungsraum"), 0)
         if sum(sizes.values()) <= config.WEB_TOTAL_MAX_BYTES and plr <= config.WEB_PLR_MAX_BYTES:
             return out
     raise PipelineError(
@@ -60,7 +59,7 @@ def build_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame]) -
 
 def simplify_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame],
                         tolerance_m: float) -> dict[str, gpd.GeoDataFrame]:
-    """Simplified layers in EPSG:4326, keyed ``<city>_<level>``, coordinates rounded.
+    """Simplified layers in EPSG:4326, keyed by file name (``config.web_layer_name``), coordinates rounded.
 
     ``areas`` is the canonical areas table (one frame in any CRS, or one frame per city).
     ``tolerance_m`` is the coverage-simplification tolerance in metres.
@@ -74,7 +73,7 @@ def simplify_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame]
             layer = layer.to_crs(config.WEB_CRS)
             layer = layer.set_geometry(_round_coverage(layer.geometry.values, config.WEB_COORD_DECIMALS))
             layer.attrs["simplify_tolerance_m"] = tolerance_m
-            out[f"{city}_{level}"] = layer
+            out[config.web_layer_name(city, level)] = layer
     return out
 
 

@@ -136,7 +136,7 @@ def validate_projects_command(args: argparse.Namespace) -> int:
     paths = config.resolve_paths(args.geodata)
     try:
         schema = load_project_schema(paths.geodata if (paths.projects / "schema.toml").exists() else None)
-        areas_file = paths.out / "areas.parquet"
+        areas_file = paths.out / config.AREAS_FILE
         areas = read_geoparquet(areas_file) if areas_file.exists() else None
         report = validate_projects(read_projects(args.file, schema), areas, schema=schema)
     except ProjectFileError as err:

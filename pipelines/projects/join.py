@@ -28,7 +28,6 @@ from pipelines.errors import InputError
 from pipelines.projects.schema import ProjectSchema, load_project_schema
 from pipelines.registry import slugify
 
-_WGS84 = "EPSG:4326"
 _AREA_NEEDS = ("city", "level", "area_id", "parent_id", "geometry")
 
 
@@ -84,7 +83,7 @@ def _join_points(p: pd.DataFrame, is_point: np.ndarray, areas: gpd.GeoDataFrame)
         city_areas = areas[areas["city"] == city]
         if len(sel) == 0 or city_areas.empty:
             continue
-        pts = gpd.GeoDataFrame({"_i": sel}, crs=_WGS84,
+        pts = gpd.GeoDataFrame({"_i": sel}, crs=config.WEB_CRS,
                                geometry=gpd.points_from_xy(p["lon"].to_numpy()[sel], p["lat"].to_numpy()[sel]))
         pts, polys = pts.to_crs(crs), city_areas[["level", "area_id", "geometry"]].to_crs(crs)
         if not (pts.crs.equals(crs) and polys.crs.equals(crs)):
@@ -131,7 +130,7 @@ def _projects_frame(p: pd.DataFrame, is_point: np.ndarray, areas: gpd.GeoDataFra
                     membership: pd.DataFrame) -> gpd.GeoDataFrame:
     """Projects as points (EPSG:4326) with ``area_id_<level>`` columns like the locations table."""
     lon, lat = p["lon"].to_numpy(dtype=float).copy(), p["lat"].to_numpy(dtype=float).copy()
-    wgs = areas.to_crs(_WGS84) if not areas.crs.equals(_WGS84) else areas
+    wgs = areas.to_crs(config.WEB_CRS) if not areas.crs.equals(config.WEB_CRS) else areas
     rep = dict(zip(zip(wgs["city"], wgs["area_id"].astype(str), strict=True),
                    wgs.geometry.representative_point(), strict=True))
     for i in np.flatnonzero(~is_point):
@@ -146,7 +145,7 @@ def _projects_frame(p: pd.DataFrame, is_point: np.ndarray, areas: gpd.GeoDataFra
         per_level.setdefault(level, {}).setdefault(int(i), []).append(str(aid))
     for level, found in per_level.items():
         out[f"area_id_{level}"] = [",".join(sorted(found[i])) if i in found else "" for i in range(len(out))]
-    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs=_WGS84)
+    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs=config.WEB_CRS)
 
 
 def _indicators(p: pd.DataFrame, membership: pd.DataFrame, areas: gpd.GeoDataFrame, period: str,

@@ -24,7 +24,6 @@ from pipelines.registry import slugify
 from pipelines.stage import BuildContext
 
 STAGE = "projects"
-PROJECTS_FILE = "projects.parquet"
 MAX_PROBLEM_FINDINGS = 200  # per file; the rest is summarised (a 50,000-row file may have many)
 _LIST_COLUMNS = ("beteiligte_referate", "partner", "alle_referate")
 _FLOAT_COLUMNS = ("lat", "lon", "budget_eur")
@@ -59,8 +58,8 @@ def stage(ctx: BuildContext, areas: dict[str, gpd.GeoDataFrame], out: Path | Non
 def _all_areas(areas: dict[str, gpd.GeoDataFrame], out: Path | None) -> gpd.GeoDataFrame:
     frames = [gdf.to_crs(config.WEB_CRS) for gdf in areas.values()]
     missing = [c for c in config.CITIES if c not in areas]
-    if missing and out is not None and (out / "areas.parquet").exists():
-        prev = io.read_geoparquet(out / "areas.parquet")
+    if missing and out is not None and (out / config.AREAS_FILE).exists():
+        prev = io.read_geoparquet(out / config.AREAS_FILE)
         frames.append(prev[prev["city"].isin(missing)].to_crs(config.WEB_CRS))
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=config.WEB_CRS)
 

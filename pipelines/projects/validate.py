@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines import config
 from pipelines.errors import InputError
 from pipelines.projects.read import RawTable
 from pipelines.projects.schema import Problem, ProjectSchema, load_project_schema
@@ -32,7 +33,6 @@ PROJECT_COLUMNS: tuple[str, ...] = (
     "beteiligte_referate", "partner", "status", "beginn", "ende", "budget_eur", "link", "source", "row",
 )
 _TEXT_COLUMNS = ("id", "titel", "federfuehrung", "beteiligte_referate", "partner")
-_WGS84 = "EPSG:4326"
 
 
 @dataclass
@@ -312,7 +312,7 @@ def _city_shapes(areas: gpd.GeoDataFrame | None, bounds: dict[str, tuple[float, 
         return shapes
     if areas.crs is None:
         raise InputError("areas", "areas table has no CRS", fix="set the CRS (canonical areas are EPSG:4326)")
-    wgs = areas.to_crs(_WGS84) if not areas.crs.equals(_WGS84) else areas
+    wgs = areas.to_crs(config.WEB_CRS) if not areas.crs.equals(config.WEB_CRS) else areas
     for city, grp in wgs.groupby("city"):
         top = grp[grp["level"] == "stadt"]
         geom = shapely.union_all((top if len(top) else grp).geometry.values)

@@ -29,7 +29,7 @@ from pipelines.stage import BuildContext
 
 STAGE = "action_areas"
 CITY = "munich"
-CITY_ID = "muc"
+CITY_ID = config.CITY_IDS[CITY]
 CRS = config.CITY_CRS[CITY]
 LEVEL = "handlungsraum"
 MEMBER_LEVELS = ("stadtbezirk", "bezirksteil")

@@ -35,7 +35,7 @@ from pipelines.stage import BuildContext
 
 STAGE = "areas_berlin"
 CITY = "berlin"
-CITY_ID = "ber"
+CITY_ID = config.CITY_IDS[CITY]
 CITY_NAME = "Berlin"
 CRS = config.CITY_CRS[CITY]
 # Number of PLR_ID digits that identify each level (the id is a prefix of the PLR_ID).

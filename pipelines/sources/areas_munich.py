@@ -35,7 +35,7 @@ from pipelines.stage import BuildContext
 
 STAGE = "areas_munich"
 CITY = "munich"
-CITY_ID = "muc"
+CITY_ID = config.CITY_IDS[CITY]
 CITY_NAME = "München"
 CRS = config.CITY_CRS[CITY]
 POPULATION_PERIOD = "2022-12-31"  # reference date of the Bezirksteil population table

@@ -24,7 +24,7 @@ from pipelines.stage import BuildContext
 
 STAGE = "locations"
 CITY_TOLERANCE_M = 50.0  # points this close outside the city polygon still count (geocoding jitter)
-COUNT_PREFIX = {"munich": "muc", "berlin": "ber"}
+COUNT_PREFIX = config.CITY_IDS
 REASONS = {
     "missing_id": "rows without an id",
     "missing_coordinates": "rows without coordinates",
@@ -108,7 +108,7 @@ def read_munich_kitas(path: Any) -> pd.DataFrame:
     out["address"] = _address(raw["Straße"], house, raw["PLZ"], raw["Ort"])
     out["_row"] = [f"Zeile {i + 2}" for i in range(len(raw))]  # CSV line (header is line 1)
     lat, lon, reason = _parse_latlon(out.pop("lat"), out.pop("lon"))
-    xy = gpd.GeoSeries(gpd.points_from_xy(lon.fillna(0), lat.fillna(0)), crs="EPSG:4326").to_crs(
+    xy = gpd.GeoSeries(gpd.points_from_xy(lon.fillna(0), lat.fillna(0)), crs=config.WEB_CRS).to_crs(
         config.CITY_CRS["munich"])
     out["x"], out["y"] = np.where(reason == "", xy.x, np.nan), np.where(reason == "", xy.y, np.nan)
     out["_reason"] = np.where(out["location_id"] == "", "missing_id", reason)

@@ -14,16 +14,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines import config
 from pipelines.errors import InputError
 from pipelines.io import excel_sheet_names, read_excel_text
+from pipelines.sources.indikatorenatlas.formula import MAX_BASISWERTE
 
-CITY_ID = "muc"
+CITY_ID = config.CITY_IDS["munich"]
 CITY_LABEL = "Stadt München"
 TABLE_SHEET = 1  # the long table is the second sheet (its name is the topic in capitals)
 INHALT_SHEET = "INHALT"
 TABLE_COLUMNS = ("Indikator", "Ausprägung", "Jahr", "Raumbezug", "Indikatorwert")
 INHALT_COLUMNS = ("Indikator", "Ausprägung", "Beschreibung", "Zeitbezug", "Datenquelle")
-MAX_BASISWERTE = 5
 _GERMAN_NUMBER = r"^-?(\d+|\d*,\d+)$"
 _RAUM = r"^(\d{2})\s+\S"
 
