@@ -3,8 +3,8 @@
 branca's colormap legend loads d3 from a CDN, which leaves maps blank offline;
 this module writes the legend as plain HTML with inline styles instead, readable
 on a projector (large font, generous swatches). Every text from data or callers
-is HTML-escaped. Number formatting (German decimal comma / English point) lives
-here too, so tooltips and legends agree.
+is HTML-escaped. Numbers go through :func:`dashboard.i18n.format_number`, the one
+formatter of the dashboard, so legends, tooltips and tables agree.
 """
 
 from __future__ import annotations
@@ -15,15 +15,11 @@ from html import escape
 
 import pandas as pd
 
-from dashboard.classify import NO_DATA_COLOR, Classification, relative_to_city
-from dashboard.i18n import t
+from dashboard.classify import METHODS, NO_DATA_COLOR, SCALES, Classification, relative_to_city
+from dashboard.i18n import LANGS, format_number, t
+from pipelines.config import FLAGS
 
-LANGS: tuple[str, ...] = ("de", "en")
-
-FLAGS: tuple[str, ...] = ("no_data", "under_300", "outlier", "not_rated", "zero_denominator")
-"""The ``flag`` values of the indicators table; their labels are ``flag_<flag>`` in translations.toml."""
-
-_NOTE_KEYS: frozenset[str] = frozenset({"city", "common", "relative", "quantiles", "equal_interval", "natural_breaks"})
+_NOTE_KEYS: frozenset[str] = frozenset({*SCALES, *METHODS})
 
 
 def text(key: str, lang: str, **fmt: object) -> str:
@@ -32,32 +28,11 @@ def text(key: str, lang: str, **fmt: object) -> str:
 
 
 def flag_label(flag: str, lang: str) -> str:
-    """Translated reason for a missing/suppressed value; unknown flags read as "no data"."""
-    return t(f"flag_{flag if flag in FLAGS else 'no_data'}", _lang(lang))
+    """Translated reason for a missing/suppressed value; unknown (or empty) flags read as "no data".
 
-
-def format_number(value: float | None, lang: str = "de", decimals: int = 1) -> str:
-    """Format a number for people: ``1.234,5`` (de) or ``1,234.5`` (en); "–" for NaN/None.
-
-    A typographic minus is used for negatives; ``-0,0`` is shown as ``0,0``.
+    The flags (``pipelines.config.FLAGS``) have labels ``flag_<flag>`` in translations.toml.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    value = float(value)
-    if round(value, decimals) == 0:
-        value = 0.0
-    s = f"{abs(value):,.{decimals}f}"
-    if _lang(lang) == "de":
-        s = s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return ("\u2212" if value < 0 else "") + s
-
-
-def format_value(value: float | None, unit: str = "", lang: str = "de", decimals: int = 1) -> str:
-    """A number with its unit: ``12,3 %`` (de), ``12.3%`` (en), ``1.234 Personen``; "–" for NaN."""
-    number = format_number(value, lang, decimals)
-    if not unit or number == "–":
-        return number
-    return f"{number}%" if unit == "%" and _lang(lang) == "en" else f"{number} {unit}"
+    return t(f"flag_{flag if flag and flag in FLAGS else 'no_data'}", _lang(lang))
 
 
 def decimals_for_values(values: Sequence[float]) -> int:
@@ -95,7 +70,7 @@ def legend_html(
     title: str,
     unit: str = "",
     lang: str = "de",
-    mode: str = "city",
+    mode: str = "own",
     polarity: str = "higher_is_worse",
     no_data_count: int = 0,
     counts: Sequence[int] | None = None,
@@ -111,7 +86,7 @@ def legend_html(
         unit: unit shown after the title, e.g. ``%`` (escaped). In ``relative``
             mode the unit is replaced by "Index (Stadt = 100)".
         lang: ``de`` or ``en`` (number format and fixed phrases).
-        mode: ``city``, ``common`` or ``relative``: shown as a note under the classes.
+        mode: ``own``, ``common`` or ``relative``: shown as a note under the classes.
         polarity: adds the reading hint ("dark = more need for action"); for
             ``neutral`` indicators "dark = higher value".
         no_data_count: number of areas without a value (the grey entry always shows).
@@ -179,7 +154,7 @@ def legend_for_values(
     colors: Sequence[str],
     *,
     city_value: float | None = None,
-    mode: str = "city",
+    mode: str = "own",
     **kwargs: object,
 ) -> str:
     """Legend of a map of ``values`` (raw indicator values of the drawn areas).

@@ -25,15 +25,8 @@ from branca.element import Element
 from folium.plugins import FastMarkerCluster
 
 from dashboard.classify import NO_DATA_COLOR, Classification, relative_to_city
-from dashboard.legend import (
-    decimals_for,
-    decimals_for_values,
-    flag_label,
-    format_number,
-    format_value,
-    legend_for_values,
-    text,
-)
+from dashboard.i18n import format_number, format_value
+from dashboard.legend import decimals_for, decimals_for_values, flag_label, legend_for_values, text
 from dashboard.map_elements import FitOnResize, GeoJsonLayer, LegendControl
 from dashboard.offline import make_offline
 from dashboard.project_markers import project_legend_html, project_markers
@@ -62,7 +55,7 @@ def build_map(
     label: str,
     unit: str = "",
     polarity: str = "higher_is_worse",
-    mode: str = "city",
+    mode: str = "own",
     city_value: float | None = None,
     city_label: str | None = None,
     lang: str = "de",
@@ -90,7 +83,7 @@ def build_map(
         label: indicator label for legend and tooltip (plain text).
         unit: unit of ``value``, e.g. ``"%"`` (plain text).
         polarity: indicator polarity; only changes the legend's reading hint.
-        mode: ``city``, ``common`` or ``relative`` (values are classed as
+        mode: ``own``, ``common`` or ``relative`` (values are classed as
             ``100 * value / city_value``; the tooltip also shows that index).
         city_value: the whole city's value (tooltip line; required for ``relative``).
         city_label: how the tooltip names the city value, e.g. "München gesamt"

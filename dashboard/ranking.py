@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.profile import CITY_AREA_ID, split_members
+from dashboard.profile import split_members
+from pipelines.config import CITY_IDS
 
 RANK_COLUMNS = ["rank", "area_id", "name", "value", "flag", "coverage", "numerator", "denominator"]
 
@@ -70,7 +71,7 @@ def action_area_summary(indicators: pd.DataFrame, areas: pd.DataFrame, catalog_e
                      "coverage": float(v["coverage"]) if v is not None else np.nan,
                      "flag": v["flag"] if v is not None else "no_data",
                      "approximate": bool(hr.get("approximate", False))})
-    city = muc[(muc["level"] == "stadt") & (muc["area_id"] == CITY_AREA_ID["munich"])]
+    city = muc[(muc["level"] == "stadt") & (muc["area_id"] == CITY_IDS["munich"])]
     city_row = city.iloc[0] if not city.empty else None
     notes: list[str] = []
     if any(r["approximate"] for r in rows):
@@ -85,7 +86,7 @@ def action_area_summary(indicators: pd.DataFrame, areas: pd.DataFrame, catalog_e
                      "approximate": any(r["approximate"] for r in rows)})
         rows.append({"kind": "rest", "area_id": "", "label": "", "value": rest, "coverage": 1.0, "flag": "",
                      "approximate": any(r["approximate"] for r in rows)})
-    rows.append({"kind": "city", "area_id": CITY_AREA_ID["munich"], "label": "",
+    rows.append({"kind": "city", "area_id": CITY_IDS["munich"], "label": "",
                  "value": float(city_row["value"]) if city_row is not None else np.nan,
                  "coverage": 1.0, "flag": city_row["flag"] if city_row is not None else "no_data",
                  "approximate": False})

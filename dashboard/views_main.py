@@ -14,8 +14,8 @@ from dashboard import (
     views_ranking,
     views_sidebar,
 )
-from dashboard.i18n import catalog_text, t
-from dashboard.state import LANGS, Q_LANG, Notice, revalidate
+from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t
+from dashboard.state import Q_LANG, Notice, revalidate
 from dashboard.views_state import commit, current_state
 
 TITLE = "Raumatlas – Handlungsräume München & Sozialräume Berlin"
@@ -23,8 +23,8 @@ TITLE = "Raumatlas – Handlungsräume München & Sozialräume Berlin"
 
 def _lang_hint() -> str:
     """The language asked for in the URL, before anything is loaded (for the build message)."""
-    lang = st.query_params.get(Q_LANG, "de")
-    return lang if lang in LANGS else "de"
+    lang = st.query_params.get(Q_LANG, DEFAULT_LANG)
+    return lang if lang in LANGS else DEFAULT_LANG
 
 
 def _show_notices(notices: list[Notice], lang: str) -> None:

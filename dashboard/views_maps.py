@@ -19,11 +19,11 @@ from dashboard.legend import legend_for_values
 from dashboard.maps import build_map
 from dashboard.project_markers import project_legend_html
 from dashboard.ranking import ranking_table
-from dashboard.state import CITIES, MAP_LEVELS, ViewState
+from dashboard.state import ViewState
 from dashboard.views_state import set_view, w_level
+from pipelines.config import CITIES, COVERAGE_LEVELS, WEB_CRS
 
 MAP_KEYS: dict[str, str] = {"munich": "map_munich", "berlin": "map_berlin"}
-SCALE_TO_MODE = {"own": "city", "common": "common", "relative": "relative"}
 CLICK_SEEN = "_click_seen_{city}"
 
 
@@ -99,7 +99,7 @@ def _city_value(state: ViewState, version: str, city: str) -> float | None:
 def _classifications(state: ViewState, frames: dict[str, gpd.GeoDataFrame | None],
                      city_values: dict[str, float | None]) -> dict[str, Classification]:
     """Breaks per city: own, one common scale for both, or each relative to its city value."""
-    mode = SCALE_TO_MODE[state.scale]
+    mode = state.scale
     present = {c: f for c, f in frames.items() if f is not None}
     if mode == "common" and len(present) == 2:
         common = classify_common([f["value"] for f in present.values()], state.method, state.k)
@@ -123,7 +123,7 @@ def _header(state: ViewState, city: str, entry: dict[str, Any]) -> None:
     name, picker = st.columns([2, 3], vertical_alignment="center")
     name.markdown(f"#### {t(f'city_{city}', lang)}")
     with picker:  # a selectbox never overflows a narrow column (4 Berlin levels)
-        st.selectbox(t("level", lang), MAP_LEVELS[city], key=w_level(city),
+        st.selectbox(t("level", lang), COVERAGE_LEVELS[city], key=w_level(city),
                      format_func=lambda lv: t(f"level_short_{lv}", lang), label_visibility="collapsed")
     if shows:
         st.caption(shows)
@@ -139,7 +139,7 @@ def _city_map(state: ViewState, version: str, city: str, entry: dict[str, Any],
     if frame is None or classification is None:
         _no_data_at_level(state, version, city, entry)
         return None
-    mode = SCALE_TO_MODE[state.scale]
+    mode = state.scale
     polarity = entry.get("polarity", "neutral")
     focus = _focus_ids(state, version, city)
     projects = views_projects.map_layer(state, version, city)
@@ -206,7 +206,7 @@ def _no_data_at_level(state: ViewState, version: str, city: str, entry: dict[str
     """Say clearly that this level has no values and offer the levels that have them."""
     lang, level = state.lang, state.level(city)
     st.warning(t("no_data_level", lang, level=t(f"level_{level}", lang)))
-    offered = [lv for lv in MAP_LEVELS[city] if lv != level and not loaders.indicator_values(
+    offered = [lv for lv in COVERAGE_LEVELS[city] if lv != level and not loaders.indicator_values(
         version, city, lv, state.indicator, state.period(city)).empty]
     for lv in offered:
         st.button(t("switch_level", lang, level=t(f"level_{lv}", lang)), key=f"switch_{city}_{lv}",
@@ -239,6 +239,6 @@ def _locations(state: ViewState, version: str, city: str) -> gpd.GeoDataFrame | 
     if loc is None:
         return None
     sel = loc[(loc["city"] == city) & (loc["layer"].isin(state.layers))]
-    if sel.crs is not None and sel.crs.to_epsg() != 4326:
-        sel = sel.to_crs("EPSG:4326")
+    if sel.crs is not None and not sel.crs.equals(WEB_CRS):
+        sel = sel.to_crs(WEB_CRS)
     return sel if len(sel) else None

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, views_projects
-from dashboard.i18n import catalog_text, format_number, format_period, t
+from dashboard.i18n import catalog_text, format_number, format_period, format_value, t
 from dashboard.legend import flag_label
 from dashboard.profile import (
     AreaRef,
@@ -102,7 +102,7 @@ def _comparable(rows: pd.DataFrame, catalog: dict, city: str, level: str, area_i
 def _value_text(value: float, flag: str, entry: dict, lang: str) -> str:
     if flag:
         return flag_label(flag, lang)
-    return f"{format_number(value, lang)} {catalog_text(entry, 'unit', lang)}".strip()
+    return format_value(value, catalog_text(entry, "unit", lang), lang)
 
 
 def _series(version: str, state: ViewState, city: str, level: str, catalog: dict, lang: str) -> None:

@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, views_projects
-from dashboard.i18n import catalog_text, format_number, format_period, t
+from dashboard.i18n import catalog_text, format_number, format_period, format_value, t
 from dashboard.legend import flag_label
 from dashboard.ranking import action_area_summary, ranking_table
-from dashboard.state import CITIES, ViewState
+from dashboard.state import ViewState
+from pipelines.config import CITIES
 
 
 def render(state: ViewState, version: str) -> None:
@@ -72,7 +73,7 @@ def _summary(state: ViewState, version: str, entry: dict, areas: pd.DataFrame, u
     summary = action_area_summary(rows, areas, entry, period)
     df = summary.rows
     labels = [r.label if r.kind == "handlungsraum" else t(f"summary_{r.kind}", lang) for r in df.itertuples()]
-    values = [flag_label(f, lang) if f and pd.isna(v) else f"{format_number(v, lang)} {unit}".strip()
+    values = [flag_label(f, lang) if f and pd.isna(v) else format_value(v, unit, lang)
               for v, f in zip(df["value"], df["flag"], strict=True)]
     show = pd.DataFrame({
         t("col_area", lang): labels,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from dashboard.classify import METHODS, SCALES
 from dashboard.i18n import format_number, format_period, load_ui_table, t
-from dashboard.state import CITIES, LAYERS, MAP_LEVELS, METHODS, SCALES
+from dashboard.state import LAYERS
+from pipelines.config import CITIES, COVERAGE_LEVELS
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"
 
@@ -17,7 +19,7 @@ def _used_keys() -> set[str]:
         keys |= set(re.findall(r"\bt\(\s*\"([a-z0-9_]+)\"\s*[,)]", path.read_text(encoding="utf-8")))
         keys |= set(re.findall(r"\bt\(\s*'([a-z0-9_]+)'\s*[,)]", path.read_text(encoding="utf-8")))
     keys |= {f"city_{c}" for c in CITIES} | {f"city_total_{c}" for c in CITIES}
-    levels = {lv for levels in MAP_LEVELS.values() for lv in levels}
+    levels = {lv for levels in COVERAGE_LEVELS.values() for lv in levels}
     keys |= {f"level_{lv}" for lv in levels | {"stadt", "handlungsraum"}} | {f"level_short_{lv}" for lv in levels}
     keys |= {f"method_{m}" for m in METHODS} | {f"scale_{s}" for s in SCALES} | {f"layer_{x}" for x in LAYERS}
     keys |= {f"summary_{k}" for k in ("union", "rest", "city")}
