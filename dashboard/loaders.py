@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +225,38 @@ def load_projects(version: str) -> gpd.GeoDataFrame | None:
     """The build's projects (``projects.parquet`` from ``geodata/projects/``); None before such a build."""
     path = processed_dir() / config.PROJECTS_FILE
     return gpd.read_parquet(path) if path.exists() else None
+
+
+@dataclass(frozen=True)
+class BuildReader:
+    """The cached loaders of one build version as a :class:`dashboard.page.BuildData` for the page context."""
+
+    version: str
+
+    def catalog(self) -> dict[str, dict[str, Any]]:
+        """Catalog entries by indicator id."""
+        return catalog_by_id(self.version)
+
+    def areas(self) -> pd.DataFrame:
+        """The areas table without geometry."""
+        return load_areas(self.version)
+
+    def indicator_values(self, city: str, level: str, indicator: str, period: str) -> pd.DataFrame:
+        """Rows of one map."""
+        return indicator_values(self.version, city, level, indicator, period)
+
+    def indicator_rows(self, city: str, indicator: str) -> pd.DataFrame:
+        """All levels and periods of one indicator in one city."""
+        return indicator_rows(self.version, city, indicator)
+
+    def web_layer(self, city: str, level: str) -> gpd.GeoDataFrame | None:
+        """One simplified web layer."""
+        return load_web_layer(self.version, city, level)
+
+    def locations(self) -> gpd.GeoDataFrame | None:
+        """All locations."""
+        return load_locations(self.version)
+
+    def projects(self) -> gpd.GeoDataFrame | None:
+        """The build's projects."""
+        return load_projects(self.version)
