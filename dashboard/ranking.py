@@ -7,12 +7,15 @@ published city value, it shows the Handlungsraum values against the city value o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from dashboard.i18n import format_number
+from dashboard.legend import value_decimals
 from dashboard.profile import split_members
 from pipelines.config import CITY_IDS
 
@@ -37,6 +40,23 @@ def ranking_table(indicators: pd.DataFrame, areas: pd.DataFrame, city: str, leve
     df = df.sort_values(["rank", "area_id"], na_position="last").reset_index(drop=True)
     df.attrs["polarity"] = polarity
     return df[RANK_COLUMNS]
+
+
+def ranking_formatters(table: pd.DataFrame, lang: str, value_column: str,
+                       coverage_column: str) -> dict[str, Callable[[object], str]]:
+    """How the ranking table prints its numbers: exactly like the map's tooltips of the same values.
+
+    The columns stay numeric (so they sort by value); these formatters only change
+    what is shown: the dashboard's one formatter with the decimals of the whole
+    value column (:func:`dashboard.legend.value_decimals`), coverage in whole percent.
+    """
+    decimals = value_decimals(table["value"])
+    return {value_column: lambda v: format_number(_as_float(v), lang, decimals),
+            coverage_column: lambda v: format_number(_as_float(v), lang, 0)}
+
+
+def _as_float(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
 @dataclass

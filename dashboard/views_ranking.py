@@ -10,8 +10,9 @@ import streamlit as st
 
 from dashboard import views_projects
 from dashboard.i18n import catalog_text, format_number, format_period, format_value, t
-from dashboard.legend import flag_label, value_decimals
+from dashboard.legend import flag_label
 from dashboard.page import CityPage, PageContext
+from dashboard.ranking import ranking_formatters
 from pipelines.config import CITIES
 
 
@@ -52,9 +53,7 @@ def _city_ranking(page: PageContext, city: CityPage, unit: str) -> None:
     if city.project_counts is not None:  # does cross-department work reach the areas that need it most?
         show = views_projects.add_ranking_columns(show, table, city.project_counts, lang)
     # Numbers stay numbers (the column sorts by value) but read as in the tooltips: same formatter, same decimals.
-    decimals = value_decimals(table["value"])
-    styled = show.style.format({value_col: lambda v: format_number(v, lang, decimals),
-                                t("col_coverage", lang): lambda v: format_number(v, lang, 0)})
+    styled = show.style.format(ranking_formatters(table, lang, value_col, t("col_coverage", lang)))
     st.dataframe(styled, hide_index=True, width="stretch", height=320)
     indicator = page.state.indicator
     csv = table.assign(city=city.city, level=level, indicator_id=indicator, period=period)
