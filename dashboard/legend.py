@@ -20,6 +20,7 @@ from dashboard.i18n import LANGS, format_number, t
 from pipelines.config import FLAGS
 
 _NOTE_KEYS: frozenset[str] = frozenset({*SCALES, *METHODS})
+_RELATIVE_HINTS: dict[str, str] = {"higher_is_worse": "rel_worse_above", "higher_is_better": "rel_worse_below"}
 
 
 def text(key: str, lang: str, **fmt: object) -> str:
@@ -136,9 +137,7 @@ def legend_html(
 def _reading_hint(mode: str, polarity: str, lang: str) -> str:
     """How to read the colours: sequential "dark = more need", or the two sides of 100."""
     if mode == "relative":
-        key = {"higher_is_worse": "rel_worse_above", "higher_is_better": "rel_worse_below"}.get(polarity,
-                                                                                               "rel_neutral")
-        return text(key, lang)
+        return text(_RELATIVE_HINTS.get(polarity, "rel_neutral"), lang)
     return text("dark_neutral" if polarity == "neutral" else "dark", lang)
 
 

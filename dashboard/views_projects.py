@@ -40,6 +40,9 @@ from dashboard.projects_view import (
 from pipelines.projects import load_project_schema, to_safe_csv
 
 UPLOAD_KEY, EXAMPLE_KEY, UPLOAD_SEEN = "_proj_upload", "_proj_example", "_proj_upload_seen"
+VERDICT_KEYS: dict[str, str] = {"ok": "proj_verdict_ok", "partial": "proj_verdict_partial",
+                                "template": "proj_verdict_template"}
+"""Message of a validation report by its status (anything else: refused)."""
 W_UPLOAD, W_THEMES, W_STATUSES, W_DEPTS = "w_proj_upload", "w_proj_themes", "w_proj_status", "w_proj_depts"
 
 
@@ -154,9 +157,8 @@ def _report(result: UploadResult, lang: str) -> None:
     report = result.report
     c = report_counts(report)
     verdict = {"ok": st.success, "partial": st.warning}.get(report.status, st.error)
-    key = {"ok": "proj_verdict_ok", "partial": "proj_verdict_partial", "template": "proj_verdict_template"}.get(
-        report.status, "proj_verdict_refused")
-    verdict(t(key, lang, name=name, rows=c["rows"], valid=c["valid"], dropped=c["dropped"]))
+    verdict(t(VERDICT_KEYS.get(report.status, "proj_verdict_refused"), lang, name=name, rows=c["rows"],
+              valid=c["valid"], dropped=c["dropped"]))
     details = st.expander(t("proj_report_title", lang, name=name),
                           expanded=result.origin == "upload" and report.status != "ok")
     with details:
