@@ -22,8 +22,6 @@ from dashboard.legend import text
 from dashboard.map_elements import GeoJsonLayer
 from pipelines.config import WEB_COORD_DECIMALS, WEB_CRS
 
-COORD_DECIMALS = WEB_COORD_DECIMALS
-"""Coordinates are rounded like the web layers (5 decimals, about 1 m)."""
 LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
 
 
@@ -73,7 +71,7 @@ def location_cluster(locations: gpd.GeoDataFrame, lang: str) -> FastMarkerCluste
                                       _text_or_none(r.get("category")), _text_or_none(r.get("address")),
                                       _text_or_none(r.get("provider"))) if s]
         colour = LOCATION_COLORS.get(kind, "#444444")
-        rows.append([round(r.geometry.y, COORD_DECIMALS), round(r.geometry.x, COORD_DECIMALS),
+        rows.append([round(r.geometry.y, WEB_COORD_DECIMALS), round(r.geometry.x, WEB_COORD_DECIMALS),
                      "<br>".join(lines), colour])
     callback = """function (row) {
         var m = L.circleMarker(new L.LatLng(row[0], row[1]),
@@ -93,12 +91,12 @@ def city_outline(layer: gpd.GeoDataFrame) -> GeoJsonLayer:
 
 
 def feature(geometry: shapely.Geometry, props: dict) -> dict:
-    """A GeoJSON feature with coordinates rounded to :data:`COORD_DECIMALS` (smaller maps, same look)."""
+    """A GeoJSON feature with coordinates rounded to :data:`WEB_COORD_DECIMALS` (smaller maps, same look)."""
     return {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(_round(geometry))}
 
 
 def _round(geometry: shapely.Geometry) -> shapely.Geometry:
-    return shapely.transform(geometry, lambda c: np.round(c, COORD_DECIMALS))
+    return shapely.transform(geometry, lambda c: np.round(c, WEB_COORD_DECIMALS))
 
 
 def check_layer(gdf: gpd.GeoDataFrame, what: str, columns: Sequence[str]) -> None:

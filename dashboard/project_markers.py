@@ -16,11 +16,11 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from dashboard.i18n import t
+from dashboard.projects_view import FALLBACK_COLOR
+from pipelines.config import WEB_COORD_DECIMALS
 
-COORD_DECIMALS = 5
 SVG_LIMIT = 2000
 MARKER_CLASS = "ra-project"
-FALLBACK_COLOR = "#777777"
 REQUIRED = ("titel", "thema", "status", "federfuehrung", "color")
 
 
@@ -67,7 +67,7 @@ def project_markers(projects: gpd.GeoDataFrame, lang: str) -> ProjectMarkers:
     for r in projects[ok].itertuples(index=False):
         tip = (f"<b>{escape(str(r.titel))}</b><br>{escape(str(r.thema))} · {escape(str(r.status))}"
                f"<br>{escape(lead)}: {escape(str(r.federfuehrung))}")
-        rows.append([round(r.geometry.y, COORD_DECIMALS), round(r.geometry.x, COORD_DECIMALS), tip,
+        rows.append([round(r.geometry.y, WEB_COORD_DECIMALS), round(r.geometry.x, WEB_COORD_DECIMALS), tip,
                      _color(r.color)])
     return ProjectMarkers(rows, canvas=len(rows) > SVG_LIMIT)
 

@@ -45,6 +45,9 @@ OWNERS: dict[str, str] = {
     "MAX_K": "dashboard/classify.py",
     "K_RANGE": "",
     "LAYERS": "dashboard/state.py",
+    "COORD_DECIMALS": "",  # map coordinates are rounded like the web layers: config.WEB_COORD_DECIMALS
+    "WEB_COORD_DECIMALS": "pipelines/config.py",
+    "FALLBACK_COLOR": "dashboard/projects_view.py",
 }
 FUNCTION_OWNERS: dict[str, str] = {
     "format_number": "dashboard/i18n.py",  # one number format for tooltips, legends and tables
