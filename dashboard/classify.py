@@ -21,20 +21,20 @@ import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import mapclassify
 import numpy as np
 import pandas as pd
 
-Method = Literal["quantiles", "equal_interval", "natural_breaks"]
-Polarity = Literal["higher_is_worse", "higher_is_better", "neutral"]
-ScaleMode = Literal["city", "common", "relative"]
+from pipelines.registry import POLARITIES
 
 METHODS: tuple[str, ...] = ("quantiles", "equal_interval", "natural_breaks")
-POLARITIES: tuple[str, ...] = ("higher_is_worse", "higher_is_better", "neutral")
-SCALE_MODES: tuple[str, ...] = ("city", "common", "relative")
+"""Classification methods, in picker order; the first is the default (also of a URL without ``cls``)."""
+SCALES: tuple[str, ...] = ("own", "common", "relative")
+"""How the two maps share colours: each city its own breaks, one common scale, or relative to the city
+value (= 100). These are also the ``scale`` values of a shared URL, so they never change."""
 MIN_K, MAX_K = 3, 7
+"""Allowed number of classes (ColorBrewer ramps exist for 3..7)."""
 RELATIVE_CENTER = 100.0
 
 NO_DATA_COLOR = "#c4c4c4"
@@ -176,14 +176,14 @@ def relative_to_city(values: pd.Series, city_value: float | None) -> pd.Series:
     return 100.0 * vals / float(city_value)
 
 
-def palette_for(polarity: str, k: int, mode: str = "city") -> list[str]:
+def palette_for(polarity: str, k: int, mode: str = "own") -> list[str]:
     """Class colours (hex), ordered from the lowest class to the highest.
 
     Args:
         polarity: ``higher_is_worse``, ``higher_is_better`` or ``neutral``
             (see the module docstring for the convention).
         k: number of classes, 1..7 (1 and 2 reuse the 3-class ramp's ends).
-        mode: ``city``/``common`` give a sequential ramp; ``relative`` a
+        mode: ``own``/``common`` give a sequential ramp; ``relative`` a
             diverging ramp with the neutral colour in the middle (odd k) — use
             :func:`colors_for` to centre it exactly on 100.
     """
@@ -202,7 +202,7 @@ def palette_for(polarity: str, k: int, mode: str = "city") -> list[str]:
     return colours[::-1] if polarity == "higher_is_better" else colours
 
 
-def colors_for(classification: Classification, polarity: str, mode: str = "city") -> list[str]:
+def colors_for(classification: Classification, polarity: str, mode: str = "own") -> list[str]:
     """Colours for the classes of ``classification`` (one per class, lowest first).
 
     In ``relative`` mode the diverging ramp is centred on 100: classes entirely

@@ -15,7 +15,9 @@ from typing import Any
 
 from pipelines import config
 
-DEFAULT_LANG = "de"
+LANGS: tuple[str, ...] = ("de", "en")
+"""The UI languages; the first is the default and the fallback of every missing text."""
+DEFAULT_LANG = LANGS[0]
 
 
 @lru_cache(maxsize=4)
@@ -51,17 +53,34 @@ def catalog_text(entry: dict[str, Any], field: str, lang: str) -> str:
     return str(entry.get(f"{field}_{lang}") or entry.get(f"{field}_de") or "")
 
 
-def format_number(value: float | int | None, lang: str, decimals: int | None = None) -> str:
-    """German decimal comma / English point, thousands separated; NaN/None -> "–"."""
+def format_number(value: float | int | None, lang: str = DEFAULT_LANG, decimals: int | None = None) -> str:
+    """The dashboard's one number format, so a tooltip, a legend and a table print a value alike.
+
+    ``1.234,5`` (de) or ``1,234.5`` (en); "–" for NaN/None; a typographic minus for
+    negatives, and ``-0,0`` shows as ``0,0``. ``decimals=None`` picks them from the
+    magnitude (0 for whole numbers and from 1,000 up, 1 from 10 up, else 2); maps,
+    legends and tables pass the decimals of their whole column instead.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     v = float(value)
     if decimals is None:
         decimals = 0 if abs(v) >= 1000 or v == int(v) else (1 if abs(v) >= 10 else 2)
-    s = f"{v:,.{decimals}f}"
-    if lang == "de":
+    if round(v, decimals) == 0:
+        v = 0.0
+    s = f"{abs(v):,.{decimals}f}"
+    if lang == "de" or lang not in LANGS:
         s = s.replace(",", "_").replace(".", ",").replace("_", ".")
-    return s
+    return ("\u2212" if v < 0 else "") + s
+
+
+def format_value(value: float | int | None, unit: str = "", lang: str = DEFAULT_LANG,
+                 decimals: int | None = None) -> str:
+    """A number with its unit: ``12,3 %`` (de), ``12.3%`` (en), ``1.234 Personen``; "–" for NaN/None."""
+    number = format_number(value, lang, decimals)
+    if not unit or number == "–":
+        return number
+    return f"{number}%" if unit == "%" and lang == "en" else f"{number} {unit}"
 
 
 def format_period(period: str, lang: str) -> str:

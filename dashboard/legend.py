@@ -3,8 +3,8 @@
 branca's colormap legend loads d3 from a CDN, which leaves maps blank offline;
 this module writes the legend as plain HTML with inline styles instead, readable
 on a projector (large font, generous swatches). Every text from data or callers
-is HTML-escaped. Number formatting (German decimal comma / English point) lives
-here too, so tooltips and legends agree.
+is HTML-escaped. Numbers go through :func:`dashboard.i18n.format_number`, the one
+formatter of the dashboard, so legends, tooltips and tables agree.
 """
 
 from __future__ import annotations
@@ -15,15 +15,12 @@ from html import escape
 
 import pandas as pd
 
-from dashboard.classify import NO_DATA_COLOR, Classification, relative_to_city
-from dashboard.i18n import t
+from dashboard.classify import METHODS, NO_DATA_COLOR, SCALES, Classification, relative_to_city
+from dashboard.i18n import LANGS, format_number, t
+from pipelines.config import FLAGS
 
-LANGS: tuple[str, ...] = ("de", "en")
-
-FLAGS: tuple[str, ...] = ("no_data", "under_300", "outlier", "not_rated", "zero_denominator")
-"""The ``flag`` values of the indicators table; their labels are ``flag_<flag>`` in translations.toml."""
-
-_NOTE_KEYS: frozenset[str] = frozenset({"city", "common", "relative", "quantiles", "equal_interval", "natural_breaks"})
+_NOTE_KEYS: frozenset[str] = frozenset({*SCALES, *METHODS})
+_RELATIVE_HINTS: dict[str, str] = {"higher_is_worse": "rel_worse_above", "higher_is_better": "rel_worse_below"}
 
 
 def text(key: str, lang: str, **fmt: object) -> str:
@@ -32,32 +29,11 @@ def text(key: str, lang: str, **fmt: object) -> str:
 
 
 def flag_label(flag: str, lang: str) -> str:
-    """Translated reason for a missing/suppressed value; unknown flags read as "no data"."""
-    return t(f"flag_{flag if flag in FLAGS else 'no_data'}", _lang(lang))
+    """Translated reason for a missing/suppressed value; unknown (or empty) flags read as "no data".
 
-
-def format_number(value: float | None, lang: str = "de", decimals: int = 1) -> str:
-    """Format a number for people: ``1.234,5`` (de) or ``1,234.5`` (en); "–" for NaN/None.
-
-    A typographic minus is used for negatives; ``-0,0`` is shown as ``0,0``.
+    The flags (``pipelines.config.FLAGS``) have labels ``flag_<flag>`` in translations.toml.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    value = float(value)
-    if round(value, decimals) == 0:
-        value = 0.0
-    s = f"{abs(value):,.{decimals}f}"
-    if _lang(lang) == "de":
-        s = s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return ("\u2212" if value < 0 else "") + s
-
-
-def format_value(value: float | None, unit: str = "", lang: str = "de", decimals: int = 1) -> str:
-    """A number with its unit: ``12,3 %`` (de), ``12.3%`` (en), ``1.234 Personen``; "–" for NaN."""
-    number = format_number(value, lang, decimals)
-    if not unit or number == "–":
-        return number
-    return f"{number}%" if unit == "%" and _lang(lang) == "en" else f"{number} {unit}"
+    return t(f"flag_{flag if flag and flag in FLAGS else 'no_data'}", _lang(lang))
 
 
 def decimals_for_values(values: Sequence[float]) -> int:
@@ -65,6 +41,17 @@ def decimals_for_values(values: Sequence[float]) -> int:
     finite = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v))]
     top = max(finite, default=0.0)
     return 0 if top >= 100 else 1 if top >= 10 else 2
+
+
+def value_decimals(values: Sequence[float] | pd.Series) -> int:
+    """Decimals of one value column, so its map tooltips and its ranking table print a value alike.
+
+    0 for whole numbers (counts), else at least 1 (2 while every magnitude is below 10).
+    """
+    finite = [float(v) for v in pd.to_numeric(pd.Series(values), errors="coerce") if math.isfinite(float(v))]
+    if finite and all(math.isclose(v, round(v), rel_tol=1e-5, abs_tol=1e-8) for v in finite):
+        return 0
+    return max(1, decimals_for_values(finite))
 
 
 def decimals_for(classification: Classification) -> int:
@@ -95,14 +82,16 @@ def legend_html(
     title: str,
     unit: str = "",
     lang: str = "de",
-    mode: str = "city",
+    mode: str = "own",
     polarity: str = "higher_is_worse",
     no_data_count: int = 0,
     counts: Sequence[int] | None = None,
     decimals: int | None = None,
-    layout: str = "box",
 ) -> str:
     """The legend of one choropleth map as an HTML fragment (inline styles, escaped text).
+
+    One line of swatches drawn under the map, not on it: on a projector every area
+    must stay visible.
 
     Args:
         classification: breaks of the map (``k`` classes).
@@ -111,65 +100,44 @@ def legend_html(
         unit: unit shown after the title, e.g. ``%`` (escaped). In ``relative``
             mode the unit is replaced by "Index (Stadt = 100)".
         lang: ``de`` or ``en`` (number format and fixed phrases).
-        mode: ``city``, ``common`` or ``relative``: shown as a note under the classes.
+        mode: the scale, ``own``, ``common`` or ``relative``: shown as a note under the classes.
         polarity: adds the reading hint ("dark = more need for action"); for
             ``neutral`` indicators "dark = higher value".
         no_data_count: number of areas without a value (the grey entry always shows).
         counts: areas per class to print next to the labels (optional).
         decimals: decimals of the break labels (default: :func:`decimals_for`).
-        layout: ``box`` (a foldable box for a map control) or ``row`` (one line of
-            swatches under the map: nothing is hidden behind the legend, which
-            matters on a projector where every area must stay visible).
 
     Returns:
-        ``<details open class="ra-legend">…</details>`` (the title is the
-        ``<summary>``, so a click folds it) with one ``ra-legend-class`` row per
-        class and one ``ra-legend-nodata`` row.
+        ``<div class="ra-legend ra-legend-row">…</div>`` with one ``ra-legend-class``
+        entry per class and one ``ra-legend-nodata`` entry.
     """
     if len(colors) != classification.k:
         raise ValueError(f"legend needs {classification.k} colours, got {len(colors)}")
     lang = _lang(lang)
     unit_txt = f"{text('index', lang)} ({'Stadt' if lang == 'de' else 'city'} = 100)" if mode == "relative" else unit
-    # <details>/<summary>: a click on the title folds the legend away (no JS), e.g. when it hides areas.
-    head = f'<summary style="font-weight:700;margin-bottom:2px;cursor:pointer">{escape(title)}</summary>'
-    if unit_txt:
-        head += f'<div style="color:#444;margin-bottom:6px">{escape(unit_txt)}</div>'
     rows = []
     for i, (label, colour) in enumerate(zip(class_labels(classification, lang, decimals), colors, strict=True)):
         n = f' <span style="color:#555">({counts[i]})</span>' if counts is not None and i < len(counts) else ""
-        rows.append(_row("ra-legend-class", colour, escape(label) + n, inline=layout == "row"))
-    rows.append(_row("ra-legend-nodata", NO_DATA_COLOR, f"{escape(text('no_data', lang))} ({int(no_data_count)})",
-                     inline=layout == "row"))
+        rows.append(_row("ra-legend-class", colour, escape(label) + n))
+    rows.append(_row("ra-legend-nodata", NO_DATA_COLOR, f"{escape(text('no_data', lang))} ({int(no_data_count)})"))
     hint = _reading_hint(mode, polarity, lang)
     method = text(classification.method, lang) if classification.method in _NOTE_KEYS else classification.method
     note = f"{text(mode, lang) if mode in _NOTE_KEYS else mode} · {method}"
-    foot = (
-        f'<div class="ra-legend-note" style="margin-top:4px;font-size:0.82em;color:#333">'
-        f"{escape(hint)}<br>{escape(note)}</div>"
-    )
-    if layout == "row":
-        title_txt = escape(title) + (f' <span style="font-weight:400;color:#444">({escape(unit_txt)})</span>'
-                                     if unit_txt else "")
-        return (
-            '<div class="ra-legend ra-legend-row" style="font:inherit;color:#1f2328;line-height:1.5">'
-            f'<div style="font-weight:700">{title_txt}</div>'
-            f'<div style="display:flex;flex-wrap:wrap;gap:2px 18px">{"".join(rows)}</div>'
-            f'<div class="ra-legend-note" style="font-size:0.85em;color:#444">{escape(hint)} · {escape(note)}</div>'
-            "</div>"
-        )
+    title_txt = escape(title) + (f' <span style="font-weight:400;color:#444">({escape(unit_txt)})</span>'
+                                 if unit_txt else "")
     return (
-        '<details open class="ra-legend" style="background:rgba(255,255,255,0.94);padding:8px 10px;'
-        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,0.35);font:15px/1.3 system-ui,sans-serif;"
-        f'color:#1f2328;max-width:280px">{head}{"".join(rows)}{foot}</details>'
+        '<div class="ra-legend ra-legend-row" style="font:inherit;color:#1f2328;line-height:1.5">'
+        f'<div style="font-weight:700">{title_txt}</div>'
+        f'<div style="display:flex;flex-wrap:wrap;gap:2px 18px">{"".join(rows)}</div>'
+        f'<div class="ra-legend-note" style="font-size:0.85em;color:#444">{escape(hint)} · {escape(note)}</div>'
+        "</div>"
     )
 
 
 def _reading_hint(mode: str, polarity: str, lang: str) -> str:
     """How to read the colours: sequential "dark = more need", or the two sides of 100."""
     if mode == "relative":
-        key = {"higher_is_worse": "rel_worse_above", "higher_is_better": "rel_worse_below"}.get(polarity,
-                                                                                               "rel_neutral")
-        return text(key, lang)
+        return text(_RELATIVE_HINTS.get(polarity, "rel_neutral"), lang)
     return text("dark_neutral" if polarity == "neutral" else "dark", lang)
 
 
@@ -179,14 +147,14 @@ def legend_for_values(
     colors: Sequence[str],
     *,
     city_value: float | None = None,
-    mode: str = "city",
+    mode: str = "own",
     **kwargs: object,
 ) -> str:
     """Legend of a map of ``values`` (raw indicator values of the drawn areas).
 
     Counts the areas per class and without a value the same way the map colours
     them (relative mode: classes of ``100 * value / city_value``), then calls
-    :func:`legend_html` with ``kwargs`` (title, unit, lang, polarity, decimals, layout).
+    :func:`legend_html` with ``kwargs`` (title, unit, lang, polarity, decimals).
     """
     numeric = pd.to_numeric(values, errors="coerce")
     classed = relative_to_city(numeric, city_value) if mode == "relative" else numeric
@@ -196,13 +164,12 @@ def legend_for_values(
                        **kwargs)  # type: ignore[arg-type]
 
 
-def _row(css_class: str, colour: str, label_html: str, inline: bool = False) -> str:
+def _row(css_class: str, colour: str, label_html: str) -> str:
     swatch = (
         f'<span style="display:inline-block;width:22px;height:16px;background:{escape(colour)};'
         'border:1px solid #777;margin-right:8px;vertical-align:-2px"></span>'
     )
-    tag = "span" if inline else "div"
-    return f'<{tag} class="{css_class}" style="white-space:nowrap">{swatch}{label_html}</{tag}>'
+    return f'<span class="{css_class}" style="white-space:nowrap">{swatch}{label_html}</span>'
 
 
 def _lang(lang: str) -> str:

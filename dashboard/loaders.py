@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.state import LAYERS, MAP_LEVELS, Choices
+from dashboard.state import LAYERS, Choices
 from pipelines import config
 
-MANIFEST_FILE = "manifest.json"
 AREA_INFO_COLUMNS = ["city", "level", "area_id", "name", "parent_id", "population", "area_km2", "approximate",
                      "short_name", "members", "member_level", "status", "status_en", "source_quote", "source_url",
                      "note_de", "note_en"]
@@ -35,7 +35,7 @@ def processed_dir() -> Path:
 
 def _manifest_stamp() -> tuple[int, int]:
     """(mtime_ns, size) of manifest.json: a cheap change detector; (0, 0) if absent."""
-    p = processed_dir() / MANIFEST_FILE
+    p = processed_dir() / config.MANIFEST_FILE
     if not p.exists():
         return 0, 0
     s = p.stat()
@@ -44,7 +44,7 @@ def _manifest_stamp() -> tuple[int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _read_manifest(stamp: tuple[int, int]) -> dict[str, Any]:
-    p = processed_dir() / MANIFEST_FILE
+    p = processed_dir() / config.MANIFEST_FILE
     if not stamp[0] or not p.exists():
         return {}
     return json.loads(p.read_text(encoding="utf-8"))
@@ -96,7 +96,7 @@ def ensure_build(lang: str) -> None:
 @st.cache_data(show_spinner=False, max_entries=2)
 def load_catalog(version: str) -> list[dict[str, Any]]:
     """``catalog.json``: one dict per indicator (labels, units, notes, levels, periods)."""
-    return json.loads((processed_dir() / "catalog.json").read_text(encoding="utf-8"))
+    return json.loads((processed_dir() / config.CATALOG_FILE).read_text(encoding="utf-8"))
 
 
 def catalog_by_id(version: str) -> dict[str, dict[str, Any]]:
@@ -107,7 +107,7 @@ def catalog_by_id(version: str) -> dict[str, dict[str, Any]]:
 @st.cache_data(show_spinner=False, max_entries=2)
 def load_areas(version: str) -> pd.DataFrame:
     """The areas table without geometry (names, parents, population, Handlungsraum facts)."""
-    path = processed_dir() / "areas.parquet"
+    path = processed_dir() / config.AREAS_FILE
     import pyarrow.parquet as pq
 
     names = set(pq.read_schema(path).names)
@@ -120,7 +120,7 @@ def load_areas(version: str) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _indicator_table(version: str) -> pd.DataFrame:
     """The full long table, shared read-only by all sessions (never mutate it)."""
-    return pd.read_parquet(processed_dir() / "indicators.parquet")
+    return pd.read_parquet(processed_dir() / config.INDICATORS_FILE_OUT)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -149,7 +149,7 @@ def area_and_city_rows(version: str, city: str, level: str, area_id: str) -> pd.
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_web_layer(version: str, city: str, level: str) -> gpd.GeoDataFrame | None:
     """A simplified web layer ``web/<city>_<level>.geojson`` as the pipeline wrote it (EPSG:4326)."""
-    path = processed_dir() / "web" / f"{city}_{level}.geojson"
+    path = processed_dir() / config.WEB_DIR / config.web_layer_name(city, level)
     if not path.exists():
         return None
     gdf = gpd.read_file(path)
@@ -162,7 +162,7 @@ def load_web_layer(version: str, city: str, level: str) -> gpd.GeoDataFrame | No
 @st.cache_data(show_spinner=False, max_entries=2)
 def load_locations(version: str) -> gpd.GeoDataFrame | None:
     """All locations (Kitas, youth centres) with the ``area_id_<level>`` of every level."""
-    path = processed_dir() / "locations.parquet"
+    path = processed_dir() / config.LOCATIONS_FILE
     return gpd.read_parquet(path) if path.exists() else None
 
 
@@ -199,7 +199,7 @@ def load_choices(version: str) -> Choices:
         periods[(str(ind), str(city))] = tuple(sorted(grp.unique()))
     areas = load_areas(version)
     selectable = {city: {str(r.area_id): str(r.level) for r in areas[areas["city"] == city].itertuples()
-                         if r.level in (*MAP_LEVELS[city], "handlungsraum")} for city in ("munich", "berlin")}
+                         if r.level in (*config.COVERAGE_LEVELS[city], "handlungsraum")} for city in config.CITIES}
     districts = tuple(sorted(areas.loc[(areas["city"] == "berlin") & (areas["level"] == "bezirk"), "area_id"]))
     return Choices(indicators=tuple(c["indicator_id"] for c in cat), periods=periods, areas=selectable,
                    districts=districts, stories=len(load_stories(version)))
@@ -217,11 +217,46 @@ def available_layers(version: str) -> tuple[str, ...]:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def load_area_shapes(version: str) -> gpd.GeoDataFrame:
     """The canonical areas with geometry (EPSG:4326), shared read-only: uploads are validated and joined on it."""
-    return gpd.read_parquet(processed_dir() / "areas.parquet")
+    return gpd.read_parquet(processed_dir() / config.AREAS_FILE)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def load_projects(version: str) -> gpd.GeoDataFrame | None:
     """The build's projects (``projects.parquet`` from ``geodata/projects/``); None before such a build."""
-    path = processed_dir() / "projects.parquet"
+    path = processed_dir() / config.PROJECTS_FILE
     return gpd.read_parquet(path) if path.exists() else None
+
+
+@dataclass(frozen=True)
+class BuildReader:
+    """The cached loaders of one build version as a :class:`dashboard.page.BuildData` for the page context."""
+
+    version: str
+
+    def catalog(self) -> dict[str, dict[str, Any]]:
+        """Catalog entries by indicator id."""
+        return catalog_by_id(self.version)
+
+    def areas(self) -> pd.DataFrame:
+        """The areas table without geometry."""
+        return load_areas(self.version)
+
+    def indicator_values(self, city: str, level: str, indicator: str, period: str) -> pd.DataFrame:
+        """Rows of one map."""
+        return indicator_values(self.version, city, level, indicator, period)
+
+    def indicator_rows(self, city: str, indicator: str) -> pd.DataFrame:
+        """All levels and periods of one indicator in one city."""
+        return indicator_rows(self.version, city, indicator)
+
+    def web_layer(self, city: str, level: str) -> gpd.GeoDataFrame | None:
+        """One simplified web layer."""
+        return load_web_layer(self.version, city, level)
+
+    def locations(self) -> gpd.GeoDataFrame | None:
+        """All locations."""
+        return load_locations(self.version)
+
+    def projects(self) -> gpd.GeoDataFrame | None:
+        """The build's projects."""
+        return load_projects(self.version)

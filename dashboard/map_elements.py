@@ -70,28 +70,6 @@ class GeoJsonLayer(MacroElement):
         return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
 
 
-class LegendControl(MacroElement):
-    """The legend HTML as a Leaflet control (travels inside the map script through st_folium)."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
-        {{ this.get_name() }}.onAdd = function() {
-            var div = L.DomUtil.create("div");
-            div.innerHTML = {{ this.html|tojson }};
-            L.DomEvent.disableClickPropagation(div);
-            return div;
-        };
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {% endmacro %}"""
-    )
-
-    def __init__(self, html: str, position: str = "bottomright") -> None:
-        super().__init__()
-        self._name = "Legend"
-        self.html, self.position = html, position
-
-
 class FitOnResize(MacroElement):
     """Fit the map to ``bounds`` again whenever its frame changes size.
 

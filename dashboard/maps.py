@@ -1,46 +1,39 @@
 """Folium choropleth maps for the dashboard, built purely (no Streamlit import).
 
-One map = one ``GeoJson`` layer of areas (style per feature through folium's
-deduplicated style map, geometry embedded once, coordinates rounded to 5
-decimals ≈ 1 m), optional Handlungsraum outlines on top, optional clustered
-locations, a legend control, and only local JS/CSS (:mod:`dashboard.offline`).
+One map = one compact GeoJSON layer of areas (a style table instead of per-feature
+styles, coordinates rounded to 5 decimals ≈ 1 m), optional overlays on top
+(:mod:`dashboard.map_layers`: Handlungsraum outlines, clustered locations; project
+markers from :mod:`dashboard.project_markers`), and only local JS/CSS
+(:mod:`dashboard.offline`). The legend is not part of the map: the app draws it under
+the map (:func:`dashboard.legend.legend_for_values`), so on a projector no area hides
+behind it.
 
 Every area feature carries ``properties.area_id`` and ``properties.layer ==
 "areas"`` so a click reported by ``st_folium`` (``last_active_drawing``) maps
-back to an area; outline features carry ``layer == "outlines"``. All text from
-data is HTML-escaped before it reaches a tooltip or popup.
+back to an area. All text from data is HTML-escaped before it reaches a tooltip.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
+from dataclasses import dataclass
 from html import escape
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from branca.element import Element
-from folium.plugins import FastMarkerCluster
 
 from dashboard.classify import NO_DATA_COLOR, Classification, relative_to_city
-from dashboard.legend import (
-    decimals_for,
-    decimals_for_values,
-    flag_label,
-    format_number,
-    format_value,
-    legend_for_values,
-    text,
-)
-from dashboard.map_elements import FitOnResize, GeoJsonLayer, LegendControl
+from dashboard.i18n import format_number, format_value
+from dashboard.legend import flag_label, text, value_decimals
+from dashboard.map_elements import FitOnResize, GeoJsonLayer
+from dashboard.map_layers import check_layer, city_outline, feature, location_cluster, outline_layer
 from dashboard.offline import make_offline
-from dashboard.project_markers import project_legend_html, project_markers
+from dashboard.project_markers import project_markers
 
-COORD_DECIMALS = 5
 BACKGROUND = "#f3f2ee"
-LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
 _STYLE = {"normal": (0.8, "#555555", 0.6), "focus": (0.9, "#1a1a1a", 1.6), "dimmed": (0.15, "#9a9a9a", 0.3),
           "selected": (0.9, "#0b3d91", 4.0)}
 _FILL_FRAME_CSS = "<style>#map_div { height: calc(100vh - 12px) !important; }</style>"
@@ -54,29 +47,69 @@ _CSS = f"""<style>
 </style>"""
 
 
-def build_map(
-    layer: gpd.GeoDataFrame,
-    *,
-    classification: Classification,
-    colors: Sequence[str],
-    label: str,
-    unit: str = "",
-    polarity: str = "higher_is_worse",
-    mode: str = "city",
-    city_value: float | None = None,
-    city_label: str | None = None,
-    lang: str = "de",
-    outlines: gpd.GeoDataFrame | None = None,
-    focus_area_ids: Collection[str] | None = None,
-    selected_area_id: str | None = None,
-    locations: gpd.GeoDataFrame | None = None,
-    projects: gpd.GeoDataFrame | None = None,
-    tiles: str | None = None,
-    height: int = 560,
-    fill_frame: bool = False,
-    decimals: int | None = None,
-    show_legend: bool = True,
-) -> folium.Map:
+
+@dataclass(frozen=True)
+class MapStyle:
+    """How the areas of one map are coloured, labelled and sized.
+
+    Attributes:
+        classification: breaks to colour by (:func:`dashboard.classify.classify`; in
+            ``relative`` scale computed on ``relative_to_city(value, city_value)``).
+        colors: one hex colour per class, lowest first (``colors_for(...)``).
+        label: indicator label for the tooltips (plain text).
+        unit: unit of ``value``, e.g. ``"%"`` (plain text).
+        scale: ``own``, ``common`` or ``relative`` (values are classed as ``100 * value /
+            city_value``; the tooltip also shows that index).
+        city_value: the whole city's value (one tooltip line; required for ``relative``).
+        city_label: how the tooltip names the city value, e.g. "München gesamt"
+            (default "Stadtwert"/"city value").
+        lang: ``de`` or ``en``: number format and fixed phrases.
+        decimals: decimals of the tooltip values (default :func:`dashboard.legend.value_decimals`).
+        tiles: None (no network: light background and city outline) or a folium tile
+            name such as ``"OpenStreetMap"`` (needs internet; attribution shown).
+        height: map height in pixels.
+        fill_frame: let the map fill its st_folium frame whatever ``height`` says
+            (presentation mode sizes the frames with CSS; streamlit-folium names the map ``map_div``).
+    """
+
+    classification: Classification
+    colors: tuple[str, ...]
+    label: str
+    unit: str = ""
+    scale: str = "own"
+    city_value: float | None = None
+    city_label: str | None = None
+    lang: str = "de"
+    decimals: int | None = None
+    tiles: str | None = None
+    height: int = 560
+    fill_frame: bool = False
+
+
+@dataclass(frozen=True)
+class MapOverlays:
+    """What is drawn on or marked in the areas (all optional, all EPSG:4326).
+
+    Attributes:
+        outlines: Handlungsräume (``area_id``, ``name``, optional ``short_name``, ``approximate``,
+            ``status``, ``source_quote``, ``source_url``, ``note_de``/``note_en``) as labelled,
+            unfilled outlines; approximate ones dashed; a click on the line opens the source popup.
+        focus_area_ids: areas to focus: the map zooms to them and dims the rest.
+        selected_area_id: the area whose profile is open: a thick dark-blue outline, drawn last.
+        locations: points (``name``, ``address``, ``provider``, ``layer`` kita/youth_centre,
+            optional ``category``) as clustered circle markers with a popup.
+        projects: planners' projects (``titel``, ``thema``, ``status``, ``federfuehrung``,
+            ``color``; ``dashboard.projects_view.map_projects``) as small circles coloured by theme.
+    """
+
+    outlines: gpd.GeoDataFrame | None = None
+    focus_area_ids: Collection[str] | None = None
+    selected_area_id: str | None = None
+    locations: gpd.GeoDataFrame | None = None
+    projects: gpd.GeoDataFrame | None = None
+
+
+def build_map(layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays = MapOverlays()) -> folium.Map:
     """Build one offline choropleth map of one city and level.
 
     Args:
@@ -84,40 +117,8 @@ def build_map(
             and the joined values: ``value`` (indicator unit; NaN = missing) and
             optionally ``flag`` (why missing), ``coverage`` (0..1), ``rank``
             (1 = first, NaN = unranked) and ``rank_total`` (default: count of ranks).
-        classification: breaks to colour by (from :func:`dashboard.classify.classify`;
-            in ``relative`` mode computed on ``relative_to_city(value, city_value)``).
-        colors: one hex colour per class, lowest first (``colors_for(...)``).
-        label: indicator label for legend and tooltip (plain text).
-        unit: unit of ``value``, e.g. ``"%"`` (plain text).
-        polarity: indicator polarity; only changes the legend's reading hint.
-        mode: ``city``, ``common`` or ``relative`` (values are classed as
-            ``100 * value / city_value``; the tooltip also shows that index).
-        city_value: the whole city's value (tooltip line; required for ``relative``).
-        city_label: how the tooltip names the city value, e.g. "München gesamt"
-            (default "Stadtwert"/"city value").
-        lang: ``de`` or ``en``: number format and fixed phrases.
-        outlines: Handlungsräume (EPSG:4326; ``area_id``, ``name``, optional
-            ``short_name`` (map label), ``approximate``, ``status``, ``source_quote``, ``source_url``,
-            ``note_de``/``note_en``) drawn on top as labelled, unfilled outlines;
-            approximate ones dashed and labelled "Näherung"/"approximation"; a
-            click on the line opens a popup with the city's quote and source link.
-        focus_area_ids: area_ids to focus: the map zooms to them and dims the rest.
-        selected_area_id: the area whose profile is open: drawn with a thick dark-blue outline.
-        locations: points in EPSG:4326 (``name``, ``address``, ``provider``,
-            ``layer`` kita/youth_centre, optional ``category``) shown as clustered
-            circle markers with a popup.
-        projects: planners' projects in EPSG:4326 (``titel``, ``thema``, ``status``,
-            ``federfuehrung``, ``color``; see ``dashboard.projects_view.map_projects``) drawn
-            as small circle markers coloured by theme with an escaped tooltip; with
-            ``show_legend`` also a theme legend (bottom left).
-        tiles: None (default: no network, light background and city outline) or a
-            folium tile name such as ``"OpenStreetMap"`` (needs internet; attribution shown).
-        height: map height in pixels.
-        fill_frame: let the map fill its st_folium frame whatever ``height`` says (presentation
-            mode sizes the frames to the screen with CSS; streamlit-folium names the map ``map_div``).
-        decimals: decimals of all numbers (default: legend from the class breaks,
-            tooltips 0 for whole-number data, else 1, or 2 below 10).
-        show_legend: add the legend as a map control (bottom right).
+        style: colours, labels, language and size (:class:`MapStyle`).
+        overlays: outlines, focus, selection, locations, projects (:class:`MapOverlays`).
 
     Returns:
         A ``folium.Map`` whose JS/CSS links point to ``/app/static/vendor/...``.
@@ -126,63 +127,45 @@ def build_map(
         ValueError: missing columns, duplicate ``area_id``, a CRS other than
             EPSG:4326, or a colour count that does not match the classification.
     """
-    _check_layer(layer, "layer", ("area_id", "name"))
-    if len(colors) != classification.k:
-        raise ValueError(f"build_map needs {classification.k} colours, got {len(colors)}")
+    check_layer(layer, "layer", ("area_id", "name"))
+    classification = style.classification
+    if len(style.colors) != classification.k:
+        raise ValueError(f"build_map needs {classification.k} colours, got {len(style.colors)}")
     if layer["area_id"].duplicated().any():
         raise ValueError(f"layer has duplicate area_id: {sorted(layer.loc[layer['area_id'].duplicated(), 'area_id'])}")
     values = pd.to_numeric(layer.get("value", pd.Series(np.nan, index=layer.index)), errors="coerce")
-    classed = relative_to_city(values, city_value) if mode == "relative" else values
-    legend_d = decimals_for(classification) if decimals is None else decimals
-    d = _value_decimals(values) if decimals is None else decimals
-    fills = [colors[i] if i >= 0 else NO_DATA_COLOR for i in classification.assign(classed)]
-    focus = {str(a) for a in focus_area_ids} if focus_area_ids else set()
+    classed = relative_to_city(values, style.city_value) if style.scale == "relative" else values
+    d = value_decimals(values) if style.decimals is None else style.decimals
+    fills = [style.colors[i] if i >= 0 else NO_DATA_COLOR for i in classification.assign(classed)]
+    focus = {str(a) for a in overlays.focus_area_ids} if overlays.focus_area_ids else set()
+    selected = overlays.selected_area_id
 
     m = folium.Map(
-        location=_center(layer), zoom_start=10, tiles=tiles, height=height, control_scale=True, zoom_snap=0.25,
-        **{"maxZoom": 18, "minZoom": 8},  # Map's own max_zoom only reaches tiles; MarkerCluster needs the map's
+        location=_center(layer), zoom_start=10, tiles=style.tiles, height=style.height, control_scale=True,
+        zoom_snap=0.25, **{"maxZoom": 18, "minZoom": 8},  # Map's own max_zoom only reaches tiles; clusters need it
     )
     m.get_root().header.add_child(Element(_CSS), name="raumatlas_css")
-    if fill_frame:
+    if style.fill_frame:
         m.get_root().header.add_child(Element(_FILL_FRAME_CSS), name="raumatlas_fill_css")
     styles: list[dict] = []
     features = []
     for (_, row), fill, rel in zip(layer.iterrows(), fills, classed, strict=True):
         area_id = str(row["area_id"])
         state = "normal" if not focus else "focus" if area_id in focus else "dimmed"
-        if selected_area_id is not None and area_id == str(selected_area_id):
+        if selected is not None and area_id == str(selected):
             state = "selected"
         opacity, line, weight = _STYLE[state]
-        style = {"fillColor": fill, "fillOpacity": opacity, "color": line, "weight": weight, "opacity": 0.9}
-        if style not in styles:
-            styles.append(style)
-        tooltip = _tooltip(row, rel, label=label, unit=unit, mode=mode, lang=lang, decimals=d, layer=layer,
-                           city_label=city_label)
-        props = {"area_id": area_id, "name": str(row["name"]), "layer": "areas", "s": styles.index(style),
-                 "tt": tooltip}
-        features.append(_feature(row.geometry, props))
+        area_style = {"fillColor": fill, "fillOpacity": opacity, "color": line, "weight": weight, "opacity": 0.9}
+        if area_style not in styles:
+            styles.append(area_style)
+        props = {"area_id": area_id, "name": str(row["name"]), "layer": "areas", "s": styles.index(area_style),
+                 "tt": _tooltip(row, rel, style=style, decimals=d, layer=layer)}
+        features.append(feature(row.geometry, props))
     # SVG paints in order: the selected area last, so no neighbour covers its outline.
-    features.sort(key=lambda f: f["properties"]["area_id"] == str(selected_area_id))
-    city_line = ""
-    if city_value is not None and not np.isnan(_num(city_value)):
-        city_line = "<br>" + escape(f"{city_label or text('city_value', lang)}: "
-                                    f"{format_value(city_value, unit, lang, d)}")
-    GeoJsonLayer(features, styles, tooltip="tt", suffix=city_line, highlight=True,
-                  tooltip_options={"sticky": True, "className": "ra-tt"}).add_to(m)
-    if tiles is None:
-        _city_outline(layer).add_to(m)
-    if outlines is not None and len(outlines):
-        _outline_layer(outlines, lang).add_to(m)
-    if locations is not None and len(locations):
-        _location_cluster(locations, lang).add_to(m)
-    if projects is not None and len(projects):
-        project_markers(projects, lang).add_to(m)
-        if show_legend:
-            LegendControl(project_legend_html(projects, lang), position="bottomleft").add_to(m)
-    if show_legend:
-        LegendControl(legend_for_values(values, classification, colors, city_value=city_value, mode=mode,
-                                        title=label, unit=unit, lang=lang, polarity=polarity,
-                                        decimals=legend_d)).add_to(m)
+    features.sort(key=lambda f: f["properties"]["area_id"] == str(selected))
+    GeoJsonLayer(features, styles, tooltip="tt", suffix=_city_line(style, d), highlight=True,
+                 tooltip_options={"sticky": True, "className": "ra-tt"}).add_to(m)
+    _add_overlays(m, layer, style, overlays)
     target = layer[layer["area_id"].astype(str).isin(focus)] if focus else layer
     minx, miny, maxx, maxy = (target if len(target) else layer).total_bounds
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(8, 8))
@@ -190,9 +173,29 @@ def build_map(
     return make_offline(m)
 
 
-def _tooltip(row: pd.Series, rel: float, *, label: str, unit: str, mode: str, lang: str, decimals: int,
-             layer: gpd.GeoDataFrame, city_label: str | None) -> str:
+def _add_overlays(m: folium.Map, layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays) -> None:
+    if style.tiles is None:
+        city_outline(layer).add_to(m)
+    if overlays.outlines is not None and len(overlays.outlines):
+        outline_layer(overlays.outlines, style.lang).add_to(m)
+    if overlays.locations is not None and len(overlays.locations):
+        location_cluster(overlays.locations, style.lang).add_to(m)
+    if overlays.projects is not None and len(overlays.projects):
+        project_markers(overlays.projects, style.lang).add_to(m)
+
+
+def _city_line(style: MapStyle, decimals: int) -> str:
+    """The city value, added to every tooltip once in JS (not stored per feature)."""
+    if style.city_value is None or np.isnan(_num(style.city_value)):
+        return ""
+    name = style.city_label or text("city_value", style.lang)
+    return "<br>" + escape(f"{name}: {format_value(style.city_value, style.unit, style.lang, decimals)}")
+
+
+def _tooltip(row: pd.Series, rel: float, style: MapStyle, decimals: int,
+             layer: gpd.GeoDataFrame) -> str:
     """Escaped tooltip HTML: name, value or missing reason, rank, index, coverage (city line added in JS)."""
+    label, unit, lang = style.label, style.unit, style.lang
     lines = [f"<b>{escape(str(row['name']))}</b>"]
     value = _num(row.get("value"))
     if np.isnan(value):
@@ -204,8 +207,8 @@ def _tooltip(row: pd.Series, rel: float, *, label: str, unit: str, mode: str, la
             total = _num(row.get("rank_total"))
             total = layer["rank"].notna().sum() if np.isnan(total) else total
             lines.append(escape(text("rank", lang).format(rank=int(rank), total=int(total))))
-    if mode == "relative" and not np.isnan(_num(rel)):
-        ref = city_label or text("city_value", lang)
+    if style.scale == "relative" and not np.isnan(_num(rel)):
+        ref = style.city_label or text("city_value", lang)
         lines.append(escape(f"{text('index', lang).capitalize()} ({ref} = 100): {format_number(rel, lang, 0)}"))
     coverage = _num(row.get("coverage"))
     if not np.isnan(value) and not np.isnan(coverage) and coverage < 0.995:
@@ -213,100 +216,9 @@ def _tooltip(row: pd.Series, rel: float, *, label: str, unit: str, mode: str, la
     return "<br>".join(lines)
 
 
-def _outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
-    """Unfilled Handlungsraum outlines with permanent labels; clicking the line opens the source popup."""
-    _check_layer(outlines, "outlines", ("area_id", "name"))
-    features = []
-    for _, row in outlines.iterrows():
-        approx = _text_or_none(row.get("approximate")) in ("True", "true", "1")
-        name = str(row["name"])
-        short = _text_or_none(row.get("short_name")) or name
-        label = f"{short} ({text('approximation', lang)})" if approx else short
-        props = {"area_id": str(row["area_id"]), "name": name, "layer": "outlines", "s": int(approx),
-                 "label": escape(label), "popup": _outline_popup(row, label, lang)}
-        features.append(_feature(row.geometry, props))
-    line = {"fill": False, "color": "#111111", "weight": 3, "opacity": 1}
-    return GeoJsonLayer(features, [line, {**line, "dashArray": "8 6"}], tooltip="label", popup="popup",
-                         tooltip_options={"permanent": True, "direction": "center", "interactive": False,
-                                          "className": "ra-label"})
-
-
-def _outline_popup(row: pd.Series, label: str, lang: str) -> str:
-    parts = [f"<b>{escape(label)}</b>"]
-    status = (lang == "en" and _text_or_none(row.get("status_en"))) or _text_or_none(row.get("status"))
-    if status:
-        parts.append(f"{escape(text('status', lang))}: {escape(status)}")
-    note = _text_or_none(row.get(f"note_{'en' if lang == 'en' else 'de'}"))
-    if note:
-        parts.append(escape(note))
-    quote = _text_or_none(row.get("source_quote"))
-    if quote:
-        parts.append(f"<i>„{escape(quote)}“</i>")
-    url = _text_or_none(row.get("source_url"))
-    if url and url.startswith(("https://", "http://")):
-        parts.append(f'<a href="{escape(url)}" target="_blank" rel="noopener">{escape(text("source", lang))}</a>')
-    return "<br>".join(parts)
-
-
-def _location_cluster(locations: gpd.GeoDataFrame, lang: str) -> FastMarkerCluster:
-    """Clustered circle markers (no marker images, no awesome-markers) with escaped popups."""
-    _check_layer(locations, "locations", ("name",))
-    rows = []
-    for _, r in locations[~locations.geometry.is_empty & locations.geometry.notna()].iterrows():
-        kind = str(r.get("layer") or "")
-        lines = [f"<b>{escape(str(r['name']))}</b>"]
-        lines += [escape(s) for s in (text(kind, lang) if kind in LOCATION_COLORS else kind,
-                                      _text_or_none(r.get("category")), _text_or_none(r.get("address")),
-                                      _text_or_none(r.get("provider"))) if s]
-        colour = LOCATION_COLORS.get(kind, "#444444")
-        rows.append([round(r.geometry.y, COORD_DECIMALS), round(r.geometry.x, COORD_DECIMALS),
-                     "<br>".join(lines), colour])
-    callback = """function (row) {
-        var m = L.circleMarker(new L.LatLng(row[0], row[1]),
-            {radius: 7, color: "#ffffff", weight: 1.5, fillColor: row[3], fillOpacity: 0.95});
-        m.bindPopup(row[2]);
-        return m;
-    }"""
-    return FastMarkerCluster(rows, callback=callback, name=text("locations", lang),
-                             max_cluster_radius=45, show_coverage_on_hover=False)
-
-
-def _city_outline(layer: gpd.GeoDataFrame) -> GeoJsonLayer:
-    """The city's outer boundary (union of the areas), thin and non-interactive, for orientation."""
-    union = shapely.union_all(shapely.make_valid(layer.geometry.values)).simplify(0.0002)
-    feature = _feature(shapely.boundary(union), {"s": 0})
-    return GeoJsonLayer([feature], [{"color": "#222222", "weight": 1.6, "fill": False}], interactive=False)
-
-
-def _feature(geometry: shapely.Geometry, props: dict) -> dict:
-    return {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(_round(geometry))}
-
-
-def _round(geometry: shapely.Geometry) -> shapely.Geometry:
-    return shapely.transform(geometry, lambda c: np.round(c, COORD_DECIMALS))
-
-
 def _center(layer: gpd.GeoDataFrame) -> list[float]:
     minx, miny, maxx, maxy = layer.total_bounds
     return [float((miny + maxy) / 2), float((minx + maxx) / 2)]
-
-
-def _check_layer(gdf: gpd.GeoDataFrame, what: str, columns: Sequence[str]) -> None:
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise ValueError(f"{what} must be a GeoDataFrame, got {type(gdf).__name__}")
-    missing = [c for c in columns if c not in gdf.columns]
-    if missing:
-        raise ValueError(f"{what} lacks columns {missing}; join them before build_map")
-    if gdf.crs is None or gdf.crs.to_epsg() != 4326:
-        raise ValueError(f"{what} must be in EPSG:4326 (got {gdf.crs}); use .to_crs('EPSG:4326')")
-
-
-def _value_decimals(values: pd.Series) -> int:
-    """Tooltip decimals: 0 for whole numbers (counts), else at least 1 (2 below 10)."""
-    finite = values[np.isfinite(values)]
-    if len(finite) and np.allclose(finite, np.round(finite)):
-        return 0
-    return max(1, decimals_for_values(finite.tolist()))
 
 
 def _num(value: object) -> float:
@@ -316,8 +228,3 @@ def _num(value: object) -> float:
         return float("nan")
 
 
-def _text_or_none(value: object) -> str | None:
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return None
-    s = str(value).strip()
-    return s or None

@@ -12,8 +12,6 @@ from typing import Any
 
 import pandas as pd
 
-CITY_AREA_ID: dict[str, str] = {"munich": "muc", "berlin": "ber"}
-
 
 @dataclass(frozen=True)
 class AreaRef:

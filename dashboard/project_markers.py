@@ -16,11 +16,11 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from dashboard.i18n import t
+from dashboard.projects_view import FALLBACK_COLOR
+from pipelines.config import WEB_COORD_DECIMALS
 
-COORD_DECIMALS = 5
 SVG_LIMIT = 2000
 MARKER_CLASS = "ra-project"
-FALLBACK_COLOR = "#777777"
 REQUIRED = ("titel", "thema", "status", "federfuehrung", "color")
 
 
@@ -67,30 +67,21 @@ def project_markers(projects: gpd.GeoDataFrame, lang: str) -> ProjectMarkers:
     for r in projects[ok].itertuples(index=False):
         tip = (f"<b>{escape(str(r.titel))}</b><br>{escape(str(r.thema))} · {escape(str(r.status))}"
                f"<br>{escape(lead)}: {escape(str(r.federfuehrung))}")
-        rows.append([round(r.geometry.y, COORD_DECIMALS), round(r.geometry.x, COORD_DECIMALS), tip,
+        rows.append([round(r.geometry.y, WEB_COORD_DECIMALS), round(r.geometry.x, WEB_COORD_DECIMALS), tip,
                      _color(r.color)])
     return ProjectMarkers(rows, canvas=len(rows) > SVG_LIMIT)
 
 
-def project_legend_html(projects: gpd.GeoDataFrame, lang: str, layout: str = "column") -> str:
-    """A small legend of the themes on the map (colour dot + name + count), escaped.
-
-    ``layout``: "column" (a map control) or "row" (one wrapped line, under the map).
-    """
+def project_legend_html(projects: gpd.GeoDataFrame, lang: str) -> str:
+    """A small legend of the themes on the map (colour dot + name + count), escaped; one wrapped line under the map."""
     counts = projects.groupby(["thema", "color"], sort=True).size()
-    tag = "span" if layout == "row" else "div"
-    gap = "margin-right:12px;white-space:nowrap;" if layout == "row" else ""
     items = "".join(
-        f'<{tag} style="{gap}"><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
-        f'background:{_color(color)};border:1px solid #fff;box-shadow:0 0 0 1px #555;margin-right:5px"></span>'
-        f"{escape(str(theme))} ({int(n)})</{tag}>"
+        f'<span style="margin-right:12px;white-space:nowrap;"><span style="display:inline-block;width:10px;'
+        f'height:10px;border-radius:50%;background:{_color(color)};border:1px solid #fff;box-shadow:0 0 0 1px #555;'
+        f'margin-right:5px"></span>{escape(str(theme))} ({int(n)})</span>'
         for (theme, color), n in counts.items())
-    if layout == "row":
-        return (f'<div class="ra-project-legend" style="font-size:13px;line-height:1.7">'
-                f"<b>{escape(t('proj_legend_title', lang))}:</b> {items}</div>")
-    return (f'<div class="ra-project-legend" style="background:rgba(255,255,255,0.92);padding:5px 8px;'
-            f'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,0.3);font-size:13px;line-height:1.5">'
-            f"<b>{escape(t('proj_legend_title', lang))}</b>{items}</div>")
+    return (f'<div class="ra-project-legend" style="font-size:13px;line-height:1.7">'
+            f"<b>{escape(t('proj_legend_title', lang))}:</b> {items}</div>")
 
 
 def _color(value: object) -> str:

@@ -7,13 +7,17 @@ published city value, it shows the Handlungsraum values against the city value o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dashboard.profile import CITY_AREA_ID, split_members
+from dashboard.i18n import format_number
+from dashboard.legend import value_decimals
+from dashboard.profile import split_members
+from pipelines.config import CITY_IDS
 
 RANK_COLUMNS = ["rank", "area_id", "name", "value", "flag", "coverage", "numerator", "denominator"]
 
@@ -36,6 +40,23 @@ def ranking_table(indicators: pd.DataFrame, areas: pd.DataFrame, city: str, leve
     df = df.sort_values(["rank", "area_id"], na_position="last").reset_index(drop=True)
     df.attrs["polarity"] = polarity
     return df[RANK_COLUMNS]
+
+
+def ranking_formatters(table: pd.DataFrame, lang: str, value_column: str,
+                       coverage_column: str) -> dict[str, Callable[[object], str]]:
+    """How the ranking table prints its numbers: exactly like the map's tooltips of the same values.
+
+    The columns stay numeric (so they sort by value); these formatters only change
+    what is shown: the dashboard's one formatter with the decimals of the whole
+    value column (:func:`dashboard.legend.value_decimals`), coverage in whole percent.
+    """
+    decimals = value_decimals(table["value"])
+    return {value_column: lambda v: format_number(_as_float(v), lang, decimals),
+            coverage_column: lambda v: format_number(_as_float(v), lang, 0)}
+
+
+def _as_float(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -70,7 +91,7 @@ def action_area_summary(indicators: pd.DataFrame, areas: pd.DataFrame, catalog_e
                      "coverage": float(v["coverage"]) if v is not None else np.nan,
                      "flag": v["flag"] if v is not None else "no_data",
                      "approximate": bool(hr.get("approximate", False))})
-    city = muc[(muc["level"] == "stadt") & (muc["area_id"] == CITY_AREA_ID["munich"])]
+    city = muc[(muc["level"] == "stadt") & (muc["area_id"] == CITY_IDS["munich"])]
     city_row = city.iloc[0] if not city.empty else None
     notes: list[str] = []
     if any(r["approximate"] for r in rows):
@@ -85,7 +106,7 @@ def action_area_summary(indicators: pd.DataFrame, areas: pd.DataFrame, catalog_e
                      "approximate": any(r["approximate"] for r in rows)})
         rows.append({"kind": "rest", "area_id": "", "label": "", "value": rest, "coverage": 1.0, "flag": "",
                      "approximate": any(r["approximate"] for r in rows)})
-    rows.append({"kind": "city", "area_id": CITY_AREA_ID["munich"], "label": "",
+    rows.append({"kind": "city", "area_id": CITY_IDS["munich"], "label": "",
                  "value": float(city_row["value"]) if city_row is not None else np.nan,
                  "coverage": 1.0, "flag": city_row["flag"] if city_row is not None else "no_data",
                  "approximate": False})

@@ -12,16 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-CITIES: tuple[str, ...] = ("munich", "berlin")
-MAP_LEVELS: dict[str, tuple[str, ...]] = {
-    "munich": ("stadtbezirk", "bezirksteil"),
-    "berlin": ("bezirk", "prognoseraum", "bezirksregion", "planungsraum"),
-}
+from dashboard.classify import MAX_K, METHODS, MIN_K, SCALES
+from dashboard.i18n import LANGS
+from pipelines.config import CITIES, COVERAGE_LEVELS
+
 DEFAULT_LEVELS: dict[str, str] = {"munich": "stadtbezirk", "berlin": "bezirksregion"}
-METHODS: tuple[str, ...] = ("quantiles", "equal_interval", "natural_breaks")
-SCALES: tuple[str, ...] = ("own", "common", "relative")
-K_RANGE: tuple[int, int] = (3, 7)
-LANGS: tuple[str, ...] = ("de", "en")
 LAYERS: tuple[str, ...] = ("kita", "youth_centre")
 DEFAULT_INDICATOR = "unemployment_share"
 CITY_PREFIX: dict[str, str] = {"munich": "muc", "berlin": "ber"}
@@ -155,12 +150,12 @@ def parse_query(params: Mapping[str, object], choices: Choices) -> tuple[ViewSta
         latest = periods[-1] if periods else ""
         state = state.with_period(city, _pick(_first(params, q_period(city)), periods, latest,
                                               "notice_bad_period", notes))
-        state = state.with_level(city, _pick(_first(params, q_level(city)), MAP_LEVELS[city],
+        state = state.with_level(city, _pick(_first(params, q_level(city)), COVERAGE_LEVELS[city],
                                              DEFAULT_LEVELS[city], "notice_bad_level", notes))
     method = _pick(_first(params, Q_CLS), METHODS, METHODS[0], "notice_bad_method", notes)
     scale = _pick(_first(params, Q_SCALE), SCALES, SCALES[0], "notice_bad_scale", notes)
     lang = _pick(_first(params, Q_LANG), LANGS, LANGS[0], "notice_bad_lang", notes)
-    k = _parse_int(_first(params, Q_K), K_RANGE, 5, "notice_bad_k", notes)
+    k = _parse_int(_first(params, Q_K), (MIN_K, MAX_K), 5, "notice_bad_k", notes)
     step = _parse_int(_first(params, Q_STEP), (0, max(choices.stories - 1, 0)), 0, "notice_bad_step", notes)
     area_city, area_id = _parse_area(_first(params, Q_AREA), choices, notes)
     focus = _pick(_first(params, Q_FOCUS), choices.districts, "", "notice_bad_focus", notes)

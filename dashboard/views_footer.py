@@ -9,7 +9,8 @@ import streamlit as st
 from dashboard import loaders
 from dashboard.attribution import group_sources
 from dashboard.i18n import format_period, t
-from dashboard.state import CITIES, ViewState
+from dashboard.state import ViewState
+from pipelines.config import CITIES
 
 
 def render(state: ViewState, version: str) -> None:

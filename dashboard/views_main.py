@@ -14,8 +14,9 @@ from dashboard import (
     views_ranking,
     views_sidebar,
 )
-from dashboard.i18n import catalog_text, t
-from dashboard.state import LANGS, Q_LANG, Notice, revalidate
+from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t
+from dashboard.page import build_page
+from dashboard.state import Q_LANG, Notice, revalidate
 from dashboard.views_state import commit, current_state
 
 TITLE = "Raumatlas – Handlungsräume München & Sozialräume Berlin"
@@ -23,8 +24,8 @@ TITLE = "Raumatlas – Handlungsräume München & Sozialräume Berlin"
 
 def _lang_hint() -> str:
     """The language asked for in the URL, before anything is loaded (for the build message)."""
-    lang = st.query_params.get(Q_LANG, "de")
-    return lang if lang in LANGS else "de"
+    lang = st.query_params.get(Q_LANG, DEFAULT_LANG)
+    return lang if lang in LANGS else DEFAULT_LANG
 
 
 def _show_notices(notices: list[Notice], lang: str) -> None:
@@ -49,10 +50,12 @@ def render() -> None:
         headline = views_present.render_bar(state, choices, stories)
     else:
         state = views_sidebar.render(state, choices, version)
+        views_projects.take_upload(version)  # an upload shows on the maps in the run it arrives
+    page = build_page(state, choices, loaders.BuildReader(version), uploads=views_projects.session_uploads(),
+                      filters=views_projects.current_filters())
     lang = state.lang
-    entry = loaders.catalog_by_id(version).get(state.indicator, {})
     if state.present:  # the story text follows the maps: on a projector the maps come first
-        st.title(headline or catalog_text(entry, "label", lang))
+        st.title(headline or catalog_text(page.entry, "label", lang))
     else:
         st.title(t("app_title", lang))
         st.caption(t("app_subtitle", lang))
@@ -61,17 +64,17 @@ def render() -> None:
     views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
     maps_slot = st.container()
     if not state.present:
-        # Shown under the maps (they come first on a small screen) but run before them,
-        # so that an upload appears on the maps in the same run.
+        # Shown under the maps (they come first on a small screen) but drawn before them.
         with st.container():
-            views_projects.render_panel(state, version)
+            views_projects.render_panel(page)
 
     with maps_slot:
-        state = revalidate(views_maps.render(state, version), choices)  # a clicked id must exist too
+        state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
+    page = page.with_state(state)  # a click changes only the selection: nothing to compute again
     commit(state)
     if state.present:
         views_present.render_story_text(state, stories)
-    views_profile.render(state, version)
+    views_profile.render(page)
     if not state.present:
-        views_ranking.render(state, version)
+        views_ranking.render(page)
     views_footer.render(state, version)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from html import escape
 
@@ -9,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, views_projects
-from dashboard.i18n import catalog_text, format_number, format_period, t
+from dashboard.i18n import catalog_text, format_number, format_period, format_value, t
 from dashboard.legend import flag_label
+from dashboard.page import PageContext
 from dashboard.profile import (
     AreaRef,
     action_area_info,
@@ -28,12 +30,13 @@ def _select(state: ViewState, city: str, area_id: str) -> None:
     set_view(replace(state, area_city=city, area_id=area_id))
 
 
-def render(state: ViewState, version: str) -> None:
-    """Draw the profile of ``state``'s selected area (nothing when none is selected)."""
+def render(page: PageContext) -> None:
+    """Draw the profile of the selected area (nothing when none is selected)."""
+    state, version = page.state, page.version
     if not state.area_id:
         return
     lang, city = state.lang, state.area_city
-    areas = loaders.load_areas(version)
+    areas = page.areas
     row = find_area(areas, city, state.area_id)
     if row is None:
         return
@@ -47,12 +50,12 @@ def render(state: ViewState, version: str) -> None:
         if level == "handlungsraum":
             _action_area(areas, state.area_id, lang)
         _facts(row, lang)
-        catalog = loaders.catalog_by_id(version)
+        catalog = page.catalog
         rows = loaders.area_and_city_rows(version, city, level, state.area_id)
         _comparable(rows, catalog, city, level, state.area_id, lang)
-        _series(version, state, city, level, catalog, lang)
+        _series(version, state, city, level, page.entry, lang)
         _locations(version, city, level, state.area_id, lang)
-        views_projects.render_area(state, version, city, level, state.area_id)
+        views_projects.render_area(page, city, level, state.area_id)
         _relatives(areas, state, city, lang)
 
 
@@ -80,7 +83,8 @@ def _action_area(areas: pd.DataFrame, area_id: str, lang: str) -> None:
         st.caption(f"{t('source', lang)}: {info['source_url']}")
 
 
-def _comparable(rows: pd.DataFrame, catalog: dict, city: str, level: str, area_id: str, lang: str) -> None:
+def _comparable(rows: pd.DataFrame, catalog: Mapping[str, dict], city: str, level: str, area_id: str,
+                lang: str) -> None:
     table = comparable_vs_city(rows, list(catalog.values()), city, level, area_id)
     st.markdown(f"**{t('profile_comparable', lang)}**")
     if table.empty:
@@ -102,12 +106,11 @@ def _comparable(rows: pd.DataFrame, catalog: dict, city: str, level: str, area_i
 def _value_text(value: float, flag: str, entry: dict, lang: str) -> str:
     if flag:
         return flag_label(flag, lang)
-    return f"{format_number(value, lang)} {catalog_text(entry, 'unit', lang)}".strip()
+    return format_value(value, catalog_text(entry, "unit", lang), lang)
 
 
-def _series(version: str, state: ViewState, city: str, level: str, catalog: dict, lang: str) -> None:
-    entry = catalog.get(state.indicator)
-    if entry is None:
+def _series(version: str, state: ViewState, city: str, level: str, entry: dict, lang: str) -> None:
+    if not entry:
         return
     rows = loaders.indicator_rows(version, city, state.indicator)
     series = time_series(rows, city, level, state.area_id, state.indicator)

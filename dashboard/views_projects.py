@@ -18,17 +18,15 @@ import streamlit as st
 
 from dashboard import loaders
 from dashboard.i18n import format_number, t
+from dashboard.page import CityPage, PageContext, ProjectFilters
 from dashboard.projects_view import (
     EXAMPLE_FILE,
     UPLOAD_SUFFIXES,
     UploadResult,
     area_collaboration,
     area_listing,
-    area_project_counts,
     cleaned_table,
-    combine_projects,
     departments_of,
-    filter_projects,
     load_project_display,
     map_projects,
     matrix_frame,
@@ -39,10 +37,12 @@ from dashboard.projects_view import (
     report_table,
     with_project_counts,
 )
-from dashboard.state import ViewState
 from pipelines.projects import load_project_schema, to_safe_csv
 
 UPLOAD_KEY, EXAMPLE_KEY, UPLOAD_SEEN = "_proj_upload", "_proj_example", "_proj_upload_seen"
+VERDICT_KEYS: dict[str, str] = {"ok": "proj_verdict_ok", "partial": "proj_verdict_partial",
+                                "template": "proj_verdict_template"}
+"""Message of a validation report by its status (anything else: refused)."""
 W_UPLOAD, W_THEMES, W_STATUSES, W_DEPTS = "w_proj_upload", "w_proj_themes", "w_proj_status", "w_proj_depts"
 
 
@@ -51,22 +51,22 @@ def session_uploads() -> list[UploadResult]:
     return [r for r in (st.session_state.get(UPLOAD_KEY), st.session_state.get(EXAMPLE_KEY)) if r is not None]
 
 
-def all_projects(version: str) -> gpd.GeoDataFrame:
-    """The build's projects plus this session's accepted uploads (not filtered)."""
-    return combine_projects(loaders.load_projects(version), session_uploads())
-
-
-def filtered_projects(version: str, city: str | None = None) -> gpd.GeoDataFrame:
-    """All projects narrowed by the filter widgets (theme, status, department) and ``city``."""
+def current_filters() -> ProjectFilters:
+    """The filter widgets' choices (theme, status, department) for the page context."""
     ss = st.session_state
-    return filter_projects(all_projects(version), city=city, themes=ss.get(W_THEMES) or (),
-                           statuses=ss.get(W_STATUSES) or (), departments=ss.get(W_DEPTS) or ())
+    return ProjectFilters(themes=tuple(ss.get(W_THEMES) or ()), statuses=tuple(ss.get(W_STATUSES) or ()),
+                          departments=tuple(ss.get(W_DEPTS) or ()))
 
 
-def map_layer(state: ViewState, version: str, city: str) -> gpd.GeoDataFrame | None:
+def take_upload(version: str) -> None:
+    """Process a newly uploaded file before the page is computed, so it shows on the maps in the same run."""
+    _take_upload(st.session_state.get(W_UPLOAD), version)
+
+
+def map_layer(city: CityPage, lang: str) -> gpd.GeoDataFrame | None:
     """What the map of ``city`` draws as project markers (None when there is nothing to draw)."""
-    sel = filtered_projects(version, city)
-    return map_projects(sel, load_project_display(), state.lang) if len(sel) else None
+    sel = city.projects
+    return map_projects(sel, load_project_display(), lang) if sel is not None and len(sel) else None
 
 
 def render_banner(lang: str) -> None:
@@ -75,13 +75,15 @@ def render_banner(lang: str) -> None:
         st.warning(t("proj_example_banner", lang), icon="⚠️")
 
 
-def render_panel(state: ViewState, version: str) -> None:
-    """Upload, example data, validation report, filters and the cleaned download (above the maps)."""
-    lang = state.lang
+def render_panel(page: PageContext) -> None:
+    """Upload, example data, validation report, filters and the cleaned download (above the maps).
+
+    The upload itself is taken before the page is computed (:func:`take_upload`).
+    """
+    lang, version = page.state.lang, page.version
     schema = load_project_schema()
     limits = schema.limits
-    _take_upload(st.session_state.get(W_UPLOAD), version)  # before deciding whether the panel opens
-    loaded = bool(session_uploads()) or not all_projects(version).empty
+    loaded = bool(session_uploads()) or not page.projects.empty
     # Folded while nothing is loaded: the maps stay on the first screen; it opens once projects exist.
     # A new key when projects arrive: the expander then opens (Streamlit keeps a rendered expander's state).
     with st.expander(t("proj_title", lang), expanded=loaded, icon=":material/folder_open:",
@@ -101,7 +103,7 @@ def render_panel(state: ViewState, version: str) -> None:
                           width="stretch")
         for result in session_uploads():
             _report(result, lang)
-        _filters(version, lang)
+        _filters(page.projects, lang)
         st.caption(t("proj_session_note", lang))
 
 
@@ -131,9 +133,8 @@ def _drop_example() -> None:
     st.session_state.pop(EXAMPLE_KEY, None)
 
 
-def _filters(version: str, lang: str) -> None:
+def _filters(projects: gpd.GeoDataFrame, lang: str) -> None:
     display = load_project_display()
-    projects = all_projects(version)
     if projects.empty:
         st.caption(t("proj_none_loaded", lang))
         return
@@ -156,9 +157,8 @@ def _report(result: UploadResult, lang: str) -> None:
     report = result.report
     c = report_counts(report)
     verdict = {"ok": st.success, "partial": st.warning}.get(report.status, st.error)
-    key = {"ok": "proj_verdict_ok", "partial": "proj_verdict_partial", "template": "proj_verdict_template"}.get(
-        report.status, "proj_verdict_refused")
-    verdict(t(key, lang, name=name, rows=c["rows"], valid=c["valid"], dropped=c["dropped"]))
+    verdict(t(VERDICT_KEYS.get(report.status, "proj_verdict_refused"), lang, name=name, rows=c["rows"],
+              valid=c["valid"], dropped=c["dropped"]))
     details = st.expander(t("proj_report_title", lang, name=name),
                           expanded=result.origin == "upload" and report.status != "ok")
     with details:
@@ -183,11 +183,11 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", escape(str(text), quote=False))
 
 
-def render_area(state: ViewState, version: str, city: str, level: str, area_id: str) -> None:
+def render_area(page: PageContext, city: str, level: str, area_id: str) -> None:
     """In the area profile: the projects inside and who works together there."""
-    lang = state.lang
+    lang = page.state.lang
     display = load_project_display()
-    projects = projects_in_area(all_projects(version), city, level, area_id)
+    projects = projects_in_area(page.projects, city, level, area_id)
     st.markdown(f"**{t('proj_area_title', lang)}**")
     if projects.empty:
         st.caption(t("proj_area_none", lang))
@@ -195,7 +195,7 @@ def render_area(state: ViewState, version: str, city: str, level: str, area_id: 
     listing = area_listing(projects, display, lang)
     listing.columns = [t(f"proj_col_{c}", lang) for c in listing.columns]
     st.dataframe(listing, hide_index=True, width="stretch", key="proj_area_list")
-    collab = area_collaboration(all_projects(version), city, level, area_id)
+    collab = area_collaboration(page.projects, city, level, area_id)
     st.markdown(f"**{t('proj_collab_title', lang)}**")
     a, b, c = st.columns(3)
     a.metric(t("proj_collab_projects", lang), collab["n_projects"])
@@ -221,14 +221,6 @@ def render_area(state: ViewState, version: str, city: str, level: str, area_id: 
         matrix = matrix_frame(collab)
         st.dataframe(matrix.style.apply(matrix_styles, axis=None), width="stretch", key="proj_collab_matrix")
         st.caption(t("proj_collab_matrix_help", lang))
-
-
-def ranking_counts(version: str, city: str, level: str) -> pd.DataFrame | None:
-    """Per area of the ranking's level: project count and multi-department share (None without projects)."""
-    projects = filtered_projects(version, city)
-    if all_projects(version).empty:
-        return None
-    return area_project_counts(projects, city, level)
 
 
 def add_ranking_columns(show: pd.DataFrame, table: pd.DataFrame, counts: pd.DataFrame, lang: str) -> pd.DataFrame:

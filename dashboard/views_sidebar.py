@@ -7,8 +7,9 @@ from typing import Any
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.i18n import catalog_text, format_period, t
-from dashboard.state import CITIES, K_RANGE, LANGS, METHODS, SCALES, Choices, ViewState
+from dashboard.classify import MAX_K, METHODS, MIN_K, SCALES
+from dashboard.i18n import LANGS, catalog_text, format_period, t
+from dashboard.state import Choices, ViewState
 from dashboard.views_state import (
     W_BASEMAP,
     W_CLS,
@@ -22,6 +23,7 @@ from dashboard.views_state import (
     state_from_widgets,
     w_period,
 )
+from pipelines.config import CITIES
 
 GROUP_KEYS = {"comparable": "group_comparable", "munich": "group_munich", "berlin": "group_berlin"}
 
@@ -52,7 +54,7 @@ def render(state: ViewState, choices: Choices, version: str) -> ViewState:
             _period_picker(choices, indicator, city, lang)
         st.divider()
         st.selectbox(t("classification", lang), METHODS, key=W_CLS, format_func=lambda m: t(f"method_{m}", lang))
-        st.slider(t("classes", lang), K_RANGE[0], K_RANGE[1], key=W_K)
+        st.slider(t("classes", lang), MIN_K, MAX_K, key=W_K)
         st.radio(t("scale", lang), SCALES, key=W_SCALE, format_func=lambda s: t(f"scale_{s}", lang))
         districts = ("", *choices.districts)
         names = _district_names(version)

@@ -15,7 +15,6 @@ from typing import Any
 import streamlit as st
 
 from dashboard.state import (
-    CITIES,
     Q_IND,
     Q_LANG,
     Q_PRESENT,
@@ -28,6 +27,7 @@ from dashboard.state import (
     revalidate,
     to_query,
 )
+from pipelines.config import CITIES
 
 VIEW_KEY, WRITTEN_KEY = "_view", "_qp_written"
 W_LANG, W_IND, W_CLS, W_K, W_SCALE, W_FOCUS, W_LAYERS, W_PRESENT, W_BASEMAP = (

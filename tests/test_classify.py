@@ -21,7 +21,8 @@ from dashboard.classify import (
     palette_for,
     relative_to_city,
 )
-from dashboard.legend import class_labels, decimals_for, format_number, format_value
+from dashboard.i18n import format_number, format_value
+from dashboard.legend import class_labels, decimals_for
 
 
 def _luminance(hex_colour: str) -> float:

@@ -7,11 +7,9 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dashboard.classify import METHODS, SCALES
 from dashboard.state import (
     LAYERS,
-    MAP_LEVELS,
-    METHODS,
-    SCALES,
     Choices,
     ViewState,
     merge_story,
@@ -19,6 +17,7 @@ from dashboard.state import (
     revalidate,
     to_query,
 )
+from pipelines.config import COVERAGE_LEVELS
 
 CHOICES = Choices(
     indicators=("unemployment_share", "population", "muc_only"),
@@ -127,7 +126,7 @@ def states(draw: st.DrawFn) -> ViewState:
     for city in ("munich", "berlin"):
         periods = CHOICES.periods.get((ind, city), ())
         s = s.with_period(city, draw(st.sampled_from(periods)) if periods else "")
-        s = s.with_level(city, draw(st.sampled_from(MAP_LEVELS[city])))
+        s = s.with_level(city, draw(st.sampled_from(COVERAGE_LEVELS[city])))
     area = draw(st.sampled_from([("", "")] + [(c, a) for c, ids in CHOICES.areas.items() for a in ids]))
     present = draw(st.booleans())
     return replace(s, method=draw(st.sampled_from(METHODS)), k=draw(st.integers(3, 7)),

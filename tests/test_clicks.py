@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.views_maps import clicked_inside
+from dashboard.clicks import clicked_area, clicked_inside
 
 SQUARE = {"type": "Polygon", "coordinates": [[[11.0, 48.0], [11.1, 48.0], [11.1, 48.1], [11.0, 48.1], [11.0, 48.0]]]}
 
@@ -22,3 +22,14 @@ def test_click_on_the_border_counts() -> None:
 def test_without_a_position_the_drawing_is_trusted() -> None:
     assert clicked_inside({"geometry": SQUARE}, None)
     assert clicked_inside({}, {"lat": 48.3, "lng": 11.5})
+
+
+def test_clicked_area_reads_the_payload_and_marks_the_click() -> None:
+    out = {"last_active_drawing": {"geometry": SQUARE, "properties": {"area_id": "01", "layer": "areas"}},
+           "last_object_clicked": {"lat": 48.05, "lng": 11.05}}
+    area, marker = clicked_area(out)
+    assert area == "01"
+    again = clicked_area({**out, "last_object_clicked": {"lat": 48.06, "lng": 11.05}})
+    assert again is not None and again[1] != marker  # a second click on the same area is a new click
+    assert clicked_area({**out, "last_object_clicked": {"lat": 48.3, "lng": 11.5}}) is None  # a marker elsewhere
+    assert clicked_area(None) is None and clicked_area({"last_active_drawing": None}) is None

@@ -1,0 +1,117 @@
+"""The overlays of a dashboard map: Handlungsraum outlines, clustered locations, the city outline.
+
+Pure (no Streamlit); used by :func:`dashboard.maps.build_map`. Outline features carry
+``properties.layer == "outlines"`` so a click on them is never taken for an area. All
+text from data is HTML-escaped before it reaches a tooltip or popup; only http(s)
+sources become links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.geometry
+from folium.plugins import FastMarkerCluster
+
+from dashboard.legend import text
+from dashboard.map_elements import GeoJsonLayer
+from pipelines.config import WEB_COORD_DECIMALS, WEB_CRS
+
+LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
+
+
+def outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
+    """Unfilled Handlungsraum outlines with permanent labels; clicking the line opens the source popup."""
+    check_layer(outlines, "outlines", ("area_id", "name"))
+    features = []
+    for _, row in outlines.iterrows():
+        approx = _text_or_none(row.get("approximate")) in ("True", "true", "1")
+        name = str(row["name"])
+        short = _text_or_none(row.get("short_name")) or name
+        label = f"{short} ({text('approximation', lang)})" if approx else short
+        props = {"area_id": str(row["area_id"]), "name": name, "layer": "outlines", "s": int(approx),
+                 "label": escape(label), "popup": _outline_popup(row, label, lang)}
+        features.append(feature(row.geometry, props))
+    line = {"fill": False, "color": "#111111", "weight": 3, "opacity": 1}
+    return GeoJsonLayer(features, [line, {**line, "dashArray": "8 6"}], tooltip="label", popup="popup",
+                         tooltip_options={"permanent": True, "direction": "center", "interactive": False,
+                                          "className": "ra-label"})
+
+
+def _outline_popup(row: pd.Series, label: str, lang: str) -> str:
+    parts = [f"<b>{escape(label)}</b>"]
+    status = (lang == "en" and _text_or_none(row.get("status_en"))) or _text_or_none(row.get("status"))
+    if status:
+        parts.append(f"{escape(text('status', lang))}: {escape(status)}")
+    note = _text_or_none(row.get(f"note_{'en' if lang == 'en' else 'de'}"))
+    if note:
+        parts.append(escape(note))
+    quote = _text_or_none(row.get("source_quote"))
+    if quote:
+        parts.append(f"<i>„{escape(quote)}“</i>")
+    url = _text_or_none(row.get("source_url"))
+    if url and url.startswith(("https://", "http://")):
+        parts.append(f'<a href="{escape(url)}" target="_blank" rel="noopener">{escape(text("source", lang))}</a>')
+    return "<br>".join(parts)
+
+
+def location_cluster(locations: gpd.GeoDataFrame, lang: str) -> FastMarkerCluster:
+    """Clustered circle markers (no marker images, no awesome-markers) with escaped popups."""
+    check_layer(locations, "locations", ("name",))
+    rows = []
+    for _, r in locations[~locations.geometry.is_empty & locations.geometry.notna()].iterrows():
+        kind = str(r.get("layer") or "")
+        lines = [f"<b>{escape(str(r['name']))}</b>"]
+        lines += [escape(s) for s in (text(kind, lang) if kind in LOCATION_COLORS else kind,
+                                      _text_or_none(r.get("category")), _text_or_none(r.get("address")),
+                                      _text_or_none(r.get("provider"))) if s]
+        colour = LOCATION_COLORS.get(kind, "#444444")
+        rows.append([round(r.geometry.y, WEB_COORD_DECIMALS), round(r.geometry.x, WEB_COORD_DECIMALS),
+                     "<br>".join(lines), colour])
+    callback = """function (row) {
+        var m = L.circleMarker(new L.LatLng(row[0], row[1]),
+            {radius: 7, color: "#ffffff", weight: 1.5, fillColor: row[3], fillOpacity: 0.95});
+        m.bindPopup(row[2]);
+        return m;
+    }"""
+    return FastMarkerCluster(rows, callback=callback, name=text("locations", lang),
+                             max_cluster_radius=45, show_coverage_on_hover=False)
+
+
+def city_outline(layer: gpd.GeoDataFrame) -> GeoJsonLayer:
+    """The city's outer boundary (union of the areas), thin and non-interactive, for orientation."""
+    union = shapely.union_all(shapely.make_valid(layer.geometry.values)).simplify(0.0002)
+    boundary = feature(shapely.boundary(union), {"s": 0})
+    return GeoJsonLayer([boundary], [{"color": "#222222", "weight": 1.6, "fill": False}], interactive=False)
+
+
+def feature(geometry: shapely.Geometry, props: dict) -> dict:
+    """A GeoJSON feature with coordinates rounded to :data:`WEB_COORD_DECIMALS` (smaller maps, same look)."""
+    return {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(_round(geometry))}
+
+
+def _round(geometry: shapely.Geometry) -> shapely.Geometry:
+    return shapely.transform(geometry, lambda c: np.round(c, WEB_COORD_DECIMALS))
+
+
+def check_layer(gdf: gpd.GeoDataFrame, what: str, columns: Sequence[str]) -> None:
+    """Refuse a layer the map cannot draw right, naming the fix (Leaflet needs EPSG:4326)."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise ValueError(f"{what} must be a GeoDataFrame, got {type(gdf).__name__}")
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        raise ValueError(f"{what} lacks columns {missing}; join them before build_map")
+    if gdf.crs is None or not gdf.crs.equals(WEB_CRS):
+        raise ValueError(f"{what} must be in EPSG:4326 (got {gdf.crs}); use .to_crs('EPSG:4326')")
+
+
+def _text_or_none(value: object) -> str | None:
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    s = str(value).strip()
+    return s or None
