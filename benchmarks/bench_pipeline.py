@@ -54,7 +54,7 @@ def _baselines(geodata: Path) -> tuple[float, float, int]:
 import json, sys, time
 sys.path.insert(0, {str(ROOT)!r})
 from pathlib import Path
-from pipelines.build.fetch import check_inputs
+from pipelines.builder.fetch import check_inputs
 from pipelines.registry import load_sources
 g = Path({str(geodata)!r})
 files = [g / f.path for s in load_sources(g) for f in s.files]
@@ -71,7 +71,7 @@ def _web_bytes(out: Path) -> tuple[int, int]:
     """(simplified web layers, the same layers unsimplified at the same coordinate precision) in bytes."""
     import geopandas as gpd
 
-    from pipelines.build.web_layers import layer_to_geojson
+    from pipelines.builder.web_layers import layer_to_geojson
 
     simplified = sum(p.stat().st_size for p in (out / config.WEB_DIR).glob("*.geojson"))
     areas = gpd.read_parquet(out / config.AREAS_FILE)

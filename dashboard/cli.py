@@ -1,7 +1,7 @@
 """The ``raumatlas`` console script: the pipeline's commands plus the exports for reports and talks.
 
 ``pipelines/`` stays free of presentation code, so the pipeline's own command table
-(:data:`pipelines.build.cli.COMMANDS`: build, check, fetch, validate-projects) is
+(:data:`pipelines.builder.cli.COMMANDS`: build, check, fetch, validate-projects) is
 extended here with the commands that draw: ``export-view`` and ``profile``
 (:mod:`dashboard.export_commands`) and ``deck`` (:mod:`dashboard.deck_commands`).
 ``python -m pipelines ...`` keeps offering the pipeline commands alone.
@@ -13,9 +13,9 @@ import sys
 
 from dashboard.deck_commands import DECK_COMMANDS
 from dashboard.export_commands import EXPORT_COMMANDS
-from pipelines.build.cli import COMMANDS as PIPELINE_COMMANDS
-from pipelines.build.cli import Command
-from pipelines.build.cli import main as pipeline_main
+from pipelines.builder.cli import COMMANDS as PIPELINE_COMMANDS
+from pipelines.builder.cli import Command
+from pipelines.builder.cli import main as pipeline_main
 
 ALL_COMMANDS: dict[str, Command] = {**PIPELINE_COMMANDS, **EXPORT_COMMANDS, **DECK_COMMANDS}
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from pipelines.build.cli import Command
+from pipelines.builder.cli import Command
 
 DECK_COMMANDS: dict[str, Command] = {}

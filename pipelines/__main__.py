@@ -1,7 +1,7 @@
-"""``python -m pipelines …`` runs the command line (see :mod:`pipelines.build.cli`)."""
+"""``python -m pipelines …`` runs the command line (see :mod:`pipelines.builder.cli`)."""
 
 import sys
 
-from pipelines.build.cli import main
+from pipelines.builder.cli import main
 
 sys.exit(main())

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.build.fetch import register_checksums
+from pipelines.builder.fetch import register_checksums
 from pipelines.io import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]

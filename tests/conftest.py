@@ -29,8 +29,8 @@ def processed_build(geodata: Path) -> Path:
 
     App and browser tests need it; building here instead of skipping keeps them honest on CI.
     """
-    from pipelines.build.manifest import is_build_current
-    from pipelines.build.orchestrate import run_build
+    from pipelines.builder.manifest import is_build_current
+    from pipelines.builder.orchestrate import run_build
 
     out = config.resolve_paths(geodata).out
     if not is_build_current(geodata, out):

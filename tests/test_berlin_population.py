@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.build.stages import fill_population
+from pipelines.builder.stages import fill_population
 from pipelines.config import resolve_paths
 from pipelines.errors import InputError, RegistryError
 from pipelines.sources import areas_berlin, berlin_population

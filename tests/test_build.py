@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from pipelines import config
-from pipelines.build.manifest import code_version, is_build_current
+from pipelines.builder.manifest import code_version, is_build_current
 from pipelines.io import sha256_file
 from tests.cli_helpers import copy_geodata, run_cli, snapshot, truncate_registered
 

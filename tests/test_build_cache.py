@@ -1,4 +1,4 @@
-"""Stage cache (:mod:`pipelines.build.cache`): reuse on the same key, recompute on any changed input.
+"""Stage cache (:mod:`pipelines.builder.cache`): reuse on the same key, recompute on any changed input.
 
 The stage function is a counter, so each test sees whether it ran; the code a key depends on is
 a tiny fake ``pipelines/`` folder, so "changed code" needs no edit of the real package.
@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from pipelines import config
-from pipelines.build import cache
-from pipelines.build.cache import cached_stage, stage_key
+from pipelines.builder import cache
+from pipelines.builder.cache import cached_stage, stage_key
 from pipelines.registry import Source, SourceFile
 from pipelines.stage import BuildContext
 
@@ -31,7 +31,7 @@ def _source(sha: str, kind: str = "munich_indikatorenatlas") -> Source:
 def code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fake package folder: the stage's module and the shared modules the key hashes."""
     pkg = tmp_path / "pipelines"
-    (pkg / "build").mkdir(parents=True)
+    (pkg / "builder").mkdir(parents=True)
     for name in cache.SHARED_MODULES:
         (pkg / name).write_text(f"# {name}\n")
     (pkg / "stage_mod.py").write_text("VALUE = 1\n")

@@ -1,4 +1,4 @@
-"""Contract checks before a build is written (:mod:`pipelines.build.checks`).
+"""Contract checks before a build is written (:mod:`pipelines.builder.checks`).
 
 One hand-made valid set of tables passes; each test then breaks exactly one rule and
 expects :class:`BuildValidationError` naming it (or, for the soft rules, a finding).
@@ -17,7 +17,7 @@ import pytest
 from shapely.geometry import Point, Polygon, box
 
 from pipelines import config
-from pipelines.build.checks import BuildValidationError, count_summary, merge_catalog, validate_tables
+from pipelines.builder.checks import BuildValidationError, count_summary, merge_catalog, validate_tables
 from pipelines.stage import BuildContext
 
 CRS = config.CITY_CRS["munich"]

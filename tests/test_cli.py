@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.build import cli
+from pipelines.builder import cli
 from tests.cli_helpers import copy_geodata, run_cli, snapshot, truncate_registered
 
 XLSX = "raw/munich/indikatorenatlas/export_kinderbetreuung.xlsx"

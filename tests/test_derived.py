@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from pipelines import config
-from pipelines.build.derived import dependency_order, references, stage
+from pipelines.builder.derived import dependency_order, references, stage
 from pipelines.config import resolve_paths
 from pipelines.errors import RegistryError
 from pipelines.registry import Source, SourceFile, load_indicator_registry

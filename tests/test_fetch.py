@@ -16,7 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from pipelines.build.fetch import fetch_sources, register_checksums, rewrite_url
+from pipelines.builder.fetch import fetch_sources, register_checksums, rewrite_url
 from pipelines.io import sha256_file
 from pipelines.registry import load_sources, verify_checksums
 from tests.cli_helpers import copy_geodata, run_cli, snapshot

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from pipelines import config
-from pipelines.build.manifest import is_build_current
+from pipelines.builder.manifest import is_build_current
 from pipelines.projects import load_project_schema, project_catalog, project_table_columns, shape_projects
 from tests.cli_helpers import copy_geodata, run_cli, snapshot
 

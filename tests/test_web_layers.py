@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from pipelines import config
-from pipelines.build.web_layers import build_web_layers, coverage_report, layer_from_geojson
+from pipelines.builder.web_layers import build_web_layers, coverage_report, layer_from_geojson
 from pipelines.errors import InputError, PipelineError
 from tests.fixtures.locations.canonical_areas import berlin_areas, munich_areas
 

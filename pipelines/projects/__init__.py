@@ -5,7 +5,7 @@ here, never from the parts: ``schema`` (schema.toml, findings), ``read`` (files 
 ``values`` (single cells), ``validate`` (row rules), ``report`` (the outcome: lines, summary,
 exit code), ``join`` (areas, indicators, collaboration), ``stage`` (the build's project stage
 and the table shape shared with the app) and ``api`` (folder loader, safe CSV export). The
-``validate-projects`` command is a line in :mod:`pipelines.build.cli`.
+``validate-projects`` command is a line in :mod:`pipelines.builder.cli`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 :func:`load_project_folder` reads, validates and joins every list in ``geodata/projects/`` (the
 build's project stage calls it); :func:`to_safe_csv` writes a table Excel cannot run formulas
-from. The ``validate-projects`` command lives in :mod:`pipelines.build.cli`. The schema is data:
+from. The ``validate-projects`` command lives in :mod:`pipelines.builder.cli`. The schema is data:
 ``geodata/projects/schema.toml``; the user documentation: ``geodata/projects/README.md``.
 """
 

@@ -58,7 +58,7 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """Build the Berlin areas (stadt, bezirk, prognoseraum, bezirksregion, planungsraum) in EPSG:25833.
 
     ``population`` is left empty here (the LOR files carry none); see
-    :func:`pipelines.build.stages.fill_population`.
+    :func:`pipelines.builder.stages.fill_population`.
     """
     plr_src = latest_source(ctx.sources, "berlin_lor_plr", ctx.paths.geodata)
     plr_path = plr_src.path(ctx.paths.geodata)

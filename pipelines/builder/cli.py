@@ -51,7 +51,7 @@ def _configure_build(p: argparse.ArgumentParser) -> None:
 def _run_build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from pipelines.build.orchestrate import run_build
+    from pipelines.builder.orchestrate import run_build
 
     bar: Any = None
 
@@ -98,7 +98,7 @@ def format_summary(man: dict[str, Any], out: Path, seconds: float) -> str:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from pipelines.build.fetch import check_inputs
+    from pipelines.builder.fetch import check_inputs
 
     geodata = config.resolve_paths(args.geodata).geodata
     t0 = time.perf_counter()
@@ -116,7 +116,7 @@ def _configure_fetch(p: argparse.ArgumentParser) -> None:
 
 
 def _run_fetch(args: argparse.Namespace) -> int:
-    from pipelines.build.fetch import fetch_sources
+    from pipelines.builder.fetch import fetch_sources
 
     geodata = config.resolve_paths(args.geodata).geodata
     results = fetch_sources(geodata, args.sources, args.base_url)

@@ -20,12 +20,12 @@ from typing import Any
 import pandas as pd
 
 from pipelines import io
-from pipelines.build.manifest import PIPELINE_DIR, registry_hashes
+from pipelines.builder.manifest import PIPELINE_DIR, registry_hashes
 from pipelines.errors import InputError
 from pipelines.stage import BuildContext, Finding
 
 # Paths relative to pipelines/ (glob patterns): the ground floor every stage stands on, and this cache.
-SHARED_MODULES = ("aggregate.py", "config.py", "errors.py", "io.py", "registry.py", "stage.py", "build/cache.py")
+SHARED_MODULES = ("aggregate.py", "config.py", "errors.py", "io.py", "registry.py", "stage.py", "builder/cache.py")
 
 
 def stage_key(ctx: BuildContext, name: str, kinds: Iterable[str], modules: Iterable[str],

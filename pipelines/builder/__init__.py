@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipelines.build.manifest import is_build_current
-    from pipelines.build.orchestrate import run_build
+    from pipelines.builder.manifest import is_build_current
+    from pipelines.builder.orchestrate import run_build
 
 __all__ = ["is_build_current", "run_build"]
 
@@ -19,9 +19,9 @@ __all__ = ["is_build_current", "run_build"]
 def __getattr__(name: str) -> Any:
     """Import lazily: ``is_build_current`` must stay cheap (no geopandas) for the app's staleness check."""
     if name == "run_build":
-        from pipelines.build.orchestrate import run_build
+        from pipelines.builder.orchestrate import run_build
         return run_build
     if name == "is_build_current":
-        from pipelines.build.manifest import is_build_current
+        from pipelines.builder.manifest import is_build_current
         return is_build_current
     raise AttributeError(name)

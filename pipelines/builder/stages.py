@@ -16,9 +16,9 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines import config
-from pipelines.build import web_layers
-from pipelines.build.cache import cached_stage, stage_key
-from pipelines.build.checks import BuildValidationError
+from pipelines.builder import web_layers
+from pipelines.builder.cache import cached_stage, stage_key
+from pipelines.builder.checks import BuildValidationError
 from pipelines.sources import action_areas, areas_berlin, areas_munich, berlin_population, mss
 from pipelines.sources.indikatorenatlas import stage as indikatorenatlas
 from pipelines.stage import BuildContext

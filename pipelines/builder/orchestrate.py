@@ -22,14 +22,14 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines import config, io
-from pipelines.build import derived, manifest
-from pipelines.build.checks import (
+from pipelines.builder import derived, manifest
+from pipelines.builder.checks import (
     BuildValidationError,
     count_summary,
     merge_catalog,
     validate_tables,
 )
-from pipelines.build.stages import (
+from pipelines.builder.stages import (
     Progress,
     Runner,
     build_berlin,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import config
-from pipelines.build.web_layers import city_areas_metric
+from pipelines.builder.web_layers import city_areas_metric
 from pipelines.errors import RegistryError
 from pipelines.sources.locations import count_per_area
 from pipelines.stage import BuildContext
