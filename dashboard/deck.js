@@ -95,11 +95,12 @@
     mapEl.style.display = v.message ? "none" : "";
     if (v.message) { return; }
     maps[city].invalidateSize({animate: false});
+    bounds[city] = v.bounds;
+    // Fit first: a map without a view defers adding layers, and the paths must exist to be tagged.
+    maps[city].fitBounds(v.bounds, {padding: [8, 8], animate: false});
     drawAreas(city, v);
     drawOutlines(city, v);
     drawMarkers(city, v);
-    bounds[city] = v.bounds;
-    maps[city].fitBounds(v.bounds, {padding: [8, 8], animate: false});
   }
 
   function show(i) {
