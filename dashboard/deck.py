@@ -159,7 +159,7 @@ def _vendor(names: tuple[str, ...]) -> dict[str, str]:
         text = (VENDOR / name).read_text(encoding="utf-8")
         if name.endswith(".css"):  # no image requests: the deck draws no default markers or layer control
             text = re.sub(r"url\(images/[^)]*\)", "none", text)
-        out[name] = text.replace("</", "<\\/") if name.endswith(".js") else text.replace("</", "")
+        out[name] = text.replace("</", "<\\/")  # nothing in a vendored file may close its <script>/<style>
     return out
 
 
