@@ -52,24 +52,22 @@ def deck_files(processed_build: Path, stories, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory):
-    from playwright.sync_api import sync_playwright
+def browser(sync_pw, tmp_path_factory: pytest.TempPathFactory):
+    """Chromium at 1280x720 that lets only file:/data:/blob: through and records every URL asked for."""
+    context = sync_pw.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 720})
+    context.requests = []
 
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 720})
-        context.requests = []  # every URL the deck asked for
+    def guard(route) -> None:  # noqa: ANN001
+        context.requests.append(route.request.url)
+        route.continue_() if route.request.url.startswith(LOCAL) else route.abort("blockedbyclient")
 
-        def guard(route) -> None:  # noqa: ANN001
-            context.requests.append(route.request.url)
-            route.continue_() if route.request.url.startswith(LOCAL) else route.abort("blockedbyclient")
-
-        context.route("**/*", guard)
-        try:
-            yield context
-        finally:
-            context.close()
+    context.route("**/*", guard)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def _open(browser, path: Path):  # noqa: ANN001, ANN202
