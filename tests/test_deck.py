@@ -143,6 +143,7 @@ def test_cli_writes_the_deck(tmp_path: Path) -> None:
     ("unknown_indicator", "unknown indicator 'no_such_indicator'"),
     ("wrong_extension", "unsupported extension '.pdf'"),
     ("unwritable", "cannot be written"),
+    ("no_build", "no build found"),
 ])
 def test_bad_input_is_one_message_and_exit_1_without_a_file(tmp_path: Path, case: str, needle: str) -> None:
     stories = tmp_path / "stories.toml"
@@ -157,8 +158,10 @@ def test_bad_input_is_one_message_and_exit_1_without_a_file(tmp_path: Path, case
         (tmp_path / "afile").write_text("x")
         out = tmp_path / "afile" / "deck.html"  # a file where a folder should be
     args = ["--out", str(out)]
-    if case != "wrong_extension" and case != "unwritable":
+    if case in ("missing_stories", "bad_toml", "unknown_indicator"):
         args += ["--stories", str(stories)]
+    if case == "no_build":
+        args += ["--build", str(tmp_path / "empty")]
     res = run_deck(*args)
     assert res.returncode == 1, (res.returncode, res.stdout, res.stderr)
     assert needle in res.stderr and "Traceback" not in res.stderr, res.stderr
