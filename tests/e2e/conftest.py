@@ -31,20 +31,27 @@ def network_guard() -> NetworkGuard:
 
 
 @pytest.fixture(scope="session")
-def browser_context(app_server: AppServer, network_guard: NetworkGuard, tmp_path_factory: pytest.TempPathFactory):
-    """Debian Chromium with a fresh profile; the app is opened once here so that its caches are warm."""
+def sync_pw():
+    """One Playwright driver for the whole session (a second ``sync_playwright()`` in the same thread fails)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        context = launch_browser(pw, tmp_path_factory.mktemp("chromium-profile"), network_guard)
-        try:
-            page = context.new_page()
-            page.goto(app_server.url)
-            wait_maps_drawn(page, WARM_POLYGONS, timeout_ms=180_000)  # first run loads the build
-            page.close()
-            yield context
-        finally:
-            context.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser_context(app_server: AppServer, network_guard: NetworkGuard, tmp_path_factory: pytest.TempPathFactory,
+                    sync_pw):
+    """Debian Chromium with a fresh profile; the app is opened once here so that its caches are warm."""
+    context = launch_browser(sync_pw, tmp_path_factory.mktemp("chromium-profile"), network_guard)
+    try:
+        page = context.new_page()
+        page.goto(app_server.url)
+        wait_maps_drawn(page, WARM_POLYGONS, timeout_ms=180_000)  # first run loads the build
+        page.close()
+        yield context
+    finally:
+        context.close()
 
 
 @pytest.fixture
