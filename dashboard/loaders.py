@@ -4,12 +4,13 @@ Every loader takes the build version (``manifest.json`` ``build_version``) as
 an argument, so a rebuild invalidates every cache at once. GeoDataFrames are
 never hashed arguments. The full indicator table is held once per server
 process (``cache_resource``, read-only) because copying it on every call would
-cost more than the filtering; the views get small filtered copies.
+cost more than the filtering; the views get small filtered copies. The files
+themselves are read by :mod:`dashboard.build_files` (shared with the command-line
+exports, which read a build without Streamlit).
 """
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +20,10 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from dashboard import build_files
 from dashboard.i18n import t
 from dashboard.state import LAYERS, Choices
 from pipelines import config
-
-AREA_INFO_COLUMNS = ["city", "level", "area_id", "name", "parent_id", "population", "area_km2", "approximate",
-                     "short_name", "members", "member_level", "status", "status_en", "source_quote", "source_url",
-                     "note_de", "note_en"]
 
 
 def processed_dir() -> Path:
@@ -44,10 +42,7 @@ def _manifest_stamp() -> tuple[int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _read_manifest(stamp: tuple[int, int]) -> dict[str, Any]:
-    p = processed_dir() / config.MANIFEST_FILE
-    if not stamp[0] or not p.exists():
-        return {}
-    return json.loads(p.read_text(encoding="utf-8"))
+    return build_files.read_manifest(processed_dir()) if stamp[0] else {}
 
 
 def load_manifest() -> dict[str, Any]:
@@ -96,7 +91,7 @@ def ensure_build(lang: str) -> None:
 @st.cache_data(show_spinner=False, max_entries=2)
 def load_catalog(version: str) -> list[dict[str, Any]]:
     """``catalog.json``: one dict per indicator (labels, units, notes, levels, periods)."""
-    return json.loads((processed_dir() / config.CATALOG_FILE).read_text(encoding="utf-8"))
+    return build_files.read_catalog(processed_dir())
 
 
 def catalog_by_id(version: str) -> dict[str, dict[str, Any]]:
@@ -107,35 +102,25 @@ def catalog_by_id(version: str) -> dict[str, dict[str, Any]]:
 @st.cache_data(show_spinner=False, max_entries=2)
 def load_areas(version: str) -> pd.DataFrame:
     """The areas table without geometry (names, parents, population, Handlungsraum facts)."""
-    path = processed_dir() / config.AREAS_FILE
-    import pyarrow.parquet as pq
-
-    names = set(pq.read_schema(path).names)
-    df = pd.read_parquet(path, columns=[c for c in AREA_INFO_COLUMNS if c in names])
-    for c in ("area_id", "parent_id"):
-        df[c] = df[c].astype("string").astype(object)
-    return df
+    return build_files.read_areas(processed_dir())
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _indicator_table(version: str) -> pd.DataFrame:
     """The full long table, shared read-only by all sessions (never mutate it)."""
-    return pd.read_parquet(processed_dir() / config.INDICATORS_FILE_OUT)
+    return build_files.read_indicator_table(processed_dir())
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def indicator_values(version: str, city: str, level: str, indicator_id: str, period: str) -> pd.DataFrame:
     """Rows of one map: one city, level, indicator and period."""
-    df = _indicator_table(version)
-    return df[(df["city"] == city) & (df["level"] == level) & (df["indicator_id"] == indicator_id)
-              & (df["period"] == period)].reset_index(drop=True)
+    return build_files.select_values(_indicator_table(version), city, level, indicator_id, period)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def indicator_rows(version: str, city: str, indicator_id: str) -> pd.DataFrame:
     """All levels and periods of one indicator in one city (time series, rankings, summaries)."""
-    df = _indicator_table(version)
-    return df[(df["city"] == city) & (df["indicator_id"] == indicator_id)].reset_index(drop=True)
+    return build_files.select_rows(_indicator_table(version), city, indicator_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -149,32 +134,19 @@ def area_and_city_rows(version: str, city: str, level: str, area_id: str) -> pd.
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_web_layer(version: str, city: str, level: str) -> gpd.GeoDataFrame | None:
     """A simplified web layer ``web/<city>_<level>.geojson`` as the pipeline wrote it (EPSG:4326)."""
-    path = processed_dir() / config.WEB_DIR / config.web_layer_name(city, level)
-    if not path.exists():
-        return None
-    gdf = gpd.read_file(path)
-    for c in ("area_id", "parent_id"):
-        if c in gdf.columns:
-            gdf[c] = gdf[c].astype("string").astype(object)
-    return gdf
+    return build_files.read_web_layer(processed_dir(), city, level)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def load_locations(version: str) -> gpd.GeoDataFrame | None:
     """All locations (Kitas, youth centres) with the ``area_id_<level>`` of every level."""
-    path = processed_dir() / config.LOCATIONS_FILE
-    return gpd.read_parquet(path) if path.exists() else None
+    return build_files.read_locations(processed_dir())
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def load_sources(version: str) -> list[dict[str, str]]:
     """Every registered source (title, publisher, licence, attribution, url, reference date)."""
-    from pipelines.registry import load_sources as _load
-
-    return [{"id": s.id, "city": s.city, "title": s.title, "publisher": s.publisher, "licence": s.licence,
-             "attribution": s.attribution, "url": s.url, "reference_date": s.reference_date, "kind": s.kind,
-             "reference_date_assumed": s.reference_date_assumed}
-            for s in _load(config.GEODATA_DIR)]
+    return build_files.read_source_rows(config.GEODATA_DIR)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -190,19 +162,8 @@ def load_stories(version: str) -> list[dict[str, Any]]:
 @st.cache_data(show_spinner=False, max_entries=2)
 def load_choices(version: str) -> Choices:
     """What a URL may name in this build: indicators (picker order), periods, areas, districts."""
-    catalog = load_catalog(version)
-    order = {"comparable": 0, "munich": 1, "berlin": 2}
-    cat = sorted(catalog, key=lambda c: (order.get(c.get("group", ""), 3), c.get("topic", ""), c["label_de"]))
-    df = _indicator_table(version)
-    periods: dict[tuple[str, str], tuple[str, ...]] = {}
-    for (ind, city), grp in df.groupby(["indicator_id", "city"], sort=False)["period"]:
-        periods[(str(ind), str(city))] = tuple(sorted(grp.unique()))
-    areas = load_areas(version)
-    selectable = {city: {str(r.area_id): str(r.level) for r in areas[areas["city"] == city].itertuples()
-                         if r.level in (*config.COVERAGE_LEVELS[city], "handlungsraum")} for city in config.CITIES}
-    districts = tuple(sorted(areas.loc[(areas["city"] == "berlin") & (areas["level"] == "bezirk"), "area_id"]))
-    return Choices(indicators=tuple(c["indicator_id"] for c in cat), periods=periods, areas=selectable,
-                   districts=districts, stories=len(load_stories(version)))
+    return build_files.make_choices(load_catalog(version), _indicator_table(version), load_areas(version),
+                                    len(load_stories(version)))
 
 
 def available_layers(version: str) -> tuple[str, ...]:
@@ -223,8 +184,7 @@ def load_area_shapes(version: str) -> gpd.GeoDataFrame:
 @st.cache_data(show_spinner=False, max_entries=2)
 def load_projects(version: str) -> gpd.GeoDataFrame | None:
     """The build's projects (``projects.parquet`` from ``geodata/projects/``); None before such a build."""
-    path = processed_dir() / config.PROJECTS_FILE
-    return gpd.read_parquet(path) if path.exists() else None
+    return build_files.read_projects(processed_dir())
 
 
 @dataclass(frozen=True)

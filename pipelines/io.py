@@ -197,9 +197,14 @@ def read_geoparquet(path: Path) -> gpd.GeoDataFrame:
     return _read_build_output(path, gpd.read_parquet, "GeoParquet")
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
-    """Read a plain parquet written by :func:`write_parquet`."""
-    return _read_build_output(path, pd.read_parquet, "parquet")
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a plain parquet written by :func:`write_parquet` (only ``columns`` if given)."""
+    return _read_build_output(path, lambda p: pd.read_parquet(p, columns=columns), "parquet")
+
+
+def read_geojson(path: Path) -> gpd.GeoDataFrame:
+    """Read a GeoJSON of a previous build (the web layers)."""
+    return _read_build_output(path, lambda p: gpd.read_file(p, engine="pyogrio"), "GeoJSON")
 
 
 def _read_build_output(path: Path, reader: Callable[[Path], _T], fmt: str) -> _T:

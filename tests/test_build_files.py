@@ -1,0 +1,67 @@
+"""The build folder read without Streamlit gives the app's choices and the app's page (one way of reading)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from dashboard.build_files import BuildFolder, make_choices
+from dashboard.deck_data import read_build
+from dashboard.page import build_page
+from dashboard.state import parse_query
+from pipelines import config
+from pipelines.config import CITIES
+from pipelines.errors import InputError
+
+logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+
+@pytest.fixture(scope="module")
+def folder(processed_build: Path) -> BuildFolder:
+    return read_build(processed_build)
+
+
+def test_choices_and_page_are_the_apps(folder: BuildFolder) -> None:
+    from dashboard import loaders
+
+    version = loaders.build_version()
+    assert folder.version == version
+    app_choices = loaders.load_choices(version)
+    assert folder.choices(app_choices.stories) == app_choices
+    state, notices = parse_query({"ind": "kitas_per_1000_u6", "loc": "kita", "focus": "08"}, app_choices)
+    assert not notices
+    ours, app = build_page(state, app_choices, folder), build_page(state, app_choices, loaders.BuildReader(version))
+    for city in CITIES:
+        a, b = ours.cities[city], app.cities[city]
+        assert a.frame.drop(columns="geometry").equals(b.frame.drop(columns="geometry")), city
+        assert (a.classification, a.colors, a.focus_ids, a.city_value) == (b.classification, b.colors, b.focus_ids,
+                                                                           b.city_value)
+        assert len(a.locations) == len(b.locations)
+
+
+def test_each_file_is_read_once(folder: BuildFolder) -> None:
+    assert folder.web_layer("munich", "stadtbezirk") is folder.web_layer("munich", "stadtbezirk")
+    assert folder.areas() is folder.areas()
+
+
+def test_make_choices_orders_comparable_first_and_keeps_map_levels() -> None:
+    import pandas as pd
+
+    catalog = [{"indicator_id": "b", "group": "berlin", "label_de": "B"},
+               {"indicator_id": "a", "group": "comparable", "label_de": "A"}]
+    rows = pd.DataFrame({"indicator_id": ["a", "a", "b"], "city": ["munich", "munich", "berlin"],
+                         "period": ["2024-12-31", "2023-12-31", "2024-06-30"]})
+    areas = pd.DataFrame({"city": ["munich", "munich", "berlin"], "level": ["stadtbezirk", "stadt", "bezirk"],
+                          "area_id": ["01", "muc", "08"]})
+    c = make_choices(catalog, rows, areas, stories=3)
+    assert c.indicators == ("a", "b") and c.periods[("a", "munich")] == ("2023-12-31", "2024-12-31")
+    assert c.areas["munich"] == {"01": "stadtbezirk"} and c.districts == ("08",) and c.stories == 3
+
+
+def test_a_broken_build_file_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"build_version": "x"}', encoding="utf-8")
+    (tmp_path / config.INDICATORS_FILE_OUT).write_bytes(b"not parquet")
+    with pytest.raises(InputError, match="cannot be read as parquet"):
+        read_build(tmp_path).indicator_values("munich", "stadtbezirk", "a", "2024-12-31")
