@@ -12,13 +12,10 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import views_projects
+from dashboard.city_map import city_map, comparability_note, map_caption, map_message
 from dashboard.clicks import clicked_area
-from dashboard.i18n import catalog_text, format_period, t
-from dashboard.legend import legend_for_values
-from dashboard.maps import MapOverlays, MapStyle, build_map
+from dashboard.i18n import format_period, t
 from dashboard.page import CityPage, PageContext
-from dashboard.project_markers import project_legend_html
 from dashboard.state import ViewState
 from dashboard.views_state import set_view, w_level
 from pipelines.config import CITIES, COVERAGE_LEVELS
@@ -55,22 +52,16 @@ def render(page: PageContext) -> ViewState:
 
 
 def _comparability_note(entry: dict[str, Any], lang: str) -> None:
-    if not entry:
-        return
-    if entry.get("group") == "comparable":
-        note = catalog_text(entry, "comparability_note", lang)
-        if note:
-            box = st.warning if note.upper().startswith(("NICHT", "NOT", "NUR", "ONLY", "EINGESCHR", "LIMITED")) \
-                else st.info
-            box(f"**{t('comparability', lang)}:** {note}")
-    else:
-        st.info(t("only_one_city", lang, city=t(f"city_{entry.get('group')}", lang)))
+    note = comparability_note(entry, lang)
+    if note is not None:
+        box = st.warning if note.kind == "warning" else st.info
+        box(f"**{note.lead}:** {note.text}" if note.lead else note.text)
 
 
 def _header(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
     """City name, its level picker and what the map shows (in presentation mode without the picker)."""
-    lang, level, period = state.lang, city.level, city.period
-    shows = f"{catalog_text(entry, 'label', lang)} · {format_period(period, lang)}" if entry and period else ""
+    lang, level = state.lang, city.level
+    shows = map_caption(entry, city, lang)
     if state.present:
         st.markdown(f"**{t(f'city_{city.city}', lang)} · {t(f'level_{level}', lang)}** — {shows}")
         return
@@ -84,30 +75,21 @@ def _header(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
 
 
 def _city_map(page: PageContext, city: CityPage) -> tuple[str, str] | None:
-    state, entry = page.state, page.entry
-    lang = state.lang
-    if not entry or not city.period:
-        st.info(t("not_available_city", lang))
-        return None
-    if city.frame is None or city.classification is None:
-        _no_data_at_level(state, city)
-        return None
-    projects = views_projects.map_layer(city, lang)
-    label, unit = catalog_text(entry, "label", lang), catalog_text(entry, "unit", lang)
-    style = MapStyle(classification=city.classification, colors=city.colors, label=label, unit=unit,
-                     scale=state.scale, city_value=city.city_value, city_label=t(f"city_total_{city.city}", lang),
-                     lang=lang, tiles=BASEMAP_TILES.get(state.basemap), height=map_height(state),
+    state, lang = page.state, page.state.lang
+    drawn = city_map(page, city, tiles=BASEMAP_TILES.get(state.basemap), height=map_height(state),
                      fill_frame=state.present)
-    overlays = MapOverlays(outlines=city.outlines, focus_area_ids=city.focus_ids,
-                           selected_area_id=state.area_id if state.area_city == city.city else None,
-                           locations=city.locations, projects=projects)
-    out = st_folium(build_map(city.frame, style, overlays), key=MAP_KEYS[city.city], height=map_height(state),
+    if drawn is None:
+        if not page.entry or not city.period:
+            st.info(map_message(page, city))
+        else:
+            _no_data_at_level(state, city)
+        return None
+    out = st_folium(drawn.map, key=MAP_KEYS[city.city], height=map_height(state),
                     use_container_width=True, returned_objects=["last_active_drawing", "last_object_clicked"])
     # The legend sits under the map, not on it: on a projector no area may hide behind it.
-    st.html(legend_for_values(city.frame["value"], city.classification, city.colors, city_value=city.city_value,
-                              mode=state.scale, title=label, unit=unit, lang=lang, polarity=page.polarity))
-    if projects is not None:
-        st.html(project_legend_html(projects, lang))
+    st.html(drawn.legend_html)
+    if drawn.project_legend_html:
+        st.html(drawn.project_legend_html)
     if city.city == "munich":
         st.caption(t("hr_notice", lang))
     return _new_click(city.city, out)

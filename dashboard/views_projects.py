@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import loaders
 from dashboard.i18n import format_number, t
-from dashboard.page import CityPage, PageContext, ProjectFilters
+from dashboard.page import PageContext, ProjectFilters
 from dashboard.projects_view import (
     EXAMPLE_FILE,
     UPLOAD_SUFFIXES,
@@ -28,7 +28,6 @@ from dashboard.projects_view import (
     cleaned_table,
     departments_of,
     load_project_display,
-    map_projects,
     matrix_frame,
     matrix_styles,
     process_upload,
@@ -61,12 +60,6 @@ def current_filters() -> ProjectFilters:
 def take_upload(version: str) -> None:
     """Process a newly uploaded file before the page is computed, so it shows on the maps in the same run."""
     _take_upload(st.session_state.get(W_UPLOAD), version)
-
-
-def map_layer(city: CityPage, lang: str) -> gpd.GeoDataFrame | None:
-    """What the map of ``city`` draws as project markers (None when there is nothing to draw)."""
-    sel = city.projects
-    return map_projects(sel, load_project_display(), lang) if sel is not None and len(sel) else None
 
 
 def render_banner(lang: str) -> None:
