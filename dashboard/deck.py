@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.attribution import group_sources
-from dashboard.deck_data import BuildData, build_choices
-from dashboard.deck_view import CityView, comparability_note, story_state, story_views
-from dashboard.i18n import format_period, t
-from dashboard.state import CITIES, LANGS
+from dashboard.build_files import BuildFolder
+from dashboard.city_map import Note, comparability_note
+from dashboard.deck_view import CityView, story_page, story_state, story_views
+from dashboard.i18n import LANGS, format_period, t
 from pipelines import config
+from pipelines.config import CITIES
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "deck_template.html"
@@ -45,7 +46,7 @@ class Deck:
     views: list[dict[str, CityView]]
 
 
-def build_deck(stories: list[dict[str, Any]], build: BuildData, lang: str = "de",
+def build_deck(stories: list[dict[str, Any]], build: BuildFolder, lang: str = "de",
                source: str = "stories.toml") -> Deck:
     """The deck of ``stories`` on ``build`` in ``lang``.
 
@@ -55,17 +56,17 @@ def build_deck(stories: list[dict[str, Any]], build: BuildData, lang: str = "de"
     """
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}")
-    choices = build_choices(build, len(stories))
+    choices = build.choices(len(stories))
     states = [story_state(s, i, choices, lang, source) for i, s in enumerate(stories, start=1)]
-    views = [story_views(build, state) for state in states]
+    pages = [story_page(build, choices, state) for state in states]
+    views = [story_views(page) for page in pages]
     shared: dict[str, Any] = {"levels": {}, "outlines": {}, "locations": {}}
     story_data = []
-    for story, state, by_city in zip(stories, states, views, strict=True):
-        kind, note = comparability_note(build.catalog.get(state.indicator, {}), lang)
+    for story, page, by_city in zip(stories, pages, views, strict=True):
         story_data.append({
             "title": escape(_story_field(story, "title", lang)),
             "text": markdown_inline(_story_field(story, "text", lang)),
-            "note": {"kind": kind, "text": escape(note)},
+            "note": _note_payload(comparability_note(page.entry, lang)),
             "maps": {city: _city_payload(by_city[city], shared) for city in CITIES},
         })
     data = {**shared, "stories": story_data, "texts": _texts(lang)}
@@ -93,6 +94,13 @@ def script_json(obj: Any) -> str:
 
 def _story_field(story: dict[str, Any], name: str, lang: str) -> str:
     return str(story.get(f"{name}_{lang}") or story.get(f"{name}_de") or "")
+
+
+def _note_payload(note: Note | None) -> dict[str, str]:
+    """The note under the maps as the app words it ("Vergleichbarkeit: …"), escaped; empty for none."""
+    if note is None:
+        return {"kind": "", "text": ""}
+    return {"kind": note.kind, "text": escape(f"{note.lead}: {note.text}" if note.lead else note.text)}
 
 
 def _city_payload(view: CityView, shared: dict[str, Any]) -> dict[str, Any]:
@@ -125,9 +133,9 @@ def _texts(lang: str) -> dict[str, str]:
     return {"position": t("story_position", lang, i="{i}", n="{n}"), "approx": t("hr_notice", lang)}
 
 
-def _sources_html(build: BuildData, lang: str) -> tuple[str, str]:
+def _sources_html(build: BuildFolder, lang: str) -> tuple[str, str]:
     """(one line for the slide foot, the full list for the sources panel), both escaped."""
-    groups = group_sources(build.sources)
+    groups = group_sources(build.sources())
     publishers: list[str] = []
     for g in groups:
         item = f"{g['publisher']} ({g['licence']})"
@@ -163,7 +171,7 @@ def _vendor(names: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _render(lang: str, build: BuildData, data: dict[str, Any], needs_cluster: bool) -> str:
+def _render(lang: str, build: BuildFolder, data: dict[str, Any], needs_cluster: bool) -> str:
     assets = _vendor(LEAFLET_FILES + (CLUSTER_FILES if needs_cluster else ()))
     css = "\n".join(v for k, v in assets.items() if k.endswith(".css"))
     js = "\n".join(v for k, v in assets.items() if k.endswith(".js"))

@@ -1,13 +1,12 @@
-"""One story of the deck: the app's own view of it, taken apart into shareable data.
+"""One story of the deck: the app's own page of it, taken apart into shareable data.
 
-A story's query is read with the app's :func:`dashboard.state.parse_query`; each
-city's map is made by the app's :func:`dashboard.maps.build_map` with the
-classification, colours and legend the app computes (the steps of
-``views_maps``: join the web layer with :func:`dashboard.ranking.ranking_table`,
-classify own/common/relative, :func:`dashboard.classify.colors_for`,
-:func:`dashboard.legend.legend_for_values`). The deck then keeps the map's
-feature styles, tooltips, outlines and markers, and takes its geometry apart
-so that a level can be sent once for all stories (:class:`CityView`).
+A story's query is read with the app's :func:`dashboard.state.parse_query` (as a
+presentation step, ``present=1&step=N``); its page is the app's
+:func:`dashboard.page.build_page` on the build folder (frame, classification, colours,
+focus, outlines, locations, projects), and each city's map, legend and project legend
+come from :func:`dashboard.city_map.city_map`, the function ``views_maps`` draws. The
+deck then keeps the map's feature styles, tooltips, outlines and markers, and takes its
+geometry apart so that a level can be sent once for all stories (:class:`CityView`).
 """
 
 from __future__ import annotations
@@ -17,27 +16,19 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
 
-import geopandas as gpd
-import pandas as pd
 from folium.plugins import FastMarkerCluster
 
-from dashboard.classify import Classification, classify, classify_common, colors_for, relative_to_city
-from dashboard.deck_data import BuildData
-from dashboard.i18n import catalog_text, format_period, t
-from dashboard.legend import legend_for_values
+from dashboard.city_map import city_map, map_caption, map_message
+from dashboard.classify import Classification
+from dashboard.i18n import t
 from dashboard.map_elements import FitOnResize, GeoJsonLayer
-from dashboard.maps import build_map
-from dashboard.project_markers import ProjectMarkers, project_legend_html
-from dashboard.projects_view import filter_projects, load_project_display, map_projects
-from dashboard.ranking import ranking_table
-from dashboard.state import CITIES, Q_LANG, Choices, ViewState, parse_query
+from dashboard.page import BuildData, PageContext, build_page
+from dashboard.project_markers import ProjectMarkers
+from dashboard.state import Q_LANG, Q_PRESENT, Q_STEP, Choices, ViewState, parse_query
+from pipelines.config import CITIES
 from pipelines.errors import InputError
 
-SCALE_TO_MODE = {"own": "city", "common": "common", "relative": "relative"}
-"""The app's scale names (URL) -> classification modes (as ``views_maps.SCALE_TO_MODE``)."""
-
 Geometry = dict[str, Any]
-
 
 @dataclass
 class CityView:
@@ -94,7 +85,7 @@ def story_state(story: dict[str, Any], number: int, choices: Choices, lang: str,
     so an unknown indicator, level, period, district or area stops the build instead.
     """
     params: dict[str, object] = dict(parse_qsl(str(story.get("query", "")), keep_blank_values=False))
-    params[Q_LANG] = lang
+    params.update({Q_LANG: lang, Q_PRESENT: "1", Q_STEP: str(number - 1)})  # the app's ?present=1&step=N
     state, notices = parse_query(params, choices)
     if notices:
         bad = "; ".join(f"unknown {n.key.removeprefix('notice_bad_')} '{n.value}'" for n in notices)
@@ -103,104 +94,30 @@ def story_state(story: dict[str, Any], number: int, choices: Choices, lang: str,
     return state
 
 
-def story_views(build: BuildData, state: ViewState) -> dict[str, CityView]:
-    """Both cities' maps of one view, classified together when the scale is common."""
-    entry = build.catalog.get(state.indicator, {})
-    frames = {city: _frame(build, state, city) for city in CITIES}
-    city_values = {city: _city_value(build, state, city) for city in CITIES}
-    classes = _classifications(state, frames, city_values)
-    return {city: _city_view(build, state, city, entry, frames[city], classes.get(city), city_values[city])
-            for city in CITIES}
+def story_page(build: BuildData, choices: Choices, state: ViewState) -> PageContext:
+    """The app's page of one story: the build's projects, no uploads, no project filters."""
+    return build_page(state, choices, build)
 
 
-def comparability_note(entry: dict[str, Any], lang: str) -> tuple[str, str]:
-    """(kind, text) of the note under the maps: ``warning``/``info`` as the app decides, "" for none."""
-    if not entry:
-        return "", ""
-    if entry.get("group") == "comparable":
-        note = catalog_text(entry, "comparability_note", lang)
-        if not note:
-            return "", ""
-        warn = note.upper().startswith(("NICHT", "NOT", "NUR", "ONLY", "EINGESCHR", "LIMITED"))
-        return ("warning" if warn else "info"), f"{t('comparability', lang)}: {note}"
-    return "info", t("only_one_city", lang, city=t(f"city_{entry.get('group')}", lang))
+def story_views(page: PageContext) -> dict[str, CityView]:
+    """Both cities' maps of one story's page."""
+    return {city: _city_view(page, city) for city in CITIES}
 
 
-def _frame(build: BuildData, state: ViewState, city: str) -> gpd.GeoDataFrame | None:
-    """The web layer joined with values, ranks and flags (as ``views_maps._frame``)."""
-    level, period = state.level(city), state.period(city)
-    if not period:
-        return None
-    ind = build.indicators
-    rows = ind[(ind["city"] == city) & (ind["level"] == level) & (ind["indicator_id"] == state.indicator)
-               & (ind["period"] == period)]
-    layer = build.web_layer(city, level)
-    if rows.empty or layer is None:
-        return None
-    ranks = ranking_table(rows, build.areas, city, level, state.indicator, period)
-    joined = layer[["area_id", "name", "geometry"]].merge(
-        ranks[["area_id", "value", "flag", "coverage", "rank"]], on="area_id", how="left")
-    joined["flag"] = joined["flag"].fillna("no_data")
-    joined["rank"] = pd.to_numeric(joined["rank"], errors="coerce")
-    return gpd.GeoDataFrame(joined, geometry="geometry", crs=layer.crs)
-
-
-def _city_value(build: BuildData, state: ViewState, city: str) -> float | None:
-    ind = build.indicators
-    rows = ind[(ind["city"] == city) & (ind["level"] == "stadt") & (ind["indicator_id"] == state.indicator)
-               & (ind["period"] == state.period(city))]
-    return float(rows["value"].iloc[0]) if len(rows) and pd.notna(rows["value"].iloc[0]) else None
-
-
-def _classifications(state: ViewState, frames: dict[str, gpd.GeoDataFrame | None],
-                     city_values: dict[str, float | None]) -> dict[str, Classification]:
-    """Own, common or relative breaks (as ``views_maps._classifications``)."""
-    mode = SCALE_TO_MODE[state.scale]
-    present = {c: f for c, f in frames.items() if f is not None}
-    if mode == "common" and len(present) == 2:
-        common = classify_common([f["value"] for f in present.values()], state.method, state.k)
-        return dict.fromkeys(present, common)
-    out = {}
-    for city, frame in present.items():
-        values = frame["value"]
-        if mode == "relative":
-            values = relative_to_city(values, city_values[city])
-        out[city] = classify(values, state.method, state.k)
-    return out
-
-
-def _city_view(build: BuildData, state: ViewState, city: str, entry: dict[str, Any],
-               frame: gpd.GeoDataFrame | None, classification: Classification | None,
-               city_value: float | None) -> CityView:
-    lang, level, period = state.lang, state.level(city), state.period(city)
-    shows = f"{catalog_text(entry, 'label', lang)} · {format_period(period, lang)}" if entry and period else ""
-    header = (f"<b>{escape(t(f'city_{city}', lang))} · {escape(t(f'level_{level}', lang))}</b>"
+def _city_view(page: PageContext, city: str) -> CityView:
+    state, lang, city_page = page.state, page.state.lang, page.cities[city]
+    shows = map_caption(page.entry, city_page, lang)
+    header = (f"<b>{escape(t(f'city_{city}', lang))} · {escape(t(f'level_{city_page.level}', lang))}</b>"
               + (f" — {escape(shows)}" if shows else ""))
-    view = CityView(city=city, level=level, header_html=header)
-    if not entry or not period:
-        view.message = t("not_available_city", lang)
-        return view
-    if frame is None or classification is None:
-        view.message = t("no_data_level", lang, level=t(f"level_{level}", lang))
+    view = CityView(city=city, level=city_page.level, header_html=header, message=map_message(page, city_page))
+    drawn = city_map(page, city_page)
+    if view.message or drawn is None:
         return view
     view.selected = state.area_id if state.area_city == city else ""
-    mode, polarity = SCALE_TO_MODE[state.scale], entry.get("polarity", "neutral")
-    label, unit = catalog_text(entry, "label", lang), catalog_text(entry, "unit", lang)
-    colors = colors_for(classification, polarity, mode)
-    projects = _projects(build, city, lang)
-    m = build_map(frame, classification=classification, colors=colors, label=label, unit=unit, polarity=polarity,
-                  mode=mode, city_value=city_value, city_label=t(f"city_total_{city}", lang), lang=lang,
-                  outlines=build.web_layer(city, "handlungsraum") if city == "munich" else None,
-                  focus_area_ids=_focus_ids(build, state, city), selected_area_id=view.selected or None,
-                  locations=_locations(build, state, city),
-                  projects=projects, show_legend=False)
-    view.classification, view.colors = classification, list(colors)
-    view.legend_html = legend_for_values(frame["value"], classification, colors, city_value=city_value, mode=mode,
-                                         title=label, unit=unit, lang=lang, polarity=polarity, layout="row")
-    if projects is not None:
-        view.project_legend_html = project_legend_html(projects, lang, layout="row")
+    view.classification, view.colors = city_page.classification, list(city_page.colors)
+    view.legend_html, view.project_legend_html = drawn.legend_html, drawn.project_legend_html
     view.location_layers = state.layers
-    _take_map_apart(m, view)
+    _take_map_apart(drawn.map, view)
     return view
 
 
@@ -230,27 +147,3 @@ def _take_map_apart(m: Any, view: CityView) -> None:
             view.projects = [list(r) for r in child.rows]
         elif isinstance(child, FitOnResize):
             view.bounds = child.bounds
-
-
-def _focus_ids(build: BuildData, state: ViewState, city: str) -> list[str] | None:
-    if city != "berlin" or not state.focus:
-        return None
-    a = build.areas
-    ids = a.loc[(a["city"] == "berlin") & (a["level"] == state.level(city)), "area_id"].astype(str)
-    return [x for x in ids if x[:2] == state.focus]
-
-
-def _locations(build: BuildData, state: ViewState, city: str) -> gpd.GeoDataFrame | None:
-    loc = build.locations
-    if not state.layers or loc is None:
-        return None
-    sel = loc[(loc["city"] == city) & (loc["layer"].isin(state.layers))]
-    return sel if len(sel) else None
-
-
-def _projects(build: BuildData, city: str, lang: str) -> gpd.GeoDataFrame | None:
-    """The build's projects of ``city`` as the app draws them (no upload: the deck is made from the build)."""
-    if build.projects is None:
-        return None
-    sel = filter_projects(build.projects, city=city)
-    return map_projects(sel, load_project_display(), lang) if len(sel) else None

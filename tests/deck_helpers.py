@@ -1,8 +1,11 @@
-"""What the app itself draws for a story: its own loaders, classification and colours (for deck tests).
+"""What the app itself draws for a story, and a build with one area renamed (for the deck tests).
 
-The deck re-reads the build through plain functions; these helpers go the app's way
-(``dashboard.loaders`` and ``dashboard.views_maps``, run outside a Streamlit server), so a
-drift between the two paths shows up as a colour mismatch.
+The deck reads the build through :class:`dashboard.build_files.BuildFolder`; :func:`app_view`
+goes the app's way instead: the cached ``dashboard.loaders`` (run outside a Streamlit
+server) handed to the public page context, ``page.build_page(state, choices,
+loaders.BuildReader(version))``, exactly as ``views_main`` does. Its fills are computed
+from that page's frame, classification and colours, independently of the folium map the
+deck takes apart, so a drift between the two paths shows up as a colour mismatch.
 """
 
 from __future__ import annotations
@@ -10,33 +13,45 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qsl
 
-from dashboard.classify import NO_DATA_COLOR, colors_for, relative_to_city
-from dashboard.state import CITIES, parse_query
+import geopandas as gpd
+
+from dashboard.build_files import BuildFolder
+from dashboard.classify import NO_DATA_COLOR, relative_to_city
+from dashboard.page import build_page
+from dashboard.state import ViewState, parse_query
+from pipelines.config import CITIES
 
 logging.getLogger("streamlit").setLevel(logging.ERROR)  # "No runtime found" warnings of cached loaders
 
 
-def app_view(query: str, lang: str = "de"):  # noqa: ANN201
+def app_view(query: str, lang: str = "de") -> tuple[ViewState, dict[str, tuple[list[str], dict[str, str]]]]:
     """The app's ViewState for a story query, and its colours: ``{city: (class colours, {area_id: fill})}``."""
-    from dashboard import loaders, views_maps
+    from dashboard import loaders
 
     version = loaders.build_version()
     choices = loaders.load_choices(version)
     state, notices = parse_query({**dict(parse_qsl(query)), "lang": lang}, choices)
     assert not notices, notices
-    frames = {c: views_maps._frame(state, version, c) for c in CITIES}
-    city_values = {c: views_maps._city_value(state, version, c) for c in CITIES}
-    classes = views_maps._classifications(state, frames, city_values)
-    mode = views_maps.SCALE_TO_MODE[state.scale]
-    polarity = loaders.catalog_by_id(version)[state.indicator].get("polarity", "neutral")
+    page = build_page(state, choices, loaders.BuildReader(version))
     out = {}
     for city in CITIES:
-        frame, cls = frames[city], classes.get(city)
-        if frame is None or cls is None:
+        shown = page.cities[city]
+        if shown.frame is None or shown.classification is None:
             continue
-        colours = colors_for(cls, polarity, mode)
-        values = relative_to_city(frame["value"], city_values[city]) if mode == "relative" else frame["value"]
-        fills = {str(a): colours[i] if i >= 0 else NO_DATA_COLOR
-                 for a, i in zip(frame["area_id"], cls.assign(values), strict=True)}
-        out[city] = (colours, fills)
+        values = shown.frame["value"]
+        if state.scale == "relative":
+            values = relative_to_city(values, shown.city_value)
+        fills = {str(a): shown.colors[i] if i >= 0 else NO_DATA_COLOR
+                 for a, i in zip(shown.frame["area_id"], shown.classification.assign(values), strict=True)}
+        out[city] = (list(shown.colors), fills)
     return state, out
+
+
+def with_area_name(build: BuildFolder, city: str, level: str, area_id: str, name: str) -> BuildFolder:
+    """A copy of ``build`` whose web layer ``city/level`` calls area ``area_id`` ``name`` (the rest unchanged)."""
+    layer: gpd.GeoDataFrame = build.web_layer(city, level).copy()
+    layer.loc[layer["area_id"] == area_id, "name"] = name
+    edited = BuildFolder(out=build.out, geodata=build.geodata, manifest=build.manifest)
+    plain = edited.web_layer
+    edited.web_layer = lambda c, lv: layer if (c, lv) == (city, level) else plain(c, lv)  # type: ignore[method-assign]
+    return edited

@@ -16,7 +16,7 @@ import pytest
 
 from dashboard.deck import build_deck, markdown_inline, script_json
 from dashboard.deck_data import read_build, read_stories
-from tests.deck_helpers import app_view
+from tests.deck_helpers import app_view, with_area_name
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BYTES = 8_000_000
@@ -106,14 +106,8 @@ def test_english_deck_uses_points_and_english_labels(build, stories) -> None:
 
 def test_html_in_data_is_escaped_and_cannot_end_the_script(build, stories) -> None:
     evil = '</script><script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
-    layer = build.web_layer("munich", "stadtbezirk").copy()
-    layer.loc[layer["area_id"] == "01", "name"] = evil
-    build._web[("munich", "stadtbezirk")] = layer
-    try:
-        story = {**stories[0], "title_de": evil, "text_de": "**fett** " + evil}
-        html = build_deck([story], build, "de").html
-    finally:
-        build._web.pop(("munich", "stadtbezirk"))
+    story = {**stories[0], "title_de": evil, "text_de": "**fett** " + evil}
+    html = build_deck([story], with_area_name(build, "munich", "stadtbezirk", "01", evil), "de").html
     assert evil not in html and "<img src=x" not in html
     assert html.count("</script>") == 3  # data, vendor, deck: nothing from data closes a script early
     data = _data(html)

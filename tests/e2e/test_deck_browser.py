@@ -15,7 +15,7 @@ import pytest
 
 from dashboard.deck import build_deck
 from dashboard.deck_data import read_build, read_stories
-from tests.deck_helpers import app_view
+from tests.deck_helpers import app_view, with_area_name
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS
 
 if not CHROMIUM.exists():
@@ -43,11 +43,9 @@ def deck_files(processed_build: Path, stories, tmp_path_factory: pytest.TempPath
     build = read_build(processed_build)
     plain = folder / "deck.html"
     plain.write_text(build_deck(stories, build, "de").html, encoding="utf-8")
-    layer = build.web_layer("munich", "stadtbezirk").copy()
-    layer.loc[layer["area_id"] == "01", "name"] = EVIL + "Altstadt"
-    build._web[("munich", "stadtbezirk")] = layer
+    evil_build = with_area_name(build, "munich", "stadtbezirk", "01", EVIL + "Altstadt")
     evil = folder / "evil.html"
-    evil.write_text(build_deck([{**stories[0], "title_de": EVIL}], build, "de").html, encoding="utf-8")
+    evil.write_text(build_deck([{**stories[0], "title_de": EVIL}], evil_build, "de").html, encoding="utf-8")
     return {"plain": plain, "evil": evil}
 
 
