@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 ALLOWED_HOSTS = frozenset({"127.0.0.1", "localhost"})
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+MAP_FRAME = 'iframe[src*="/component/dashboard.views_map_component.raumatlas_map/"]'  # the Raumatlas map component
 POLYGON = "path.leaflet-interactive"
 LEGEND = ".ra-legend"
 MAP_ORDER = ("munich", "berlin")  # left map first in the DOM
