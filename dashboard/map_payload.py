@@ -71,14 +71,14 @@ def map_payload(layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays,
         raise ValueError(f"layer has duplicate area_id: {sorted(layer.loc[layer['area_id'].duplicated(), 'area_id'])}")
     frame = pd.DataFrame(layer.drop(columns=layer.geometry.name)).assign(area_id=layer["area_id"].astype(str))
     frame = frame.set_index("area_id").reindex(ids)
-    values = pd.to_numeric(frame.get("value", pd.Series(np.nan, index=frame.index)), errors="coerce")
+    values = _floats(frame, "value")
     classed = relative_to_city(values, style.city_value) if style.scale == "relative" else values
     decimals = value_decimals(values) if style.decimals is None else style.decimals
     lang = style.lang
     position = {a: i for i, a in enumerate(ids)}
     focus = sorted(position[str(a)] for a in overlays.focus_area_ids or () if str(a) in position)
     selected = position.get(str(overlays.selected_area_id), -1) if overlays.selected_area_id is not None else -1
-    ranks = pd.to_numeric(frame.get("rank", pd.Series(np.nan, index=frame.index)), errors="coerce")
+    ranks = _floats(frame, "rank")
     return {
         "v": PAYLOAD_VERSION,
         "title": title,
@@ -102,6 +102,14 @@ def map_payload(layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays,
     }
 
 
+def _floats(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A column as float64 with NaN for anything missing (nullable Int64/Float64 columns hold pd.NA)."""
+    if column not in frame.columns:
+        return pd.Series(np.nan, index=frame.index, dtype="float64")
+    return pd.Series(pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
+                     index=frame.index)
+
+
 def _tooltip_parts(frame: pd.DataFrame, values: pd.Series, classed: pd.Series, ranks: pd.Series, style: MapStyle,
                    decimals: int) -> dict[str, Any]:
     """Per area the formatted value (or the index of its missing reason), rank, index and coverage texts."""
@@ -117,7 +125,7 @@ def _tooltip_parts(frame: pd.DataFrame, values: pd.Series, classed: pd.Series, r
         else:
             val.append(escape(format_value(value, unit, lang, decimals)))
     rank = [int(r) if np.isfinite(r) and np.isfinite(v) else 0 for r, v in zip(ranks, values, strict=True)]
-    coverage = pd.to_numeric(frame.get("coverage", pd.Series(np.nan, index=frame.index)), errors="coerce")
+    coverage = _floats(frame, "coverage")
     cov = [escape(format_number(100 * c, lang, 0)) if np.isfinite(v) and np.isfinite(c) and c < 0.995 else None
            for v, c in zip(values, coverage, strict=True)]
     out: dict[str, Any] = {

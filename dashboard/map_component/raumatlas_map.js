@@ -79,6 +79,7 @@
   function ensureMap() {
     if (map) { return; }
     map = L.map("map", {zoomSnap: 0.25, maxZoom: 18, minZoom: 8});
+    window.raumatlas.map = map;
     map.createPane("raOutlines").style.zIndex = 450;   // above the areas (overlayPane 400)
     map.createPane("raProjects").style.zIndex = 660;   // above the area labels (tooltipPane 650)
     L.control.scale().addTo(map);
@@ -127,7 +128,11 @@
       if (!polys.length) { return null; }
       var l = L.polygon(latlngs(polys), {bubblingMouseEvents: false});
       l.bindTooltip(function () { return tooltipHtml(i); }, {sticky: true, className: "ra-tt"});
-      l.on("mouseover", function (e) { e.target.setStyle({weight: 3, color: "#000000"}); });
+      l.on("mouseover", function (e) {
+        // Moving a path to the front (the selected area) can swallow its mouseout: one tooltip at a time.
+        st.areas.forEach(function (other) { if (other && other !== e.target) { other.closeTooltip(); } });
+        e.target.setStyle({weight: 3, color: "#000000"});
+      });
       l.on("mouseout", function (e) { e.target.setStyle(areaStyle(i)); });
       l.on("click", function () { clicked(i); });
       l.addTo(layers.areas);
