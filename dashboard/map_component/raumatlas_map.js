@@ -85,6 +85,12 @@
     L.control.scale().addTo(map);
     map.on("movestart", function () { if (!st.programmatic) { st.fitted = false; } });
     map.on("resize", function () { if (st.fitted && st.bounds) { fit(st.bounds); } });
+    // One hover tooltip at a time: moving a path to the front (the selected area) can swallow its mouseout.
+    map.on("tooltipopen", function (e) {
+      if (e.tooltip.options.permanent) { return; }
+      if (st.tooltip && st.tooltip !== e.tooltip && map.hasLayer(st.tooltip)) { map.closeTooltip(st.tooltip); }
+      st.tooltip = e.tooltip;
+    });
   }
 
   function fit(bounds) {
@@ -128,11 +134,7 @@
       if (!polys.length) { return null; }
       var l = L.polygon(latlngs(polys), {bubblingMouseEvents: false});
       l.bindTooltip(function () { return tooltipHtml(i); }, {sticky: true, className: "ra-tt"});
-      l.on("mouseover", function (e) {
-        // Moving a path to the front (the selected area) can swallow its mouseout: one tooltip at a time.
-        st.areas.forEach(function (other) { if (other && other !== e.target) { other.closeTooltip(); } });
-        e.target.setStyle({weight: 3, color: "#000000"});
-      });
+      l.on("mouseover", function (e) { e.target.setStyle({weight: 3, color: "#000000"}); });
       l.on("mouseout", function (e) { e.target.setStyle(areaStyle(i)); });
       l.on("click", function () { clicked(i); });
       l.addTo(layers.areas);

@@ -188,6 +188,7 @@ def _click_area(page, i: int, nth: int) -> str | None:  # noqa: ANN001
         return None
     page.mouse.move(*point)
     tooltip = map_frame(page, i).locator(".ra-tt")
+    expect(tooltip).to_have_count(1)  # one hover tooltip at a time, not a stale one of the last click
     expect(tooltip).to_be_visible()
     name = tooltip.locator("b").first.inner_text().strip()
     page.mouse.click(*point)
