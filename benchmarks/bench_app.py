@@ -22,6 +22,11 @@ Berlin's Planungsraum map per change (the whole map: geometry, styles, tooltips)
 ~2.0 s, language switch 2.2 s (zoom reset), first visit 3.0 s, repeat visit 2.2 s. Ratios below
 are new / baseline (:data:`BASELINE`); the load average is printed, medians are noisy under load.
 
+Same-load comparison (2026-11-28, both on this 2-core machine at load average ~24/27 from other
+work; a6cd18f's own benchmark vs. this one, medians of 5): first visit 12.2 s -> 7.3 s, repeat
+visit 6.1 s -> 5.1 s, indicator change 5.35 s -> 1.91 s (0.36x), Berlin Planungsraum bytes per
+change 1,062 KB -> 14 KB, server RSS 494 MiB (10 sessions) -> 527 MiB (30 sessions).
+
     .venv/bin/python benchmarks/bench_app.py [--runs 5] [--sessions 30]
 
 Needs Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the project's
