@@ -26,15 +26,27 @@ _WARNING_STARTS = ("NICHT", "NOT", "NUR", "ONLY", "EINGESCHR", "LIMITED")
 
 
 @dataclass(frozen=True)
-class CityMap:
-    """What the map column of one city draws.
+class CityMapParts:
+    """What the map column of one city draws, before any renderer: the same for the app and the deck.
 
     Attributes:
-        map: the offline folium map (:func:`dashboard.maps.build_map`).
+        style: colours, classes, texts and size of the map.
+        overlays: outlines, focus, selection, locations and project markers.
         legend_html: the legend under the map (escaped HTML).
         projects: the project markers' table (None when none are drawn).
         project_legend_html: the themes of those markers ("" without projects).
     """
+
+    style: MapStyle
+    overlays: MapOverlays
+    legend_html: str
+    projects: gpd.GeoDataFrame | None = None
+    project_legend_html: str = ""
+
+
+@dataclass(frozen=True)
+class CityMap:
+    """A city's parts drawn as an offline folium map (the deck and the map-HTML tests use it)."""
 
     map: folium.Map
     legend_html: str
@@ -51,9 +63,9 @@ class Note:
     text: str
 
 
-def city_map(page: PageContext, city: CityPage, *, tiles: str | None = None, height: int = 560,
-             fill_frame: bool = False) -> CityMap | None:
-    """The map, legend and project legend of ``city`` (None when there is nothing to draw: see :func:`map_message`)."""
+def city_map_parts(page: PageContext, city: CityPage, *, tiles: str | None = None, height: int = 560,
+                   fill_frame: bool = False) -> CityMapParts | None:
+    """Style, overlays and legends of ``city`` (None when there is nothing to draw: see :func:`map_message`)."""
     state, entry = page.state, page.entry
     if map_message(page, city) or city.frame is None or city.classification is None:
         return None
@@ -69,8 +81,18 @@ def city_map(page: PageContext, city: CityPage, *, tiles: str | None = None, hei
                            locations=city.locations, projects=projects)
     legend = legend_for_values(city.frame["value"], city.classification, city.colors, city_value=city.city_value,
                                mode=state.scale, title=label, unit=unit, lang=lang, polarity=page.polarity)
-    return CityMap(map=build_map(city.frame, style, overlays), legend_html=legend, projects=projects,
-                   project_legend_html=project_legend_html(projects, lang) if projects is not None else "")
+    return CityMapParts(style=style, overlays=overlays, legend_html=legend, projects=projects,
+                        project_legend_html=project_legend_html(projects, lang) if projects is not None else "")
+
+
+def city_map(page: PageContext, city: CityPage, *, tiles: str | None = None, height: int = 560,
+             fill_frame: bool = False) -> CityMap | None:
+    """The parts of ``city`` drawn as a folium map (None when there is nothing to draw)."""
+    parts = city_map_parts(page, city, tiles=tiles, height=height, fill_frame=fill_frame)
+    if parts is None or city.frame is None:
+        return None
+    return CityMap(map=build_map(city.frame, parts.style, parts.overlays), legend_html=parts.legend_html,
+                   projects=parts.projects, project_legend_html=parts.project_legend_html)
 
 
 def map_message(page: PageContext, city: CityPage) -> str:

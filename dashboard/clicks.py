@@ -48,3 +48,17 @@ def clicked_area(out: Any) -> tuple[str, str] | None:
     if not clicked_inside(drawing, clicked):  # e.g. a project marker: st_folium repeats the last area
         return None
     return str(area_id), repr((area_id, clicked))
+
+
+def component_click(value: Any) -> tuple[str, str] | None:
+    """``(area_id, marker)`` of a click reported by the Raumatlas map component, None for anything else.
+
+    The component sends ``{"area_id": ..., "nonce": ...}`` with a new nonce for every
+    click and repeats its last value on every later run: equal markers are one click.
+    """
+    if not isinstance(value, dict):
+        return None
+    area_id, nonce = value.get("area_id"), value.get("nonce")
+    if not area_id or not nonce:
+        return None
+    return str(area_id), f"{area_id}|{nonce}"

@@ -12,6 +12,7 @@ exports, which read a build without Streamlit).
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,15 @@ def available_layers(version: str) -> tuple[str, ...]:
 def load_area_shapes(version: str) -> gpd.GeoDataFrame:
     """The canonical areas with geometry (EPSG:4326), shared read-only: uploads are validated and joined on it."""
     return gpd.read_parquet(processed_dir() / config.AREAS_FILE)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def map_args(version: str, view_key: tuple, _make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The map component's arguments of one view (``view_key``: city, level, indicator, period, classes, ...).
+
+    ``_make`` computes them (not hashed): a second session opening the same view looks them up.
+    """
+    return _make()
 
 
 @st.cache_data(show_spinner=False, max_entries=2)

@@ -25,17 +25,33 @@ from pipelines.config import WEB_COORD_DECIMALS, WEB_CRS
 LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
 
 
-def outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
-    """Unfilled Handlungsraum outlines with permanent labels; clicking the line opens the source popup."""
+def outline_items(outlines: gpd.GeoDataFrame, lang: str) -> list[dict]:
+    """Per Handlungsraum: ``area_id``, ``name``, escaped ``label`` and ``popup``, ``approximate``, and ``at``.
+
+    ``at`` is ``[lat, lon]`` of the label when the outlines carry ``label_lat``/``label_lon``
+    (a label placement computed elsewhere), else None (the label sits at the outline's centre).
+    """
     check_layer(outlines, "outlines", ("area_id", "name"))
-    features = []
+    items = []
     for _, row in outlines.iterrows():
         approx = _text_or_none(row.get("approximate")) in ("True", "true", "1")
         name = str(row["name"])
         short = _text_or_none(row.get("short_name")) or name
         label = f"{short} ({text('approximation', lang)})" if approx else short
-        props = {"area_id": str(row["area_id"]), "name": name, "layer": "outlines", "s": int(approx),
-                 "label": escape(label), "popup": _outline_popup(row, label, lang)}
+        lat, lon = _num(row.get("label_lat")), _num(row.get("label_lon"))
+        at = [round(lat, WEB_COORD_DECIMALS), round(lon, WEB_COORD_DECIMALS)] \
+            if np.isfinite(lat) and np.isfinite(lon) else None
+        items.append({"area_id": str(row["area_id"]), "name": name, "label": escape(label), "approximate": approx,
+                      "popup": _outline_popup(row, label, lang), "at": at})
+    return items
+
+
+def outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
+    """Unfilled Handlungsraum outlines with permanent labels; clicking the line opens the source popup."""
+    features = []
+    for (_, row), item in zip(outlines.iterrows(), outline_items(outlines, lang), strict=True):
+        props = {"area_id": item["area_id"], "name": item["name"], "layer": "outlines", "s": int(item["approximate"]),
+                 "label": item["label"], "popup": item["popup"]}
         features.append(feature(row.geometry, props))
     line = {"fill": False, "color": "#111111", "weight": 3, "opacity": 1}
     return GeoJsonLayer(features, [line, {**line, "dashArray": "8 6"}], tooltip="label", popup="popup",
@@ -60,8 +76,8 @@ def _outline_popup(row: pd.Series, label: str, lang: str) -> str:
     return "<br>".join(parts)
 
 
-def location_cluster(locations: gpd.GeoDataFrame, lang: str) -> FastMarkerCluster:
-    """Clustered circle markers (no marker images, no awesome-markers) with escaped popups."""
+def location_rows(locations: gpd.GeoDataFrame, lang: str) -> list[list]:
+    """Rows ``[lat, lon, popup_html, colour]`` of the location points (popups escaped)."""
     check_layer(locations, "locations", ("name",))
     rows = []
     for _, r in locations[~locations.geometry.is_empty & locations.geometry.notna()].iterrows():
@@ -73,6 +89,12 @@ def location_cluster(locations: gpd.GeoDataFrame, lang: str) -> FastMarkerCluste
         colour = LOCATION_COLORS.get(kind, "#444444")
         rows.append([round(r.geometry.y, WEB_COORD_DECIMALS), round(r.geometry.x, WEB_COORD_DECIMALS),
                      "<br>".join(lines), colour])
+    return rows
+
+
+def location_cluster(locations: gpd.GeoDataFrame, lang: str) -> FastMarkerCluster:
+    """Clustered circle markers (no marker images, no awesome-markers) with escaped popups."""
+    rows = location_rows(locations, lang)
     callback = """function (row) {
         var m = L.circleMarker(new L.LatLng(row[0], row[1]),
             {radius: 7, color: "#ffffff", weight: 1.5, fillColor: row[3], fillOpacity: 0.95});
@@ -115,3 +137,10 @@ def _text_or_none(value: object) -> str | None:
         return None
     s = str(value).strip()
     return s or None
+
+
+def _num(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")

@@ -56,6 +56,12 @@ class ProjectMarkers(MacroElement):
 
 def project_markers(projects: gpd.GeoDataFrame, lang: str) -> ProjectMarkers:
     """Markers for ``projects`` (EPSG:4326; columns :data:`REQUIRED`, texts in the UI language)."""
+    rows = project_rows(projects, lang)
+    return ProjectMarkers(rows, canvas=len(rows) > SVG_LIMIT)
+
+
+def project_rows(projects: gpd.GeoDataFrame, lang: str) -> list[list]:
+    """Rows ``[lat, lon, tooltip_html, colour]`` of the projects (tooltips escaped, colours checked)."""
     missing = [c for c in REQUIRED if c not in projects.columns]
     if missing:
         raise ValueError(f"projects lack columns {missing}; use dashboard.projects_view.map_projects")
@@ -69,7 +75,7 @@ def project_markers(projects: gpd.GeoDataFrame, lang: str) -> ProjectMarkers:
                f"<br>{escape(lead)}: {escape(str(r.federfuehrung))}")
         rows.append([round(r.geometry.y, WEB_COORD_DECIMALS), round(r.geometry.x, WEB_COORD_DECIMALS), tip,
                      _color(r.color)])
-    return ProjectMarkers(rows, canvas=len(rows) > SVG_LIMIT)
+    return rows
 
 
 def project_legend_html(projects: gpd.GeoDataFrame, lang: str) -> str:

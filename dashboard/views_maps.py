@@ -10,13 +10,16 @@ from dataclasses import replace
 from typing import Any
 
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard.city_map import city_map, comparability_note, map_caption, map_message
-from dashboard.clicks import clicked_area
+from dashboard import geometry_store, loaders
+from dashboard.city_map import city_map_parts, comparability_note, map_caption, map_message
+from dashboard.clicks import component_click
 from dashboard.i18n import format_period, t
+from dashboard.map_payload import geometry_ref, locations_payload, map_payload
+from dashboard.maps import MapOverlays, MapStyle
 from dashboard.page import CityPage, PageContext
-from dashboard.state import ViewState
+from dashboard.state import ViewState, to_query
+from dashboard.views_map_component import raumatlas_map
 from dashboard.views_state import set_view, w_level
 from pipelines.config import CITIES, COVERAGE_LEVELS
 
@@ -76,28 +79,77 @@ def _header(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
 
 def _city_map(page: PageContext, city: CityPage) -> tuple[str, str] | None:
     state, lang = page.state, page.state.lang
-    drawn = city_map(page, city, tiles=BASEMAP_TILES.get(state.basemap), height=map_height(state),
-                     fill_frame=state.present)
-    if drawn is None:
+    parts = city_map_parts(page, city, tiles=BASEMAP_TILES.get(state.basemap), height=map_height(state),
+                           fill_frame=state.present)
+    if parts is None:
         if not page.entry or not city.period:
             st.info(map_message(page, city))
         else:
             _no_data_at_level(state, city)
         return None
-    out = st_folium(drawn.map, key=MAP_KEYS[city.city], height=map_height(state),
-                    use_container_width=True, returned_objects=["last_active_drawing", "last_object_clicked"])
+    out = raumatlas_map(_map_args(page, city, parts.style, parts.overlays), key=MAP_KEYS[city.city])
     # The legend sits under the map, not on it: on a projector no area may hide behind it.
-    st.html(drawn.legend_html)
-    if drawn.project_legend_html:
-        st.html(drawn.project_legend_html)
+    st.html(parts.legend_html)
+    if parts.project_legend_html:
+        st.html(parts.project_legend_html)
     if city.city == "munich":
         st.caption(t("hr_notice", lang))
     return _new_click(city.city, out)
 
 
+def _map_args(page: PageContext, city: CityPage, style: MapStyle, overlays: MapOverlays) -> dict[str, Any]:
+    """The component's arguments: geometry by URL (once per city, level and build), values for this run.
+
+    Cached per view (the state's fields that change the map, projects aside) so that a second
+    session opening the same view only looks the arguments up.
+    """
+    # Everything that can change this map: the whole view (both cities' levels and periods decide a
+    # common scale), this map's selection and period, and the texts.
+    query = to_query(replace(page.state, area_city="", area_id="", step=0))
+    view_key = (city.city, city.level, city.period, tuple(sorted(query.items())),
+                overlays.selected_area_id or "", style.label, style.unit, style.height)
+
+    def make() -> dict[str, Any]:
+        return _payload(page, city, style, overlays)
+
+    if overlays.projects is not None:  # a session's own uploads: never shared
+        return make()
+    return loaders.map_args(page.version, view_key, make)
+
+
+def _payload(page: PageContext, city: CityPage, style: MapStyle, overlays: MapOverlays) -> dict[str, Any]:
+    version, lang = page.version, style.lang
+    assert city.frame is not None
+    url, data = geometry_store.layer_geometry(version, city.city, city.level, city.frame)
+    outline_ref = outline_ids = None
+    if city.outlines is not None and len(city.outlines):
+        o_url, o_data = geometry_store.layer_geometry(version, city.city, "handlungsraum", city.outlines,
+                                                      with_outline=False)
+        outline_ref, outline_ids = geometry_ref(o_url, o_data), o_data["ids"]
+    locations = None
+    if city.locations is not None and len(city.locations):
+        layers = tuple(sorted(city.locations["layer"].astype(str).unique()))
+        loc_url, rows = geometry_store.memoized(
+            ("locations", version, city.city, layers, lang),
+            lambda: _publish_locations(city, lang, layers))
+        locations = {"url": loc_url} if loc_url else {"rows": rows}
+    focus = ",".join(sorted(city.focus_ids)) if city.focus_ids else ""
+    title = t("map_frame_title", lang, city=t(f"city_{city.city}", lang), level=t(f"level_{city.level}", lang),
+              label=style.label)
+    return map_payload(city.frame, style, overlays, geometry=geometry_ref(url, data), ids=data["ids"],
+                       view=f"{city.city}|{city.level}|{focus}", title=title, outline_geometry=outline_ref,
+                       outline_ids=outline_ids, locations=locations)
+
+
+def _publish_locations(city: CityPage, lang: str, layers: tuple[str, ...]) -> tuple[str | None, Any]:
+    rows = locations_payload(city.locations, lang) or []
+    name = f"locations_{city.city}_{'-'.join(layers)}_{lang}"
+    return geometry_store.publish_json(name, rows), rows
+
+
 def _new_click(city: str, out: Any) -> tuple[str, str] | None:
-    """An area id from a click that was not seen before (st_folium repeats its last value every run)."""
-    click = clicked_area(out)
+    """An area id from a click that was not seen before (the component repeats its last value every run)."""
+    click = component_click(out)
     if click is None:
         return None
     area_id, marker = click

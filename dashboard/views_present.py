@@ -22,7 +22,8 @@ PRESENT_CSS = """
 [data-testid="stMarkdownContainer"] p { font-size: 21px !important; }
 .stApp h1 { font-size: 2.1rem !important; padding: 0.2rem 0 0.4rem 0 !important; }
 /* Both maps and their legends fill the screen below the headline, whatever the projector's resolution. */
-iframe[title="streamlit_folium.st_folium"] { height: max(320px, calc(100vh - 375px)) !important; }
+iframe[src*="/component/dashboard.views_map_component.raumatlas_map/"] {
+  height: max(320px, calc(100vh - 375px)) !important; }
 </style>
 """
 

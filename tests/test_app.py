@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -30,24 +29,21 @@ def _qp(at: AppTest) -> dict[str, str]:
 
 
 def _maps(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.json_args) for el in at.get("component_instance")]
+    """The arguments of each drawn map component (dashboard/map_payload.py)."""
+    return [json.loads(el.proto.json_args)["args"] for el in at.get("component_instance")]
 
 
 def _map_cities(at: AppTest) -> list[str]:
-    """Which city each drawn map shows, from its centre (st_folium hashes the widget key)."""
-    out = []
-    for m in _maps(at):
-        lat = float(re.search(r"center: \[([0-9.]+),", m["script"]).group(1))
-        out.append("munich" if lat < 50 else "berlin")
-    return out
+    """Which city each drawn map shows (its ``view`` starts with the city)."""
+    return [m["view"].split("|")[0] for m in _maps(at)]
+
+
+_NONCE = iter(range(1, 1_000_000))
 
 
 def _click(at: AppTest, city: str, area_id: str) -> AppTest:
-    """Simulate a click: st_folium keys its component by a hash of the map script (in json_args)."""
-    index = _map_cities(at).index(city)
-    hash_key = _maps(at)[index]["key"]
-    at.session_state[hash_key] = {"last_active_drawing": {"properties": {"area_id": area_id, "layer": "areas"}},
-                                  "last_object_clicked": {"lat": 52.48, "lng": 13.43}}
+    """Simulate a click: the component reports ``{area_id, nonce}`` under its stable key."""
+    at.session_state[f"map_{city}"] = {"area_id": area_id, "nonce": f"test-{next(_NONCE)}"}
     return at.run()
 
 
@@ -74,10 +70,12 @@ def test_default_view_runs_and_writes_the_url(default_app: AppTest) -> None:
 def test_two_offline_maps_with_stable_keys(default_app: AppTest) -> None:
     maps = _maps(default_app)
     assert _map_cities(default_app) == ["munich", "berlin"]
-    for m in maps:
-        links = m["js_links"] + m["css_links"]
-        assert links and all(link.startswith("/app/static/") for link in links), links
-    assert "Näherung" in maps[0]["script"]  # Handlungsraum outlines carry the approximation label
+    for m in maps:  # geometry comes from the app's own static files (fetched once), never inline or from a CDN
+        assert m["geometry"]["url"].startswith("/app/static/geo/"), m["geometry"].keys()
+        assert "coordinates" not in json.dumps(m)
+    labels = [item["label"] for item in maps[0]["outlines"]["items"] if item]
+    assert any("Näherung" in label for label in labels)  # Handlungsraum outlines carry the approximation label
+    assert maps[1]["outlines"] is None
 
 
 def test_comparability_note_and_handlungsraum_notice(default_app: AppTest) -> None:
@@ -134,6 +132,17 @@ def test_simulated_click_opens_the_profile() -> None:
     at.button(key="profile_close").click().run()
     assert "area" not in _qp(at)
     assert not any(s.value.startswith("Steckbrief:") for s in at.subheader)
+
+
+def test_a_repeated_click_value_is_one_click_a_new_nonce_is_another() -> None:
+    """The component repeats its last value on every run: only a new nonce opens an area again."""
+    at = _click(_app(), "berlin", "081001")
+    at.button(key="profile_close").click().run()
+    assert "area" not in _qp(at)  # the repeated value did not reopen it
+    at = _click(at, "berlin", "081001")  # the same area clicked again: a new nonce
+    assert _qp(at)["area"] == "berlin:081001"
+    at = _click(at, "munich", "09")  # another map right after
+    assert _qp(at)["area"] == "munich:09"
 
 
 def test_handlungsraum_profile_shows_approximation_and_source() -> None:

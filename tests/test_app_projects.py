@@ -32,7 +32,12 @@ def areas() -> gpd.GeoDataFrame:
 
 
 def _scripts(at: AppTest) -> list[str]:
-    return [json.loads(el.proto.json_args)["script"] for el in at.get("component_instance")]
+    """Each map's arguments as JSON text, with the project markers' class when it draws projects."""
+    out = []
+    for el in at.get("component_instance"):
+        args = json.loads(el.proto.json_args)["args"]
+        out.append(json.dumps(args, ensure_ascii=False) + (" ra-project" if args.get("projects") else ""))
+    return out
 
 
 def _texts(at: AppTest) -> str:
@@ -68,7 +73,7 @@ def test_uploaded_html_is_text_everywhere(areas: gpd.GeoDataFrame) -> None:
     assert not at.exception
     muc = next(s for s in _scripts(at) if "ra-project" in s)
     assert "<img src=x" not in muc and "<script>alert" not in muc and "<b onmouseover" not in muc
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in muc  # escaped, then JSON-escaped
+    assert "&lt;img src=x onerror=alert(1)&gt;" in muc  # escaped: Leaflet shows it as text
     report = _texts(at).replace("\\", "")  # Markdown escapes of the file name
     assert "html_titel.csv" in report and "alle 2 Zeilen gültig" in report
     listing = [df.value for df in at.dataframe if "Titel" in df.value.columns]

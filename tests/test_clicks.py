@@ -33,3 +33,12 @@ def test_clicked_area_reads_the_payload_and_marks_the_click() -> None:
     assert again is not None and again[1] != marker  # a second click on the same area is a new click
     assert clicked_area({**out, "last_object_clicked": {"lat": 48.3, "lng": 11.5}}) is None  # a marker elsewhere
     assert clicked_area(None) is None and clicked_area({"last_active_drawing": None}) is None
+
+
+def test_component_click_needs_an_area_and_a_nonce():
+    from dashboard.clicks import component_click
+
+    assert component_click({"area_id": "08", "nonce": "1-1"}) == ("08", "08|1-1")
+    assert component_click({"area_id": "08", "nonce": "1-2"}) != component_click({"area_id": "08", "nonce": "1-1"})
+    for bad in (None, {}, {"area_id": "08"}, {"nonce": "1"}, "08", {"area_id": "", "nonce": "1"}):
+        assert component_click(bad) is None

@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 ALLOWED_HOSTS = frozenset({"127.0.0.1", "localhost"})
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+MAP_FRAME = 'iframe[src*="/component/dashboard.views_map_component.raumatlas_map/"]'  # the Raumatlas map component
 POLYGON = "path.leaflet-interactive"
 LEGEND = ".ra-legend"
 MAP_ORDER = ("munich", "berlin")  # left map first in the DOM
@@ -307,3 +307,76 @@ def clickable_polygon_centre(page, i: int) -> tuple[float, float]:  # noqa: ANN0
     if hit is None:
         raise RuntimeError(f"no polygon of map {i} is hit at its own centre")
     return box["x"] + hit[0], box["y"] + hit[1]
+
+
+# ---- The Raumatlas map component (dashboard/map_component/): its own state, read in its frame ----
+
+COMPONENT_MARK = b"dashboard.views_map_component.raumatlas_map"
+"""In every websocket message that carries a map's arguments (the component's name)."""
+AREA_POLYGON = ".leaflet-overlay-pane path.leaflet-interactive"
+"""The filled area polygons (Handlungsraum outlines live in their own pane above them)."""
+
+
+def frame_eval(page, i: int, js: str, arg: object = None):  # noqa: ANN001, ANN201
+    """Evaluate ``js`` (a function of ``arg``) in map frame ``i``'s window."""
+    return map_frame(page, i).locator("body").evaluate(f"(body, arg) => ({js})(arg)", arg)
+
+
+def map_renders(page, i: int) -> int:  # noqa: ANN001
+    """How often map ``i`` applied new arguments since its frame was loaded."""
+    return int(frame_eval(page, i, "() => (window.raumatlas && window.raumatlas.renders) || 0"))
+
+
+def wait_renders(page, before: tuple[int, ...], timeout_ms: float = 30_000) -> None:  # noqa: ANN001
+    """Wait until every map ``i`` rendered more often than ``before[i]``."""
+    for i, n in enumerate(before):
+        map_frame(page, i).locator(f"body[data-ra-renders]:not([data-ra-renders='{n}'])").wait_for(
+            state="attached", timeout=timeout_ms)
+
+
+def map_view(page, i: int) -> tuple[float, float, float]:  # noqa: ANN001
+    """(zoom, centre lat, centre lon) of map ``i``."""
+    z, lat, lon = frame_eval(page, i, "() => { const m = window.raumatlas.map, c = m.getCenter(); "
+                                      "return [m.getZoom(), c.lat, c.lng]; }")
+    return float(z), float(lat), float(lon)
+
+
+class WebsocketLog:
+    """Every websocket message the page receives, with its arrival time (attach before ``goto``)."""
+
+    def __init__(self, page) -> None:  # noqa: ANN001
+        self.frames: list[tuple[float, int, bytes]] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._add))
+
+    def _add(self, payload) -> None:  # noqa: ANN001
+        data = payload if isinstance(payload, bytes) else payload.encode()
+        self.frames.append((time.perf_counter(), len(data), data))
+
+    def since(self, t0: float) -> list[bytes]:
+        """The messages received after ``t0`` (``time.perf_counter()``)."""
+        return [d for t, _, d in self.frames if t >= t0]
+
+
+def area_hit_point(page, i: int, nth: int) -> tuple[float, float] | None:  # noqa: ANN001
+    """Page coordinates of a point where the ``nth`` largest area polygon of map ``i`` is really hit, or None."""
+    frame = page.locator(MAP_FRAME).nth(i)
+    box = frame.bounding_box()
+    if box is None:
+        raise RuntimeError(f"map {i} has no bounding box")
+    hit = map_frame(page, i).locator("body").evaluate(
+        """(body, [sel, nth]) => {
+            const paths = Array.from(document.querySelectorAll(sel))
+                .map(p => [p, p.getBoundingClientRect()])
+                .sort((a, b) => b[1].width * b[1].height - a[1].width * a[1].height);
+            if (nth >= paths.length) return null;
+            const [p, r] = paths[nth];
+            for (const fy of [0.5, 0.4, 0.6, 0.3, 0.7]) for (const fx of [0.5, 0.4, 0.6, 0.3, 0.7]) {
+                const x = r.left + r.width * fx, y = r.top + r.height * fy;
+                if (x < 50 && y < 80) continue;  // the zoom buttons
+                if (document.elementFromPoint(x, y) === p) return [x, y];
+            }
+            return null;
+        }""",
+        [AREA_POLYGON, nth],
+    )
+    return None if hit is None else (box["x"] + hit[0], box["y"] + hit[1])

@@ -26,10 +26,10 @@ from tests.e2e.harness import (
     clickable_polygon_centre,
     legend_texts,
     map_frame,
-    mark_polygons,
-    wait_fresh_polygons,
+    map_renders,
     wait_legends_change,
     wait_maps_drawn,
+    wait_renders,
 )
 
 if not CHROMIUM.exists():
@@ -89,10 +89,10 @@ def test_both_maps_draw_their_polygons(page):
 def test_indicator_change_changes_both_legends(page):
     wait_maps_drawn(page, DEFAULT_POLYGONS)
     before = legend_texts(page)
-    mark_polygons(page)
+    renders = (map_renders(page, 0), map_renders(page, 1))
     _pick_indicator(page, OTHER_INDICATOR)
     after = wait_legends_change(page, before)
-    wait_fresh_polygons(page, DEFAULT_POLYGONS)  # both maps were drawn anew, not only their legends
+    wait_renders(page, renders)  # both maps applied the new values, not only their legends
     label = _label(OTHER_INDICATOR)
     assert label in after[0] and label in after[1], after
     assert _label("unemployment_share") not in after[0] + after[1]

@@ -1,0 +1,310 @@
+/* Raumatlas map: a Streamlit component (components v1 protocol) around the vendored Leaflet.
+ *
+ * The iframe lives as long as the page: Streamlit keeps a keyed component and only
+ * posts new arguments. Geometry comes once per (city, level, build) from a static
+ * file (dashboard/geometry_store.py) and is decoded once; every later render only
+ * recolours the polygons and swaps tooltip texts (dashboard/map_payload.py), so the
+ * user's zoom and pan survive a change of indicator, language or story at the same
+ * level. The map fits its bounds anew only when `view` (city, level, focus) changes.
+ *
+ * A click on an area sends {area_id, nonce}: the nonce is new for every click, so the
+ * same area twice and another area after a profile both reach the app.
+ */
+(function () {
+  "use strict";
+
+  var OUTLINE_STYLE = {fill: false, color: "#111111", weight: 3, opacity: 1, pane: "raOutlines"};
+  var CITY_LINE_STYLE = {color: "#222222", weight: 1.6, fill: false, interactive: false, pane: "raOutlines"};
+  var LABEL_OPTIONS = {permanent: true, direction: "center", interactive: false, className: "ra-label"};
+
+  var map = null;
+  var geometryCache = {};
+  var st = {args: null, geo: null, geometryKey: null, view: null, areas: [], focus: null, bounds: null,
+            fitted: true, programmatic: false, clicks: 0};
+  var layers = {areas: null, outlines: null, labels: null, outlinesKey: null, cityLine: null, cityLineKey: null,
+                tiles: null, tilesUrl: null, locations: null, locationsKey: null, projects: null, projectsKey: null};
+  // Read by the browser tests: how often the map rendered, restyled and fetched geometry.
+  window.raumatlas = {renders: 0, geometryLoads: 0, lastError: null};
+
+  function send(type, data) {
+    window.parent.postMessage(Object.assign({isStreamlitMessage: true, type: type}, data || {}), "*");
+  }
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}[c];
+    });
+  }
+
+  // ---- geometry: quantized, delta-coded rings (dashboard/geometry_codec.py) ----
+  function decodeRing(flat, ox, oy, q) {
+    var out = new Array(flat.length / 2), x = 0, y = 0;
+    for (var i = 0; i < flat.length; i += 2) {
+      x += flat[i];
+      y += flat[i + 1];
+      out[i / 2] = [oy + y * q, ox + x * q];
+    }
+    return out;
+  }
+
+  function decode(data) {
+    if (data.format !== "ra-quantized-1") { throw new Error("unknown geometry format " + data.format); }
+    var q = data.quantum, ox = data.origin[0], oy = data.origin[1];
+    return {
+      ids: data.ids, names: data.names, bbox: data.bbox,
+      shapes: data.shapes.map(function (polys) {
+        return polys.map(function (rings) { return rings.map(function (r) { return decodeRing(r, ox, oy, q); }); });
+      }),
+      outline: (data.outline || []).map(function (r) { return decodeRing(r, ox, oy, q); })
+    };
+  }
+
+  function loadGeometry(ref) {
+    if (!geometryCache[ref.key]) {
+      window.raumatlas.geometryLoads++;
+      geometryCache[ref.key] = ref.url
+        ? fetch(ref.url).then(function (r) {
+            if (!r.ok) { throw new Error(ref.url + ": HTTP " + r.status); }
+            return r.json();
+          }).then(decode)
+        : Promise.resolve(decode(ref.inline));
+      geometryCache[ref.key].catch(function () { delete geometryCache[ref.key]; });
+    }
+    return geometryCache[ref.key];
+  }
+
+  function latlngs(polys) { return polys.length === 1 ? polys[0] : polys; }
+
+  // ---- the map ----
+  function ensureMap() {
+    if (map) { return; }
+    map = L.map("map", {zoomSnap: 0.25, maxZoom: 18, minZoom: 8});
+    window.raumatlas.map = map;
+    map.createPane("raOutlines").style.zIndex = 450;   // above the areas (overlayPane 400)
+    map.createPane("raProjects").style.zIndex = 660;   // above the area labels (tooltipPane 650)
+    L.control.scale().addTo(map);
+    map.on("movestart", function () { if (!st.programmatic) { st.fitted = false; } });
+    map.on("resize", function () { if (st.fitted && st.bounds) { fit(st.bounds); } });
+    // One hover tooltip at a time: moving a path to the front (the selected area) can swallow its mouseout.
+    map.on("tooltipopen", function (e) {
+      if (e.tooltip.options.permanent) { return; }
+      if (st.tooltip && st.tooltip !== e.tooltip && map.hasLayer(st.tooltip)) { map.closeTooltip(st.tooltip); }
+      st.tooltip = e.tooltip;
+    });
+  }
+
+  function fit(bounds) {
+    st.programmatic = true;
+    try { map.fitBounds(bounds, {padding: [8, 8], animate: false}); } finally { st.programmatic = false; }
+    st.fitted = true;
+  }
+
+  function areaStyle(i) {
+    var a = st.args, c = a.cls[i];
+    var kind = a.selected === i ? "selected" : st.focus ? (st.focus[i] ? "focus" : "dimmed") : "normal";
+    return Object.assign({fillColor: c >= 0 ? a.colors[c] : a.nodata}, a.styles[kind]);
+  }
+
+  function tooltipHtml(i) {
+    var a = st.args, v = a.val[i];
+    var lines = ["<b>" + esc(st.geo.names[i]) + "</b>"];
+    if (typeof v === "number") {
+      lines.push(a.label + ": <i>" + a.flags[v] + "</i>");
+    } else {
+      lines.push(a.label + ": <b>" + v + "</b>");
+      if (a.rank[i]) { lines.push(a.rank_tpl.replace("{rank}", a.rank[i]).replace("{total}", a.rank_total)); }
+    }
+    if (a.rel && a.rel[i] !== null) { lines.push(a.rel_prefix + a.rel[i]); }
+    if (a.cov[i] !== null) { lines.push(a.cov_tpl.replace("{pct}", a.cov[i])); }
+    return lines.join("<br>") + a.suffix;
+  }
+
+  function clicked(i) {
+    st.clicks += 1;
+    send("streamlit:setComponentValue", {
+      value: {area_id: st.geo.ids[i], nonce: Date.now() + "-" + st.clicks + "-" + Math.random().toString(36).slice(2, 8)},
+      dataType: "json"
+    });
+  }
+
+  function buildAreas(geo) {
+    if (layers.areas) { map.removeLayer(layers.areas); }
+    layers.areas = L.featureGroup();
+    st.areas = geo.shapes.map(function (polys, i) {
+      if (!polys.length) { return null; }
+      var l = L.polygon(latlngs(polys), {bubblingMouseEvents: false});
+      l.bindTooltip(function () { return tooltipHtml(i); }, {sticky: true, className: "ra-tt"});
+      l.on("mouseover", function (e) { e.target.setStyle({weight: 3, color: "#000000"}); });
+      l.on("mouseout", function (e) { e.target.setStyle(areaStyle(i)); });
+      l.on("click", function () { clicked(i); });
+      l.addTo(layers.areas);
+      return l;
+    });
+    layers.areas.addTo(map);
+  }
+
+  function restyle() {
+    st.areas.forEach(function (l, i) { if (l) { l.setStyle(areaStyle(i)); } });
+    var sel = st.areas[st.args.selected];
+    if (sel) { sel.bringToFront(); }  // SVG paints in order: no neighbour covers the selected outline
+    quietPaths();
+  }
+
+  function quietPaths() {
+    // Polygons are reached by mouse or touch; keyboard and screen-reader users use the area search.
+    var svgs = map.getContainer().querySelectorAll("svg");
+    svgs.forEach(function (s) { s.setAttribute("aria-hidden", "true"); s.setAttribute("focusable", "false"); });
+  }
+
+  function viewBounds() {
+    var b = st.geo.bbox, bounds = L.latLngBounds([[b[1], b[0]], [b[3], b[2]]]);
+    if (st.focus) {
+      var fb = null;
+      st.areas.forEach(function (l, i) {
+        if (l && st.focus[i]) { fb = fb ? fb.extend(l.getBounds()) : L.latLngBounds(l.getBounds().getSouthWest(), l.getBounds().getNorthEast()); }
+      });
+      if (fb) { bounds = fb; }
+    }
+    return bounds;
+  }
+
+  // ---- overlays ----
+  function drawTiles(tiles) {
+    var url = tiles ? tiles.url : null;
+    if (url === layers.tilesUrl) { return; }
+    if (layers.tiles) { map.removeLayer(layers.tiles); layers.tiles = null; }
+    if (tiles) { layers.tiles = L.tileLayer(tiles.url, {attribution: tiles.attribution, maxZoom: 19}).addTo(map); }
+    layers.tilesUrl = url;
+  }
+
+  function drawCityLine(show) {
+    var key = show ? st.geometryKey : null;
+    if (key === layers.cityLineKey) { return; }
+    if (layers.cityLine) { map.removeLayer(layers.cityLine); layers.cityLine = null; }
+    if (show && st.geo.outline.length) { layers.cityLine = L.polyline(st.geo.outline, CITY_LINE_STYLE).addTo(map); }
+    layers.cityLineKey = key;
+  }
+
+  function drawOutlines(o) {
+    var key = o ? o.geometry.key + JSON.stringify(o.items) : null;
+    if (key === layers.outlinesKey) { return Promise.resolve(); }
+    layers.outlinesKey = key;
+    if (layers.outlines) { map.removeLayer(layers.outlines); map.removeLayer(layers.labels); layers.outlines = null; }
+    if (!o) { return Promise.resolve(); }
+    return loadGeometry(o.geometry).then(function (geo) {
+      if (layers.outlinesKey !== key) { return; }
+      var group = L.featureGroup(), labels = L.layerGroup();
+      geo.shapes.forEach(function (polys, i) {
+        var item = o.items[i];
+        if (!item || !polys.length) { return; }
+        var style = Object.assign({}, OUTLINE_STYLE, item.approximate ? {dashArray: "8 6"} : {});
+        var l = L.polygon(latlngs(polys), style);
+        if (item.popup) { l.bindPopup(item.popup, {maxWidth: 360}); }
+        var opts = Object.assign({}, LABEL_OPTIONS, {className: "ra-label" + (item.approximate ? " ra-approx" : "")});
+        if (item.at) {
+          labels.addLayer(L.tooltip(opts).setLatLng(item.at).setContent(item.label));
+        } else {
+          l.bindTooltip(item.label, opts);
+        }
+        group.addLayer(l);
+      });
+      layers.outlines = group.addTo(map);
+      layers.labels = labels.addTo(map);
+    });
+  }
+
+  function drawLocations(loc) {
+    var key = !loc ? null : loc.url ? loc.url : "inline:" + loc.rows.length + ":" + JSON.stringify(loc.rows[0] || null);
+    if (key === layers.locationsKey) { return Promise.resolve(); }
+    layers.locationsKey = key;
+    if (layers.locations) { map.removeLayer(layers.locations); layers.locations = null; }
+    if (!loc) { return Promise.resolve(); }
+    var rows = loc.url ? fetch(loc.url).then(function (r) { return r.json(); }) : Promise.resolve(loc.rows);
+    return rows.then(function (data) {
+      if (layers.locationsKey !== key) { return; }
+      var cluster = L.markerClusterGroup({maxClusterRadius: 45, showCoverageOnHover: false});
+      cluster.addLayers(data.map(function (r) {
+        return L.circleMarker([r[0], r[1]], {radius: 7, color: "#ffffff", weight: 1.5, fillColor: r[3], fillOpacity: 0.95})
+          .bindPopup(r[2]);
+      }));
+      layers.locations = cluster.addTo(map);
+    });
+  }
+
+  function drawProjects(p) {
+    var key = p ? JSON.stringify(p) : null;
+    if (key === layers.projectsKey) { return; }
+    layers.projectsKey = key;
+    if (layers.projects) { map.removeLayer(layers.projects); layers.projects = null; }
+    if (!p) { return; }
+    var renderer = p.canvas ? L.canvas({padding: 0.3, pane: "raProjects"}) : L.svg({pane: "raProjects"});
+    var group = L.featureGroup();
+    p.rows.forEach(function (r) {
+      L.circleMarker([r[0], r[1]], {radius: 6, color: "#ffffff", weight: 1.5, fillOpacity: 0.95, fillColor: r[3],
+                                    className: "ra-project", pane: "raProjects", renderer: renderer})
+        .bindTooltip(r[2], {className: "ra-tt", direction: "top"}).addTo(group);
+    });
+    layers.projects = group.addTo(map);
+  }
+
+  // ---- one render: new arguments from the app ----
+  function apply(a) {
+    send("streamlit:setFrameHeight", {height: a.height});
+    ensureMap();
+    if (window.frameElement) { window.frameElement.setAttribute("title", a.title); }
+    map.getContainer().setAttribute("aria-label", a.title);
+    document.documentElement.lang = a.lang;
+    map.getContainer().style.background = a.background;
+    return loadGeometry(a.geometry).then(function (geo) {
+      var newGeometry = a.geometry.key !== st.geometryKey;
+      st.args = a;
+      if (newGeometry) {
+        st.geo = geo;
+        st.geometryKey = a.geometry.key;
+        buildAreas(geo);
+      }
+      st.focus = null;
+      if (a.focus) { st.focus = {}; a.focus.forEach(function (i) { st.focus[i] = true; }); }
+      restyle();
+      drawTiles(a.tiles);
+      drawCityLine(!a.tiles);
+      drawProjects(a.projects);
+      if (newGeometry || a.view !== st.view) {
+        st.view = a.view;
+        st.bounds = viewBounds();
+        fit(st.bounds);
+      }
+      return Promise.all([drawOutlines(a.outlines), drawLocations(a.locations)]);
+    }).then(function () {
+      window.raumatlas.renders++;
+      document.body.setAttribute("data-ra-renders", String(window.raumatlas.renders));
+      document.getElementById("ra-error").hidden = true;
+      quietPaths();
+    });
+  }
+
+  var pending = null, busy = false;
+  function pump() {
+    busy = true;
+    var a = pending;
+    pending = null;
+    apply(a).catch(function (err) {
+      window.raumatlas.lastError = String(err);
+      var box = document.getElementById("ra-error");
+      box.textContent = String(err);
+      box.hidden = false;
+    }).then(function () {
+      busy = false;
+      if (pending) { pump(); }
+    });
+  }
+
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (!data || data.type !== "streamlit:render") { return; }
+    pending = data.args && data.args.args;
+    if (!pending) { return; }
+    if (!busy) { pump(); }
+  });
+  send("streamlit:componentReady", {apiVersion: 1});
+}());
