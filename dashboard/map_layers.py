@@ -20,6 +20,7 @@ from folium.plugins import FastMarkerCluster
 
 from dashboard.legend import text
 from dashboard.map_elements import GeoJsonLayer
+from dashboard.map_labels import has_label_positions
 from pipelines.config import WEB_COORD_DECIMALS, WEB_CRS
 
 LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
@@ -38,7 +39,9 @@ def outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
                  "label": escape(label), "popup": _outline_popup(row, label, lang)}
         features.append(feature(row.geometry, props))
     line = {"fill": False, "color": "#111111", "weight": 3, "opacity": 1}
-    return GeoJsonLayer(features, [line, {**line, "dashArray": "8 6"}], tooltip="label", popup="popup",
+    placed = has_label_positions(outlines)  # labels placed apart (dashboard.label_layout) are drawn by map_labels
+    return GeoJsonLayer(features, [line, {**line, "dashArray": "8 6"}], tooltip=None if placed else "label",
+                        popup="popup",
                          tooltip_options={"permanent": True, "direction": "center", "interactive": False,
                                           "className": "ra-label"})
 

@@ -97,7 +97,7 @@ def _city_map(page: PageContext, city: CityPage) -> tuple[str, str] | None:
     style = MapStyle(classification=city.classification, colors=city.colors, label=label, unit=unit,
                      scale=state.scale, city_value=city.city_value, city_label=t(f"city_total_{city.city}", lang),
                      lang=lang, tiles=BASEMAP_TILES.get(state.basemap), height=map_height(state),
-                     fill_frame=state.present)
+                     fill_frame=True)  # the frame height follows the screen (dashboard.page_style)
     overlays = MapOverlays(outlines=city.outlines, focus_area_ids=city.focus_ids,
                            selected_area_id=state.area_id if state.area_city == city.city else None,
                            locations=city.locations, projects=projects)

@@ -1,0 +1,128 @@
+"""Page-wide CSS and two small scripts: layout for every screen, contrast, one UI language.
+
+Pure strings plus one drawing function (:func:`inject`). What it does, by screen:
+
+- **Every screen**: captions and muted text at >= 4.5:1 contrast; headings never break
+  inside a word; the dataframe toolbar (English "Download as CSV", "Search",
+  "Fullscreen") is hidden (the app offers its own download buttons); the file
+  uploader's English instructions are replaced by the UI language's text.
+- **<= 900 px wide** (tablets): the two map columns stack, each city's header directly
+  above its own map (the header row and the map row are interleaved with CSS ``order``).
+- **Short desktop screens** (1366x768 laptops): the maps shrink with the viewport height
+  so that the legends under them stay on the first screen.
+- **Presentation mode** (``?present=1``, 1280x720 projector): bar, title, story text,
+  both maps and both legends fit one screen; the maps take the height that is left.
+
+The script (:func:`page_script`) sets ``<html lang>`` to the UI language and, after a new selection, scrolls
+the profile into view and moves the keyboard focus to it.
+"""
+
+from __future__ import annotations
+
+import json
+
+MAPS_KEY = "ra-maps"
+"""Key of the container that holds the two map columns (CSS class ``st-key-ra-maps``)."""
+PROFILE_KEY = "profile"
+"""Key of the profile container (``views_profile``)."""
+
+_MAPS = f".st-key-{MAPS_KEY}"  # Streamlit puts a keyed container's class on its stVerticalBlock
+_ROWS = f"{_MAPS} > [data-testid='stLayoutWrapper']"
+_COLS = f"{_ROWS} > [data-testid='stHorizontalBlock'] > [data-testid='stColumn']"
+_MAP_FRAME = f".st-key-{MAPS_KEY} iframe"
+
+BASE_CSS = f"""
+/* Text contrast >= 4.5:1 on white (Streamlit's grey captions are 4.2:1). */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
+[data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p {{ color: #4a4d55 !important; }}
+[data-testid="stSidebar"] [data-testid="stCaptionContainer"] {{ color: #43464d !important; }}
+[data-testid="stTextInputRootElement"] input::placeholder {{ color: #5f626a !important; opacity: 1; }}
+/* Headings never break inside a word ("Mün chen"). */
+h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !important;
+  overflow-wrap: normal !important; hyphens: manual !important; }}
+/* The dataframe toolbar speaks English only; our own download buttons replace it. */
+[data-testid="stElementToolbar"] {{ display: none !important; }}
+/* Tables and charts: no full-screen expansion either (same toolbar). */
+[data-testid="stFullScreenFrame"] > div > [data-testid="stElementToolbar"] {{ display: none !important; }}
+/* Short desktop screens (1366x768): a compact head, and the maps shrink so that the legends stay visible. */
+@media (min-width: 901px) and (max-height: 900px) {{
+  {_MAP_FRAME} {{ height: max(280px, calc(100vh - 470px)) !important; }}
+  .block-container, [data-testid="stMainBlockContainer"] {{ padding-top: 1rem !important; }}
+  .stApp h1 {{ font-size: 1.45rem !important; padding: 0 !important; }}
+  .stApp h4 {{ padding: 0 !important; }}
+  {_MAPS} [data-testid="stAlert"] p {{ font-size: 0.85rem !important; line-height: 1.35 !important; }}
+  {_MAPS} [data-testid="stAlertContainer"] {{ padding: 0.45rem 0.8rem !important; }}
+  [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] {{ gap: 0.6rem !important; }}
+  {_MAPS} {{ gap: 0.5rem !important; }}
+}}
+/* Tablets and phones: each city's header above its own map, the maps stacked at full width. */
+@media (max-width: 900px) {{
+  {_ROWS}, {_ROWS} > [data-testid="stHorizontalBlock"] {{ display: contents !important; }}
+  {_COLS} {{ width: 100% !important; min-width: 100% !important; flex: 0 0 auto !important; }}
+  {_ROWS}:has([data-testid="stSelectbox"]) > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:nth-child(1)
+    {{ order: 1; }}
+  {_ROWS}:not(:has([data-testid="stSelectbox"])) > [data-testid="stHorizontalBlock"]
+    > [data-testid="stColumn"]:nth-child(1) {{ order: 2; }}
+  {_ROWS}:has([data-testid="stSelectbox"]) > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:nth-child(2)
+    {{ order: 3; }}
+  {_ROWS}:not(:has([data-testid="stSelectbox"])) > [data-testid="stHorizontalBlock"]
+    > [data-testid="stColumn"]:nth-child(2) {{ order: 4; }}
+  {_MAPS} > [data-testid="stElementContainer"] {{ order: 0; }}
+  {_MAP_FRAME} {{ height: min(70vh, 520px) !important; }}
+  .stApp h1 {{ font-size: 1.6rem !important; }}
+}}
+"""
+
+PRESENT_CSS = f"""
+/* Presentation mode at 1280x720: everything on one screen; the maps take the height that is left. */
+.block-container, [data-testid="stMainBlockContainer"] {{ padding-top: 0.4rem !important;
+  padding-bottom: 0.5rem !important; }}
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] {{ gap: 0.35rem !important; }}
+{_MAPS} {{ gap: 0.3rem !important; }}
+.stApp h1 {{ font-size: 1.75rem !important; padding: 0.1rem 0 0.15rem 0 !important; line-height: 1.25 !important;
+  margin: 0 !important; }}
+.st-key-ra-story p {{ font-size: 20px !important; line-height: 1.35 !important; margin: 0 !important; }}
+{_MAP_FRAME} {{ height: max(260px, calc(100vh - 410px)) !important; }}
+/* The legend title repeats the header above the map: left out on the projector. */
+{_COLS} .ra-legend > div:first-child {{ display: none !important; }}
+{_COLS} .ra-legend {{ line-height: 1.3 !important; }}
+{_COLS} [data-testid="stCaptionContainer"] {{ display: none !important; }}
+"""
+
+
+def uploader_css(lang_texts: dict[str, str]) -> str:
+    """Replace the file uploader's fixed English texts ("Drag and drop file here", "Browse files", "200MB per file")."""
+    drop = json.dumps(lang_texts["drop"])
+    browse = json.dumps(lang_texts["browse"])
+    limit = json.dumps(lang_texts["limit"])
+    return f"""
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ font-size: 0 !important; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span::after {{ content: {drop}; font-size: 1rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > small {{ font-size: 0 !important; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > small::after {{ content: {limit};
+  font-size: 0.875rem; color: #4a4d55; }}
+[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] {{ font-size: 0 !important; }}
+[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"]::after {{ content: {browse};
+  font-size: 1rem; }}
+"""
+
+
+def page_script(lang: str, scroll_to_profile: bool) -> str:
+    """``<html lang>`` = UI language; after a new selection the profile scrolls into view and takes the focus."""
+    scroll = "true" if scroll_to_profile else "false"
+    return f"""<script>
+(function () {{
+  var doc = document;  /* st.html(unsafe_allow_javascript=True) runs in the page itself, not a frame */
+  doc.documentElement.lang = {json.dumps(lang)};
+  if (!{scroll}) return;
+  var tries = 0;
+  var timer = setInterval(function () {{
+    var el = doc.querySelector(".st-key-{PROFILE_KEY}");
+    if (el || ++tries > 40) {{ clearInterval(timer); }}
+    if (!el) return;
+    el.setAttribute("tabindex", "-1");
+    el.scrollIntoView({{block: "start", behavior: "instant"}});
+    try {{ el.focus({{preventScroll: true}}); }} catch (e) {{}}
+  }}, 150);
+}})();
+</script>"""
