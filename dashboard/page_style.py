@@ -34,8 +34,15 @@ _MAP_FRAME = f".st-key-{MAPS_KEY} iframe"
 BASE_CSS = f"""
 /* Text contrast >= 4.5:1 on white (Streamlit's grey captions are 4.2:1). */
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
-[data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p {{ color: #4a4d55 !important; }}
+[data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p {{ color: #4a4d55 !important;
+  opacity: 1 !important; }}
 [data-testid="stSidebar"] [data-testid="stCaptionContainer"] {{ color: #43464d !important; }}
+blockquote, blockquote p {{ color: #44474e !important; }}
+/* The chosen segment (DE/EN, ...): the theme's orange on its tint is 3.9:1, a darker brown 7:1. */
+[data-testid="stBaseButton-segmented_controlActive"], [data-testid="stBaseButton-segmented_controlActive"] p,
+[data-testid="stBaseButton-pillsActive"], [data-testid="stBaseButton-pillsActive"] p {{ color: #7c3d05 !important; }}
+[data-testid="stBaseButton-segmented_control"], [data-testid="stBaseButton-segmented_control"] p {{
+  color: #31333f !important; }}
 [data-testid="stTextInputRootElement"] input::placeholder {{ color: #5f626a !important; opacity: 1; }}
 /* Headings never break inside a word ("Mün chen"). */
 h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !important;
@@ -46,7 +53,7 @@ h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !impor
 [data-testid="stFullScreenFrame"] > div > [data-testid="stElementToolbar"] {{ display: none !important; }}
 /* Short desktop screens (1366x768): a compact head, and the maps shrink so that the legends stay visible. */
 @media (min-width: 901px) and (max-height: 900px) {{
-  {_MAP_FRAME} {{ height: max(280px, calc(100vh - 470px)) !important; }}
+  {_MAP_FRAME} {{ height: max(270px, calc(100vh - 490px)) !important; }}
   .block-container, [data-testid="stMainBlockContainer"] {{ padding-top: 1rem !important; }}
   .stApp h1 {{ font-size: 1.45rem !important; padding: 0 !important; }}
   .stApp h4 {{ padding: 0 !important; }}
@@ -90,30 +97,44 @@ PRESENT_CSS = f"""
 """
 
 
-def uploader_css(lang_texts: dict[str, str]) -> str:
-    """Replace the file uploader's fixed English texts ("Drag and drop file here", "Browse files", "200MB per file")."""
-    drop = json.dumps(lang_texts["drop"])
-    browse = json.dumps(lang_texts["browse"])
-    limit = json.dumps(lang_texts["limit"])
-    return f"""
-[data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ font-size: 0 !important; }}
-[data-testid="stFileUploaderDropzoneInstructions"] > div > span::after {{ content: {drop}; font-size: 1rem; }}
-[data-testid="stFileUploaderDropzoneInstructions"] > div > small {{ font-size: 0 !important; }}
-[data-testid="stFileUploaderDropzoneInstructions"] > div > small::after {{ content: {limit};
-  font-size: 0.875rem; color: #4a4d55; }}
-[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] {{ font-size: 0 !important; }}
-[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"]::after {{ content: {browse};
-  font-size: 1rem; }}
+_TRANSLATE_WIDGETS = """
+  /* Streamlit's file uploader has fixed English texts: put the UI language's in (again after each re-render). */
+  window.raTexts = TEXTS;
+  function raTranslate() {
+    var tx = window.raTexts;
+    document.querySelectorAll('[data-testid="stFileUploaderDropzone"]').forEach(function (zone) {
+      var label = zone.querySelector('button [data-testid="stMarkdownContainer"] p');
+      if (label && label.textContent !== tx.browse) { label.textContent = tx.browse; }
+      var input = zone.querySelector('input[type="file"]');
+      if (input && input.getAttribute("aria-label") !== tx.input) { input.setAttribute("aria-label", tx.input); }
+      var hint = zone.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span');
+      if (hint && /MB per file/.test(hint.textContent)) {
+        hint.textContent = hint.textContent.replace(/(\\d+)\\s*MB per file/, function (m, mb) {
+          return tx.limit.replace("{mb}", mb); });
+      }
+    });
+  }
+  if (!window.raObserver) {
+    window.raObserver = new MutationObserver(function () { raTranslate(); });
+    window.raObserver.observe(document.body, {childList: true, subtree: true});
+  }
+  raTranslate();
 """
 
 
-def page_script(lang: str, scroll_to_profile: bool) -> str:
-    """``<html lang>`` = UI language; after a new selection the profile scrolls into view and takes the focus."""
+def page_script(lang: str, scroll_to_profile: bool, widget_texts: dict[str, str]) -> str:
+    """``<html lang>`` = UI language; widget texts in it; after a new selection the profile comes into view.
+
+    ``widget_texts``: ``browse`` (the uploader's button), ``input`` (its file input's name for screen
+    readers), ``limit`` (``"Höchstens {mb} MB je Datei"``; ``{mb}`` is filled in the page).
+    """
     scroll = "true" if scroll_to_profile else "false"
+    translate = _TRANSLATE_WIDGETS.replace("TEXTS", json.dumps(widget_texts, ensure_ascii=False))
     return f"""<script>
 (function () {{
   var doc = document;  /* st.html(unsafe_allow_javascript=True) runs in the page itself, not a frame */
   doc.documentElement.lang = {json.dumps(lang)};
+{translate}
   if (!{scroll}) return;
   var tries = 0;
   var timer = setInterval(function () {{

@@ -17,7 +17,7 @@ from dashboard import (
 )
 from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t
 from dashboard.page import build_page
-from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, page_script, uploader_css
+from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, page_script
 from dashboard.state import Q_LANG, Notice, revalidate
 from dashboard.views_state import commit, current_state
 
@@ -38,10 +38,8 @@ def _show_notices(notices: list[Notice], lang: str) -> None:
 
 
 def _inject_style(lang: str, present: bool) -> None:
-    """Page CSS (layout per screen, contrast, uploader texts in ``lang``)."""
-    mb = st.get_option("server.maxUploadSize")
-    css = BASE_CSS + uploader_css({"drop": t("upload_drop", lang), "browse": t("upload_browse", lang),
-                                   "limit": t("upload_limit", lang, mb=mb)})
+    """Page CSS (layout per screen, contrast)."""
+    css = BASE_CSS
     if present:
         css += PRESENT_CSS
     st.html(f"<style>{css}</style>")
@@ -51,7 +49,9 @@ def _page_script(state_lang: str, area: tuple[str, str]) -> None:
     """``<html lang>``; scroll to the profile when the selection is new in this run."""
     new = bool(area[1]) and st.session_state.get(_SEEN_AREA) != area
     st.session_state[_SEEN_AREA] = area
-    st.html(page_script(state_lang, new), unsafe_allow_javascript=True)
+    texts = {"browse": t("upload_browse", state_lang), "input": t("upload_input", state_lang),
+             "limit": t("upload_limit", state_lang)}
+    st.html(page_script(state_lang, new, texts), unsafe_allow_javascript=True)
 
 
 _SEEN_AREA = "_area_seen"
