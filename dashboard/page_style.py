@@ -38,12 +38,9 @@ BASE_CSS = f"""
   opacity: 1 !important; }}
 [data-testid="stSidebar"] [data-testid="stCaptionContainer"] {{ color: #43464d !important; }}
 blockquote, blockquote p {{ color: #44474e !important; }}
-/* The chosen segment (DE/EN, ...): the theme's orange on its tint is 3.9:1, a darker brown 7:1. */
-[data-testid="stBaseButton-segmented_controlActive"], [data-testid="stBaseButton-segmented_controlActive"] p,
-[data-testid="stBaseButton-pillsActive"], [data-testid="stBaseButton-pillsActive"] p {{ color: #7c3d05 !important; }}
-[data-testid="stBaseButton-segmented_control"], [data-testid="stBaseButton-segmented_control"] p {{
-  color: #31333f !important; }}
-[data-testid="stTextInputRootElement"] input::placeholder {{ color: #5f626a !important; opacity: 1; }}
+/* Segmented controls (DE/EN, ...): the theme's orange on its tint is 3.9:1 and the unchosen grey 3.2:1. */
+button[data-variant="segmented_control"] p {{ color: #31333f !important; }}
+button[data-variant="segmented_control"][aria-checked="true"] p {{ color: #7c3d05 !important; }}
 /* Headings never break inside a word ("Mün chen"). */
 h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !important;
   overflow-wrap: normal !important; hyphens: manual !important; }}
@@ -108,9 +105,11 @@ _TRANSLATE_WIDGETS = """
       var input = zone.querySelector('input[type="file"]');
       if (input && input.getAttribute("aria-label") !== tx.input) { input.setAttribute("aria-label", tx.input); }
       var hint = zone.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span');
-      if (hint && /MB per file/.test(hint.textContent)) {
-        hint.textContent = hint.textContent.replace(/(\\d+)\\s*MB per file/, function (m, mb) {
+      if (hint) {  /* from Streamlit's own text, kept aside: rewriting our own text again would never end */
+        if (hint.textContent !== hint.dataset.raDone) { hint.dataset.raOrig = hint.textContent; }
+        var done = hint.dataset.raOrig.replace(/(\\d+)\\s*MB per file/, function (m, mb) {
           return tx.limit.replace("{mb}", mb); });
+        if (hint.textContent !== done) { hint.dataset.raDone = done; hint.textContent = done; }
       }
     });
   }

@@ -89,7 +89,8 @@ def test_tablet_768_collapses_sidebar_and_stacks_maps(browser_context, app_serve
         # Each city's heading stays one word on one line and sits above its own map.
         for name, frame in (("München", muc), ("Berlin", ber)):
             heading = page.locator("h4", has_text=re.compile(f"^{name}$")).first
-            lines = heading.evaluate("""h => { const r = document.createRange(); r.selectNodeContents(h);
+            lines = heading.evaluate("""h => { const r = document.createRange();
+                r.selectNodeContents(h.querySelector('span') || h);  // the text, not the hidden anchor link
                 return new Set(Array.from(r.getClientRects()).map(b => Math.round(b.top))).size; }""")
             assert lines == 1, f"{name} heading broken over {lines} lines"
             assert heading.bounding_box()["y"] < frame["y"]
