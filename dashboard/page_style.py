@@ -37,7 +37,9 @@ BASE_CSS = f"""
 [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p {{ color: #4a4d55 !important;
   opacity: 1 !important; }}
 [data-testid="stSidebar"] [data-testid="stCaptionContainer"] {{ color: #43464d !important; }}
-blockquote, blockquote p {{ color: #44474e !important; }}
+blockquote, blockquote p {{ color: #44474e !important; opacity: 1 !important; }}
+/* A profile scrolled into view is not hidden under Streamlit's fixed header. */
+.st-key-{PROFILE_KEY} {{ scroll-margin-top: 4.5rem; }}
 /* Segmented controls (DE/EN, ...): the theme's orange on its tint is 3.9:1 and the unchosen grey 3.2:1. */
 button[data-variant="segmented_control"] p {{ color: #31333f !important; }}
 button[data-variant="segmented_control"][aria-checked="true"] p {{ color: #7c3d05 !important; }}
