@@ -8,5 +8,5 @@ import streamlit as st
 
 from dashboard.views_main import TITLE, render
 
-st.set_page_config(page_title=TITLE, page_icon="🗺️", layout="wide", initial_sidebar_state="expanded")
+st.set_page_config(page_title=TITLE, page_icon="🗺️", layout="wide", initial_sidebar_state="auto")
 render()

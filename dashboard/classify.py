@@ -5,14 +5,14 @@ Colour convention, the same on every map: **dark = more need for action**.
 - ``higher_is_worse`` (e.g. unemployment rate): light → dark as the value rises.
 - ``higher_is_better`` (e.g. childcare coverage): the ramp is reversed, so the
   *lowest* values are darkest.
-- ``neutral`` (e.g. share of 6-14 year olds): a separate blue ramp, dark = high,
+- ``neutral`` (e.g. share of 6-14 year olds): a separate viridis-like ramp, dark = high,
   deliberately not the warm "need" ramp, because no judgement is implied.
 - Relative mode (city = 100): a diverging ramp, light grey around 100; the side
-  that means more need is orange/brown, the other side purple (ColorBrewer PuOr,
-  colour-blind safe). For ``neutral`` indicators above 100 is orange.
+  that means more need runs to the darkest colour of all (warm), the other side to
+  a lighter blue. For ``neutral`` indicators above 100 takes the warm side.
 
 Missing or suppressed values get :data:`NO_DATA_COLOR`, never a class colour.
-All palettes are ColorBrewer schemes (colour-blind safe) hard-coded as data.
+All ramps come from :mod:`dashboard.palettes`, checked under deuteranopia and protanopia.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
+from dashboard.palettes import DIVERGING_CENTER, DIVERGING_LESS_NEED, DIVERGING_MORE_NEED, NEED, NEUTRAL
 from pipelines.registry import POLARITIES
 
 METHODS: tuple[str, ...] = ("quantiles", "equal_interval", "natural_breaks")
@@ -40,27 +41,14 @@ RELATIVE_CENTER = 100.0
 NO_DATA_COLOR = "#c4c4c4"
 """Fill for missing/suppressed values: mid-light grey, distinct from every class colour."""
 
-# ColorBrewer YlOrRd (light yellow → dark red), classes 3..7: the "need" ramp.
-YLORRD: dict[int, tuple[str, ...]] = {
-    3: ("#ffeda0", "#feb24c", "#f03b20"),
-    4: ("#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"),
-    5: ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"),
-    6: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"),
-    7: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
-}
-# ColorBrewer YlGnBu (light yellow → dark blue), classes 3..7: neutral indicators.
-YLGNBU: dict[int, tuple[str, ...]] = {
-    3: ("#edf8b1", "#7fcdbb", "#2c7fb8"),
-    4: ("#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"),
-    5: ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"),
-    6: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"),
-    7: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"),
-}
-# ColorBrewer PuOr (11 classes) split at its neutral centre; each side light → dark.
-PUOR_CENTER = "#f7f7f7"
+# Ramps tested for colour-vision deficiency (dashboard.palettes; tests/test_palettes.py checks them).
+YLORRD: dict[int, tuple[str, ...]] = NEED  # historical name: the "need" ramp (now inferno-like)
+YLGNBU: dict[int, tuple[str, ...]] = NEUTRAL  # historical name: the neutral ramp (now viridis-like)
+# Relative mode: the neutral centre and the two sides, each light -> dark (historical PuOr names).
+PUOR_CENTER = DIVERGING_CENTER
 RELATIVE_FULL_SHADE = math.log(1.5)  # |ln(value / city)| at which the relative ramps reach their darkest
-PUOR_ORANGE: tuple[str, ...] = ("#fee0b6", "#fdb863", "#e08214", "#b35806", "#7f3b08")
-PUOR_PURPLE: tuple[str, ...] = ("#d8daeb", "#b2abd2", "#8073ac", "#542788", "#2d004b")
+PUOR_ORANGE: tuple[str, ...] = DIVERGING_MORE_NEED
+PUOR_PURPLE: tuple[str, ...] = DIVERGING_LESS_NEED
 
 
 @dataclass(frozen=True)

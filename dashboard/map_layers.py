@@ -20,6 +20,7 @@ from folium.plugins import FastMarkerCluster
 
 from dashboard.legend import text
 from dashboard.map_elements import GeoJsonLayer
+from dashboard.map_labels import has_label_positions
 from pipelines.config import WEB_COORD_DECIMALS, WEB_CRS
 
 LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
@@ -29,7 +30,8 @@ def outline_items(outlines: gpd.GeoDataFrame, lang: str) -> list[dict]:
     """Per Handlungsraum: ``area_id``, ``name``, escaped ``label`` and ``popup``, ``approximate``, and ``at``.
 
     ``at`` is ``[lat, lon]`` of the label when the outlines carry ``label_lat``/``label_lon``
-    (a label placement computed elsewhere), else None (the label sits at the outline's centre).
+    (placed apart by :mod:`dashboard.label_layout`), else None (the label sits at the outline's centre);
+    ``leader`` is the ``[lat, lon]`` on the area a leader line goes back to when the label had to move.
     """
     check_layer(outlines, "outlines", ("area_id", "name"))
     items = []
@@ -38,12 +40,19 @@ def outline_items(outlines: gpd.GeoDataFrame, lang: str) -> list[dict]:
         name = str(row["name"])
         short = _text_or_none(row.get("short_name")) or name
         label = f"{short} ({text('approximation', lang)})" if approx else short
-        lat, lon = _num(row.get("label_lat")), _num(row.get("label_lon"))
-        at = [round(lat, WEB_COORD_DECIMALS), round(lon, WEB_COORD_DECIMALS)] \
-            if np.isfinite(lat) and np.isfinite(lon) else None
+        at = _point(row.get("label_lat"), row.get("label_lon"))
+        anchor = _point(row.get("anchor_lat"), row.get("anchor_lon"))
+        leader = anchor if at is not None and bool(row.get("label_leader", False)) else None
         items.append({"area_id": str(row["area_id"]), "name": name, "label": escape(label), "approximate": approx,
-                      "popup": _outline_popup(row, label, lang), "at": at})
+                      "popup": _outline_popup(row, label, lang), "at": at, "leader": leader})
     return items
+
+
+def _point(lat: object, lon: object) -> list[float] | None:
+    """``[lat, lon]`` rounded as the web layers are, or None when either is missing."""
+    la, lo = _num(lat), _num(lon)
+    return [round(la, WEB_COORD_DECIMALS), round(lo, WEB_COORD_DECIMALS)] if np.isfinite(la) and np.isfinite(lo) \
+        else None
 
 
 def outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
@@ -54,7 +63,9 @@ def outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
                  "label": item["label"], "popup": item["popup"]}
         features.append(feature(row.geometry, props))
     line = {"fill": False, "color": "#111111", "weight": 3, "opacity": 1}
-    return GeoJsonLayer(features, [line, {**line, "dashArray": "8 6"}], tooltip="label", popup="popup",
+    placed = has_label_positions(outlines)  # labels placed apart (dashboard.label_layout) are drawn by map_labels
+    return GeoJsonLayer(features, [line, {**line, "dashArray": "8 6"}], tooltip=None if placed else "label",
+                        popup="popup",
                          tooltip_options={"permanent": True, "direction": "center", "interactive": False,
                                           "className": "ra-label"})
 

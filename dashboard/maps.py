@@ -29,6 +29,7 @@ from dashboard.classify import NO_DATA_COLOR, Classification, relative_to_city
 from dashboard.i18n import format_number, format_value
 from dashboard.legend import flag_label, text, value_decimals
 from dashboard.map_elements import FitOnResize, GeoJsonLayer
+from dashboard.map_labels import OutlineLabels, has_label_positions
 from dashboard.map_layers import check_layer, city_outline, feature, location_cluster, outline_layer
 from dashboard.offline import make_offline
 from dashboard.project_markers import project_markers
@@ -178,6 +179,8 @@ def _add_overlays(m: folium.Map, layer: gpd.GeoDataFrame, style: MapStyle, overl
         city_outline(layer).add_to(m)
     if overlays.outlines is not None and len(overlays.outlines):
         outline_layer(overlays.outlines, style.lang).add_to(m)
+        if has_label_positions(overlays.outlines):
+            OutlineLabels(overlays.outlines).add_to(m)
     if overlays.locations is not None and len(overlays.locations):
         location_cluster(overlays.locations, style.lang).add_to(m)
     if overlays.projects is not None and len(overlays.projects):

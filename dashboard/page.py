@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from dashboard.classify import Classification, classify, classify_common, colors_for, relative_to_city
+from dashboard.label_layout import FRAME_DESK, FRAME_PRESENT, layout_outline_labels, outline_label_text
 from dashboard.projects_view import UploadResult, area_project_counts, combine_projects, filter_projects
 from dashboard.ranking import ActionAreaSummary, action_area_summary, ranking_table
 from dashboard.state import Choices, ViewState
@@ -150,12 +151,25 @@ def build_page(state: ViewState, choices: Choices, data: BuildData, *, uploads: 
                        areas=areas, projects=projects, cities=cities, summary=summary)
 
 
+def _labelled_outlines(data: BuildData, state: ViewState, city: str, level: str) -> gpd.GeoDataFrame | None:
+    """Munich's Handlungsraum outlines with label positions that do not overlap (None for Berlin)."""
+    if city != "munich":
+        return None
+    outlines = data.web_layer(city, "handlungsraum")
+    if outlines is None or outlines.empty:
+        return outlines
+    layer = data.web_layer(city, level)
+    bounds = (layer if layer is not None and not layer.empty else outlines).total_bounds
+    texts = [outline_label_text(row, state.lang) for _, row in outlines.iterrows()]
+    return layout_outline_labels(outlines, texts, bounds, FRAME_PRESENT if state.present else FRAME_DESK)
+
+
 def _city_page(state: ViewState, data: BuildData, areas: pd.DataFrame, entry: Mapping[str, Any],
                projects: gpd.GeoDataFrame, filters: ProjectFilters, city: str) -> CityPage:
     level, period = state.level(city), state.period(city)
     page = CityPage(city=city, level=level, period=period,
                     focus_ids=focus_ids(areas, city, level, state.focus),
-                    outlines=data.web_layer(city, "handlungsraum") if city == "munich" else None,
+                    outlines=_labelled_outlines(data, state, city, level),
                     locations=city_locations(data.locations(), city, state.layers),
                     projects=filter_projects(projects, city=city, themes=filters.themes, statuses=filters.statuses,
                                              departments=filters.departments),

@@ -12,10 +12,12 @@ from dashboard import (
     views_profile,
     views_projects,
     views_ranking,
+    views_search,
     views_sidebar,
 )
 from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t
 from dashboard.page import build_page
+from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, page_script
 from dashboard.state import Q_LANG, Notice, revalidate
 from dashboard.views_state import commit, current_state
 
@@ -35,6 +37,26 @@ def _show_notices(notices: list[Notice], lang: str) -> None:
         st.toast(t("notice_fallback", lang), icon="⚠️")
 
 
+def _inject_style(lang: str, present: bool) -> None:
+    """Page CSS (layout per screen, contrast)."""
+    css = BASE_CSS
+    if present:
+        css += PRESENT_CSS
+    st.html(f"<style>{css}</style>")
+
+
+def _page_script(state_lang: str, area: tuple[str, str]) -> None:
+    """``<html lang>``; scroll to the profile when the selection is new in this run."""
+    new = bool(area[1]) and st.session_state.get(_SEEN_AREA) != area
+    st.session_state[_SEEN_AREA] = area
+    texts = {"browse": t("upload_browse", state_lang), "input": t("upload_input", state_lang),
+             "limit": t("upload_limit", state_lang)}
+    st.html(page_script(state_lang, new, texts), unsafe_allow_javascript=True)
+
+
+_SEEN_AREA = "_area_seen"
+
+
 def render() -> None:
     """Draw the whole dashboard for the current URL and widgets."""
     loaders.ensure_build(_lang_hint())
@@ -45,6 +67,7 @@ def render() -> None:
 
     headline = ""
     views_present.inject_base_css()
+    _inject_style(state.lang, state.present)
     if state.present:
         views_present.inject_css()
         headline = views_present.render_bar(state, choices, stories)
@@ -54,15 +77,21 @@ def render() -> None:
     page = build_page(state, choices, loaders.BuildReader(version), uploads=views_projects.session_uploads(),
                       filters=views_projects.current_filters())
     lang = state.lang
-    if state.present:  # the story text follows the maps: on a projector the maps come first
+    if state.present:  # title and story text, then the maps: all on one projector screen
         st.title(headline or catalog_text(page.entry, "label", lang))
+        with st.container(key="ra-story"):
+            views_present.render_story_text(state, stories)
     else:
-        st.title(t("app_title", lang))
-        st.caption(t("app_subtitle", lang))
+        title, search = st.columns([3, 2], vertical_alignment="top")
+        with title:
+            st.title(t("app_title", lang))
+            st.caption(t("app_subtitle", lang))
+        with search:
+            views_search.render(page)
     _show_notices(notices, lang)
     commit(state)
     views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
-    maps_slot = st.container()
+    maps_slot = st.container(key=MAPS_KEY)
     if not state.present:
         # Shown under the maps (they come first on a small screen) but drawn before them.
         with st.container():
@@ -72,9 +101,8 @@ def render() -> None:
         state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
     page = page.with_state(state)  # a click changes only the selection: nothing to compute again
     commit(state)
-    if state.present:
-        views_present.render_story_text(state, stories)
     views_profile.render(page)
+    _page_script(lang, (state.area_city, state.area_id))
     if not state.present:
         views_ranking.render(page)
     views_footer.render(state, version)

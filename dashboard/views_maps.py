@@ -80,7 +80,7 @@ def _header(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
 def _city_map(page: PageContext, city: CityPage) -> tuple[str, str] | None:
     state, lang = page.state, page.state.lang
     parts = city_map_parts(page, city, tiles=BASEMAP_TILES.get(state.basemap), height=map_height(state),
-                           fill_frame=state.present)
+                           fill_frame=True)  # the frame height follows the screen (dashboard.page_style)
     if parts is None:
         if not page.entry or not city.period:
             st.info(map_message(page, city))

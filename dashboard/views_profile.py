@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from html import escape
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, views_projects
 from dashboard.i18n import catalog_text, format_number, format_period, format_value, t
-from dashboard.legend import flag_label
+from dashboard.legend import flag_label, value_decimals
 from dashboard.page import PageContext
 from dashboard.profile import (
     AreaRef,
@@ -93,9 +94,12 @@ def _comparable(rows: pd.DataFrame, catalog: Mapping[str, dict], city: str, leve
     out = pd.DataFrame({
         t("col_indicator", lang): [catalog_text(catalog[i], "label", lang) for i in table["indicator_id"]],
         t("col_period", lang): [format_period(p, lang) for p in table["period"]],
-        t("col_value", lang): [_value_text(v, f, catalog[i], lang)
-                               for v, f, i in zip(table["value"], table["flag"], table["indicator_id"], strict=True)],
-        t("col_city_value", lang): [format_number(v, lang) for v in table["city_value"]],
+        t("col_value", lang): [_value_text(v, f, catalog[i], lang, _pair_decimals(v, c))
+                               for v, f, i, c in zip(table["value"], table["flag"], table["indicator_id"],
+                                                     table["city_value"], strict=True)],
+        t("col_city_value", lang): [format_value(c, catalog_text(catalog[i], "unit", lang), lang, _pair_decimals(v, c))
+                                    for v, c, i in zip(table["value"], table["city_value"], table["indicator_id"],
+                                                       strict=True)],
         t("col_index", lang): [format_number(v, lang, 0) for v in table["index"]],
         t("col_coverage", lang): [format_number(100 * c, lang, 0) + " %" for c in table["coverage"]],
     })
@@ -103,10 +107,15 @@ def _comparable(rows: pd.DataFrame, catalog: Mapping[str, dict], city: str, leve
     st.caption(t("profile_index_help", lang))
 
 
-def _value_text(value: float, flag: str, entry: dict, lang: str) -> str:
+def _pair_decimals(value: float, city_value: float) -> int:
+    """One number of decimals for an area's value and its city's, so they read alike (``17,0`` next to ``19,4``)."""
+    return value_decimals(pd.Series([value, city_value], dtype="float64"))
+
+
+def _value_text(value: float, flag: str, entry: dict, lang: str, decimals: int | None = None) -> str:
     if flag:
         return flag_label(flag, lang)
-    return format_value(value, catalog_text(entry, "unit", lang), lang)
+    return format_value(value, catalog_text(entry, "unit", lang), lang, decimals)
 
 
 def _series(version: str, state: ViewState, city: str, level: str, entry: dict, lang: str) -> None:
@@ -119,9 +128,16 @@ def _series(version: str, state: ViewState, city: str, level: str, entry: dict, 
     st.markdown(f"**{t('profile_series', lang, indicator=catalog_text(entry, 'label', lang))}**")
     if entry.get("aggregation") == "sum":  # a count next to the city total would flatten the area's line
         series = series[["area"]]
-    chart = series.rename(columns={"area": t("series_area", lang), "city": t(f"city_{city}", lang)})
-    chart.index = pd.to_datetime(chart.index)
-    st.line_chart(chart, height=260)
+    unit = catalog_text(entry, "unit", lang)
+    names = {"area": t("series_area", lang), "city": t(f"city_{city}", lang)}
+    d = value_decimals(series.stack())
+    # The text alternative: every value in words, read by screen readers (the chart's description) and shown.
+    summary = "; ".join(
+        f"{names[col]}: " + ", ".join(f"{format_period(p, lang)} {format_value(v, unit, lang, d)}"
+                                      for p, v in series[col].dropna().items())
+        for col in series.columns)
+    st.altair_chart(series_chart(series, names, unit, lang, d, summary), width="stretch")
+    st.caption(summary)
 
 
 def _locations(version: str, city: str, level: str, area_id: str, lang: str) -> None:
@@ -153,3 +169,26 @@ def _relatives(areas: pd.DataFrame, state: ViewState, city: str, lang: str) -> N
         for i, ref in enumerate(refs[:24]):
             cols[i % len(cols)].button(ref.name, key=f"rel_{ref.city}_{ref.area_id}", on_click=_select,
                                        args=(state, ref.city, ref.area_id), width="stretch")
+
+
+def series_chart(series: pd.DataFrame, names: Mapping[str, str], unit: str, lang: str, decimals: int,
+                 description: str) -> alt.Chart:
+    """Area vs. city over time: years on the axis (no month names in any language), values as the app prints them."""
+    long = series.reset_index().melt(id_vars="period", var_name="line", value_name="value").dropna()
+    long["line"] = long["line"].map(names)
+    long["when"] = [format_period(p, lang) for p in long["period"]]
+    long["shown"] = [format_value(v, unit, lang, decimals) for v in long["value"]]
+    long["period"] = pd.to_datetime(long["period"])
+    sep = "," if lang == "de" else "."
+    return (
+        alt.Chart(long, height=260, description=description)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", labelAngle=0)),
+            y=alt.Y("value:Q", title=unit or None,
+                    axis=alt.Axis(labelExpr=f"replace(format(datum.value, '.{decimals}f'), '.', '{sep}')")),
+            color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=[alt.Tooltip("line:N", title=" "), alt.Tooltip("when:N", title=" "),
+                     alt.Tooltip("shown:N", title=" ")],
+        )
+    )

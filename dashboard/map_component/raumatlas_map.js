@@ -16,6 +16,8 @@
   var OUTLINE_STYLE = {fill: false, color: "#111111", weight: 3, opacity: 1, pane: "raOutlines"};
   var CITY_LINE_STYLE = {color: "#222222", weight: 1.6, fill: false, interactive: false, pane: "raOutlines"};
   var LABEL_OPTIONS = {permanent: true, direction: "center", interactive: false, className: "ra-label"};
+  var LEADER_STYLE = {color: "#111111", weight: 1.5, opacity: 0.9, interactive: false};
+  var LEADER_DOT = {radius: 3, color: "#111111", weight: 1, fillColor: "#ffffff", fillOpacity: 1, interactive: false};
 
   var map = null;
   var geometryCache = {};
@@ -202,6 +204,10 @@
         if (item.popup) { l.bindPopup(item.popup, {maxWidth: 360}); }
         var opts = Object.assign({}, LABEL_OPTIONS, {className: "ra-label" + (item.approximate ? " ra-approx" : "")});
         if (item.at) {
+          if (item.leader) {  // the label had to move away from its area (dashboard.label_layout): a line back to it
+            labels.addLayer(L.polyline([item.leader, item.at], LEADER_STYLE));
+            labels.addLayer(L.circleMarker(item.leader, LEADER_DOT));
+          }
           labels.addLayer(L.tooltip(opts).setLatLng(item.at).setContent(item.label));
         } else {
           l.bindTooltip(item.label, opts);

@@ -1,0 +1,150 @@
+"""Page-wide CSS and two small scripts: layout for every screen, contrast, one UI language.
+
+Pure strings plus one drawing function (:func:`inject`). What it does, by screen:
+
+- **Every screen**: captions and muted text at >= 4.5:1 contrast; headings never break
+  inside a word; the dataframe toolbar (English "Download as CSV", "Search",
+  "Fullscreen") is hidden (the app offers its own download buttons); the file
+  uploader's English instructions are replaced by the UI language's text.
+- **<= 900 px wide** (tablets): the two map columns stack, each city's header directly
+  above its own map (the header row and the map row are interleaved with CSS ``order``).
+- **Short desktop screens** (1366x768 laptops): the maps shrink with the viewport height
+  so that the legends under them stay on the first screen.
+- **Presentation mode** (``?present=1``, 1280x720 projector): bar, title, story text,
+  both maps and both legends fit one screen; the maps take the height that is left.
+
+The script (:func:`page_script`) sets ``<html lang>`` to the UI language and, after a new selection, scrolls
+the profile into view and moves the keyboard focus to it.
+"""
+
+from __future__ import annotations
+
+import json
+
+MAPS_KEY = "ra-maps"
+"""Key of the container that holds the two map columns (CSS class ``st-key-ra-maps``)."""
+PROFILE_KEY = "profile"
+"""Key of the profile container (``views_profile``)."""
+
+_MAPS = f".st-key-{MAPS_KEY}"  # Streamlit puts a keyed container's class on its stVerticalBlock
+_ROWS = f"{_MAPS} > [data-testid='stLayoutWrapper']"
+_COLS = f"{_ROWS} > [data-testid='stHorizontalBlock'] > [data-testid='stColumn']"
+_MAP_FRAME = f".st-key-{MAPS_KEY} iframe"
+
+BASE_CSS = f"""
+/* Text contrast >= 4.5:1 on white (Streamlit's grey captions are 4.2:1). */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
+[data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p {{ color: #4a4d55 !important;
+  opacity: 1 !important; }}
+[data-testid="stSidebar"] [data-testid="stCaptionContainer"] {{ color: #43464d !important; }}
+blockquote, blockquote p {{ color: #44474e !important; opacity: 1 !important; }}
+/* A profile scrolled into view is not hidden under Streamlit's fixed header. */
+.st-key-{PROFILE_KEY} {{ scroll-margin-top: 4.5rem; }}
+/* Segmented controls (DE/EN, ...): the theme's orange on its tint is 3.9:1 and the unchosen grey 3.2:1. */
+button[data-variant="segmented_control"] p {{ color: #31333f !important; }}
+button[data-variant="segmented_control"][aria-checked="true"] p {{ color: #7c3d05 !important; }}
+/* Headings never break inside a word ("Mün chen"). */
+h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !important;
+  overflow-wrap: normal !important; hyphens: manual !important; }}
+/* The dataframe toolbar speaks English only; our own download buttons replace it. */
+[data-testid="stElementToolbar"] {{ display: none !important; }}
+/* Tables and charts: no full-screen expansion either (same toolbar). */
+[data-testid="stFullScreenFrame"] > div > [data-testid="stElementToolbar"] {{ display: none !important; }}
+/* Short desktop screens (1366x768): a compact head, and the maps shrink so that the legends stay visible. */
+@media (min-width: 901px) and (max-height: 900px) {{
+  {_MAP_FRAME} {{ height: max(270px, calc(100vh - 490px)) !important; }}
+  .block-container, [data-testid="stMainBlockContainer"] {{ padding-top: 1rem !important; }}
+  .stApp h1 {{ font-size: 1.45rem !important; padding: 0 !important; }}
+  .stApp h4 {{ padding: 0 !important; }}
+  {_MAPS} [data-testid="stAlert"] p {{ font-size: 0.85rem !important; line-height: 1.35 !important; }}
+  {_MAPS} [data-testid="stAlertContainer"] {{ padding: 0.45rem 0.8rem !important; }}
+  [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] {{ gap: 0.6rem !important; }}
+  {_MAPS} {{ gap: 0.5rem !important; }}
+}}
+/* Tablets and phones: each city's header above its own map, the maps stacked at full width. */
+@media (max-width: 900px) {{
+  {_ROWS}, {_ROWS} > [data-testid="stHorizontalBlock"] {{ display: contents !important; }}
+  {_COLS} {{ width: 100% !important; min-width: 100% !important; flex: 0 0 auto !important; }}
+  {_ROWS}:has([data-testid="stSelectbox"]) > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:nth-child(1)
+    {{ order: 1; }}
+  {_ROWS}:not(:has([data-testid="stSelectbox"])) > [data-testid="stHorizontalBlock"]
+    > [data-testid="stColumn"]:nth-child(1) {{ order: 2; }}
+  {_ROWS}:has([data-testid="stSelectbox"]) > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:nth-child(2)
+    {{ order: 3; }}
+  {_ROWS}:not(:has([data-testid="stSelectbox"])) > [data-testid="stHorizontalBlock"]
+    > [data-testid="stColumn"]:nth-child(2) {{ order: 4; }}
+  {_MAPS} > [data-testid="stElementContainer"] {{ order: 0; }}
+  {_MAP_FRAME} {{ height: min(70vh, 520px) !important; }}
+  .stApp h1 {{ font-size: 1.6rem !important; }}
+}}
+"""
+
+PRESENT_CSS = f"""
+/* Presentation mode at 1280x720: everything on one screen; the maps take the height that is left. */
+.block-container, [data-testid="stMainBlockContainer"] {{ padding-top: 0.4rem !important;
+  padding-bottom: 0.5rem !important; }}
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] {{ gap: 0.35rem !important; }}
+{_MAPS} {{ gap: 0.3rem !important; }}
+.stApp h1 {{ font-size: 1.75rem !important; padding: 0.1rem 0 0.15rem 0 !important; line-height: 1.25 !important;
+  margin: 0 !important; }}
+.st-key-ra-story p {{ font-size: 20px !important; line-height: 1.35 !important; margin: 0 !important; }}
+{_MAP_FRAME} {{ height: max(260px, calc(100vh - 410px)) !important; }}
+/* The legend title repeats the header above the map: left out on the projector. */
+{_COLS} .ra-legend > div:first-child {{ display: none !important; }}
+{_COLS} .ra-legend {{ line-height: 1.3 !important; }}
+{_COLS} [data-testid="stCaptionContainer"] {{ display: none !important; }}
+"""
+
+
+_TRANSLATE_WIDGETS = """
+  /* Streamlit's file uploader has fixed English texts: put the UI language's in (again after each re-render). */
+  window.raTexts = TEXTS;
+  function raTranslate() {
+    var tx = window.raTexts;
+    document.querySelectorAll('[data-testid="stFileUploaderDropzone"]').forEach(function (zone) {
+      var label = zone.querySelector('button [data-testid="stMarkdownContainer"] p');
+      if (label && label.textContent !== tx.browse) { label.textContent = tx.browse; }
+      var input = zone.querySelector('input[type="file"]');
+      if (input && input.getAttribute("aria-label") !== tx.input) { input.setAttribute("aria-label", tx.input); }
+      var hint = zone.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span');
+      if (hint) {  /* from Streamlit's own text, kept aside: rewriting our own text again would never end */
+        if (hint.textContent !== hint.dataset.raDone) { hint.dataset.raOrig = hint.textContent; }
+        var done = hint.dataset.raOrig.replace(/(\\d+)\\s*MB per file/, function (m, mb) {
+          return tx.limit.replace("{mb}", mb); });
+        if (hint.textContent !== done) { hint.dataset.raDone = done; hint.textContent = done; }
+      }
+    });
+  }
+  if (!window.raObserver) {
+    window.raObserver = new MutationObserver(function () { raTranslate(); });
+    window.raObserver.observe(document.body, {childList: true, subtree: true});
+  }
+  raTranslate();
+"""
+
+
+def page_script(lang: str, scroll_to_profile: bool, widget_texts: dict[str, str]) -> str:
+    """``<html lang>`` = UI language; widget texts in it; after a new selection the profile comes into view.
+
+    ``widget_texts``: ``browse`` (the uploader's button), ``input`` (its file input's name for screen
+    readers), ``limit`` (``"Höchstens {mb} MB je Datei"``; ``{mb}`` is filled in the page).
+    """
+    scroll = "true" if scroll_to_profile else "false"
+    translate = _TRANSLATE_WIDGETS.replace("TEXTS", json.dumps(widget_texts, ensure_ascii=False))
+    return f"""<script>
+(function () {{
+  var doc = document;  /* st.html(unsafe_allow_javascript=True) runs in the page itself, not a frame */
+  doc.documentElement.lang = {json.dumps(lang)};
+{translate}
+  if (!{scroll}) return;
+  var tries = 0;
+  var timer = setInterval(function () {{
+    var el = doc.querySelector(".st-key-{PROFILE_KEY}");
+    if (el || ++tries > 40) {{ clearInterval(timer); }}
+    if (!el) return;
+    el.setAttribute("tabindex", "-1");
+    el.scrollIntoView({{block: "start", behavior: "instant"}});
+    try {{ el.focus({{preventScroll: true}}); }} catch (e) {{}}
+  }}, 150);
+}})();
+</script>"""

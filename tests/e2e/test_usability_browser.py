@@ -1,0 +1,226 @@
+"""What people on other screens and with other means see: projector, laptop, tablet, keyboard, axe-core, language.
+
+Each test opens its own tab with the viewport it is about; the app server and the
+browser come from ``conftest.py``. axe-core is vendored (``tests/e2e/vendor/axe.min.js``,
+MPL-2.0, from the npm package ``axe-core``) so the test runs offline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from dashboard.i18n import t
+from tests.e2e.harness import LEGEND, MAP_FRAME, wait_maps_drawn
+
+pytestmark = pytest.mark.e2e
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+HR_LABEL = ".leaflet-tooltip.ra-label"
+STORY = ".st-key-ra-story"
+N_STORIES = 5
+SEARCH_DE = "Gebiet suchen (Name oder Nummer, beide Städte)"
+
+
+def _open(browser_context, app_server, query: str, width: int, height: int):  # noqa: ANN001, ANN202
+    p = browser_context.new_page()
+    p.set_viewport_size({"width": width, "height": height})
+    p.goto(app_server.url + "/" + query)
+    wait_maps_drawn(p, (1, 1), timeout_ms=180_000)  # generous: CI machines are shared
+    return p
+
+
+def _inside(box: dict | None, width: int, height: int) -> bool:
+    return box is not None and box["x"] >= -1 and box["y"] >= -1 and \
+        box["x"] + box["width"] <= width + 1 and box["y"] + box["height"] <= height + 1
+
+
+def _intersect(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def _sidebar_collapsed(page) -> bool:  # noqa: ANN001
+    """The sidebar is off screen (or has no width): it does not cover the page."""
+    page.wait_for_timeout(500)  # its slide-out transition
+    return page.evaluate("""() => { const s = document.querySelector('[data-testid="stSidebar"]');
+        if (!s) return true; const r = s.getBoundingClientRect(); return r.right <= 2 || r.width <= 2; }""")
+
+
+def _hr_label_boxes(page) -> list[dict]:  # noqa: ANN001
+    labels = page.frame_locator(MAP_FRAME).nth(0).locator(HR_LABEL)
+    labels.first.wait_for(timeout=30_000)
+    page.wait_for_timeout(600)  # the frame's final size: Leaflet refits once
+    return [labels.nth(i).bounding_box() for i in range(labels.count())]
+
+
+@pytest.mark.parametrize("step", range(N_STORIES))
+def test_projector_720p_fits_one_screen_and_labels_never_overlap(browser_context, app_server, step):
+    page = _open(browser_context, app_server, f"?present=1&step={step}", 1280, 720)
+    try:
+        page.locator(LEGEND).nth(1).wait_for(timeout=30_000)
+        parts = {"title": page.locator("h1").first, "map_munich": page.locator(MAP_FRAME).nth(0),
+                 "map_berlin": page.locator(MAP_FRAME).nth(1), "legend_munich": page.locator(LEGEND).nth(0),
+                 "legend_berlin": page.locator(LEGEND).nth(1), "story": page.locator(STORY)}
+        outside = {name: loc.bounding_box() for name, loc in parts.items()
+                   if not _inside(loc.bounding_box(), 1280, 720)}
+        assert not outside, f"step {step}: not on the 1280x720 screen: {outside}"
+        scroll = page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop")
+        assert scroll == 0
+        boxes = _hr_label_boxes(page)
+        assert len(boxes) == 5
+        clashes = [(a, b) for a, b in itertools.combinations(boxes, 2) if _intersect(a, b)]
+        assert not clashes, f"step {step}: overlapping Handlungsraum labels {clashes}"
+    finally:
+        page.close()
+
+
+def test_tablet_768_collapses_sidebar_and_stacks_maps(browser_context, app_server):
+    page = _open(browser_context, app_server, "", 768, 1024)
+    try:
+        assert _sidebar_collapsed(page)
+        main = page.locator('[data-testid="stMain"]').bounding_box()
+        assert main["x"] < 5 and main["width"] > 740, "the main area must take the whole width"
+        muc, ber = (page.locator(MAP_FRAME).nth(i).bounding_box() for i in range(2))
+        assert muc["width"] >= 600 and ber["width"] >= 600 and muc["height"] >= 350
+        assert ber["y"] >= muc["y"] + muc["height"], "maps stacked: Berlin below Munich"
+        # Each city's heading stays one word on one line and sits above its own map.
+        for name, frame in (("München", muc), ("Berlin", ber)):
+            heading = page.locator("h4", has_text=re.compile(f"^{name}$")).first
+            lines = heading.evaluate("""h => { const r = document.createRange();
+                r.selectNodeContents(h.querySelector('span') || h);  // the text, not the hidden anchor link
+                return new Set(Array.from(r.getClientRects()).map(b => Math.round(b.top))).size; }""")
+            assert lines == 1, f"{name} heading broken over {lines} lines"
+            assert heading.bounding_box()["y"] < frame["y"]
+        assert page.locator("h4", has_text="Berlin").first.bounding_box()["y"] > muc["y"]
+    finally:
+        page.close()
+
+
+def test_phone_390_is_usable(browser_context, app_server):
+    page = _open(browser_context, app_server, "", 390, 844)
+    try:
+        assert _sidebar_collapsed(page)
+        frame = page.locator(MAP_FRAME).nth(0).bounding_box()
+        assert frame["width"] >= 300
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, "no sideways scrolling on a phone"
+    finally:
+        page.close()
+
+
+def test_laptop_1366_shows_both_legends_without_scrolling(browser_context, app_server):
+    page = _open(browser_context, app_server, "", 1366, 768)
+    try:
+        page.locator(LEGEND).nth(1).wait_for(timeout=30_000)
+        for i in range(2):
+            box = page.locator(LEGEND).nth(i).bounding_box()
+            assert _inside(box, 1366, 768), f"legend {i} at {box} is below the fold"
+        boxes = _hr_label_boxes(page)
+        assert not [(a, b) for a, b in itertools.combinations(boxes, 2) if _intersect(a, b)]
+    finally:
+        page.close()
+
+
+def test_keyboard_only_search_opens_neuperlach(browser_context, app_server):
+    page = _open(browser_context, app_server, "", 1366, 768)
+    try:
+        page.evaluate("document.activeElement && document.activeElement.blur()")  # start of the tab order
+        for _ in range(80):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement && document.activeElement.getAttribute('aria-label')") \
+                    == SEARCH_DE:
+                break
+        else:
+            pytest.fail("the search box is not reachable with Tab")
+        page.keyboard.type("Neuperlach")
+        page.keyboard.press("Enter")
+        page.get_by_role("button", name=re.compile("^Neuperlach · Handlungsraum")).wait_for(timeout=30_000)
+        for _ in range(5):
+            page.keyboard.press("Tab")
+            focused = page.evaluate("document.activeElement ? document.activeElement.innerText : ''")
+            if focused.startswith("Neuperlach · Handlungsraum"):
+                break
+        else:
+            pytest.fail(f"the first result is not reached with Tab (focus on {focused!r})")
+        page.keyboard.press("Enter")
+        heading = page.get_by_text("Steckbrief: Neuperlach", exact=True)
+        heading.wait_for(timeout=30_000)
+        page.wait_for_function("new URLSearchParams(location.search).get('area') === 'munich:hr6'", timeout=10_000)
+        page.wait_for_timeout(1500)  # the scroll into view
+        assert _inside(heading.bounding_box(), 1366, 768), "the profile must come into view"
+    finally:
+        page.close()
+
+
+def _serious_axe_violations(page) -> list:  # noqa: ANN001
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => {
+        const r = await axe.run(document, {iframes: false, resultTypes: ['violations']});
+        return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => [v.id, v.impact, v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)]);
+    }""")
+
+
+@pytest.mark.parametrize("query, wait_for", [
+    ("", "h1"),
+    ("?area=munich:hr6", ".st-key-profile"),
+    ("?area=berlin:081005&lang=en", ".st-key-profile"),
+    ("?present=1", STORY),
+    ("?present=1&step=1&lang=en", STORY),
+])
+def test_axe_core_finds_no_serious_violations(browser_context, app_server, query, wait_for):
+    """Main page (with the ranking below the maps), profiles, presentation mode."""
+    page = _open(browser_context, app_server, query, 1366, 768)
+    try:
+        page.locator(wait_for).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        violations = _serious_axe_violations(page)
+        assert not violations, violations
+        lang = "en" if "lang=en" in query else "de"
+        assert page.evaluate("document.documentElement.lang") == lang
+    finally:
+        page.close()
+
+
+ENGLISH_UI_WORDS = ("Drag and drop", "Browse files", "per file", "Download as CSV", "Search", "Fullscreen",
+                    "January", "February", "March", "April", "June", "July", "August", "October", "December",
+                    "Show data", "Upload")
+GERMAN_UI_WORDS = ("Sprache", "Klassifizierung", "Anzahl Klassen", "Farbskala", "Gebiet suchen", "Datei auswählen",
+                   "Datei hierher", "keine Daten", "Steckbrief", "Herunterladen", "Zurück", "Weiter", "dunkel =",
+                   "Näherung", "Einwohner", "Stadtwert", "Juli", "Dezember")
+
+
+def _visible_text(page, lang: str) -> str:  # noqa: ANN001
+    """Text a person sees: rendered text, chart text (SVG) and what CSS puts in ::before/::after.
+
+    The footer's source list is left out: official dataset titles ("Einwohner je Planungsraum")
+    are names, quoted as published, not UI text.
+    """
+    parts = page.evaluate("""() => {
+        const svg = Array.from(document.querySelectorAll('svg text')).map(t => t.textContent).join(' ');
+        const pseudo = Array.from(document.querySelectorAll('*')).flatMap(e => ['::before', '::after']
+            .map(p => getComputedStyle(e, p).content)).filter(c => c && c !== 'none' && c !== 'normal').join(' ');
+        return [document.body.innerText, svg, pseudo];
+    }""")
+    body = parts[0].partition(t("footer_sources", lang))[0]
+    return " ".join([body, *parts[1:]])
+
+
+@pytest.mark.parametrize("lang, forbidden", [("de", ENGLISH_UI_WORDS), ("en", GERMAN_UI_WORDS)])
+def test_one_language_at_a_time(browser_context, app_server, lang, forbidden):
+    page = _open(browser_context, app_server, f"?lang={lang}&area=munich:16", 1920, 1080)
+    try:
+        page.locator(".st-key-profile").wait_for(timeout=30_000)
+        page.locator('[data-testid="stExpander"] summary').first.click()  # the project upload panel
+        page.locator('[data-testid="stFileUploaderDropzone"]').wait_for(timeout=30_000)
+        page.locator(".st-key-profile svg text").first.wait_for(timeout=30_000)  # the time-series chart
+        page.wait_for_timeout(800)
+        text = _visible_text(page, lang)
+        found = [w for w in forbidden if re.search(rf"(?<![\\wäöüß]){re.escape(w)}(?![\\wäöüß])", text)]
+        assert not found, f"{lang} page shows {found}"
+    finally:
+        page.close()
