@@ -34,6 +34,7 @@ from pipelines.projects import (
     shape_projects,
     validate_projects,
 )
+from pipelines.projects.sandbox import parse_isolated
 
 FALLBACK_COLOR = "#777777"
 UPLOAD_SUFFIXES = ("csv", "txt", "tsv", "xlsx", "xlsm", "geojson", "json")
@@ -92,16 +93,20 @@ class UploadResult:
 
 
 def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame, *, origin: str = "upload",
-                   schema: ProjectSchema | None = None, period: str | None = None) -> UploadResult:
+                   schema: ProjectSchema | None = None, period: str | None = None,
+                   isolated: bool = False) -> UploadResult:
     """Read, validate and join a file's bytes; never raises for a bad file (the result says why).
 
     ``areas``: the build's canonical areas with geometry (any CRS). Size and row limits come from
     the schema (``[limits]``); a binary, empty, truncated or oversized file gives ``error_de``/``error_en``.
+    ``isolated``: parse in a child process with a memory limit and a timeout, one upload at a time
+    (:mod:`pipelines.projects.sandbox`) — for files from strangers (the app's uploads).
     """
     schema = schema or load_project_schema()
     safe_name = Path(str(name)).name[:120] or "upload"
+    parse = parse_isolated if isolated else parse_projects
     try:
-        report = validate_projects(parse_projects(data, safe_name, schema), areas, schema=schema)
+        report = validate_projects(parse(data, safe_name, schema), areas, schema=schema)
     except ProjectFileError as err:
         fix = f" → {err.fix}" if err.fix else ""
         return UploadResult(safe_name, origin, None, None, err.message_de + fix, err.message_en + fix)

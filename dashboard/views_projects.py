@@ -116,7 +116,8 @@ def _take_upload(uploaded: object, version: str) -> None:
     if st.session_state.get(UPLOAD_SEEN) == key:
         return
     with st.spinner(t("proj_checking", "de")):
-        result = process_upload(data, str(getattr(uploaded, "name", "upload")), loaders.load_area_shapes(version))
+        result = process_upload(data, str(getattr(uploaded, "name", "upload")), loaders.load_area_shapes(version),
+                                isolated=True)
     st.session_state[UPLOAD_KEY] = result
     st.session_state[UPLOAD_SEEN] = key
 

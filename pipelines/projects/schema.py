@@ -13,6 +13,7 @@ from typing import Any
 from pipelines import config
 from pipelines.errors import InputError
 from pipelines.io import read_toml
+from pipelines.projects.limits import checked_limits
 from pipelines.registry import slugify
 
 SCHEMA_FILE = "schema.toml"
@@ -89,5 +90,5 @@ def load_project_schema(geodata: Path | None = None) -> ProjectSchema:
     messages = {k: (v[0], v[1]) for k, v in raw["messages"].items()}
     fixes = {k: v[2] for k, v in raw["messages"].items() if len(v) > 2}
     bounds = {k: (float(v[0]), float(v[1]), float(v[2]), float(v[3])) for k, v in raw["city_bounds"].items()}
-    return ProjectSchema(columns=cols, vocabularies=vocab, limits=dict(raw["limits"]), city_bounds=bounds,
-                         messages=messages, fixes=fixes, city_names=dict(raw.get("city_names", {})))
+    return ProjectSchema(columns=cols, vocabularies=vocab, limits=checked_limits(raw.get("limits"), path),
+                         city_bounds=bounds, messages=messages, fixes=fixes, city_names=dict(raw.get("city_names", {})))
