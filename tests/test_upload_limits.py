@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import zipfile
-from io import BytesIO
 
 import pytest
 
@@ -20,9 +18,8 @@ from pipelines.errors import RegistryError
 from pipelines.projects.api import load_project_schema, parse_projects, validate_projects
 from pipelines.projects.limits import DEFAULT_LIMITS, TableGuard, checked_limits
 from pipelines.projects.schema import ProjectFileError
-
-HEAD = ["id", "titel", "stadt", "lat", "lon", "thema", "federfuehrung", "status"]
-ROW = ["P1", "TESTDATEN Garten", "München", "48,137", "11,575", "Wohnen", "Sozialreferat", "Idee"]
+from tests.hostile_files import HEAD, ROW
+from tests.hostile_files import raw_xlsx as _raw_xlsx
 
 
 @pytest.fixture(scope="module")
@@ -32,56 +29,6 @@ def schema():
 
 def _csv(rows: list[list[str]]) -> bytes:
     return "\n".join(";".join(r) for r in [HEAD, *rows]).encode("utf-8")
-
-
-def _col(j: int) -> str:
-    """Excel column letters of a 0-based index."""
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
-def _raw_xlsx(rows: list[list[tuple[int, str]]], dimension: str = "") -> bytes:
-    """A minimal .xlsx written by hand (inline strings), so the sheet can be as hostile as a test needs."""
-    def row_xml(i: int, cells: list[tuple[int, str]]) -> str:
-        body = "".join(f'<c r="{_col(j)}{i}" t="inlineStr"><is><t>{v}</t></is></c>' for j, v in cells)
-        return f'<row r="{i}">{body}</row>'
-
-    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-             f'spreadsheetml/2006/main">{dim}<sheetData>'
-             + "".join(row_xml(i, cells) for i, cells in enumerate(rows, start=1)) + "</sheetData></worksheet>")
-    ns = "http://schemas.openxmlformats.org"
-    parts = {
-        "[Content_Types].xml": (
-            f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{ns}/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
-            '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'),
-        "_rels/.rels": (
-            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" '
-            'Target="xl/workbook.xml"/></Relationships>'),
-        "xl/workbook.xml": (
-            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{ns}/spreadsheetml/2006/main" '
-            f'xmlns:r="{ns}/officeDocument/2006/relationships"><sheets>'
-            '<sheet name="Projekte" sheetId="1" r:id="rId1"/></sheets></workbook>'),
-        "xl/_rels/workbook.xml.rels": (
-            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" '
-            'Target="worksheets/sheet1.xml"/></Relationships>'),
-        "xl/worksheets/sheet1.xml": sheet,
-    }
-    buf = BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in parts.items():
-            zf.writestr(name, text)
-    return buf.getvalue()
 
 
 def _xlsx_rows(n: int) -> list[list[tuple[int, str]]]:
@@ -278,3 +225,12 @@ def test_sandbox_stops_a_parse_after_the_timeout(schema, monkeypatch):
     monkeypatch.setattr(sandbox, "_child_args", lambda: ["5"])
     with pytest.raises(ProjectFileError, match="abgebrochen"):
         sandbox.parse_isolated(_csv([ROW]), "langsam.csv", schema, timeout_s=0.5)
+
+
+def test_xlsx_with_millions_of_empty_cells_is_refused_while_reading(schema):
+    small = dataclasses.replace(schema, limits={**schema.limits, "max_cells": 1_000})
+    rows = _xlsx_rows(200)
+    for r in rows[1:]:
+        r.extend((j, "") for j in range(8, 48))  # empty cells: no columns, but they cost reading time
+    with pytest.raises(ProjectFileError, match="mehr als 5000 Zellen"):
+        parse_projects(_raw_xlsx(rows), "leer.xlsx", small)

@@ -104,6 +104,7 @@ class TableGuard:
         self._refuse = refuse
         self.records = 0
         self.cells = 0
+        self.raw_cells = 0
 
     def row(self, cells: Sequence[str], where: str, where_en: str) -> list[str]:
         """Check one record (header included) and return it with trailing blanks dropped and long cells cut.
@@ -124,6 +125,16 @@ class TableGuard:
             raise self._refuse("too_many_cells", limit=self.max_cells, at=where, at_en=where_en)
         cut = self.max_chars + 1
         return [c if len(c) <= cut else c[:cut] for c in cells[:width]]
+
+    def raw(self, width: int, where: str, where_en: str) -> None:
+        """Count the cells a row holds in the file, empty ones included (an .xlsx can hold millions of them).
+
+        They cost parsing time even when they carry nothing; more than five times ``max_cells``
+        refuses the file.
+        """
+        self.raw_cells += width
+        if self.raw_cells > 5 * self.max_cells:
+            raise self._refuse("too_many_cells", limit=5 * self.max_cells, at=where, at_en=where_en)
 
     def keys(self, known: dict[str, None], new: Sequence[str], where: str, where_en: str) -> None:
         """Add a GeoJSON feature's property keys to ``known`` (a dict: O(1) lookups, insertion order kept)."""

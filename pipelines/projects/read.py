@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import re
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,6 +32,7 @@ from pipelines.projects.schema import (
     load_project_schema,
 )
 from pipelines.projects.values import cell_text
+from pipelines.projects.xlsx_stream import iter_first_sheet
 from pipelines.registry import slugify
 
 _MAGIC = {b"\x89PNG": "ein PNG-Bild / a PNG image", b"\xff\xd8\xff": "ein JPEG-Bild / a JPEG image",
@@ -162,38 +162,30 @@ def _parse_csv(text: str, name: str, schema: ProjectSchema, encoding: str) -> Ra
 
 
 def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
-    """First worksheet via openpyxl (read-only, defusedxml); formulas are never computed."""
-    import openpyxl
-
+    """First worksheet via openpyxl's cell parser in one pass (defusedxml); formulas are never computed."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             unpacked = sum(i.file_size for i in zf.infolist())
         if unpacked > schema.limits["max_xlsx_unpacked_bytes"]:
             raise fail(name, schema, "too_large", mb=unpacked / 1e6,
                         limit=schema.limits["max_xlsx_unpacked_bytes"] / 1e6)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb_formula = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-            wb_value = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            ws_f, ws_v = wb_formula.worksheets[0], wb_value.worksheets[0]
-            # The sheet's declared size (e.g. A1:XFD1048576) would pad every row to 16,384 cells and
-            # add empty rows up to it: read only the cells that exist.
-            ws_f.reset_dimensions()
-            ws_v.reset_dimensions()
-            guard = _guard(name, schema)
-            records: list[tuple[int, list[str]]] = []
-            formulas: list[tuple[int, int, str]] = []
-            for number, (row_f, row_v) in enumerate(zip(ws_f.iter_rows(values_only=True),
-                                                        ws_v.iter_rows(values_only=True), strict=False), start=1):
-                if len(row_f) > guard.max_columns or len(row_v) > guard.max_columns:
-                    row_f, row_v = _trim_row(row_f), _trim_row(row_v)
-                cells = []
-                for j, (vf, vv) in enumerate(zip(row_f, row_v, strict=False)):
-                    if isinstance(vf, str) and vf.startswith("="):
-                        formulas.append((number, j, vf))
-                        vv = vf if vv is None else vv
-                    cells.append(_excel_text(vv))
-                records.append((number, guard.row(cells, f"Zeile {number}", f"row {number}")))
+        guard = _guard(name, schema)
+        records: list[tuple[int, list[str]]] = []
+        formulas: list[tuple[int, int, str]] = []
+        for number, in_xml, row in iter_first_sheet(data):
+            guard.raw(in_xml, f"Zeile {number}", f"row {number}")
+            width = max((j + 1 for j, (v, f) in row.items() if v not in (None, "") or f), default=0)
+            if width > guard.max_columns:  # refuse before building a row that wide
+                guard.row([""] * (guard.max_columns) + ["x"], f"Zeile {number}", f"row {number}")
+            cells = [""] * width
+            for j, (value, formula) in row.items():
+                if j >= width:
+                    continue
+                if formula is not None:
+                    formulas.append((number, j, formula))
+                    value = formula if value is None else value
+                cells[j] = _excel_text(value)
+            records.append((number, guard.row(cells, f"Zeile {number}", f"row {number}")))
     except (InputError, MemoryError):
         raise
     except Exception as err:  # BadZipFile, KeyError, XML errors: a broken or truncated workbook
@@ -205,14 +197,6 @@ def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
         table.problems.append(Problem("warning", "formula_cell", row, col,
                                       *schema.message("formula_cell", formula=cell_text(text, 60))))
     return table
-
-
-def _trim_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A row without its trailing empty cells (a formatted but empty cell far right is not a column)."""
-    width = len(row)
-    while width and (row[width - 1] is None or row[width - 1] == ""):
-        width -= 1
-    return row[:width]
 
 
 def _excel_text(value: Any) -> str:
