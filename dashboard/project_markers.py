@@ -16,6 +16,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from dashboard.i18n import t
+from dashboard.safe_text import clean
 
 COORD_DECIMALS = 5
 SVG_LIMIT = 2000
@@ -65,8 +66,8 @@ def project_markers(projects: gpd.GeoDataFrame, lang: str) -> ProjectMarkers:
     rows = []
     ok = projects.geometry.notna() & ~projects.geometry.is_empty
     for r in projects[ok].itertuples(index=False):
-        tip = (f"<b>{escape(str(r.titel))}</b><br>{escape(str(r.thema))} · {escape(str(r.status))}"
-               f"<br>{escape(lead)}: {escape(str(r.federfuehrung))}")
+        tip = (f"<b>{escape(clean(r.titel))}</b><br>{escape(clean(r.thema))} · {escape(clean(r.status))}"
+               f"<br>{escape(lead)}: {escape(clean(r.federfuehrung))}")  # clean: no bidi/control characters
         rows.append([round(r.geometry.y, COORD_DECIMALS), round(r.geometry.x, COORD_DECIMALS), tip,
                      _color(r.color)])
     return ProjectMarkers(rows, canvas=len(rows) > SVG_LIMIT)

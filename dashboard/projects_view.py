@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from dashboard.safe_text import file_name
 from pipelines import config
 from pipelines.errors import InputError
 from pipelines.io import read_toml
@@ -103,7 +104,7 @@ def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame, *, origin: s
     (:mod:`pipelines.projects.sandbox`) — for files from strangers (the app's uploads).
     """
     schema = schema or load_project_schema()
-    safe_name = Path(str(name)).name[:120] or "upload"
+    safe_name = file_name(name)  # no path, control or bidi characters (an RLO would reverse what follows)
     parse = parse_isolated if isolated else parse_projects
     try:
         report = validate_projects(parse(data, safe_name, schema), areas, schema=schema)

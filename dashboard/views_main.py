@@ -15,6 +15,7 @@ from dashboard import (
     views_sidebar,
 )
 from dashboard.i18n import catalog_text, t
+from dashboard.safe_text import md
 from dashboard.state import LANGS, Q_LANG, Notice, revalidate
 from dashboard.views_state import commit, current_state
 
@@ -29,7 +30,7 @@ def _lang_hint() -> str:
 
 def _show_notices(notices: list[Notice], lang: str) -> None:
     for n in notices:
-        st.warning(t(n.key, lang, value=n.value), icon="⚠️")
+        st.warning(t(n.key, lang, value=md(n.value)), icon="⚠️")  # a URL value is text, never Markdown
     if notices:
         st.toast(t("notice_fallback", lang), icon="⚠️")
 

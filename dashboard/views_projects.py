@@ -9,14 +9,12 @@ escaped first. The pure work is in :mod:`dashboard.projects_view`.
 from __future__ import annotations
 
 import hashlib
-import re
-from html import escape
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders
+from dashboard import loaders, safe_text
 from dashboard.i18n import format_number, t
 from dashboard.projects_view import (
     EXAMPLE_FILE,
@@ -180,8 +178,8 @@ def _report(result: UploadResult, lang: str) -> None:
 
 
 def _md(text: str) -> str:
-    """Untrusted text for st.markdown/st.error: HTML brackets and Markdown syntax shown literally."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", escape(str(text), quote=False))
+    """Untrusted text for st.markdown/st.error: shown literally (:func:`dashboard.safe_text.md`)."""
+    return safe_text.md(text, 1_000)
 
 
 def render_area(state: ViewState, version: str, city: str, level: str, area_id: str) -> None:
