@@ -10,6 +10,9 @@ cost more than the filtering; the views get small filtered copies.
 from __future__ import annotations
 
 import json
+import logging
+import re
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
+from dashboard.safe_text import md
 from dashboard.state import LAYERS, MAP_LEVELS, Choices
 from pipelines import config
 
@@ -69,8 +73,21 @@ def _build_is_current(stamp: tuple[int, int]) -> bool:
 
 
 def ensure_build(lang: str) -> None:
-    """Run the pipeline first (with visible progress) if the build is missing or older than its inputs."""
-    if _build_is_current(_manifest_stamp()):
+    """Run the pipeline first (with visible progress) if the build is missing or older than its inputs.
+
+    When the rebuild fails (a broken registry, a corrupted raw file) but a previous build exists,
+    that last good build is served with a visible warning; the details, with paths, go to the
+    server log, never to the visitor. A failed rebuild is retried at most every
+    :data:`RETRY_FAILED_BUILD_S` seconds, not on every page view. ``run_build`` holds a lock on
+    the output folder, so sessions (and processes) that find the build stale at the same time
+    build it once: the others wait and then find it current.
+    """
+    stamp = _manifest_stamp()
+    if _build_is_current(stamp):
+        return
+    failure = _BUILD_FAILURE.get(stamp)
+    if failure and stamp[0] and time.monotonic() - failure[0] < RETRY_FAILED_BUILD_S:
+        _warn_stale(lang, failure[1])
         return
     from pipelines.build import run_build
 
@@ -83,14 +100,41 @@ def ensure_build(lang: str) -> None:
 
         try:
             run_build(progress=progress)
-        except Exception as err:  # show the pipeline's actionable message instead of a traceback
-            status.update(label=t("build_failed", lang), state="error")
-            st.error(str(err))
-            st.stop()
-        status.update(label=t("build_done", lang), state="complete", expanded=False)
+        except Exception as err:  # noqa: BLE001 - show the pipeline's actionable message, never a traceback
+            _LOG.error("Datenaufbereitung fehlgeschlagen / build failed: %s", err, exc_info=True)
+            reason = visitor_text(err)
+            _BUILD_FAILURE.clear()
+            _BUILD_FAILURE[stamp] = (time.monotonic(), reason)
+            status.update(label=t("build_failed", lang), state="error", expanded=False)
+            if not stamp[0]:  # nothing to fall back to
+                st.error(md(reason, 1_000))
+                st.stop()
+        else:
+            _BUILD_FAILURE.clear()
+            status.update(label=t("build_done", lang), state="complete", expanded=False)
     slot.empty()
     _build_is_current.clear()
     _read_manifest.clear()
+    if _BUILD_FAILURE.get(stamp):
+        _warn_stale(lang, _BUILD_FAILURE[stamp][1])
+
+
+RETRY_FAILED_BUILD_S = 300.0
+_BUILD_FAILURE: dict[tuple[int, int], tuple[float, str]] = {}  # manifest stamp -> (when, reason for visitors)
+_LOG = logging.getLogger("raumatlas")
+
+
+def _warn_stale(lang: str, reason: str) -> None:
+    built = str(load_manifest().get("created", ""))[:10]
+    st.warning(t("build_stale", lang, date=md(built or "?"), reason=md(reason, 600)), icon="⚠️")
+
+
+def visitor_text(err: BaseException) -> str:
+    """An error message without server paths: the repository root and other absolute paths are cut to file names."""
+    text = str(err)
+    root = str(Path(config.GEODATA_DIR).resolve().parent)
+    text = text.replace(root + "/", "")
+    return re.sub(r"(?<![\w.])/(?:[^\s/:'\"]+/)+([^\s/:'\"]+)", r"\1", text)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -183,8 +227,26 @@ def load_stories(version: str) -> list[dict[str, Any]]:
     path = config.GEODATA_DIR / config.STORIES_FILE
     if not path.exists():
         return []
-    with open(path, "rb") as fh:
-        return list(tomllib.load(fh).get("story", []))
+    try:
+        with open(path, "rb") as fh:
+            stories = tomllib.load(fh).get("story", [])
+        if not isinstance(stories, list) or not all(isinstance(s, dict) for s in stories):
+            raise ValueError("[[story]] entries expected")
+    except (OSError, ValueError) as err:  # TOMLDecodeError is a ValueError: the maps work without stories
+        _LOG.error("%s: %s", path, err)
+        _STORIES_BROKEN[version] = visitor_text(ValueError(f"{path}: {err}"))
+        return []
+    _STORIES_BROKEN.pop(version, None)
+    return list(stories)
+
+
+_STORIES_BROKEN: dict[str, str] = {}  # build version -> why stories.toml could not be read
+
+
+def stories_problem(version: str) -> str:
+    """Why ``stories.toml`` could not be read for this build ("" when it is fine)."""
+    load_stories(version)
+    return _STORIES_BROKEN.get(version, "")
 
 
 @st.cache_data(show_spinner=False, max_entries=2)

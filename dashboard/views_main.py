@@ -58,6 +58,8 @@ def render() -> None:
         st.title(t("app_title", lang))
         st.caption(t("app_subtitle", lang))
     _show_notices(notices, lang)
+    if problem := loaders.stories_problem(version):  # a typo in stories.toml: the maps work, the stories wait
+        st.warning(t("stories_broken", lang, reason=md(problem, 600)), icon="⚠️")
     commit(state)
     views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
     maps_slot = st.container()
