@@ -24,6 +24,7 @@ import pandas as pd
 from pipelines import config, io
 
 from pipelines.build import manifest
+from pipelines.build.lock import guard_build, preflight
 from pipelines.build.checks import (
     BuildValidationError,
     count_summary,
@@ -68,6 +69,7 @@ class BuildResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
+@guard_build  # one build per --out at a time; interrupted builds recovered; disk faults as one line
 def run_build(geodata: Path | str | None = None, out: Path | str | None = None, city: str = "all",
               progress: Progress | None = None, force: bool = False) -> BuildResult:
     """Build ``out`` from the registered inputs in ``geodata`` (see module docstring).
@@ -87,6 +89,7 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     cities = config.CITIES if city == "all" else (city,)
     if not force and manifest.is_current(previous, paths.out, state["input_version"], cities):
         return BuildResult("noop", paths.out, previous or {}, time.perf_counter() - t_start)
+    preflight(paths.out)  # writable, no mount point, room: checked before anything is computed
 
     ctx = BuildContext(geodata=paths.geodata, sources=state["sources"],
                        indicator_registry=load_indicator_registry(paths.geodata))
