@@ -25,6 +25,8 @@ from dashboard.i18n import t
 from dashboard.safe_text import md
 from dashboard.state import LAYERS, MAP_LEVELS, Choices
 from pipelines import config
+from pipelines.errors import PipelineError
+from pipelines.registry_schema import check_registry
 
 MANIFEST_FILE = "manifest.json"
 AREA_INFO_COLUMNS = ["city", "level", "area_id", "name", "parent_id", "population", "area_km2", "approximate",
@@ -229,10 +231,12 @@ def load_stories(version: str) -> list[dict[str, Any]]:
         return []
     try:
         with open(path, "rb") as fh:
-            stories = tomllib.load(fh).get("story", [])
+            raw = tomllib.load(fh)
+        check_registry(path, raw, "stories.toml")
+        stories = raw.get("story", [])
         if not isinstance(stories, list) or not all(isinstance(s, dict) for s in stories):
             raise ValueError("[[story]] entries expected")
-    except (OSError, ValueError) as err:  # TOMLDecodeError is a ValueError: the maps work without stories
+    except (OSError, ValueError, PipelineError) as err:  # TOMLDecodeError is a ValueError; the maps work on
         _LOG.error("%s: %s", path, err)
         _STORIES_BROKEN[version] = visitor_text(ValueError(f"{path}: {err}"))
         return []

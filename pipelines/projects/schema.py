@@ -15,6 +15,7 @@ from pipelines.errors import InputError
 from pipelines.io import read_toml
 from pipelines.projects.limits import checked_limits
 from pipelines.registry import slugify
+from pipelines.registry_schema import check_registry
 
 SCHEMA_FILE = "schema.toml"
 
@@ -81,6 +82,7 @@ def load_project_schema(geodata: Path | None = None) -> ProjectSchema:
     """Read ``<geodata>/projects/schema.toml`` (defaults to the repository's geodata folder)."""
     path = config.resolve_paths(geodata).projects / SCHEMA_FILE
     raw = read_toml(path)
+    check_registry(path, raw, "projects/schema.toml")
     cols = tuple(ColumnSpec(name=c["name"], type=c["type"], required=bool(c.get("required", False)),
                             aliases=tuple(slugify(a) for a in [c["name"], *c.get("aliases", [])]),
                             vocabulary=c.get("vocabulary", ""))
