@@ -102,8 +102,11 @@ def _run_check(args: argparse.Namespace) -> int:
     geodata = config.resolve_paths(args.geodata).geodata
     t0 = time.perf_counter()
     res = check_inputs(geodata)
-    print(f"OK: {res['sources']} sources, {res['files']} files match their sha256, {res['read']} files readable "
-          f"({geodata}, {time.perf_counter() - t0:.1f} s)")
+    from pipelines.build.dry_run import dry_build
+
+    dry = dry_build(geodata)  # every stage and check of the build, output discarded
+    print(f"OK: {res['sources']} sources, {res['files']} files match their sha256, {res['read']} files readable, "
+          f"all {len(dry.stage_seconds)} build stages and checks pass ({geodata}, {time.perf_counter() - t0:.1f} s)")
     return EXIT_OK
 
 
@@ -130,10 +133,10 @@ def _run_fetch(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Command] = {
     "build": Command("build geodata/processed from the registered inputs", _configure_build, _run_build),
-    "check": Command("validate inputs (registries, checksums, readability) without writing", _add_geodata,
+    "check": Command("validate inputs and run every build check without writing", _add_geodata,
                      _run_check),
     "fetch": Command("download the latest editions, validate, then register them", _configure_fetch, _run_fetch),
-    "validate-projects": Command("check a project list row by row (exit 0 ok, 1 some rows dropped, 2 unusable)",
+    "validate-projects": Command("check a project list row by row (exit 0 all valid, 1 rows dropped or unusable)",
                                  configure_validate_projects, validate_projects_command),
 }
 

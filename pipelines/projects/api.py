@@ -125,13 +125,16 @@ def configure_validate_projects(parser: argparse.ArgumentParser) -> None:
 
 def add_validate_projects_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``validate-projects`` to an argparse subparsers object."""
-    p = subparsers.add_parser("validate-projects", help="check a project list row by row (exit 0/1/2)")
+    p = subparsers.add_parser("validate-projects", help="check a project list row by row (exit 0 ok, 1 problems)")
     configure_validate_projects(p)
     return p
 
 
 def validate_projects_command(args: argparse.Namespace) -> int:
-    """Print the row-level report; exit 0 all rows valid, 1 some rows dropped, 2 nothing usable/unreadable."""
+    """Print the row-level report; exit 0 all rows valid, 1 input problems (rows dropped, file unusable).
+
+    Exit code 2 is left to argparse: a usage error (missing file argument, unknown option).
+    """
     lang = getattr(args, "lang", "de")
     paths = config.resolve_paths(args.geodata)
     try:
@@ -142,10 +145,10 @@ def validate_projects_command(args: argparse.Namespace) -> int:
     except ProjectFileError as err:
         print(f"{'FEHLER' if lang == 'de' else 'ERROR'}: {err.file}: "
               f"{err.message_de if lang == 'de' else err.message_en}" + (f" -> {err.fix}" if err.fix else ""))
-        return 2
+        return 1
     except InputError as err:
         print(f"{'FEHLER' if lang == 'de' else 'ERROR'}: {err}")
-        return 2
+        return 1
     for line in report.lines(lang):
         print(line)
     print(report.summary(lang))
