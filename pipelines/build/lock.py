@@ -2,9 +2,11 @@
 
 :func:`guard_build` wraps :func:`pipelines.build.orchestrate.run_build`:
 
-- a file lock (``filelock``) on ``.<out>.lock`` next to ``--out``: a second build of the same
-  folder (another CLI run, another app session or server process) waits for the first and
-  then finds the build current, instead of racing it in the final rename (``ENOTEMPTY``);
+- a file lock (``filelock``) per output folder, kept in the machine's temp folder
+  (``raumatlas-build-locks/<hash of the folder's path>.lock``, so nothing is left in geodata and a
+  read-only parent does not matter): a second build of the same folder (another CLI run,
+  another app session or server process) waits for the first and then finds the build
+  current, instead of racing it in the final rename (``ENOTEMPTY``);
 - at start, under the lock, what an interrupted build left behind is cleaned up: staging
   folders ``.<out>.tmp-*`` are removed, and a good build stranded in ``.<out>.old-<pid>``
   (a kill between the two renames of :func:`pipelines.io.staging_dir`) is put back;
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import hashlib
 import os
 import re
 import shutil
@@ -58,8 +61,9 @@ _FAULTS: dict[int, tuple[str, str]] = {
 
 
 def lock_path(out: Path) -> Path:
-    """The lock file of an output folder (next to it, so a read-only ``out`` mount does not matter)."""
-    return out.parent / f".{out.name}.lock"
+    """The lock file of an output folder: one per absolute path, in the machine's temp folder."""
+    key = hashlib.sha256(os.path.abspath(out).encode("utf-8")).hexdigest()[:24]
+    return Path(tempfile.gettempdir()) / "raumatlas-build-locks" / f"{key}.lock"
 
 
 def guard_build(func: F) -> F:
@@ -89,11 +93,11 @@ def guard_build(func: F) -> F:
 def _acquire(out: Path) -> FileLock | None:
     """Take the folder's lock; None when it cannot be created (read-only parent: a no-op build still works)."""
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(lock_path(out), timeout=LOCK_TIMEOUT_S)
+        lock_path(out).parent.mkdir(mode=0o1777, parents=True, exist_ok=True)
+        lock = FileLock(lock_path(out), timeout=LOCK_TIMEOUT_S, mode=0o666)
         lock.acquire()
     except Timeout:
-        raise BuildFaultError(out, f"another build of this folder has held {lock_path(out).name} for "
+        raise BuildFaultError(out, f"another build of this folder has held {lock_path(out)} for "
                                    f"{LOCK_TIMEOUT_S / 60:.0f} minutes",
                               "wait for it to finish, or stop it; the lock goes with its process") from None
     except OSError as err:
