@@ -234,3 +234,38 @@ def test_xlsx_with_millions_of_empty_cells_is_refused_while_reading(schema):
         r.extend((j, "") for j in range(8, 48))  # empty cells: no columns, but they cost reading time
     with pytest.raises(ProjectFileError, match="mehr als 5000 Zellen"):
         parse_projects(_raw_xlsx(rows), "leer.xlsx", small)
+
+
+def test_one_parse_at_a_time_per_server(schema, monkeypatch):
+    import threading
+    import time
+
+    from pipelines.projects import sandbox
+
+    spans: list[tuple[float, float]] = []
+
+    def slow_child(data, name, schema, geodata, timeout, memory):
+        start = time.monotonic()
+        time.sleep(0.3)
+        spans.append((start, time.monotonic()))
+        return "table"
+
+    monkeypatch.setattr(sandbox, "_run_child", slow_child)
+    threads = [threading.Thread(target=sandbox.parse_isolated, args=(b"x", f"{i}.csv", schema)) for i in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    spans.sort()
+    assert len(spans) == 3 and all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_a_waiting_upload_is_told_to_retry_when_the_server_stays_busy(schema, monkeypatch):
+    from pipelines.projects import sandbox
+
+    assert sandbox._LOCK.acquire()
+    try:
+        with pytest.raises(ProjectFileError, match="andere Datei"):
+            sandbox.parse_isolated(b"x", "warten.csv", schema, timeout_s=0.2)
+    finally:
+        sandbox._LOCK.release()
