@@ -31,7 +31,7 @@ DEFAULT_LIMITS: dict[str, int] = {
     "max_cell_chars": 2_000,  # longer cells are cut (warning)
     "max_columns": 200,  # distinct columns (CSV/XLSX header width, GeoJSON property keys)
     "max_cells": 2_000_000,  # cells in the whole file (100,000 rows x 20 columns)
-    "parse_timeout_s": 10,  # an upload is parsed in a child process killed after this
+    "parse_timeout_s": 10,  # an upload is parsed in a child process stopped after this many CPU seconds
     "parse_memory_mb": 500,  # ... and limited to this much extra address space
 }
 
@@ -46,8 +46,8 @@ DEFAULT_MESSAGES: dict[str, tuple[str, str, str]] = {
                        "file is UTF-8 but row {row} holds a character in another encoding (byte 0x{byte:02X})",
                        "Zeile {row} korrigieren oder in Excel als 'CSV UTF-8' speichern / "
                        "fix row {row} or save as 'CSV UTF-8' in Excel"),
-    "parse_timeout": ("Prüfung nach {seconds} s abgebrochen (Datei zu aufwendig)",
-                      "check stopped after {seconds} s (file too complex)",
+    "parse_timeout": ("Prüfung nach {seconds} s Rechenzeit abgebrochen (Datei zu aufwendig)",
+                      "check stopped after {seconds} s of computing (file too complex)",
                       "Datei aufteilen oder als CSV speichern / split the file or save it as CSV"),
     "parse_memory": ("Prüfung abgebrochen: Datei braucht mehr als {mb} MB Speicher",
                      "check stopped: the file needs more than {mb} MB of memory",

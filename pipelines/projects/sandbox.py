@@ -5,8 +5,10 @@ its CPU. :func:`parse_isolated` therefore runs :func:`~pipelines.projects.read.p
 in a fresh ``python -m pipelines.projects.sandbox`` process that
 
 - limits its own address space (``RLIMIT_AS``) to what it uses after its imports plus
-  ``[limits] parse_memory_mb`` (and its CPU time by ``RLIMIT_CPU``), and runs at a lower priority;
-- is killed after ``[limits] parse_timeout_s`` seconds of wall time;
+  ``[limits] parse_memory_mb``, and the CPU time of the parse (``RLIMIT_CPU``, counted after the
+  imports) to ``[limits] parse_timeout_s`` seconds, and runs at a lower priority;
+- is killed after three times that in wall time plus a start-up allowance (a busy server
+  must not refuse a good file only because the machine is loaded);
 - sends back only the bounded :class:`~pipelines.projects.read.RawTable` (pickled on stdout).
 
 A lock lets one parse run per server process at a time; a second upload waits for it (up to
@@ -32,6 +34,7 @@ from pipelines.projects.schema import ProjectFileError, ProjectSchema
 _LOCK = threading.Lock()
 _ROOT = Path(__file__).resolve().parents[2]
 _OK, _REFUSED = b"OK", b"NO"
+STARTUP_ALLOWANCE_S = 15.0
 
 
 def _message(schema: ProjectSchema, name: str, code: str, **params: object) -> ProjectFileError:
@@ -65,10 +68,10 @@ def _run_child(data: bytes, name: str, schema: ProjectSchema, geodata: Path | No
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([str(_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep))
     name_line = name.replace("\n", " ").replace("\r", " ")
-    header = f"{memory}\n{int(timeout) + 1}\n{geodata or ''}\n{json.dumps(schema.limits)}\n{name_line}\n".encode()
+    header = f"{memory}\n{max(int(timeout), 1)}\n{geodata or ''}\n{json.dumps(schema.limits)}\n{name_line}\n".encode()
     try:
-        proc = subprocess.run([sys.executable, *_child_args()], input=header + data,
-                              capture_output=True, timeout=timeout, env=env, cwd=_ROOT, check=False)
+        proc = subprocess.run([sys.executable, *_child_args()], input=header + data, capture_output=True,
+                              timeout=_wall_timeout(timeout), env=env, cwd=_ROOT, check=False)
     except subprocess.TimeoutExpired:  # subprocess.run has killed the child
         raise _message(schema, name, "parse_timeout", seconds=int(timeout)) from None
     tag, body = proc.stdout[:2], proc.stdout[2:]
@@ -85,6 +88,11 @@ def _run_child(data: bytes, name: str, schema: ProjectSchema, geodata: Path | No
         raise _message(schema, name, "parse_timeout", seconds=int(timeout))
     last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
     raise _message(schema, name, "parse_failed", detail=last[0].split(":", 1)[0][:80])
+
+
+def _wall_timeout(cpu_seconds: float) -> float:
+    """Wall-clock bound of the child: imports (seconds on a loaded machine) plus the parse at a third of a core."""
+    return STARTUP_ALLOWANCE_S + 3 * cpu_seconds if cpu_seconds >= 1 else cpu_seconds
 
 
 def _child_args() -> list[str]:
@@ -119,7 +127,9 @@ def _child_main() -> int:
     schema = load_project_schema(Path(geodata) if geodata else None)
     schema = dataclasses.replace(schema, limits=limits)  # the caller's limits (tests narrow them)
     os.nice(10)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_limit = int(usage.ru_utime + usage.ru_stime) + cpu_s  # the parse's own CPU time, not the imports'
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, cpu_limit + 2))
     budget = _vm_size() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
     out = sys.stdout.buffer
