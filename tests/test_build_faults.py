@@ -168,3 +168,25 @@ def test_two_real_builds_of_one_out_folder(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], [r[1][-2000:] for r in results]
     assert sum(NOOP_MESSAGE in r[0] for r in results) == 1, [r[0] for r in results]  # the waiter found it built
     assert (out / "manifest.json").exists() and _leftovers(tmp_path) == []
+
+
+def test_sessions_of_one_server_building_at_once_take_turns(tmp_path):
+    """App sessions are threads of one process: they serialise on the same lock as processes do."""
+    import threading
+
+    out = tmp_path / "processed"
+    spans: list[tuple[float, float]] = []
+
+    @guard_build
+    def build(geodata=None, out=None):
+        start = time.monotonic()
+        time.sleep(0.2)
+        spans.append((start, time.monotonic()))
+
+    threads = [threading.Thread(target=build, args=(None, out)) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    spans.sort()
+    assert len(spans) == 3 and all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
