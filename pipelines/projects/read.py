@@ -172,13 +172,13 @@ def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
         guard = _guard(name, schema)
         records: list[tuple[int, list[str]]] = []
         formulas: list[tuple[int, int, str]] = []
-        for number, in_xml, row in iter_first_sheet(data):
+        for number, in_xml, present in iter_first_sheet(data):
             guard.raw(in_xml, f"Zeile {number}", f"row {number}")
-            width = max((j + 1 for j, (v, f) in row.items() if v not in (None, "") or f), default=0)
+            width = max((j + 1 for j, (v, f) in present.items() if v not in (None, "") or f), default=0)
             if width > guard.max_columns:  # refuse before building a row that wide
                 guard.row([""] * (guard.max_columns) + ["x"], f"Zeile {number}", f"row {number}")
             cells = [""] * width
-            for j, (value, formula) in row.items():
+            for j, (value, formula) in present.items():
                 if j >= width:
                     continue
                 if formula is not None:
