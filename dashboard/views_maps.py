@@ -92,7 +92,7 @@ def _city_map(page: PageContext, city: CityPage) -> tuple[str, str] | None:
     if city.frame is None or city.classification is None:
         _no_data_at_level(state, city)
         return None
-    projects = views_projects.map_layer(city, lang)
+    projects = views_projects.map_layer(city, lang, page.version)
     label, unit = catalog_text(entry, "label", lang), catalog_text(entry, "unit", lang)
     style = MapStyle(classification=city.classification, colors=city.colors, label=label, unit=unit,
                      scale=state.scale, city_value=city.city_value, city_label=t(f"city_total_{city.city}", lang),
