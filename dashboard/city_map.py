@@ -20,7 +20,7 @@ from dashboard.legend import legend_for_values
 from dashboard.maps import MapOverlays, MapStyle, build_map
 from dashboard.page import CityPage, PageContext
 from dashboard.project_markers import project_legend_html
-from dashboard.projects_view import load_project_display, map_projects
+from dashboard.projects_view import ProjectDisplay, map_projects
 
 _WARNING_STARTS = ("NICHT", "NOT", "NUR", "ONLY", "EINGESCHR", "LIMITED")
 
@@ -63,9 +63,13 @@ class Note:
     text: str
 
 
-def city_map_parts(page: PageContext, city: CityPage, *, tiles: str | None = None, height: int = 560,
-                   fill_frame: bool = False) -> CityMapParts | None:
-    """Style, overlays and legends of ``city`` (None when there is nothing to draw: see :func:`map_message`)."""
+def city_map_parts(page: PageContext, city: CityPage, *, display: ProjectDisplay, tiles: str | None = None,
+                   height: int = 560, fill_frame: bool = False) -> CityMapParts | None:
+    """Style, overlays and legends of ``city`` (None when there is nothing to draw: see :func:`map_message`).
+
+    ``display``: theme colours and English labels of the project markers, from the ``projects/schema.toml``
+    of the geodata folder the caller knows (the app's, or the one a command was given).
+    """
     state, entry = page.state, page.entry
     if map_message(page, city) or city.frame is None or city.classification is None:
         return None
@@ -74,7 +78,7 @@ def city_map_parts(page: PageContext, city: CityPage, *, tiles: str | None = Non
     style = MapStyle(classification=city.classification, colors=city.colors, label=label, unit=unit,
                      scale=state.scale, city_value=city.city_value, city_label=t(f"city_total_{city.city}", lang),
                      lang=lang, tiles=tiles, height=height, fill_frame=fill_frame)
-    projects = map_projects(city.projects, load_project_display(), lang) \
+    projects = map_projects(city.projects, display, lang) \
         if city.projects is not None and len(city.projects) else None
     overlays = MapOverlays(outlines=city.outlines, focus_area_ids=city.focus_ids,
                            selected_area_id=state.area_id if state.area_city == city.city else None,
@@ -85,10 +89,10 @@ def city_map_parts(page: PageContext, city: CityPage, *, tiles: str | None = Non
                         project_legend_html=project_legend_html(projects, lang) if projects is not None else "")
 
 
-def city_map(page: PageContext, city: CityPage, *, tiles: str | None = None, height: int = 560,
-             fill_frame: bool = False) -> CityMap | None:
+def city_map(page: PageContext, city: CityPage, *, display: ProjectDisplay, tiles: str | None = None,
+             height: int = 560, fill_frame: bool = False) -> CityMap | None:
     """The parts of ``city`` drawn as a folium map (None when there is nothing to draw)."""
-    parts = city_map_parts(page, city, tiles=tiles, height=height, fill_frame=fill_frame)
+    parts = city_map_parts(page, city, display=display, tiles=tiles, height=height, fill_frame=fill_frame)
     if parts is None or city.frame is None:
         return None
     return CityMap(map=build_map(city.frame, parts.style, parts.overlays), legend_html=parts.legend_html,

@@ -25,8 +25,10 @@ from dashboard.build_files import BuildFolder
 from dashboard.city_map import Note, comparability_note
 from dashboard.deck_view import CityView, story_page, story_state, story_views
 from dashboard.i18n import LANGS, format_period, t
+from dashboard.projects_view import project_display
 from pipelines import config
 from pipelines.config import CITIES
+from pipelines.projects import load_project_schema
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "deck_template.html"
@@ -59,7 +61,8 @@ def build_deck(stories: list[dict[str, Any]], build: BuildFolder, lang: str = "d
     choices = build.choices(len(stories))
     states = [story_state(s, i, choices, lang, source) for i, s in enumerate(stories, start=1)]
     pages = [story_page(build, choices, state) for state in states]
-    views = [story_views(page) for page in pages]
+    display = project_display(load_project_schema(build.geodata))
+    views = [story_views(page, display) for page in pages]
     shared: dict[str, Any] = {"levels": {}, "outlines": {}, "locations": {}}
     story_data = []
     for story, page, by_city in zip(stories, pages, views, strict=True):

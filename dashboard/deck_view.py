@@ -24,6 +24,7 @@ from dashboard.i18n import t
 from dashboard.map_elements import FitOnResize, GeoJsonLayer
 from dashboard.page import BuildData, PageContext, build_page
 from dashboard.project_markers import ProjectMarkers
+from dashboard.projects_view import ProjectDisplay
 from dashboard.state import Q_LANG, Q_PRESENT, Q_STEP, Choices, ViewState, parse_query
 from pipelines.config import CITIES
 from pipelines.errors import InputError
@@ -99,18 +100,18 @@ def story_page(build: BuildData, choices: Choices, state: ViewState) -> PageCont
     return build_page(state, choices, build)
 
 
-def story_views(page: PageContext) -> dict[str, CityView]:
-    """Both cities' maps of one story's page."""
-    return {city: _city_view(page, city) for city in CITIES}
+def story_views(page: PageContext, display: ProjectDisplay) -> dict[str, CityView]:
+    """Both cities' maps of one story's page (``display``: project marker colours and labels of the build's geodata)."""
+    return {city: _city_view(page, city, display) for city in CITIES}
 
 
-def _city_view(page: PageContext, city: str) -> CityView:
+def _city_view(page: PageContext, city: str, display: ProjectDisplay) -> CityView:
     state, lang, city_page = page.state, page.state.lang, page.cities[city]
     shows = map_caption(page.entry, city_page, lang)
     header = (f"<b>{escape(t(f'city_{city}', lang))} · {escape(t(f'level_{city_page.level}', lang))}</b>"
               + (f" — {escape(shows)}" if shows else ""))
     view = CityView(city=city, level=city_page.level, header_html=header, message=map_message(page, city_page))
-    drawn = city_map(page, city_page)
+    drawn = city_map(page, city_page, display=display)
     if view.message or drawn is None:
         return view
     view.selected = state.area_id if state.area_city == city else ""

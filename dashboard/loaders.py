@@ -11,6 +11,7 @@ exports, which read a build without Streamlit).
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,9 +23,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import build_files
-from dashboard.i18n import t
+from dashboard.safe_text import visitor_text
 from dashboard.state import LAYERS, Choices
 from pipelines import config
+from pipelines.errors import PipelineError
+from pipelines.projects import ProjectSchema, load_project_schema
+from pipelines.registry_schema import check_registry
 
 
 def processed_dir() -> Path:
@@ -64,27 +68,18 @@ def _build_is_current(stamp: tuple[int, int]) -> bool:
     return bool(stamp[0]) and is_build_current()
 
 
-def ensure_build(lang: str) -> None:
-    """Run the pipeline first (with visible progress) if the build is missing or older than its inputs."""
-    if _build_is_current(_manifest_stamp()):
-        return
-    from pipelines.builder import run_build
+def build_is_current() -> bool:
+    """True when ``processed/`` exists and matches its inputs (cached per manifest, at most 5 minutes)."""
+    return _build_is_current(_manifest_stamp())
 
-    slot = st.empty()
-    with slot.status(t("build_running", lang), expanded=True) as status:
-        bar = st.progress(0.0)
 
-        def progress(name: str, done: int, total: int) -> None:
-            bar.progress(min(done / max(total, 1), 1.0), text=t("build_step", lang, step=name))
+def manifest_stamp() -> tuple[int, int]:
+    """The manifest's (mtime_ns, size): identifies the build on disk; (0, 0) before the first build."""
+    return _manifest_stamp()
 
-        try:
-            run_build(progress=progress)
-        except Exception as err:  # show the pipeline's actionable message instead of a traceback
-            status.update(label=t("build_failed", lang), state="error")
-            st.error(str(err))
-            st.stop()
-        status.update(label=t("build_done", lang), state="complete", expanded=False)
-    slot.empty()
+
+def forget_build_state() -> None:
+    """Drop the cached manifest and staleness verdict (after a build ran in this process)."""
     _build_is_current.clear()
     _read_manifest.clear()
 
@@ -156,8 +151,28 @@ def load_stories(version: str) -> list[dict[str, Any]]:
     path = config.GEODATA_DIR / config.STORIES_FILE
     if not path.exists():
         return []
-    with open(path, "rb") as fh:
-        return list(tomllib.load(fh).get("story", []))
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+        check_registry(path, raw, "stories.toml")
+        stories = raw.get("story", [])
+        if not isinstance(stories, list) or not all(isinstance(s, dict) for s in stories):
+            raise ValueError("[[story]] entries expected")
+    except (OSError, ValueError, PipelineError) as err:  # TOMLDecodeError is a ValueError; the maps work on
+        logging.getLogger("raumatlas").error("%s: %s", path, err)
+        _STORIES_BROKEN[version] = visitor_text(ValueError(f"{path}: {err}"))
+        return []
+    _STORIES_BROKEN.pop(version, None)
+    return list(stories)
+
+
+_STORIES_BROKEN: dict[str, str] = {}  # build version -> why stories.toml could not be read
+
+
+def stories_problem(version: str) -> str:
+    """Why ``stories.toml`` could not be read for this build ("" when it is fine)."""
+    load_stories(version)
+    return _STORIES_BROKEN.get(version, "")
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -195,6 +210,12 @@ def map_args(version: str, view_key: tuple, _make: Callable[[], dict[str, Any]])
 def load_projects(version: str) -> gpd.GeoDataFrame | None:
     """The build's projects (``projects.parquet`` from ``geodata/projects/``); None before such a build."""
     return build_files.read_projects(processed_dir())
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def project_schema(version: str) -> ProjectSchema:
+    """``geodata/projects/schema.toml`` of the app's geodata folder (limits, vocabularies, colours), read once."""
+    return load_project_schema(config.GEODATA_DIR)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from folium.template import Template
 
 from dashboard.i18n import t
 from dashboard.projects_view import FALLBACK_COLOR
+from dashboard.safe_text import clean
 from pipelines.config import WEB_COORD_DECIMALS
 
 SVG_LIMIT = 2000
@@ -71,8 +72,8 @@ def project_rows(projects: gpd.GeoDataFrame, lang: str) -> list[list]:
     rows = []
     ok = projects.geometry.notna() & ~projects.geometry.is_empty
     for r in projects[ok].itertuples(index=False):
-        tip = (f"<b>{escape(str(r.titel))}</b><br>{escape(str(r.thema))} · {escape(str(r.status))}"
-               f"<br>{escape(lead)}: {escape(str(r.federfuehrung))}")
+        tip = (f"<b>{escape(clean(r.titel))}</b><br>{escape(clean(r.thema))} · {escape(clean(r.status))}"
+               f"<br>{escape(lead)}: {escape(clean(r.federfuehrung))}")  # clean: no bidi/control characters
         rows.append([round(r.geometry.y, WEB_COORD_DECIMALS), round(r.geometry.x, WEB_COORD_DECIMALS), tip,
                      _color(r.color)])
     return rows

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from dashboard.safe_text import file_name
 from pipelines import config
 from pipelines.errors import InputError
 from pipelines.projects import (
@@ -28,7 +27,7 @@ from pipelines.projects import (
     ValidationReport,
     collaboration,
     join_projects,
-    load_project_schema,
+    parse_isolated,
     parse_projects,
     shape_projects,
     validate_projects,
@@ -59,10 +58,8 @@ class ProjectDisplay:
         return self.labels_en.get(kind, {}).get(str(value), str(value)) if lang == "en" else str(value)
 
 
-@lru_cache(maxsize=4)
-def load_project_display(geodata: Path | None = None) -> ProjectDisplay:
-    """The display tables of ``schema.toml`` (cached per process; the file is small)."""
-    schema = load_project_schema(geodata)
+def project_display(schema: ProjectSchema) -> ProjectDisplay:
+    """The display tables of ``schema.toml`` (``[theme_colors]``, ``[labels_en]``, the controlled lists)."""
     vocab = schema.vocabularies
     return ProjectDisplay(theme_colors=dict(schema.theme_colors),
                           labels_en={k: dict(v) for k, v in schema.labels_en.items()},
@@ -90,17 +87,21 @@ class UploadResult:
         return self.error_en if lang == "en" else self.error_de
 
 
-def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame, *, origin: str = "upload",
-                   schema: ProjectSchema | None = None, period: str | None = None) -> UploadResult:
+def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame, schema: ProjectSchema, *,
+                   origin: str = "upload", period: str | None = None, isolated: bool = False) -> UploadResult:
     """Read, validate and join a file's bytes; never raises for a bad file (the result says why).
 
-    ``areas``: the build's canonical areas with geometry (any CRS). Size and row limits come from
-    the schema (``[limits]``); a binary, empty, truncated or oversized file gives ``error_de``/``error_en``.
+    ``areas``: the build's canonical areas with geometry (any CRS); ``schema``: the app's
+    ``projects/schema.toml`` (the view reads it once, :func:`dashboard.loaders.project_schema`).
+    Size and row limits come from the schema (``[limits]``); a binary, empty, truncated or
+    oversized file gives ``error_de``/``error_en``.
+    ``isolated``: parse in a child process with a memory limit and a timeout, one upload at a time
+    (:mod:`pipelines.projects.sandbox`) — for files from strangers (the app's uploads).
     """
-    schema = schema or load_project_schema()
-    safe_name = Path(str(name)).name[:120] or "upload"
+    safe_name = file_name(name)  # no path, control or bidi characters (an RLO would reverse what follows)
+    parse = parse_isolated if isolated else parse_projects
     try:
-        report = validate_projects(parse_projects(data, safe_name, schema), areas, schema=schema)
+        report = validate_projects(parse(data, safe_name, schema), areas, schema=schema)
     except ProjectFileError as err:
         fix = f" → {err.fix}" if err.fix else ""
         return UploadResult(safe_name, origin, None, None, err.message_de + fix, err.message_en + fix)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import (
     loaders,
+    views_build,
     views_footer,
     views_maps,
     views_present,
@@ -18,6 +19,7 @@ from dashboard import (
 from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t
 from dashboard.page import build_page
 from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, page_script
+from dashboard.safe_text import md
 from dashboard.state import Q_LANG, Notice, revalidate
 from dashboard.views_state import commit, current_state
 
@@ -32,7 +34,7 @@ def _lang_hint() -> str:
 
 def _show_notices(notices: list[Notice], lang: str) -> None:
     for n in notices:
-        st.warning(t(n.key, lang, value=n.value), icon="⚠️")
+        st.warning(t(n.key, lang, value=md(n.value)), icon="⚠️")  # a URL value is text, never Markdown
     if notices:
         st.toast(t("notice_fallback", lang), icon="⚠️")
 
@@ -59,7 +61,7 @@ _SEEN_AREA = "_area_seen"
 
 def render() -> None:
     """Draw the whole dashboard for the current URL and widgets."""
-    loaders.ensure_build(_lang_hint())
+    views_build.ensure_build(_lang_hint())
     version = loaders.build_version()
     choices = loaders.load_choices(version)
     stories = loaders.load_stories(version)
@@ -89,6 +91,8 @@ def render() -> None:
         with search:
             views_search.render(page)
     _show_notices(notices, lang)
+    if problem := loaders.stories_problem(version):  # a typo in stories.toml: the maps work, the stories wait
+        st.warning(t("stories_broken", lang, reason=md(problem, 600)), icon="⚠️")
     commit(state)
     views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
     maps_slot = st.container(key=MAPS_KEY)

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import geometry_store, loaders
+from dashboard import geometry_store, loaders, views_projects
 from dashboard.city_map import city_map_parts, comparability_note, map_caption, map_message
 from dashboard.clicks import component_click
 from dashboard.i18n import format_period, t
@@ -79,7 +79,8 @@ def _header(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
 
 def _city_map(page: PageContext, city: CityPage) -> tuple[str, str] | None:
     state, lang = page.state, page.state.lang
-    parts = city_map_parts(page, city, tiles=BASEMAP_TILES.get(state.basemap), height=map_height(state),
+    parts = city_map_parts(page, city, display=views_projects.project_display_for(page.version),
+                           tiles=BASEMAP_TILES.get(state.basemap), height=map_height(state),
                            fill_frame=True)  # the frame height follows the screen (dashboard.page_style)
     if parts is None:
         if not page.entry or not city.period:

@@ -9,34 +9,33 @@ escaped first. The pure work is in :mod:`dashboard.projects_view`.
 from __future__ import annotations
 
 import hashlib
-import re
-from html import escape
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders
+from dashboard import loaders, safe_text
 from dashboard.i18n import format_number, t
 from dashboard.page import PageContext, ProjectFilters
 from dashboard.projects_view import (
     EXAMPLE_FILE,
     UPLOAD_SUFFIXES,
+    ProjectDisplay,
     UploadResult,
     area_collaboration,
     area_listing,
     cleaned_table,
     departments_of,
-    load_project_display,
     matrix_frame,
     matrix_styles,
     process_upload,
+    project_display,
     projects_in_area,
     report_counts,
     report_table,
     with_project_counts,
 )
-from pipelines.projects import load_project_schema, to_safe_csv
+from pipelines.projects import to_safe_csv
 
 UPLOAD_KEY, EXAMPLE_KEY, UPLOAD_SEEN = "_proj_upload", "_proj_example", "_proj_upload_seen"
 VERDICT_KEYS: dict[str, str] = {"ok": "proj_verdict_ok", "partial": "proj_verdict_partial",
@@ -62,6 +61,11 @@ def take_upload(version: str) -> None:
     _take_upload(st.session_state.get(W_UPLOAD), version)
 
 
+def project_display_for(version: str) -> ProjectDisplay:
+    """Theme colours and English labels from the app's ``projects/schema.toml`` (read once per build)."""
+    return project_display(loaders.project_schema(version))
+
+
 def render_banner(lang: str) -> None:
     """The permanent note while the fictitious example projects are loaded."""
     if st.session_state.get(EXAMPLE_KEY) is not None:
@@ -74,8 +78,7 @@ def render_panel(page: PageContext) -> None:
     The upload itself is taken before the page is computed (:func:`take_upload`).
     """
     lang, version = page.state.lang, page.version
-    schema = load_project_schema()
-    limits = schema.limits
+    limits = loaders.project_schema(version).limits
     loaded = bool(session_uploads()) or not page.projects.empty
     # Folded while nothing is loaded: the maps stay on the first screen; it opens once projects exist.
     # A new key when projects arrive: the expander then opens (Streamlit keeps a rendered expander's state).
@@ -96,7 +99,7 @@ def render_panel(page: PageContext) -> None:
                           width="stretch")
         for result in session_uploads():
             _report(result, lang)
-        _filters(page.projects, lang)
+        _filters(page.projects, lang, version)
         st.caption(t("proj_session_note", lang))
 
 
@@ -111,7 +114,8 @@ def _take_upload(uploaded: object, version: str) -> None:
     if st.session_state.get(UPLOAD_SEEN) == key:
         return
     with st.spinner(t("proj_checking", "de")):
-        result = process_upload(data, str(getattr(uploaded, "name", "upload")), loaders.load_area_shapes(version))
+        result = process_upload(data, str(getattr(uploaded, "name", "upload")), loaders.load_area_shapes(version),
+                                loaders.project_schema(version), isolated=True)
     st.session_state[UPLOAD_KEY] = result
     st.session_state[UPLOAD_SEEN] = key
 
@@ -119,15 +123,15 @@ def _take_upload(uploaded: object, version: str) -> None:
 def _load_example(version: str) -> None:
     data = EXAMPLE_FILE.read_bytes()
     st.session_state[EXAMPLE_KEY] = process_upload(data, EXAMPLE_FILE.name, loaders.load_area_shapes(version),
-                                                   origin="example")
+                                                   loaders.project_schema(version), origin="example")
 
 
 def _drop_example() -> None:
     st.session_state.pop(EXAMPLE_KEY, None)
 
 
-def _filters(projects: gpd.GeoDataFrame, lang: str) -> None:
-    display = load_project_display()
+def _filters(projects: gpd.GeoDataFrame, lang: str, version: str) -> None:
+    display = project_display_for(version)
     if projects.empty:
         st.caption(t("proj_none_loaded", lang))
         return
@@ -172,14 +176,14 @@ def _report(result: UploadResult, lang: str) -> None:
 
 
 def _md(text: str) -> str:
-    """Untrusted text for st.markdown/st.error: HTML brackets and Markdown syntax shown literally."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", escape(str(text), quote=False))
+    """Untrusted text for st.markdown/st.error: shown literally (:func:`dashboard.safe_text.md`)."""
+    return safe_text.md(text, 1_000)
 
 
 def render_area(page: PageContext, city: str, level: str, area_id: str) -> None:
     """In the area profile: the projects inside and who works together there."""
     lang = page.state.lang
-    display = load_project_display()
+    display = project_display_for(page.version)
     projects = projects_in_area(page.projects, city, level, area_id)
     st.markdown(f"**{t('proj_area_title', lang)}**")
     if projects.empty:

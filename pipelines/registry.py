@@ -15,6 +15,7 @@ from typing import Any
 from pipelines import config
 from pipelines.errors import ChecksumError, RegistryError
 from pipelines.io import read_toml, sha256_file
+from pipelines.registry_schema import check_registry, check_source_paths
 
 SOURCE_REQUIRED = ("id", "kind", "city", "title", "publisher", "licence", "attribution", "url",
                    "reference_date", "files")
@@ -72,6 +73,9 @@ def load_sources(geodata: Path) -> list[Source]:
     """Read ``sources.toml``; every entry must be complete and its id unique."""
     path = geodata / config.SOURCES_FILE
     data = read_toml(path)
+    check_registry(path, data, "sources.toml")  # unknown keys, with line and nearest known key
+    check_source_paths(path, [(str(s.get("id", "?")), str(f.get("path", "")))
+                              for s in data.get("source", []) for f in s.get("files", []) if isinstance(f, dict)])
     out: list[Source] = []
     seen: set[str] = set()
     for i, raw in enumerate(data.get("source", []), start=1):
@@ -143,6 +147,7 @@ def load_indicator_registry(geodata: Path) -> dict[str, Any]:
     """
     path = geodata / config.INDICATORS_FILE
     data = read_toml(path)
+    check_registry(path, data, "indicators.toml")
     seen: set[str] = set()
     for i, ind in enumerate(data.get("indicator", []), start=1):
         missing = [k for k in INDICATOR_REQUIRED if k not in ind]

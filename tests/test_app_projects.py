@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.projects_view import process_upload
 from dashboard.views_projects import UPLOAD_KEY
 from pipelines import config
+from pipelines.projects import load_project_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -24,6 +25,8 @@ FIXTURES = ROOT / "tests" / "fixtures" / "projects"
 PROCESSED = config.resolve_paths().out
 
 pytestmark = pytest.mark.usefixtures("processed_build")  # builds the data first on a fresh clone
+
+SCHEMA = load_project_schema(config.GEODATA_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +67,7 @@ def test_example_data_is_explicit_and_bannered() -> None:
 
 
 def test_uploaded_html_is_text_everywhere(areas: gpd.GeoDataFrame) -> None:
-    result = process_upload((FIXTURES / "html_titel.csv").read_bytes(), "html_titel.csv", areas)
+    result = process_upload((FIXTURES / "html_titel.csv").read_bytes(), "html_titel.csv", areas, SCHEMA)
     assert result.ok and len(result.projects) == 2
     at = AppTest.from_file(APP, default_timeout=180)
     at.session_state[UPLOAD_KEY] = result
@@ -83,7 +86,7 @@ def test_uploaded_html_is_text_everywhere(areas: gpd.GeoDataFrame) -> None:
 
 
 def test_refused_file_gives_a_message_not_a_traceback(areas: gpd.GeoDataFrame) -> None:
-    result = process_upload((FIXTURES / "bild.csv").read_bytes(), "bild.csv", areas)
+    result = process_upload((FIXTURES / "bild.csv").read_bytes(), "bild.csv", areas, SCHEMA)
     assert not result.ok and result.report is None and result.error("de")
     at = AppTest.from_file(APP, default_timeout=180)
     at.session_state[UPLOAD_KEY] = result

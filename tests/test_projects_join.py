@@ -229,7 +229,7 @@ def test_folder_loader_strict_refuses_broken_file(tmp_path, geodata, areas):
 
 @pytest.mark.parametrize(("fixture", "code"), [
     ("win1252_semikolon.csv", 0), ("html_titel.csv", 0), ("koordinaten.csv", 1), ("probleme.csv", 1),
-    ("bild.csv", 2), ("leer.csv", 2), ("nur_kopfzeile.csv", 2),
+    ("bild.csv", 1), ("leer.csv", 1), ("nur_kopfzeile.csv", 1),  # 0 ok, 1 input problems, 2 usage only
 ])
 def test_cli_exit_codes(tmp_path, geodata, fixture, code):
     g = _geodata_copy(tmp_path, geodata, {})

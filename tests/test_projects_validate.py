@@ -135,7 +135,7 @@ def test_areas_without_crs_are_refused(schema, munich_areas):
 def test_file_without_valid_row_is_refused_with_reasons(schema):
     data = "id;titel;stadt;lat;lon;thema;federfuehrung;status\nA;T;München;48,1;11,5;Wohen;X;Idee\n".encode()
     report = validate_projects(parse_projects(data, "x.csv", schema), None, schema=schema)
-    assert (report.status, report.exit_code) == ("refused", 2)
+    assert (report.status, report.exit_code) == ("refused", 1)  # 0 ok, 1 input problems, 2 usage only
     with pytest.raises(InputError, match="Wohen"):
         require_usable(report)
 

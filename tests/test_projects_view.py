@@ -23,21 +23,23 @@ from dashboard.projects_view import (
     combine_projects,
     departments_of,
     filter_projects,
-    load_project_display,
     map_projects,
     matrix_frame,
     matrix_styles,
     process_upload,
+    project_display,
     projects_in_area,
     report_counts,
     report_table,
     with_project_counts,
 )
 from pipelines import config
-from pipelines.projects import to_safe_csv
+from pipelines.projects import load_project_schema, to_safe_csv
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "projects"
 XSS = "<img src=x onerror=alert(1)>"
+
+SCHEMA = load_project_schema(config.GEODATA_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ P-4;Kaputt;München;;;;Soziales;Sozialreferat;;;Umsetzung
 
 @pytest.fixture(scope="module")
 def uploaded(areas: gpd.GeoDataFrame):
-    return process_upload(CSV.encode("cp1252"), "liste.csv", areas, period="2025-01-01")
+    return process_upload(CSV.encode("cp1252"), "liste.csv", areas, SCHEMA, period="2025-01-01")
 
 
 def test_upload_is_read_validated_and_joined(uploaded) -> None:
@@ -77,18 +79,18 @@ def test_upload_is_read_validated_and_joined(uploaded) -> None:
 
 
 def test_bad_files_give_messages_not_exceptions(areas: gpd.GeoDataFrame) -> None:
-    png = process_upload(b"\x89PNG\r\n\x1a\n" + bytes(200), "bild.csv", areas)
+    png = process_upload(b"\x89PNG\r\n\x1a\n" + bytes(200), "bild.csv", areas, SCHEMA)
     assert not png.ok and "PNG" in png.error("de") and png.error("en")
-    empty = process_upload(b"", "leer.csv", areas)
+    empty = process_upload(b"", "leer.csv", areas, SCHEMA)
     assert not empty.ok and empty.error("de")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("xl/workbook.xml", "<workbook>" * 100)
-    truncated = process_upload(buf.getvalue()[:60], "kaputt.xlsx", areas)
+    truncated = process_upload(buf.getvalue()[:60], "kaputt.xlsx", areas, SCHEMA)
     assert not truncated.ok and truncated.error("de")
-    big = process_upload(b"id;titel\n" + b"x" * 10_000_001, "gross.csv", areas)
+    big = process_upload(b"id;titel\n" + b"x" * 10_000_001, "gross.csv", areas, SCHEMA)
     assert not big.ok and "MB" in big.error("de")
-    header_only = process_upload((FIXTURES / "nur_kopfzeile.csv").read_bytes(), "vorlage.csv", areas)
+    header_only = process_upload((FIXTURES / "nur_kopfzeile.csv").read_bytes(), "vorlage.csv", areas, SCHEMA)
     assert not header_only.ok and header_only.report is not None and header_only.report.status == "template"
 
 
@@ -132,7 +134,7 @@ def test_combine_keeps_origin(uploaded) -> None:
 
 
 def test_markers_escape_and_stay_offline(uploaded) -> None:
-    display = load_project_display()
+    display = project_display(SCHEMA)
     pts = map_projects(uploaded.projects, display, "en")
     assert set(pts["thema"]) == {"Culture", "Housing", "Social affairs"}
     assert pts.loc[pts["titel"] == XSS, "color"].iloc[0] == display.color("Kultur") != "#777777"
@@ -159,7 +161,7 @@ def test_many_markers_use_canvas() -> None:
 
 
 def test_cleaned_download_neutralises_formulas(areas: gpd.GeoDataFrame) -> None:
-    result = process_upload((FIXTURES / "formeln.csv").read_bytes(), "formeln.csv", areas)
+    result = process_upload((FIXTURES / "formeln.csv").read_bytes(), "formeln.csv", areas, SCHEMA)
     assert result.ok and len(result.projects) == 2  # both rows lie in Stadtbezirk 01 of the tiny areas
     assert result.projects["titel"].str.startswith(("=", "-")).all()  # the formulas reach the export...
     text = to_safe_csv(result.projects.drop(columns="geometry")).decode("utf-8-sig")

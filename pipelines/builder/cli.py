@@ -22,7 +22,6 @@ from pipelines.errors import InputError, PipelineError
 from pipelines.projects import ProjectFileError, load_project_schema, read_projects, validate_projects
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
-EXIT_UNUSABLE_LIST = 2  # validate-projects: the file as a whole cannot be used (1 = some rows dropped)
 NOOP_MESSAGE = "Nichts zu tun – Eingaben unverändert / nothing to do — inputs unchanged"
 
 
@@ -103,8 +102,11 @@ def _run_check(args: argparse.Namespace) -> int:
     geodata = config.resolve_paths(args.geodata).geodata
     t0 = time.perf_counter()
     res = check_inputs(geodata)
-    print(f"OK: {res['sources']} sources, {res['files']} files match their sha256, {res['read']} files readable "
-          f"({geodata}, {time.perf_counter() - t0:.1f} s)")
+    from pipelines.builder.dry_run import dry_build
+
+    dry = dry_build(geodata)  # every stage and check of the build, output discarded
+    print(f"OK: {res['sources']} sources, {res['files']} files match their sha256, {res['read']} files readable, "
+          f"all {len(dry.stage_seconds)} build stages and checks pass ({geodata}, {time.perf_counter() - t0:.1f} s)")
     return EXIT_OK
 
 
@@ -137,11 +139,11 @@ def _configure_validate_projects(p: argparse.ArgumentParser) -> None:
 
 
 def _run_validate_projects(args: argparse.Namespace) -> int:
-    """Print the row-level report; exit 0 all rows valid, 1 some rows dropped, 2 nothing usable/unreadable.
+    """Print the row-level report; exit 0 all rows valid, 1 input problems (rows dropped, file unusable).
 
-    A file-level problem is :data:`EXIT_UNUSABLE_LIST` (not :data:`EXIT_INPUT`): planners script on "1 = some rows
-    dropped", so an unusable file must not look like a partly valid one. A geodata copy without its
-    own ``projects/schema.toml`` is checked against the repository's schema.
+    Exit code 2 stays a usage error (argparse: missing file argument, unknown option), as for every
+    command. A geodata copy without its own ``projects/schema.toml`` is checked against the
+    repository's schema.
     """
     lang = args.lang
     paths = config.resolve_paths(args.geodata)
@@ -154,10 +156,10 @@ def _run_validate_projects(args: argparse.Namespace) -> int:
     except ProjectFileError as err:
         print(f"{label}: {err.file}: {err.message_de if lang == 'de' else err.message_en}"
               + (f" -> {err.fix}" if err.fix else ""))
-        return EXIT_UNUSABLE_LIST
+        return EXIT_INPUT
     except InputError as err:
         print(f"{label}: {err}")
-        return EXIT_UNUSABLE_LIST
+        return EXIT_INPUT
     for line in report.lines(lang):
         print(line)
     print(report.summary(lang))
@@ -166,10 +168,10 @@ def _run_validate_projects(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Command] = {
     "build": Command("build geodata/processed from the registered inputs", _configure_build, _run_build),
-    "check": Command("validate inputs (registries, checksums, readability) without writing", _add_geodata,
+    "check": Command("validate inputs and run every build check without writing", _add_geodata,
                      _run_check),
     "fetch": Command("download the latest editions, validate, then register them", _configure_fetch, _run_fetch),
-    "validate-projects": Command("check a project list row by row (exit 0 ok, 1 some rows dropped, 2 unusable)",
+    "validate-projects": Command("check a project list row by row (exit 0 all valid, 1 rows dropped or unusable)",
                                  _configure_validate_projects, _run_validate_projects),
 }
 

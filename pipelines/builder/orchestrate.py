@@ -29,6 +29,7 @@ from pipelines.builder.checks import (
     merge_catalog,
     validate_tables,
 )
+from pipelines.builder.lock import guard_build, preflight
 from pipelines.builder.stages import (
     Progress,
     Runner,
@@ -62,6 +63,7 @@ class BuildResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
+@guard_build  # one build per --out at a time; interrupted builds recovered; disk faults as one line
 def run_build(geodata: Path | str | None = None, out: Path | str | None = None, city: str = "all",
               progress: Progress | None = None, force: bool = False) -> BuildResult:
     """Build ``out`` from the registered inputs in ``geodata`` (see module docstring).
@@ -81,6 +83,7 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     cities = config.CITIES if city == "all" else (city,)
     if not force and manifest.is_current(previous, paths.out, state["input_version"], cities):
         return BuildResult("noop", paths.out, previous or {}, time.perf_counter() - t_start)
+    preflight(paths.out)  # writable, no mount point, room: checked before anything is computed
 
     ctx = BuildContext(paths=paths, sources=state["sources"],
                        indicator_registry=load_indicator_registry(paths.geodata))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import warnings
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,12 +23,15 @@ import pandas as pd
 
 from pipelines.errors import InputError
 from pipelines.io import read_bytes_limited
+from pipelines.projects.limits import DEFAULT_MESSAGES, TableGuard, limit
 from pipelines.projects.schema import (
     Problem,
+    ProjectFileError,
     ProjectSchema,
     fail,
 )
 from pipelines.projects.values import cell_text
+from pipelines.projects.xlsx_stream import iter_first_sheet
 from pipelines.registry import slugify
 
 _MAGIC = {b"\x89PNG": "ein PNG-Bild / a PNG image", b"\xff\xd8\xff": "ein JPEG-Bild / a JPEG image",
@@ -88,7 +91,8 @@ def _decode(data: bytes, name: str, schema: ProjectSchema) -> tuple[str, str]:
     for enc in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(enc)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as err:
+            _refuse_mixed_utf8(data, err, name, schema)
             continue
         controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\r\n")
         if controls > 8:
@@ -97,6 +101,37 @@ def _decode(data: bytes, name: str, schema: ProjectSchema) -> tuple[str, str]:
             return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
         return text, enc
     raise fail(name, schema, "bad_encoding")
+
+
+def _refuse(name: str, schema: ProjectSchema, code: str, **params: Any) -> ProjectFileError:
+    """:func:`fail` for the bounds of :mod:`pipelines.projects.limits` (default text if schema.toml lacks it)."""
+    if code in schema.messages:
+        return fail(name, schema, code, **params)
+    de, en, fix = DEFAULT_MESSAGES[code]
+    return ProjectFileError(name, de.format(**params), en.format(**params), fix=fix.format(**params))
+
+
+def _guard(name: str, schema: ProjectSchema) -> TableGuard:
+    return TableGuard(schema.limits, lambda code, **params: _refuse(name, schema, code, **params))
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _refuse_mixed_utf8(data: bytes, err: UnicodeDecodeError, name: str, schema: ProjectSchema) -> None:
+    """A UTF-8 file with a few bytes of another encoding: refuse, naming the row (no silent mojibake).
+
+    Windows-1252 text almost never contains valid UTF-8 multi-byte sequences; a file with more
+    of them than invalid bytes is UTF-8 that someone edited with another encoding.
+    """
+    if err.encoding.replace("_", "-").lower() not in ("utf-8", "utf-8-sig"):
+        return
+    valid = len(_UTF8_MULTIBYTE.findall(data, 0, 1 << 20))
+    invalid = data.decode("utf-8", errors="replace").count("\ufffd") - data.count("\ufffd".encode())
+    if valid == 0 or valid < invalid:
+        return
+    row = data.count(b"\n", 0, err.start) + 1
+    raise _refuse(name, schema, "mixed_encoding", row=row, byte=data[err.start])
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -110,11 +145,12 @@ def _sniff_delimiter(text: str) -> str:
 def _parse_csv(text: str, name: str, schema: ProjectSchema, encoding: str) -> RawTable:
     delim = _sniff_delimiter(text)
     records: list[tuple[int, list[str]]] = []
+    guard = _guard(name, schema)
+    if csv.field_size_limit() < limit(schema.limits, "max_bytes"):  # a long cell is cut below, not refused
+        csv.field_size_limit(limit(schema.limits, "max_bytes") + 1)
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delim), start=1):
-            records.append((number, cells))
-            if len(records) > schema.limits["max_rows"] + 1:
-                raise fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
+            records.append((number, guard.row(cells, f"Zeile {number}", f"row {number}")))
     except csv.Error as err:
         raise fail(name, schema, "unreadable", detail=str(err), where=f"Zeile {len(records) + 1}") from None
     table = _build_table(records, name, schema, "csv")
@@ -123,34 +159,31 @@ def _parse_csv(text: str, name: str, schema: ProjectSchema, encoding: str) -> Ra
 
 
 def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
-    """First worksheet via openpyxl (read-only, defusedxml); formulas are never computed."""
-    import openpyxl
-
+    """First worksheet via openpyxl's cell parser in one pass (defusedxml); formulas are never computed."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             unpacked = sum(i.file_size for i in zf.infolist())
         if unpacked > schema.limits["max_xlsx_unpacked_bytes"]:
             raise fail(name, schema, "too_large", mb=unpacked / 1e6,
                         limit=schema.limits["max_xlsx_unpacked_bytes"] / 1e6)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb_formula = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-            wb_value = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            ws_f, ws_v = wb_formula.worksheets[0], wb_value.worksheets[0]
-            records: list[tuple[int, list[str]]] = []
-            formulas: list[tuple[int, int, str]] = []
-            for number, (row_f, row_v) in enumerate(zip(ws_f.iter_rows(values_only=True),
-                                                        ws_v.iter_rows(values_only=True), strict=False), start=1):
-                cells = []
-                for j, (vf, vv) in enumerate(zip(row_f, row_v, strict=False)):
-                    if isinstance(vf, str) and vf.startswith("="):
-                        formulas.append((number, j, vf))
-                        vv = vf if vv is None else vv
-                    cells.append(_excel_text(vv))
-                records.append((number, cells))
-                if len(records) > schema.limits["max_rows"] + 1:
-                    raise fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
-    except InputError:
+        guard = _guard(name, schema)
+        records: list[tuple[int, list[str]]] = []
+        formulas: list[tuple[int, int, str]] = []
+        for number, in_xml, present in iter_first_sheet(data):
+            guard.raw(in_xml, f"Zeile {number}", f"row {number}")
+            width = max((j + 1 for j, (v, f) in present.items() if v not in (None, "") or f), default=0)
+            if width > guard.max_columns:  # refuse before building a row that wide
+                guard.row([""] * (guard.max_columns) + ["x"], f"Zeile {number}", f"row {number}")
+            cells = [""] * width
+            for j, (value, formula) in present.items():
+                if j >= width:
+                    continue
+                if formula is not None:
+                    formulas.append((number, j, formula))
+                    value = formula if value is None else value
+                cells[j] = _excel_text(value)
+            records.append((number, guard.row(cells, f"Zeile {number}", f"row {number}")))
+    except (InputError, MemoryError):
         raise
     except Exception as err:  # BadZipFile, KeyError, XML errors: a broken or truncated workbook
         raise fail(name, schema, "bad_xlsx", detail=f"{type(err).__name__}: {err}"[:200]) from None
@@ -191,12 +224,16 @@ def _parse_geojson(text: str, name: str, schema: ProjectSchema, encoding: str) -
         raise fail(name, schema, "unreadable", detail="keine FeatureCollection / no FeatureCollection")
     if len(features) > schema.limits["max_rows"]:
         raise fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
-    keys: list[str] = []
+    keys: dict[str, None] = {}  # distinct property keys in order of appearance (dict: O(1) membership)
     rows: list[dict[str, str]] = []
     problems: list[Problem] = []
+    guard = _guard(name, schema)
     for i, feat in enumerate(features, start=1):
         props = feat.get("properties") if isinstance(feat, dict) else None
-        row = {str(k): _json_text(v) for k, v in (props or {}).items()}
+        if not isinstance(props, dict):
+            props = {}
+        guard.keys(keys, [str(k) for k in props], f"Feature {i}", f"feature {i}")
+        row = {str(k): _json_text(v) for k, v in props.items()}
         geom = feat.get("geometry") if isinstance(feat, dict) else None
         if isinstance(geom, dict) and geom.get("type") == "Point" and len(geom.get("coordinates") or []) >= 2:
             row["lon"], row["lat"] = (_json_text(c) for c in geom["coordinates"][:2])
@@ -204,13 +241,22 @@ def _parse_geojson(text: str, name: str, schema: ProjectSchema, encoding: str) -
             kind = str(geom.get("type", "?")) if isinstance(geom, dict) else "?"
             problems.append(Problem("error", "not_a_point", i, "geometry",
                                     *schema.message("not_a_point", kind=cell_text(kind, 30))))
-        keys += [k for k in row if k not in keys]
-        rows.append(row)
-    records = [(0, keys)] + [(i, [r.get(k, "") for k in keys]) for i, r in enumerate(rows, start=1)]
+        if "lon" in row:
+            keys.setdefault("lon")
+            keys.setdefault("lat")
+        guard.row(list(row.values()), f"Feature {i}", f"feature {i}")  # counts cells, cuts nothing here
+        rows.append({k: _cut(v, guard.max_chars) for k, v in row.items()})
+    header = list(keys)
+    records = [(0, header)] + [(i, [r.get(k, "") for k in header]) for i, r in enumerate(rows, start=1)]
     table = _build_table(records, name, schema, "geojson")
     table.row_label, table.encoding = ("Feature", "Feature"), encoding
     table.problems.extend(problems)
     return table
+
+
+def _cut(text: str, max_chars: int) -> str:
+    """A cell cut to one character over the limit: the table builder reports and cuts it to the limit."""
+    return text if len(text) <= max_chars + 1 else text[: max_chars + 1]
 
 
 def _json_text(value: Any) -> str:

@@ -47,8 +47,8 @@ class ValidationReport:
 
     @property
     def exit_code(self) -> int:
-        """CLI exit code: 0 all rows valid, 1 some rows dropped, 2 nothing usable."""
-        return {"ok": 0, "partial": 1}.get(self.status, 2)
+        """CLI exit code: 0 all rows valid, 1 input problems (some rows dropped, or nothing usable); 2 is usage."""
+        return 0 if self.status == "ok" else 1
 
     def lines(self, lang: str = "de") -> list[str]:
         """One line per problem, e.g. "Zeile 14: lat/lon vertauscht? (lat=11.57, lon=48.13) …"."""

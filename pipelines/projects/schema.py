@@ -13,7 +13,9 @@ from typing import Any
 from pipelines import config
 from pipelines.errors import InputError
 from pipelines.io import read_toml
+from pipelines.projects.limits import checked_limits
 from pipelines.registry import slugify
+from pipelines.registry_schema import check_registry
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def load_project_schema(geodata: Path | None = None) -> ProjectSchema:
     """
     path = config.resolve_paths(geodata).project_schema
     raw = read_toml(path)
+    check_registry(path, raw, "projects/schema.toml")
     cols = tuple(ColumnSpec(name=c["name"], type=c["type"], required=bool(c.get("required", False)),
                             aliases=tuple(slugify(a) for a in [c["name"], *c.get("aliases", [])]),
                             vocabulary=c.get("vocabulary", ""))
@@ -100,8 +103,8 @@ def load_project_schema(geodata: Path | None = None) -> ProjectSchema:
     messages = {k: (v[0], v[1]) for k, v in raw["messages"].items()}
     fixes = {k: v[2] for k, v in raw["messages"].items() if len(v) > 2}
     bounds = {k: (float(v[0]), float(v[1]), float(v[2]), float(v[3])) for k, v in raw["city_bounds"].items()}
-    return ProjectSchema(columns=cols, vocabularies=vocab, limits=dict(raw["limits"]), city_bounds=bounds,
-                         messages=messages, fixes=fixes, city_names=dict(raw.get("city_names", {})),
+    return ProjectSchema(columns=cols, vocabularies=vocab, limits=checked_limits(raw.get("limits"), path),
+                         city_bounds=bounds, messages=messages, fixes=fixes, city_names=dict(raw.get("city_names", {})),
                          catalog=dict(raw.get("catalog", {})),
                          labels_en={k: dict(v) for k, v in raw.get("labels_en", {}).items()},
                          theme_colors=dict(raw.get("theme_colors", {})))

@@ -25,6 +25,7 @@ import shapely
 from pipelines import config
 from pipelines.errors import InputError, RegistryError
 from pipelines.io import read_toml, read_vector
+from pipelines.registry_schema import check_registry
 from pipelines.stage import BuildContext
 
 STAGE = "action_areas"
@@ -48,7 +49,9 @@ def load_action_areas(geodata: Path, known_ids: dict[str, set[str]]) -> list[dic
     a duplicate or unknown id, or a missing perimeter file.
     """
     path = geodata / config.ACTION_AREAS_FILE
-    entries = read_toml(path).get("action_area", [])
+    raw = read_toml(path)
+    check_registry(path, raw, "action_areas.toml")
+    entries = raw.get("action_area", [])
     if not entries:
         raise RegistryError(path, "no [[action_area]] entries", fix="restore geodata/action_areas.toml from git")
     seen: set[str] = set()

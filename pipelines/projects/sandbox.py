@@ -1,0 +1,150 @@
+"""Parse an untrusted upload in a child process with a memory limit and a timeout, one at a time.
+
+The app server is shared by everybody; a hostile project file must never take its memory or
+its CPU. :func:`parse_isolated` therefore runs :func:`~pipelines.projects.read.parse_projects`
+in a fresh ``python -m pipelines.projects.sandbox`` process that
+
+- limits its own address space (``RLIMIT_AS``) to what it uses after its imports plus
+  ``[limits] parse_memory_mb``, and the CPU time of the parse (``RLIMIT_CPU``, counted after the
+  imports) to ``[limits] parse_timeout_s`` seconds, and runs at a lower priority;
+- is killed after three times that in wall time plus a start-up allowance (a busy server
+  must not refuse a good file only because the machine is loaded);
+- sends back only the bounded :class:`~pipelines.projects.read.RawTable` (pickled on stdout).
+
+A lock lets one parse run per server process at a time; a second upload waits for it (up to
+the timeout) and is otherwise asked to try again. The child is a new interpreter (no fork of
+the threaded server, no ``preexec_fn``). Bounds that the reader counts while streaming
+(:mod:`pipelines.projects.limits`) refuse most hostile files long before these limits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from pipelines.projects.limits import DEFAULT_MESSAGES, limit
+from pipelines.projects.read import RawTable
+from pipelines.projects.schema import ProjectFileError, ProjectSchema
+
+_LOCK = threading.Lock()
+_ROOT = Path(__file__).resolve().parents[2]
+_OK, _REFUSED = b"OK", b"NO"
+STARTUP_ALLOWANCE_S = 15.0
+
+
+def _message(schema: ProjectSchema, name: str, code: str, **params: object) -> ProjectFileError:
+    de, en, fix = DEFAULT_MESSAGES[code]
+    if code in schema.messages:
+        de, en = schema.message(code, **params)
+        fix = schema.fixes.get(code, fix)
+        return ProjectFileError(name, de, en, fix=fix.format(**params))
+    return ProjectFileError(name, de.format(**params), en.format(**params), fix=fix.format(**params))
+
+
+def parse_isolated(data: bytes, name: str, schema: ProjectSchema, *, geodata: Path | None = None,
+                   timeout_s: float | None = None, memory_mb: int | None = None) -> RawTable:
+    """:func:`~pipelines.projects.read.parse_projects` in a bounded child process; bad files raise ProjectFileError.
+
+    ``geodata``: the folder whose ``projects/schema.toml`` the child loads (default: the repository's).
+    """
+    timeout = float(timeout_s if timeout_s is not None else limit(schema.limits, "parse_timeout_s"))
+    memory = int(memory_mb if memory_mb is not None else limit(schema.limits, "parse_memory_mb"))
+    if not _LOCK.acquire(timeout=timeout):
+        raise _message(schema, name, "parse_busy")
+    try:
+        return _run_child(data, name, schema, geodata, timeout, memory)
+    finally:
+        _LOCK.release()
+
+
+def _run_child(data: bytes, name: str, schema: ProjectSchema, geodata: Path | None, timeout: float,
+               memory: int) -> RawTable:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "OPENBLAS_", "MKL_"))}
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([str(_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    name_line = name.replace("\n", " ").replace("\r", " ")
+    header = f"{memory}\n{max(int(timeout), 1)}\n{geodata or ''}\n{json.dumps(schema.limits)}\n{name_line}\n".encode()
+    try:
+        proc = subprocess.run([sys.executable, *_child_args()], input=header + data, capture_output=True,
+                              timeout=_wall_timeout(timeout), env=env, cwd=_ROOT, check=False)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed the child
+        raise _message(schema, name, "parse_timeout", seconds=int(timeout)) from None
+    tag, body = proc.stdout[:2], proc.stdout[2:]
+    if tag == _OK:
+        table = pickle.loads(body)  # noqa: S301 - our own child's output, never the user's bytes
+        if isinstance(table, RawTable):
+            return table
+    if tag == _REFUSED:
+        de, en, fix = pickle.loads(body)  # noqa: S301
+        raise ProjectFileError(name, de, en, fix=fix)
+    if b"MemoryError" in proc.stderr or proc.returncode in (-9, -6):
+        raise _message(schema, name, "parse_memory", mb=memory)
+    if proc.returncode == -24:  # SIGXCPU: CPU time limit
+        raise _message(schema, name, "parse_timeout", seconds=int(timeout))
+    last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+    raise _message(schema, name, "parse_failed", detail=last[0].split(":", 1)[0][:80])
+
+
+def _wall_timeout(cpu_seconds: float) -> float:
+    """Wall-clock bound of the child: imports (seconds on a loaded machine) plus the parse at a third of a core."""
+    return STARTUP_ALLOWANCE_S + 3 * cpu_seconds if cpu_seconds >= 1 else cpu_seconds
+
+
+def _child_args() -> list[str]:
+    return ["-m", "pipelines.projects.sandbox"]
+
+
+def _vm_size() -> int:
+    """Current virtual memory size of this process in bytes (Linux ``/proc``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _child_main() -> int:
+    """The child: read limits, name and bytes from stdin, limit itself, parse, answer on stdout."""
+    import dataclasses
+    import resource
+
+    import openpyxl  # noqa: F401 - imported before the limit, so the limit counts only the file's cost
+    import pandas  # noqa: F401
+
+    from pipelines.projects.read import parse_projects
+    from pipelines.projects.schema import load_project_schema
+
+    raw = sys.stdin.buffer.read()
+    fields = raw.split(b"\n", 5)
+    memory_mb, cpu_s, geodata, limits, name, data = (int(fields[0]), int(fields[1]), fields[2].decode(),
+                                                     json.loads(fields[3]), fields[4].decode("utf-8", "replace"),
+                                                     fields[5])
+    del raw, fields
+    schema = load_project_schema(Path(geodata) if geodata else None)
+    schema = dataclasses.replace(schema, limits=limits)  # the caller's limits (tests narrow them)
+    os.nice(10)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_limit = int(usage.ru_utime + usage.ru_stime) + cpu_s  # the parse's own CPU time, not the imports'
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, cpu_limit + 2))
+    budget = _vm_size() + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
+    out = sys.stdout.buffer
+    try:
+        table = parse_projects(data, name, schema)
+    except ProjectFileError as err:
+        out.write(_REFUSED + pickle.dumps((err.message_de, err.message_en, err.fix)))
+        return 0
+    except MemoryError:
+        del data
+        sys.stderr.write("MemoryError\n")
+        return 3
+    out.write(_OK + pickle.dumps(table))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())

@@ -1,0 +1,271 @@
+"""Hostile project files (issue 12): bounds counted while streaming, cut cells, mixed encodings, the sandbox.
+
+The amplification files are generated here, small enough to run fast. The ones that blew up
+the old reader (minutes, gigabytes) go through :func:`pipelines.projects.sandbox.parse_isolated`,
+so even a regression is stopped by the child's memory limit and timeout instead of taking
+the test machine down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import pytest
+
+from pipelines.errors import RegistryError
+from pipelines.projects import load_project_schema, parse_projects, validate_projects
+from pipelines.projects.limits import DEFAULT_LIMITS, TableGuard, checked_limits
+from pipelines.projects.schema import ProjectFileError
+from tests.hostile_files import HEAD, ROW
+from tests.hostile_files import raw_xlsx as _raw_xlsx
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return load_project_schema()
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    return "\n".join(";".join(r) for r in [HEAD, *rows]).encode("utf-8")
+
+
+def _xlsx_rows(n: int) -> list[list[tuple[int, str]]]:
+    head = list(enumerate(HEAD))
+    return [head] + [list(enumerate([f"P{i}", *ROW[1:]])) for i in range(n)]
+
+
+# ----------------------------------------------------------------- bounds while streaming
+
+def test_csv_header_with_a_million_columns_is_refused_with_one_line(schema):
+    data = (";".join(HEAD) + ";" + ";".join(f"x{i}" for i in range(1_000_000)) + "\n").encode()
+    with pytest.raises(ProjectFileError) as err:
+        parse_projects(data, "breit.csv", schema)
+    assert "mehr als 200 Spalten" in err.value.message_de and "Zeile 1" in err.value.message_de
+    assert "more than 200 columns" in err.value.message_en
+
+
+def test_csv_with_250_unknown_columns_is_refused_not_reported_per_column(schema):
+    data = _csv([ROW]).replace(b"\n", b";" + b";".join(f"x{i}".encode() for i in range(250)) + b"\n", 1)
+    with pytest.raises(ProjectFileError, match="200"):
+        parse_projects(data, "breit.csv", schema)
+
+
+def test_trailing_empty_cells_are_not_columns(schema):
+    data = _csv([ROW + [""] * 5000])
+    table = parse_projects(data, "leerzellen.csv", schema)
+    assert list(table.frame["id"]) == ["P1"]
+
+
+def test_total_cells_are_capped(schema):
+    small = dataclasses.replace(schema, limits={**schema.limits, "max_cells": 50})
+    with pytest.raises(ProjectFileError, match="mehr als 50 Zellen"):
+        parse_projects(_csv([ROW] * 10), "viele.csv", small)
+
+
+def test_geojson_distinct_keys_refused_past_200(schema):
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [11.57, 48.13]},
+                 "properties": {f"k{i}": "x"}} for i in range(5000)]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    with pytest.raises(ProjectFileError) as err:
+        parse_projects(data, "schluessel.geojson", schema)
+    assert re.search(r"\(Feature \d+\)", err.value.message_de) and "more than 200 columns" in err.value.message_en
+
+
+def test_geojson_keys_are_collected_in_order(schema):
+    props = dict(zip(HEAD, ROW, strict=True))
+    props.pop("lat"), props.pop("lon")
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [11.575, 48.137]},
+                 "properties": {**props, "id": f"G{i}", **({"extra": "e"} if i == 1 else {})}} for i in range(3)]
+    table = parse_projects(json.dumps({"type": "FeatureCollection", "features": features}).encode(), "g.geojson",
+                           schema)
+    assert list(table.frame["id"]) == ["G0", "G1", "G2"] and list(table.frame["lat"]) == ["48.137"] * 3
+    assert [p.column for p in table.problems if p.code == "unknown_column"] == ["extra"]
+
+
+def test_xlsx_declared_as_16384_columns_is_not_padded(schema):
+    rows = _xlsx_rows(50)
+    table = parse_projects(_raw_xlsx(rows, dimension="A1:XFD1048576"), "dim.xlsx", schema)
+    assert len(table.frame) == 50 and not [p for p in table.problems if p.code == "unknown_column"]
+
+
+def test_xlsx_with_a_cell_in_column_300_is_refused(schema):
+    rows = _xlsx_rows(3)
+    rows[2].append((299, "weit rechts"))
+    with pytest.raises(ProjectFileError, match="mehr als 200 Spalten.*Zeile 3"):
+        parse_projects(_raw_xlsx(rows), "weit.xlsx", schema)
+
+
+# ----------------------------------------------------------------- cells cut, encodings
+
+def test_a_one_megabyte_cell_is_cut_not_refused(schema):
+    row = list(ROW)
+    row[1] = "TESTDATEN " + "x" * 1_000_000
+    table = parse_projects(_csv([row, ROW[:1] + ["kurz"] + ROW[2:]]), "lang.csv", schema)
+    assert len(table.frame["titel"].iloc[0]) == 2_000
+    cut = [p for p in table.problems if p.code == "cell_too_long"]
+    assert [(p.row, p.column) for p in cut] == [(2, "titel")]
+
+
+def test_long_cell_in_geojson_is_cut_with_a_warning(schema):
+    props = {"id": "G1", "titel": "y" * 5000, "stadt": "München", "thema": "Wohnen", "federfuehrung": "X",
+             "status": "Idee"}
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [11.575, 48.137]}, "properties": props}]}
+    table = parse_projects(json.dumps(doc).encode(), "g.geojson", schema)
+    assert len(table.frame["titel"].iloc[0]) == 2_000
+    assert [p.code for p in table.problems] == ["cell_too_long"]
+
+
+def test_utf8_file_with_one_windows1252_byte_names_the_row(schema):
+    rows = [["P1", "Grünanlage", "München", "48,137", "11,575", "Wohnen", "Sozialreferat", "Idee"],
+            ["P2", "Spielplatz", "München", "48,137", "11,575", "Wohnen", "Sozialreferat", "Idee"],
+            ["P3", "Straße", "München", "48,137", "11,575", "Wohnen", "Sozialreferat", "Idee"]]
+    data = _csv(rows).replace(b"Spielplatz", "Spielplätz".encode("cp1252"))
+    with pytest.raises(ProjectFileError) as err:
+        parse_projects(data, "gemischt.csv", schema)
+    assert "Zeile 3" in err.value.message_de and "0xE4" in err.value.message_de
+    assert "row 3" in err.value.message_en and "UTF-8" in err.value.fix
+
+
+def test_pure_windows1252_still_reads(schema):
+    data = _csv([["P1", "Grünanlage Süd", "München", "48,137", "11,575", "Wohnen", "Sozialreferat", "Idee"]])
+    table = parse_projects(data.decode("utf-8").encode("cp1252"), "win.csv", schema)
+    assert table.encoding == "cp1252" and table.frame["titel"].iloc[0] == "Grünanlage Süd"
+    assert validate_projects(table, schema=schema).n_valid == 1
+
+
+# ----------------------------------------------------------------- the limits themselves
+
+def test_limits_default_missing_keys_and_reject_unknown_ones(tmp_path):
+    assert checked_limits({"max_bytes": 5})["max_rows"] == DEFAULT_LIMITS["max_rows"]
+    with pytest.raises(RegistryError, match="did you mean 'max_rows'"):
+        checked_limits({"max_row": 5}, tmp_path / "schema.toml")
+    with pytest.raises(RegistryError, match="positive whole number"):
+        checked_limits({"max_rows": -1})
+    with pytest.raises(RegistryError, match="positive whole number"):
+        checked_limits({"max_rows": "viele"})
+
+
+def test_schema_without_max_rows_loads_with_the_default(tmp_path):
+    from pipelines import config
+
+    src = config.GEODATA_DIR / "projects" / "schema.toml"
+    (tmp_path / "projects").mkdir()
+    text = src.read_text(encoding="utf-8").replace("max_rows = 100_000", "")
+    (tmp_path / "projects" / "schema.toml").write_text(text, encoding="utf-8")
+    assert load_project_schema(tmp_path).limits["max_rows"] == 100_000
+
+
+def test_guard_refuses_before_the_next_record():
+    seen: list[str] = []
+
+    def refuse(code: str, **params: object) -> Exception:
+        seen.append(code)
+        return ValueError(code)
+
+    guard = TableGuard({"max_columns": 3, "max_rows": 10, "max_cells": 100, "max_cell_chars": 5}, refuse)
+    assert guard.row(["a", "b" * 9, "", ""], "Zeile 1", "row 1") == ["a", "b" * 6]
+    with pytest.raises(ValueError):
+        guard.row(["a", "b", "c", "d"], "Zeile 2", "row 2")
+    assert seen == ["too_many_columns"]
+
+
+# ----------------------------------------------------------------- the sandbox: memory limit, timeout
+
+def test_sandbox_parses_a_good_file(schema):
+    from pipelines.projects.sandbox import parse_isolated
+
+    table = parse_isolated(_csv([ROW]), "gut.csv", schema)
+    assert list(table.frame["id"]) == ["P1"]
+
+
+def test_sandbox_passes_on_a_refusal_as_the_same_error(schema):
+    from pipelines.projects.sandbox import parse_isolated
+
+    with pytest.raises(ProjectFileError, match="mehr als 200 Spalten"):
+        parse_isolated((";".join(f"c{i}" for i in range(5000)) + "\n").encode(), "breit.csv", schema)
+
+
+def test_amplifying_xlsx_is_parsed_within_the_memory_limit(schema):
+    """Dimension A1:XFD1048576 and 5,000 rows: the old reader padded to 164 million cells (gigabytes)."""
+    from pipelines.projects.sandbox import parse_isolated
+
+    data = _raw_xlsx(_xlsx_rows(5_000), dimension="A1:XFD1048576")
+    assert len(data) < 200_000
+    table = parse_isolated(data, "bombe.xlsx", schema, timeout_s=60, memory_mb=300)
+    assert len(table.frame) == 5_000
+
+
+def test_amplifying_geojson_is_refused_within_the_memory_limit(schema):
+    """One new key per feature: the old reader built an N x N matrix (24k features: 4.8 GB)."""
+    from pipelines.projects.sandbox import parse_isolated
+
+    features = [{"type": "Feature", "geometry": None, "properties": {f"k{i}": 1, "area_id": "01"}}
+                for i in range(24_000)]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    with pytest.raises(ProjectFileError, match=r"mehr als 200 Spalten \(Feature \d+\)"):
+        parse_isolated(data, "schluessel.geojson", schema, timeout_s=60, memory_mb=300)
+
+
+def test_sandbox_stops_a_parse_that_needs_too_much_memory(schema):
+    from pipelines.projects.sandbox import parse_isolated
+
+    huge = dataclasses.replace(schema, limits={**schema.limits, "max_cells": 10**9})
+    data = _csv([ROW[:1] + ["t" * 40 + str(i)] + ROW[2:] for i in range(60_000)])
+    with pytest.raises(ProjectFileError, match="Speicher|Prüfung abgebrochen"):
+        parse_isolated(data, "gross.csv", huge, memory_mb=5)
+
+
+def test_sandbox_stops_a_parse_after_the_timeout(schema, monkeypatch):
+    from pipelines.projects import sandbox
+
+    monkeypatch.setattr(sandbox.sys, "executable", "/bin/sleep")
+    monkeypatch.setattr(sandbox, "_child_args", lambda: ["5"])
+    with pytest.raises(ProjectFileError, match="abgebrochen"):
+        sandbox.parse_isolated(_csv([ROW]), "langsam.csv", schema, timeout_s=0.5)
+
+
+def test_xlsx_with_millions_of_empty_cells_is_refused_while_reading(schema):
+    small = dataclasses.replace(schema, limits={**schema.limits, "max_cells": 1_000})
+    rows = _xlsx_rows(200)
+    for r in rows[1:]:
+        r.extend((j, "") for j in range(8, 48))  # empty cells: no columns, but they cost reading time
+    with pytest.raises(ProjectFileError, match="mehr als 5000 Zellen"):
+        parse_projects(_raw_xlsx(rows), "leer.xlsx", small)
+
+
+def test_one_parse_at_a_time_per_server(schema, monkeypatch):
+    import threading
+    import time
+
+    from pipelines.projects import sandbox
+
+    spans: list[tuple[float, float]] = []
+
+    def slow_child(data, name, schema, geodata, timeout, memory):
+        start = time.monotonic()
+        time.sleep(0.3)
+        spans.append((start, time.monotonic()))
+        return "table"
+
+    monkeypatch.setattr(sandbox, "_run_child", slow_child)
+    threads = [threading.Thread(target=sandbox.parse_isolated, args=(b"x", f"{i}.csv", schema)) for i in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    spans.sort()
+    assert len(spans) == 3 and all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_a_waiting_upload_is_told_to_retry_when_the_server_stays_busy(schema, monkeypatch):
+    from pipelines.projects import sandbox
+
+    assert sandbox._LOCK.acquire()
+    try:
+        with pytest.raises(ProjectFileError, match="andere Datei"):
+            sandbox.parse_isolated(b"x", "warten.csv", schema, timeout_s=0.2)
+    finally:
+        sandbox._LOCK.release()
