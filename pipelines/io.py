@@ -15,12 +15,13 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipelines.errors import InputError
+
+if TYPE_CHECKING:  # imported where used: hashing and the no-op check must not load pandas/geopandas
+    import geopandas as gpd
+    import pandas as pd
 
 _T = TypeVar("_T")
 
@@ -60,6 +61,8 @@ def read_vector(path: Path, *, expected_crs: str | None = None, id_columns: tupl
 
     ``expected_crs`` is checked explicitly because geopandas only warns on mixed CRSs.
     """
+    import geopandas as gpd
+
     _require_exists(path)
     try:
         gdf = gpd.read_file(path, engine="pyogrio")
@@ -82,6 +85,8 @@ def read_vector(path: Path, *, expected_crs: str | None = None, id_columns: tupl
 
 def read_csv_text(path: Path, **kwargs: Any) -> pd.DataFrame:
     """Read a CSV with every column as text (IDs keep leading zeros); strips a UTF-8 BOM."""
+    import pandas as pd
+
     _require_exists(path)
     try:
         return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
@@ -120,6 +125,8 @@ def read_excel_text(path: Path, sheet: str | int) -> pd.DataFrame:
     converted here column by column, which is several times faster than pandas' cell-by-cell
     conversion and text parser (``tests/test_io.py`` compares both on the bundled workbooks).
     """
+    import pandas as pd
+
     _require_exists(path)
     try:
         fast = _read_plain_sheet(path, sheet)
@@ -140,8 +147,8 @@ def _read_plain_sheet(path: Path, sheet: str | int) -> pd.DataFrame | None:
     Cells become text as in pandas' calamine reader: whole floats as integers ("20", not "20.0"),
     other floats by ``str`` ("19.8"), NA strings and empty cells as missing.
     """
+    import pandas as pd
     from python_calamine import CalamineWorkbook
-
     book = CalamineWorkbook.from_path(str(path))
     ws = book.get_sheet_by_index(sheet) if isinstance(sheet, int) else book.get_sheet_by_name(sheet)
     rows = ws.to_python(skip_empty_area=False)
@@ -182,6 +189,8 @@ def _cells_as_text(cells: tuple[Any, ...]) -> list[str | None] | None:
 
 def excel_sheet_names(path: Path) -> list[str]:
     """Sheet names of a workbook, with a clear error for broken files."""
+    import pandas as pd
+
     _require_exists(path)
     try:
         return list(pd.ExcelFile(path, engine="calamine").sheet_names)
@@ -252,11 +261,15 @@ def read_text(path: Path) -> str:
 
 def read_geoparquet(path: Path) -> gpd.GeoDataFrame:
     """Read a GeoParquet written by :func:`write_geoparquet` (a previous build's output)."""
+    import geopandas as gpd
+
     return _read_build_output(path, gpd.read_parquet, "GeoParquet")
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
     """Read a plain parquet written by :func:`write_parquet`."""
+    import pandas as pd
+
     return _read_build_output(path, pd.read_parquet, "parquet")
 
 
