@@ -160,13 +160,14 @@ def _read_plain_sheet(path: Path, sheet: str | int) -> pd.DataFrame | None:
             or any(len(r) != width for r in body)):
         return None
     columns: dict[str, list[str | None]] = {}
-    for name, cells in zip(header, zip(*body, strict=True), strict=True):
+    for name, cells in zip([str(h) for h in header], zip(*body, strict=True), strict=True):
         text = _cells_as_text(cells)
         if text is None:
             return None
         columns[name] = text
-    blank = [all(columns[n][i] is None for n in header) for i in range(len(body))]
-    if any(blank):
+    texts = list(columns.values())
+    maybe_blank = [i for i, v in enumerate(texts[0]) if v is None]
+    if any(all(t[i] is None for t in texts) for i in maybe_blank):
         return None  # pandas' handling of blank rows is left to pandas
     return pd.DataFrame({n: pd.array(v, dtype="str") for n, v in columns.items()})
 
