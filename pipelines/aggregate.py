@@ -47,7 +47,10 @@ def aggregate_long(
     _check_columns(membership, MEMBERSHIP_COLUMNS, "membership")
     if rule not in ("sum", "ratio"):
         raise ValueError(f"unknown aggregation rule {rule!r}; use 'sum' or 'ratio'")
-    v = values.copy()
+    # Only the columns used below travel through the merge (copying the others cost most of the time);
+    # a "share" column of ``values`` is kept because the merge would pick it up like the original frame.
+    used = ["indicator_id", "period", "area_id", "value", "flag", "numerator", "denominator", "share"]
+    v = values[[c for c in used if c in values.columns]].copy()
     for col in ("numerator", "denominator"):
         if col not in v.columns:
             v[col] = np.nan
