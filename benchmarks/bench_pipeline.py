@@ -1,124 +1,148 @@
-"""Pipeline benchmark: cold build, cached rebuild, no-op, peak memory, web-layer bytes.
+"""Pipeline benchmark: cold build, cached rebuild, no-op, peak memory — against the baseline code, same run.
 
-Prints measured numbers next to the targets and ratios against baselines measured
-in the same run on the same machine (a plain byte read of every raw file, and a
-parse of every raw file with the pipeline's own readers), so numbers from a busy
-or slow machine can still be compared. No asserts: this is a measurement.
+Runs ``python -m pipelines build`` as a child process for two code trees, interleaved, on
+fresh copies of the same geodata:
 
-    .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR]
+* **current**: this checkout;
+* **baseline**: commit ``a6cd18f`` (before the build-speed work, issue 11), exported with
+  ``git archive`` into a temp dir, so the old code path stays measurable on the same machine
+  in the same run (``--baseline REV`` picks another commit, ``--no-baseline`` skips it).
+
+Measured per tree: **cold** = ``--force`` with no ``processed/`` and an empty ``.cache``;
+**cached** = ``--force`` again (the Indikatorenatlas stage cache is warm); **no-op** = a plain
+``build`` with unchanged inputs. Each figure is wall seconds and CPU seconds (user + system of
+that child alone) and its peak RSS; the load average is printed next to it, because on a
+shared machine wall time follows the load and CPU time much less. No asserts: a measurement.
+
+Figures recorded before the change (a6cd18f, 2 CPUs, load average ~5): cold 48.3 s wall /
+17.9 s CPU, peak 495 MB; no-op 2.96 s wall / 0.62 s CPU, 133 MB (the issue's idle-machine
+figure: cold 12.5 s).
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR] [--repeat N] [--baseline REV]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines import config  # noqa: E402  (light: no geopandas, keeps this process small)
+from pipelines import config  # noqa: E402  (light: no pandas/geopandas, keeps this process small)
 
-TARGETS = {"cold_s": 20.0, "noop_s": 1.5, "peak_mb": 1536.0}
+TARGETS = {"cold": 5.0, "noop": 0.3, "peak_mb": 600.0}
+BASELINE_REV = "a6cd18f"
 
 
-def _run(args: list[str]) -> tuple[float, float, int, str]:
-    """Run ``python -m pipelines ARGS``; return (wall s, peak RSS MB, exit code, stdout) of that process alone."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+class Run(NamedTuple):
+    """One child process: wall s, CPU s (user + system), peak RSS MB, exit code, stdout, load average at the end."""
+
+    wall: float
+    cpu: float
+    peak_mb: float
+    code: int
+    out: str
+    load: float
+
+
+def _run(code_dir: Path, args: list[str]) -> Run:
+    """``python -m pipelines ARGS`` with ``code_dir`` first on the path; this child's own rusage."""
+    env = {**os.environ, "PYTHONPATH": str(code_dir)}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "pipelines", *args], cwd=ROOT, env=env, stdout=out, stderr=err)
-        _, status, rusage = os.wait4(proc.pid, 0)  # this child's own rusage (ru_maxrss in KB on Linux)
+        proc = subprocess.Popen([sys.executable, "-m", "pipelines", *args], cwd=code_dir, env=env,
+                                stdout=out, stderr=err)
+        _, status, ru = os.wait4(proc.pid, 0)  # ru_maxrss in KB on Linux
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        if proc.returncode != 0:
+        if code != 0:
             print(err.read(), file=sys.stderr)
-        return wall, rusage.ru_maxrss / 1024, proc.returncode, out.read()
+        return Run(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, code, out.read(), os.getloadavg()[0])
 
 
-def _baselines(geodata: Path) -> tuple[float, float, int]:
-    """(byte-read s, parse-all s, bytes): every registered file read plainly, then parsed by the io readers.
-
-    Runs in a child process: a parent that had loaded the data would inflate the
-    children's peak-RSS figures (ru_maxrss counts the forked copy before exec).
-    """
-    code = f"""
-import json, sys, time
-sys.path.insert(0, {str(ROOT)!r})
-from pathlib import Path
-from pipelines.builder.fetch import check_inputs
-from pipelines.registry import load_sources
-g = Path({str(geodata)!r})
-files = [g / f.path for s in load_sources(g) for f in s.files]
-t0 = time.perf_counter(); total = sum(len(p.read_bytes()) for p in files); read_s = time.perf_counter() - t0
-t0 = time.perf_counter(); check_inputs(g); parse_s = time.perf_counter() - t0
-print(json.dumps([read_s, parse_s, total]))
-"""
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    read_s, parse_s, total = json.loads(res.stdout.strip().splitlines()[-1])
-    return read_s, parse_s, total
+def _export(rev: str, dest: Path) -> Path | None:
+    """The pipeline code of commit ``rev`` in ``dest`` (``git archive``: no worktree, no change to the repo)."""
+    try:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "pipelines"], capture_output=True,
+                                 check=True).stdout
+        dest.mkdir(parents=True)
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    except (OSError, subprocess.CalledProcessError) as err:
+        print(f"baseline {rev} not available ({err}); see the figures in this file's docstring", file=sys.stderr)
+        return None
+    return dest
 
 
-def _web_bytes(out: Path) -> tuple[int, int]:
-    """(simplified web layers, the same layers unsimplified at the same coordinate precision) in bytes."""
-    import geopandas as gpd
-
-    from pipelines.builder.web_layers import layer_to_geojson
-
-    simplified = sum(p.stat().st_size for p in (out / config.WEB_DIR).glob("*.geojson"))
-    areas = gpd.read_parquet(out / config.AREAS_FILE)
-    full = 0
-    for (_city, _level), frame in areas.groupby(["city", "level"]):
-        full += len(layer_to_geojson(frame.to_crs(config.WEB_CRS)))
-    return simplified, full
+def _measure(code_dir: Path, geodata: Path, work: Path, tag: str) -> dict[str, Run]:
+    """Cold, cached and no-op build of ``code_dir`` on a fresh copy of ``geodata``."""
+    g, out = work / f"geodata-{tag}", work / f"processed-{tag}"
+    shutil.rmtree(g, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(geodata, g, ignore=shutil.ignore_patterns("processed", ".cache", "staging"))
+    build = ["build", "--geodata", str(g), "--out", str(out), "--quiet"]
+    return {"cold": _run(code_dir, [*build, "--force"]), "cached": _run(code_dir, [*build, "--force"]),
+            "noop": _run(code_dir, build)}
 
 
-def _line(name: str, value: float, unit: str, target: float | None = None, base: float | None = None) -> str:
-    s = f"  {name:<34} {value:9.2f} {unit:<3}"
+def _median(runs: list[Run]) -> Run:
+    pick = sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
+    return pick._replace(cpu=statistics.median(r.cpu for r in runs), peak_mb=max(r.peak_mb for r in runs))
+
+
+def _row(name: str, new: Run, base: Run | None, target: float | None) -> str:
+    s = f"  {name:<8} {new.wall:7.2f} s wall {new.cpu:6.2f} s CPU {new.peak_mb:6.0f} MB  (load {new.load:4.1f})"
     if target is not None:
-        s += f"   target ≤ {target:g} {unit} ({'ok' if value <= target else 'OVER'})"
-    if base:
-        s += f"   = {value / base:5.1f}× baseline"
+        s += f"  target wall ≤ {target:g} s: {'ok' if new.wall <= target else 'OVER'}"
+    if base is not None:
+        s += (f"\n  {'':<8} baseline {base.wall:6.2f} s wall {base.cpu:6.2f} s CPU {base.peak_mb:6.0f} MB"
+              f"  (load {base.load:4.1f})  ->  wall {new.wall / base.wall:4.2f}×, CPU {new.cpu / base.cpu:4.2f}×,"
+              f" memory {new.peak_mb / base.peak_mb:4.2f}×")
     return s
 
 
 def main() -> None:
+    """Measure and print (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--geodata", type=Path, default=config.GEODATA_DIR)
+    parser.add_argument("--repeat", type=int, default=1, help="measure N times (interleaved), print the medians")
+    parser.add_argument("--baseline", default=BASELINE_REV, help="commit to compare with (default %(default)s)")
+    parser.add_argument("--no-baseline", action="store_true", help="measure the current code only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="raumatlas-bench-") as tmp:
-        g = Path(tmp) / "geodata"
-        shutil.copytree(args.geodata, g, ignore=shutil.ignore_patterns("processed", ".cache", "staging"))
-        out = Path(tmp) / "processed"
-        read_s, parse_s, nbytes = _baselines(g)
-        build = ["build", "--geodata", str(g), "--out", str(out), "--quiet"]
-        cold = _run([*build, "--force"])
-        cached = _run([*build, "--force"])
-        noop = _run(build)
-        simplified, full = _web_bytes(out)
-    print(f"Raumatlas pipeline benchmark ({nbytes / 1e6:.1f} MB of raw inputs, {os.cpu_count()} CPUs)")
-    print("baselines (same run):")
-    print(_line("plain byte read of all raw files", read_s, "s"))
-    print(_line("parse every raw file (io readers)", parse_s, "s"))
-    print("build:")
-    print(_line("cold build (no cache)", cold[0], "s", TARGETS["cold_s"], parse_s))
-    print(_line("rebuild --force (parse cache warm)", cached[0], "s", None, parse_s))
-    print(_line("no-op rebuild", noop[0], "s", TARGETS["noop_s"], read_s if read_s > 0.01 else None))
-    print(_line("peak memory, cold build", cold[1], "MB", TARGETS["peak_mb"]))
-    print(_line("peak memory, no-op", noop[1], "MB"))
-    print(f"  exit codes: cold {cold[2]}, cached {cached[2]}, no-op {noop[2]} "
-          f"({'no-op confirmed' if 'nothing to do' in noop[3] else 'NOT a no-op'})")
-    print("web layers:")
-    print(f"  simplified {simplified / 1e6:.2f} MB vs unsimplified {full / 1e6:.2f} MB at the same precision "
-          f"({simplified / full:.1%}; budget {config.WEB_TOTAL_MAX_BYTES / 1e6:.1f} MB)")
+        work = Path(tmp)
+        base_dir = None if args.no_baseline else _export(args.baseline, work / "baseline")
+        new_runs: list[dict[str, Run]] = []
+        base_runs: list[dict[str, Run]] = []
+        for _ in range(args.repeat):
+            if base_dir is not None:
+                base_runs.append(_measure(base_dir, args.geodata, work, "baseline"))
+            new_runs.append(_measure(ROOT, args.geodata, work, "current"))
+        web = sum(p.stat().st_size for p in (work / "processed-current" / config.WEB_DIR).glob("*.geojson"))
+    print(f"Raumatlas pipeline benchmark ({os.cpu_count()} CPUs, {args.repeat} run(s), medians; "
+          f"baseline = {args.baseline if base_dir else 'none'})")
+    for kind, target in (("cold", TARGETS["cold"]), ("cached", None), ("noop", TARGETS["noop"])):
+        new = _median([r[kind] for r in new_runs])
+        base = _median([r[kind] for r in base_runs]) if base_runs else None
+        print(_row(kind, new, base, target))
+    cold = _median([r["cold"] for r in new_runs])
+    print(f"  peak memory, cold build {cold.peak_mb:.0f} MB (target ≤ {TARGETS['peak_mb']:g} MB: "
+          f"{'ok' if cold.peak_mb <= TARGETS['peak_mb'] else 'OVER'})")
+    noop_ok = all("nothing to do" in r["noop"].out for r in new_runs)
+    codes = sorted({r[k].code for r in new_runs + base_runs for k in r})
+    print(f"  exit codes {codes}; no-op {'confirmed' if noop_ok else 'NOT confirmed'}; "
+          f"web layers {web / 1e6:.2f} MB (budget {config.WEB_TOTAL_MAX_BYTES / 1e6:.1f} MB)")
+    print("  cold = --force, empty cache, no processed/; cached = --force with the stage cache warm")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,10 @@ def aggregate_long(
     _check_columns(membership, MEMBERSHIP_COLUMNS, "membership")
     if rule not in ("sum", "ratio"):
         raise ValueError(f"unknown aggregation rule {rule!r}; use 'sum' or 'ratio'")
-    v = values.copy()
+    # Only the columns used below travel through the merge (copying the others cost most of the time);
+    # a "share" column of ``values`` is kept because the merge would pick it up like the original frame.
+    used = ["indicator_id", "period", "area_id", "value", "flag", "numerator", "denominator", "share"]
+    v = values[[c for c in used if c in values.columns]].copy()
     for col in ("numerator", "denominator"):
         if col not in v.columns:
             v[col] = np.nan
@@ -72,11 +75,12 @@ def aggregate_long(
         for col in ("_num", "_den", "_wv", "_w"):
             joined[col] = joined[col] * share
     keys = ["indicator_id", "period", "level", "area_id"]
-    g = joined.groupby(keys, sort=False, observed=True).agg(
+    grouped = joined.groupby(keys, sort=False, observed=True)
+    g = grouped.agg(
         numerator=("_num", "sum"), denominator=("_den", "sum"), w_valid=("_wv", "sum"),
         w_all=("_w", "sum"), n_valid=("_valid", "sum"),
-        first_flag=("flag", _first_nonempty),
     ).reset_index()
+    g["first_flag"] = _first_nonempty(joined["flag"], grouped.ngroup(), len(g))
     if rule == "sum":
         g["value"] = g["numerator"]
         g["denominator"] = np.nan
@@ -93,11 +97,16 @@ def aggregate_long(
     return g[["level", "area_id", "indicator_id", "period", "value", "numerator", "denominator", "coverage", "flag"]]
 
 
-def _first_nonempty(flags: pd.Series) -> str:
-    for f in flags:
-        if f:
-            return str(f)
-    return ""
+def _first_nonempty(flags: pd.Series, group: pd.Series, n_groups: int) -> np.ndarray:
+    """Per group (numbered 0..n_groups-1 in order of appearance), its first non-empty flag, else ""."""
+    flag = flags.to_numpy(dtype=object, na_value="")
+    gid = group.to_numpy(dtype=float, na_value=np.nan)  # NaN: a row in no group (a missing key)
+    rows = np.flatnonzero((flag != "") & ~np.isnan(gid))
+    gid_rows = gid[rows].astype(np.int64)
+    first = np.unique(gid_rows, return_index=True)[1]  # first row of every group that has a flag
+    out = np.full(n_groups, "", dtype=object)
+    out[gid_rows[first]] = [str(f) for f in flag[rows[first]]]
+    return out
 
 
 def _check_columns(df: pd.DataFrame, cols: tuple[str, ...], what: str) -> None:

@@ -123,3 +123,18 @@ def test_pipeline_errors_become_exit_1_in_process(monkeypatch: pytest.MonkeyPatc
     assert cli.main(["boom"]) == 1
     err = capsys.readouterr().err
     assert "raw/x.csv: Zeile 3: column 'EW' missing -> use the official file" in err
+
+
+def test_noop_decision_imports_neither_pandas_nor_geopandas(geodata: Path, tmp_path: Path) -> None:
+    """Deciding "nothing to do" takes hashes only: the CLI and manifest.build_status stay free of pandas/numpy."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys; from pipelines.builder import cli; from pipelines.builder.manifest import build_status; "
+            f"current = build_status({str(geodata)!r}, {str(tmp_path / 'none')!r})[3]; "
+            "print(json.dumps([current, sorted(m for m in ('pandas', 'geopandas', 'numpy', 'shapely') "
+            "if m in sys.modules)]))")
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert json.loads(res.stdout.strip().splitlines()[-1]) == [False, []]

@@ -92,10 +92,10 @@ def _check_indicators(ctx: BuildContext, ind: pd.DataFrame, area_keys: set[tuple
     problems = _missing(ind, config.INDICATOR_COLUMNS, "indicators")
     if problems or ind.empty:
         return problems
-    bad_flags = sorted(set(ind["flag"].fillna("").astype(str)) - set(config.FLAGS))
+    bad_flags = sorted(set(ind["flag"].fillna("").astype(str).unique()) - set(config.FLAGS))
     if bad_flags:
         problems.append(f"indicators: unknown flags {bad_flags} (allowed: {config.FLAGS})")
-    bad_city = sorted(set(ind["city"].astype(str)) - set(config.CITIES))
+    bad_city = sorted(set(ind["city"].astype(str).unique()) - set(config.CITIES))
     if bad_city:
         problems.append(f"indicators: unknown city values {bad_city}")
     keys = ["city", "level", "area_id", "indicator_id", "period"]
@@ -123,7 +123,7 @@ def _check_indicators(ctx: BuildContext, ind: pd.DataFrame, area_keys: set[tuple
                if k not in area_keys and k[0] in {a[0] for a in area_keys}]
     if orphans:
         problems.append(f"indicators: {len(orphans)} (city, level, area_id) not in areas, e.g. {orphans[:3]}")
-    no_catalog = sorted(set(ind["indicator_id"]) - catalog_ids)
+    no_catalog = sorted(set(ind["indicator_id"].unique()) - catalog_ids)
     if no_catalog:
         problems.append(f"catalog: no entry for {len(no_catalog)} indicator_id(s), e.g. {no_catalog[:5]}")
     return problems

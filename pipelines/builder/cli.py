@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 
 from pipelines import config, io
 from pipelines.errors import InputError, PipelineError
-from pipelines.projects import ProjectFileError, load_project_schema, read_projects, validate_projects
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 NOOP_MESSAGE = "Nichts zu tun – Eingaben unverändert / nothing to do — inputs unchanged"
@@ -48,7 +47,17 @@ def _configure_build(p: argparse.ArgumentParser) -> None:
 
 
 def _run_build(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    """Build, or say "nothing to do": that decision takes hashes only, before pandas/geopandas are imported."""
+    from pipelines.builder.manifest import build_status
+
+    t0 = time.perf_counter()
+    if not args.force:
+        _, _, current_manifest, current = build_status(args.geodata, args.out, args.city)
+        if current and current_manifest is not None:
+            out = config.resolve_paths(args.geodata, args.out).out
+            print(f"{NOOP_MESSAGE} (build {current_manifest.get('build_version', '?')}, {out}, "
+                  f"{time.perf_counter() - t0:.2f} s)")
+            return EXIT_OK
 
     from pipelines.builder.orchestrate import run_build
 
@@ -59,6 +68,8 @@ def _run_build(args: argparse.Namespace) -> int:
         if args.quiet:
             return
         if bar is None:
+            from tqdm import tqdm
+
             bar = tqdm(total=total, file=sys.stderr, unit="stage", leave=False, dynamic_ncols=True)
         bar.set_description(stage)
         bar.update(done - bar.n)
@@ -145,6 +156,8 @@ def _run_validate_projects(args: argparse.Namespace) -> int:
     command. A geodata copy without its own ``projects/schema.toml`` is checked against the
     repository's schema.
     """
+    from pipelines.projects import ProjectFileError, load_project_schema, read_projects, validate_projects
+
     lang = args.lang
     paths = config.resolve_paths(args.geodata)
     label = "FEHLER" if lang == "de" else "ERROR"

@@ -47,7 +47,9 @@ def stage(ctx: BuildContext, areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataF
         if not any(k in mapping for k in RULES):
             raise RegistryError(path, f"[indicator.{city}] has none of {RULES} and no source_kind",
                                 where=f"indicator {iid}", fix="add one derivation rule (see the file header)")
-    table = indicators
+    # _derive reads rows only by the indicator ids a mapping refers to: keep just those (same rows, same order)
+    refs = {r for mapping in tasks.values() for r in references(mapping)}
+    table = indicators[indicators["indicator_id"].isin(refs)] if len(indicators) else indicators
     new: list[pd.DataFrame] = []
     for iid, city in dependency_order(tasks, indicators, path):
         entry, mapping = entries[iid], tasks[(iid, city)]
@@ -75,7 +77,8 @@ def dependency_order(tasks: Mapping[Task, Mapping[str, Any]], indicators: pd.Dat
     Raises :class:`RegistryError` for an id that is neither derived nor in ``indicators`` (same city),
     and for a cycle.
     """
-    present = set(zip(indicators["city"], indicators["indicator_id"], strict=True)) if len(indicators) else set()
+    pairs = indicators[["city", "indicator_id"]].drop_duplicates() if len(indicators) else None
+    present = set(zip(pairs["city"], pairs["indicator_id"], strict=True)) if pairs is not None else set()
     deps: dict[Task, set[Task]] = {}
     for (iid, city), mapping in tasks.items():
         deps[(iid, city)] = set()

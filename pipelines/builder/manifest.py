@@ -190,6 +190,19 @@ def is_current(manifest: dict[str, Any] | None, out: Path, input_version: str, c
     return outputs_present(out, manifest)
 
 
+def build_status(geodata: Path | str | None, out: Path | str | None,
+                 city: str = "all") -> tuple[config.Paths, dict[str, Any], dict[str, Any] | None, bool]:
+    """(paths, :func:`input_state`, previous manifest, whether it is current for ``city``).
+
+    Hashes only (no data file parsed, no pandas/geopandas imported), so a no-op build stays cheap.
+    """
+    paths = config.resolve_paths(geodata, out)
+    state = input_state(paths.geodata)  # verifies every sha256
+    previous = read_manifest(paths.out)
+    cities = config.CITIES if city == "all" else (city,)
+    return paths, state, previous, is_current(previous, paths.out, state["input_version"], cities)
+
+
 def is_build_current(geodata: Path | str | None = None, out: Path | str | None = None) -> bool:
     """For the dashboard: is there a build, and was it made from the current inputs and code?
 

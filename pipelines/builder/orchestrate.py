@@ -76,12 +76,10 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     if city not in config.CITY_CHOICES:
         raise ValueError(f"city must be one of {config.CITY_CHOICES}, not {city!r}")
     t_start = time.perf_counter()
-    paths = config.resolve_paths(geodata, out)
-    state = manifest.input_state(paths.geodata)  # verifies every sha256
+    paths, state, previous, current = manifest.build_status(geodata, out, city)  # verifies every sha256
     t_inputs = time.perf_counter() - t_start
-    previous = manifest.read_manifest(paths.out)
     cities = config.CITIES if city == "all" else (city,)
-    if not force and manifest.is_current(previous, paths.out, state["input_version"], cities):
+    if not force and current:
         return BuildResult("noop", paths.out, previous or {}, time.perf_counter() - t_start)
     preflight(paths.out)  # writable, no mount point, room: checked before anything is computed
 

@@ -191,7 +191,21 @@ def layer_from_geojson(data: bytes) -> gpd.GeoDataFrame:
 
 def _geometry_json(geom: shapely.Geometry) -> dict[str, Any]:
     mapped = shapely.geometry.mapping(geom)
+    if _already_rounded(geom, config.WEB_COORD_DECIMALS):  # the usual case (simplify_web_layers rounds)
+        return {"type": mapped["type"], "coordinates": mapped["coordinates"]}
     return {"type": mapped["type"], "coordinates": _round_nested(mapped["coordinates"])}
+
+
+def _already_rounded(geom: shapely.Geometry, decimals: int) -> bool:
+    """True if Python's ``round(c, decimals)`` would return every coordinate unchanged (2D only).
+
+    A coordinate ``y`` with ``np.round(y, d) == y`` is the double nearest to k / 10**d, and
+    rounding that double to d places gives k / 10**d again, so ``round`` keeps it.
+    """
+    if shapely.has_z(geom):
+        return False
+    xy = shapely.get_coordinates(geom)
+    return bool(np.all(np.abs(xy) < 1e9)) and bool(np.array_equal(np.round(xy, decimals), xy))
 
 
 def _round_nested(coords: Any) -> Any:

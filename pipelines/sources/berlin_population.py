@@ -84,7 +84,9 @@ def population_indicators(ctx: BuildContext, tables: list[SourceTable], areas: p
         return long_table([]), []
     long = long_table(frames)
     _check_totals(ctx, long)
-    catalog = [catalog_row(s["entry"], sorted(used[s["id"]]), long[long["indicator_id"] == s["id"]]) for s in specs]
+    per_indicator = dict(iter(long.groupby("indicator_id", sort=False)))
+    catalog = [catalog_row(s["entry"], sorted(used[s["id"]]), per_indicator.get(s["id"], long.iloc[:0]))
+               for s in specs]
     return long, catalog
 
 
@@ -150,7 +152,8 @@ def population_table(ctx: BuildContext, table: SourceTable, plr_ids: Iterable[st
 
 def catalog_row(entry: dict[str, Any], source_ids: list[str], values: pd.DataFrame) -> dict[str, Any]:
     """One catalog dict (docs/architecture.md) for the Berlin side of a registry indicator."""
-    levels = [lv for lv in config.LEVELS[CITY] if lv in set(values["level"])]
+    present = set(values["level"].unique())
+    levels = [lv for lv in config.LEVELS[CITY] if lv in present]
     return {
         "indicator_id": entry["id"], "group": entry["group"], "topic": entry.get("topic", entry["group"]),
         "label_de": entry["label_de"], "label_en": entry["label_en"],
@@ -160,7 +163,7 @@ def catalog_row(entry: dict[str, Any], source_ids: list[str], values: pd.DataFra
         "comparability_note_de": entry.get("comparability_note_de", ""),
         "comparability_note_en": entry.get("comparability_note_en", ""),
         "source_ids": source_ids, "levels": {CITY: levels},
-        "periods": {CITY: sorted(set(values["period"]))},
+        "periods": {CITY: sorted(set(values["period"].unique()))},
     }
 
 

@@ -31,8 +31,9 @@ from pipelines.errors import InputError
 from pipelines.io import read_toml
 from pipelines.registry import Source, slugify, sources_by_kind
 from pipelines.sources.indikatorenatlas.check import city_check, record_check
-from pipelines.sources.indikatorenatlas.formula import Formula, basis, infer_formula
+from pipelines.sources.indikatorenatlas.formula import Formula, fit_formula
 from pipelines.sources.indikatorenatlas.read import CITY_ID, read_inhalt, read_table
+from pipelines.sources.indikatorenatlas.rows import IndicatorRows, split_indicators
 from pipelines.stage import BuildContext
 
 STAGE = "indikatorenatlas"
@@ -120,72 +121,101 @@ def _source_for(ctx: BuildContext, topic: str) -> Source:
 
 def _topic(ctx: BuildContext, table: pd.DataFrame, inhalt: pd.DataFrame, iset: dict[str, Any], src: Source,
            glossary: dict[str, str], path: Path) -> tuple[list[pd.DataFrame], list[dict[str, Any]], pd.DataFrame]:
-    rows, catalog, checks = [], [], []
+    catalog, checks, base = [], [], []
     seen: dict[str, tuple[str, str]] = {}
-    for (ind, aus), g in table.groupby(["indikator", "auspraegung"], sort=False):
+    definitions = _inhalt_rows(inhalt)
+    for blk in split_indicators(table, MISSING_CODES):
+        ind, aus = blk.indikator, blk.auspraegung
         iid = f"{iset['id_prefix']}__{slugify(ind)}__{slugify(aus)}"
         if iid in seen:
             raise InputError(path, f"indicators {seen[iid]} and {(ind, aus)} share the id {iid!r}",
                              fix="rename one Ausprägung; ids must stay unique after slugify")
         seen[iid] = (ind, aus)
-        decimals = int(g["decimals"].max())
-        formula, fit = infer_formula(g[g["area_id"] != CITY_ID], decimals)
-        g = _missing_codes(ctx, g, formula, iid, path)
-        dist, city = g[g["area_id"] != CITY_ID], g[g["area_id"] == CITY_ID]
-        additive, why = _additivity(formula, dist, city)
+        dist = ~blk.is_city
+        formula, fit = fit_formula(blk.b[dist], blk.e[dist], blk.value[dist], blk.decimals)
+        value = _missing_codes(ctx, blk, formula, iid, path)
+        city_rows = _city_rows(blk, formula)
+        additive, why = _additivity(formula, blk, city_rows)
         aggregation = "none" if formula is None or not additive else ("sum" if formula.den is None else "ratio")
-        rows.append(_base_rows(g, formula, iid))
-        checks.append(city_check(dist, city, formula, decimals, iid, aggregation))
-        names = [str(g[f"name{i}"].dropna().iloc[0]) if g[f"name{i}"].notna().any() else "" for i in range(1, 6)]
+        base.append(_base_values(blk, value, formula))
+        checks.append(city_check(blk.period[city_rows], value[city_rows], blk.b[city_rows], blk.e[city_rows],
+                                 blk.district_sums(blk.period[city_rows]), formula, blk.decimals, iid, aggregation))
+        names = blk.names
         if formula is not None and formula.den and aggregation == "ratio" and "Fläche" in names[formula.den - 1]:
             why = "Handlungsräume built from Bezirksteile get the area apportioned by residents' share (approximation)"
-        catalog.append(_catalog_row(iid, ind, aus, iset["topic"], src, inhalt, formula, fit, aggregation, why,
-                                    sorted(g["period"].unique()), glossary) | {"basis_names": [n for n in names if n]})
+        catalog.append(_catalog_row(iid, ind, aus, iset["topic"], src, definitions.get((ind, aus)), formula, fit,
+                                    aggregation, why, sorted(set(blk.period)), glossary)
+                       | {"basis_names": [n for n in names if n]})
         if formula is None:
             ctx.add("info", STAGE, f"{iid}: no formula reproduces the district values ({why}); not aggregated",
                     source=str(path))
+    rows = [_base_rows(base, [c["indicator_id"] for c in catalog])] if base else []
     return rows, catalog, pd.concat(checks, ignore_index=True)
 
 
-def _missing_codes(ctx: BuildContext, g: pd.DataFrame, f: Formula | None, iid: str, path: Path) -> pd.DataFrame:
+def _inhalt_rows(inhalt: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+    """The first INHALT row of every (Indikator, Ausprägung)."""
+    first: dict[tuple[str, str], int] = {}
+    for pos, key in enumerate(zip(inhalt["Indikator"], inhalt["Ausprägung"], strict=True)):
+        first.setdefault(key, pos)
+    return {key: inhalt.iloc[pos] for key, pos in first.items()}
+
+
+def _missing_codes(ctx: BuildContext, blk: IndicatorRows, f: Formula | None, iid: str, path: Path) -> np.ndarray:
     """A value of 88 in a row without the Basiswerte its formula needs is the export's missing-value code."""
     if f is None:
-        return g
-    code = g[[f"b{i}" for i in f.needs]].isna().any(axis=1) & g["value_text"].isin(MISSING_CODES)
+        return blk.value
+    code = np.isnan(blk.b[:, [i - 1 for i in f.needs]]).any(axis=1) & blk.is_code
     if not code.any():
-        return g
-    ctx.add("info", STAGE, f"{iid}: placeholder value(s) {sorted(set(g.loc[code, 'value_text']))} without "
+        return blk.value
+    ctx.add("info", STAGE, f"{iid}: placeholder value(s) {sorted(set(blk.value_text[code]))} without "
             "Basiswerte read as missing (flag no_data)", source=str(path),
-            where=", ".join(f"{a} {p[:4]}" for a, p in list(zip(g.loc[code, "area_id"], g.loc[code, "period"],
+            where=", ".join(f"{a} {p[:4]}" for a, p in list(zip(blk.area_id[code], blk.period[code],
                                                                 strict=True))[:10]), count=int(code.sum()))
-    return g.assign(value=g["value"].mask(code))
+    return np.where(code, np.nan, blk.value)
 
 
-def _additivity(f: Formula | None, dist: pd.DataFrame, city: pd.DataFrame) -> tuple[bool, str]:
+def _city_rows(blk: IndicatorRows, f: Formula | None) -> np.ndarray:
+    """Positions of the city rows with every Basiswert the formula needs (``b1`` without a formula)."""
+    need = [i - 1 for i in f.needs] if f is not None else [0]
+    return np.flatnonzero(blk.is_city & ~np.isnan(blk.b[:, need]).any(axis=1))
+
+
+def _additivity(f: Formula | None, blk: IndicatorRows, city_rows: np.ndarray) -> tuple[bool, str]:
     """Aggregate only if the city's Basiswerte are about the sum of the districts' (median over years)."""
     if f is None:
-        return False, "no Basiswerte" if dist["b1"].isna().all() else "formula not inferred"
-    cols = [f"b{i}" for i in f.needs]
-    c = city.set_index("period")[cols].dropna()
-    if c.empty:
+        return False, "no Basiswerte" if np.isnan(blk.b[~blk.is_city, 0]).all() else "formula not inferred"
+    if not len(city_rows):
         return False, "the city rows have no Basiswerte to check the aggregation against"
-    s = dist.groupby("period")[cols].sum(min_count=1).reindex(c.index)
+    need = [i - 1 for i in f.needs]
+    c = blk.b[city_rows][:, need]
+    s = blk.district_sums(blk.period[city_rows])[:, need]
     with np.errstate(divide="ignore", invalid="ignore"):
-        resid = ((c - s).abs() / c.abs().where(c.abs() > 0)).max(axis=1).median()
+        per_year = np.fmax.reduce(np.abs(c - s) / np.where(np.abs(c) > 0, np.abs(c), np.nan), axis=1)
+    per_year = per_year[~np.isnan(per_year)]
+    resid = float(np.median(per_year)) if len(per_year) else float("nan")
     if not resid <= MAX_MEDIAN_RESIDUAL:
         return False, f"not additive: city Basiswerte differ from the district sum by {resid:.0%} (median)"
     return True, ""
 
 
-def _base_rows(g: pd.DataFrame, f: Formula | None, iid: str) -> pd.DataFrame:
+def _base_values(blk: IndicatorRows, value: np.ndarray, f: Formula | None) -> dict[str, np.ndarray]:
     if f is not None:
-        num, _, den, _ = f.parts(*basis(g))
+        num, _, den, _ = f.parts(blk.b, blk.e)
     else:
-        num = den = np.full(len(g), np.nan)
+        num = den = np.full(len(value), np.nan)
+    return {"area_id": blk.area_id, "period": blk.period, "value": value, "numerator": num, "denominator": den}
+
+
+def _base_rows(blocks: list[dict[str, np.ndarray]], ids: list[str]) -> pd.DataFrame:
+    """The published rows of every indicator of a topic, one indicator after the other."""
+    col = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+    value = col["value"]
     return pd.DataFrame({
-        "level": np.where(g["area_id"] == CITY_ID, "stadt", "stadtbezirk"), "area_id": g["area_id"],
-        "indicator_id": iid, "period": g["period"], "value": g["value"], "numerator": num,
-        "denominator": den, "coverage": 1.0, "flag": np.where(g["value"].isna(), "no_data", ""),
+        "level": np.where(col["area_id"] == CITY_ID, "stadt", "stadtbezirk"), "area_id": col["area_id"],
+        "indicator_id": np.repeat(np.array(ids, dtype=object), [len(b["value"]) for b in blocks]),
+        "period": col["period"], "value": value, "numerator": col["numerator"],
+        "denominator": col["denominator"], "coverage": 1.0, "flag": np.where(np.isnan(value), "no_data", ""),
     })
 
 
@@ -212,10 +242,9 @@ def _aggregate(base: pd.DataFrame, catalog: list[dict[str, Any]], membership: pd
     return long[list(config.INDICATOR_COLUMNS)].reset_index(drop=True)
 
 
-def _catalog_row(iid: str, ind: str, aus: str, topic: str, src: Source, inhalt: pd.DataFrame, f: Formula | None,
+def _catalog_row(iid: str, ind: str, aus: str, topic: str, src: Source, info: pd.Series | None, f: Formula | None,
                  fit: float, aggregation: str, why: str, periods: list[str], glossary: dict[str, str]) -> dict:
-    info = inhalt[(inhalt["Indikator"] == ind) & (inhalt["Ausprägung"] == aus)]
-    first = info.iloc[0] if len(info) else pd.Series(dtype=object)
+    first = info if info is not None else pd.Series(dtype=object)
     definition = str(first.get("Beschreibung", "") or "")
     unit = _unit(f, ind, definition)
     levels = ["stadt", "stadtbezirk"] + (["handlungsraum"] if aggregation != "none" else [])
