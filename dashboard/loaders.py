@@ -63,7 +63,7 @@ def build_version() -> str:
 @st.cache_data(show_spinner=False, ttl=300, max_entries=4)
 def _build_is_current(stamp: tuple[int, int]) -> bool:
     """Hashing the inputs takes a moment: checked once per manifest and at most every 5 minutes."""
-    from pipelines.build import is_build_current
+    from pipelines.build.manifest import is_build_current
 
     return bool(stamp[0]) and is_build_current()
 
@@ -72,7 +72,7 @@ def ensure_build(lang: str) -> None:
     """Run the pipeline first (with visible progress) if the build is missing or older than its inputs."""
     if _build_is_current(_manifest_stamp()):
         return
-    from pipelines.build import run_build
+    from pipelines.build.orchestrate import run_build
 
     slot = st.empty()
     with slot.status(t("build_running", lang), expanded=True) as status:
