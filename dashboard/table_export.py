@@ -50,6 +50,14 @@ class ExportTable:
     notes: tuple[str, ...] = ()
 
 
+def number_text(value: Any, lang: str, decimals: int | None = None) -> str:
+    """A number as the app writes it ("16,9", "1.235", "–"): the one call into the app's number formatter.
+
+    (The formatter is being unified; this is the single line to change when it moves.)
+    """
+    return format_number(value, lang, decimals)
+
+
 def shown_number(value: Any, decimals: int | None = None) -> tuple[float | None, int]:
     """(value rounded as on screen, its number of decimals); (None, 0) for a missing value.
 
@@ -63,9 +71,15 @@ def shown_number(value: Any, decimals: int | None = None) -> tuple[float | None,
             return None, 0
     except (TypeError, ValueError):
         pass
-    text = format_number(float(value), "de", decimals)
+    text = number_text(float(value), "de", decimals)
     whole, _, frac = text.replace(".", "").partition(",")
     return float(f"{whole}.{frac}" if frac else whole), len(frac)
+
+
+def shown_text(value: Any, lang: str, decimals: int | None = None) -> str:
+    """The screen text of a number, rounded exactly like the files (:func:`shown_number`); "–" when missing."""
+    number, places = shown_number(value, decimals)
+    return "–" if number is None else number_text(number, lang, places)
 
 
 def _csv_number(value: Any, decimals: int | None) -> str:
