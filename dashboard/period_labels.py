@@ -58,11 +58,15 @@ def format_gap(years: float, lang: str) -> str:
 
 
 def nearest_period(periods: Iterable[str], target: str) -> str:
-    """The period closest to ``target`` (ties: the earlier one); "" when there is none."""
+    """The period closest to ``target`` in whole weeks (ties: the earlier one); "" when there is none.
+
+    Weeks, not days: an annual mean is stored at 1 July, a day off the exact middle of the year, so
+    31.12.2020 is as near to the 2020 mean as to the 2021 mean and goes with the year it ends.
+    """
     options = sorted(p for p in periods if p)
     if not options:
         return ""
     if not target:
         return options[-1]
     ref = pd.Timestamp(target)
-    return min(options, key=lambda p: abs((pd.Timestamp(p) - ref).days))
+    return min(options, key=lambda p: (abs((pd.Timestamp(p) - ref).days) // 7, p))

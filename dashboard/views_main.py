@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import (
     loaders,
+    views_compare,
     views_footer,
     views_maps,
     views_present,
@@ -73,5 +74,6 @@ def render() -> None:
         views_present.render_story_text(state, stories)
     views_profile.render(state, version)
     if not state.present:
+        views_compare.render(state, version, choices)
         views_ranking.render(state, version)
     views_footer.render(state, version)

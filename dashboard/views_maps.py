@@ -12,11 +12,12 @@ import shapely.geometry
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import loaders, views_projects
+from dashboard import loaders, views_compare, views_projects
 from dashboard.classify import Classification, classify, classify_common, colors_for, relative_to_city
-from dashboard.i18n import catalog_text, format_period, t
+from dashboard.i18n import catalog_text, t
 from dashboard.legend import legend_for_values
 from dashboard.maps import build_map
+from dashboard.period_labels import entry_period_label
 from dashboard.project_markers import project_legend_html
 from dashboard.ranking import ranking_table
 from dashboard.state import CITIES, MAP_LEVELS, ViewState
@@ -42,6 +43,7 @@ def render(state: ViewState, version: str) -> ViewState:
     entry = loaders.catalog_by_id(version).get(state.indicator, {})
     if not state.present:  # on a projector the maps come first; the note follows them
         _comparability_note(entry, lang)
+        views_compare.render_period_note(state, version, entry, loaders.load_choices(version))
     frames = {city: _frame(state, version, city) for city in CITIES}
     city_values = {city: _city_value(state, version, city) for city in CITIES}
     classes = _classifications(state, frames, city_values)
@@ -116,7 +118,8 @@ def _classifications(state: ViewState, frames: dict[str, gpd.GeoDataFrame | None
 def _header(state: ViewState, city: str, entry: dict[str, Any]) -> None:
     """City name, its level picker and what the map shows (in presentation mode without the picker)."""
     lang, level, period = state.lang, state.level(city), state.period(city)
-    shows = f"{catalog_text(entry, 'label', lang)} · {format_period(period, lang)}" if entry and period else ""
+    shows = f"{catalog_text(entry, 'label', lang)} · {entry_period_label(entry, city, period, lang)}" \
+        if entry and period else ""
     if state.present:
         st.markdown(f"**{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)}** — {shows}")
         return
@@ -214,7 +217,8 @@ def _no_data_at_level(state: ViewState, version: str, city: str, entry: dict[str
     rows = loaders.indicator_rows(version, city, state.indicator)
     periods = sorted(rows.loc[(rows["level"] == level) & rows["value"].notna(), "period"].unique(), reverse=True)
     if periods:  # e.g. Munich residents per Bezirksteil exist only for 2022
-        st.button(t("switch_period", lang, period=format_period(periods[0], lang)), key=f"switch_{city}_period",
+        st.button(t("switch_period", lang, period=entry_period_label(entry, city, periods[0], lang)),
+                  key=f"switch_{city}_period",
                   on_click=set_view, args=(state.with_period(city, periods[0]),))
 
 

@@ -6,10 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, views_projects
-from dashboard.i18n import catalog_text, format_number, format_period, t
+from dashboard.i18n import catalog_text, format_number, t
 from dashboard.legend import flag_label
+from dashboard.period_labels import entry_period_label
 from dashboard.ranking import action_area_summary, ranking_table
+from dashboard.ranking_export import ranking_export, summary_export
 from dashboard.state import CITIES, ViewState
+from dashboard.table_export import ExportTable, csv_bytes, xlsx_bytes
 
 
 def render(state: ViewState, version: str) -> None:
@@ -26,7 +29,8 @@ def render(state: ViewState, version: str) -> None:
     for col, city in zip(cols, CITIES, strict=True):
         with col:
             level, period = state.level(city), state.period(city)
-            st.markdown(f"**{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)} · {format_period(period, lang)}**")
+            when = entry_period_label(entry, city, period, lang)
+            st.markdown(f"**{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)} · {when}**")
             if not period:
                 st.caption(t("not_available_city", lang))
                 continue
@@ -49,10 +53,8 @@ def render(state: ViewState, version: str) -> None:
             st.dataframe(show, hide_index=True, width="stretch", height=320, column_config={
                 value_col: st.column_config.NumberColumn(format=_number_format(table["value"])),
                 t("col_coverage", lang): st.column_config.NumberColumn(format="%.0f")})
-            csv = table.assign(city=city, level=level, indicator_id=state.indicator, period=period)
-            st.download_button(t("download_csv", lang), csv.to_csv(index=False).encode("utf-8"),
-                               file_name=f"raumatlas_{city}_{level}_{state.indicator}_{period}.csv",
-                               mime="text/csv", key=f"dl_{city}")
+            export = ranking_export(show, table, lang, sheet=f"{t(f'city_{city}', lang)} {period}")
+            _downloads(export, f"raumatlas_{city}_{level}_{state.indicator}_{period}", f"dl_{city}", lang)
     _summary(state, version, entry, areas, unit)
 
 
@@ -82,6 +84,18 @@ def _summary(state: ViewState, version: str, entry: dict, areas: pd.DataFrame, u
         t("col_approx", lang): [t("approx_label", lang) if a else "" for a in df["approximate"]],
     })
     st.dataframe(show, hide_index=True, width="stretch")
-    st.caption(f"{t('period', lang)}: {format_period(period, lang)}")
+    period_text = entry_period_label(entry, "munich", period, lang)
+    st.caption(f"{t('period', lang)}: {period_text}")
     for key in summary.notes:
         st.caption(t(key, lang))
+    export = summary_export(df, labels, unit, [t(k, lang) for k in summary.notes], lang, period_text)
+    _downloads(export, f"raumatlas_handlungsraeume_{state.indicator}_{period}", "dl_summary", lang)
+
+
+def _downloads(export: ExportTable, stem: str, key: str, lang: str) -> None:
+    """CSV for German Excel and XLSX of one table, side by side."""
+    a, b = st.columns(2)
+    a.download_button(t("download_csv_excel", lang), csv_bytes(export), file_name=f"{stem}.csv", mime="text/csv",
+                      key=key, width="stretch")
+    b.download_button(t("download_xlsx", lang), xlsx_bytes(export), file_name=f"{stem}.xlsx", key=f"{key}_xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", width="stretch")

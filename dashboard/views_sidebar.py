@@ -7,7 +7,8 @@ from typing import Any
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.i18n import catalog_text, format_period, t
+from dashboard.i18n import catalog_text, t
+from dashboard.period_labels import entry_period_label
 from dashboard.state import CITIES, K_RANGE, LANGS, METHODS, SCALES, Choices, ViewState
 from dashboard.views_state import (
     W_BASEMAP,
@@ -77,7 +78,8 @@ def _period_picker(choices: Choices, indicator: str, city: str, lang: str) -> No
         return
     if st.session_state.get(key) not in periods:
         st.session_state[key] = periods[0]  # the new indicator lacks the old period: latest
-    st.selectbox(label, periods, key=key, format_func=lambda p: format_period(p, lang))
+    entry = loaders.catalog_by_id(loaders.build_version()).get(indicator)  # "Jahresmittel 2024", not "01.07."
+    st.selectbox(label, periods, key=key, format_func=lambda p: entry_period_label(entry, city, p, lang))
 
 
 def _district_names(version: str) -> dict[str, str]:
