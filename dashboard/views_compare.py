@@ -142,7 +142,7 @@ def render_period_note(state: ViewState, version: str, entry: dict[str, Any], ch
                 gap=format_gap(gap_years(muc, ber), lang))
     aligned = muc == nearest and muc != latest
     box, button = st.columns([5, 2], vertical_alignment="center")
-    box.warning(t("period_note_aligned" if aligned else "period_note", lang, **text), icon="📅")
+    box.warning(t("period_note_aligned" if aligned else "period_note", lang, **text))
     if muc != nearest:
         button.button(t("period_align_button", lang, period=entry_period_label(entry, "munich", nearest, lang)),
                       key="period_align", on_click=set_view, args=(state.with_period("munich", nearest),),
