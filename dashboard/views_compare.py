@@ -87,11 +87,12 @@ def render(state: ViewState, version: str, choices: Choices) -> None:
     _sync(W_IND, list(state.compare_ind))
     _sync(W_ALIGN, state.compare_align)
     st.multiselect(t("cmp_pick_areas", lang), list(labels), key=W_PINS, format_func=lambda p: labels.get(p, p),
-                   on_change=_on_change, args=(state,), max_selections=MAX_PINS)
+                   on_change=_on_change, args=(state,), max_selections=MAX_PINS,
+                   placeholder=t("cmp_pins_placeholder", lang))
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     left.multiselect(t("cmp_pick_indicators", lang), list(choices.indicators), key=W_IND,
                      format_func=lambda i: catalog_text(catalog.get(i, {}), "label", lang) or i,
-                     on_change=_on_change, args=(state,))
+                     on_change=_on_change, args=(state,), placeholder=t("cmp_ind_placeholder", lang))
     right.toggle(t("cmp_align", lang), key=W_ALIGN, on_change=_on_change, args=(state,))
     pins = [p for p in (parse_pin(x) for x in state.compare) if p is not None]
     if not pins:
@@ -125,29 +126,41 @@ def render(state: ViewState, version: str, choices: Choices) -> None:
              args=(replace(state, compare=(), compare_ind=(), compare_align=False),), width="stretch")
 
 
-def render_period_note(state: ViewState, version: str, entry: dict[str, Any], choices: Choices) -> None:
-    """Above the maps: both cities' dates and the gap when they differ, with one click to align Munich.
-
-    "Align" puts Munich on its period nearest Berlin's; "back" returns it to the latest one.
-    """
+def _period_situation(state: ViewState, entry: dict[str, Any], choices: Choices) -> dict[str, Any] | None:
+    """Both cities' periods of a comparable indicator when they differ: texts, gap, nearest and latest."""
     if not entry or entry.get("group") != "comparable":
-        return
+        return None
     lang, muc, ber = state.lang, state.period("munich"), state.period("berlin")
     if not muc or not ber or muc == ber:
-        return
-    ind = state.indicator
-    periods = choices.periods.get((ind, "munich"), ())
+        return None
+    periods = choices.periods.get((state.indicator, "munich"), ())
     nearest, latest = nearest_period(periods, ber), (periods[-1] if periods else "")
-    text = dict(muc=entry_period_label(entry, "munich", muc, lang), ber=entry_period_label(entry, "berlin", ber, lang),
-                gap=format_gap(gap_years(muc, ber), lang))
-    aligned = muc == nearest and muc != latest
-    box, button = st.columns([5, 2], vertical_alignment="center")
-    box.warning(t("period_note_aligned" if aligned else "period_note", lang, **text))
-    if muc != nearest:
-        button.button(t("period_align_button", lang, period=entry_period_label(entry, "munich", nearest, lang)),
-                      key="period_align", on_click=set_view, args=(state.with_period("munich", nearest),),
-                      width="stretch")
-    elif muc != latest:
-        button.button(t("period_latest_button", lang, period=entry_period_label(entry, "munich", latest, lang)),
-                      key="period_latest", on_click=set_view, args=(state.with_period("munich", latest),),
-                      width="stretch")
+    return {"muc": entry_period_label(entry, "munich", muc, lang),
+            "ber": entry_period_label(entry, "berlin", ber, lang), "gap": format_gap(gap_years(muc, ber), lang),
+            "nearest": nearest, "latest": latest,
+            "aligned": muc == nearest and muc != latest, "current": muc}
+
+
+def period_note_text(state: ViewState, entry: dict[str, Any], choices: Choices) -> str:
+    """The sentence for the comparability note: both dates and the gap ("" when the dates agree)."""
+    s = _period_situation(state, entry, choices)
+    if s is None:
+        return ""
+    return t("period_note_aligned" if s["aligned"] else "period_note", state.lang, muc=s["muc"], ber=s["ber"],
+             gap=s["gap"])
+
+
+def render_align_button(state: ViewState, entry: dict[str, Any], choices: Choices) -> None:
+    """One click to put Munich on its period nearest Berlin's, and one back to the latest."""
+    s = _period_situation(state, entry, choices)
+    if s is None:
+        return
+    lang = state.lang
+    if s["current"] != s["nearest"]:
+        st.button(t("period_align_button", lang, period=entry_period_label(entry, "munich", s["nearest"], lang)),
+                  key="period_align", on_click=set_view, args=(state.with_period("munich", s["nearest"]),),
+                  icon=":material/event:")
+    elif s["current"] != s["latest"]:
+        st.button(t("period_latest_button", lang, period=entry_period_label(entry, "munich", s["latest"], lang)),
+                  key="period_latest", on_click=set_view, args=(state.with_period("munich", s["latest"]),),
+                  icon=":material/update:")

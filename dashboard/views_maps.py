@@ -42,8 +42,9 @@ def render(state: ViewState, version: str) -> ViewState:
     lang = state.lang
     entry = loaders.catalog_by_id(version).get(state.indicator, {})
     if not state.present:  # on a projector the maps come first; the note follows them
-        _comparability_note(entry, lang)
-        views_compare.render_period_note(state, version, entry, loaders.load_choices(version))
+        choices = loaders.load_choices(version)
+        _comparability_note(entry, lang, views_compare.period_note_text(state, entry, choices))
+        views_compare.render_align_button(state, entry, choices)
     frames = {city: _frame(state, version, city) for city in CITIES}
     city_values = {city: _city_value(state, version, city) for city in CITIES}
     classes = _classifications(state, frames, city_values)
@@ -60,15 +61,17 @@ def render(state: ViewState, version: str) -> ViewState:
     return state
 
 
-def _comparability_note(entry: dict[str, Any], lang: str) -> None:
+def _comparability_note(entry: dict[str, Any], lang: str, periods: str = "") -> None:
+    """The registry's comparability note, plus the two cities' dates and their gap when they differ."""
     if not entry:
         return
     if entry.get("group") == "comparable":
         note = catalog_text(entry, "comparability_note", lang)
-        if note:
-            box = st.warning if note.upper().startswith(("NICHT", "NOT", "NUR", "ONLY", "EINGESCHR", "LIMITED")) \
-                else st.info
-            box(f"**{t('comparability', lang)}:** {note}")
+        if note or periods:
+            box = st.warning if periods or note.upper().startswith(
+                ("NICHT", "NOT", "NUR", "ONLY", "EINGESCHR", "LIMITED")) else st.info
+            box(f"**{t('comparability', lang)}:** {note}" + (f"\n\n**{t('period', lang)}:** {periods}" if periods
+                                                             else ""))
     else:
         st.info(t("only_one_city", lang, city=t(f"city_{entry.get('group')}", lang)))
 

@@ -98,12 +98,14 @@ def test_align_toggle_moves_munich_next_to_berlin_and_stays_in_the_url() -> None
 
 def test_reference_date_note_aligns_the_maps_and_goes_back() -> None:
     at = _app({"ind": "unemployment_share"})
-    note = [w.value for w in at.warning if w.value.startswith("Unterschiedliche Stände")]
-    assert note == ["Unterschiedliche Stände: München Jahresmittel 2024, Berlin 31.12.2020 – 3,5 Jahre Abstand. "
-                    "Werte beider Städte stammen nicht aus demselben Zeitraum."]
+    note = [w.value for w in at.warning if w.value.startswith("**Vergleichbarkeit:**")]
+    assert len(note) == 1 and note[0].endswith(
+        "**Stand:** unterschiedlich – München Jahresmittel 2024, Berlin 31.12.2020: 3,5 Jahre Abstand. "
+        "Die Werte beider Städte beschreiben nicht denselben Zeitpunkt.")
     at.button(key="period_align").click().run()
     assert _qp(at)["p_muc"] == "2020-07-01" and _qp(at)["p_ber"] == "2020-12-31"
-    assert any("0,5 Jahre" in w.value for w in at.warning)
+    assert any("angeglichen" in w.value and "Jahresmittel 2020, Berlin 31.12.2020: 0,5 Jahre" in w.value
+               for w in at.warning)
     at.button(key="period_latest").click().run()
     assert _qp(at)["p_muc"] == "2024-07-01"
 
