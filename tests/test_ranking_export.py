@@ -18,9 +18,10 @@ from tests.test_table_export import german_number, read_like_german_excel
 
 @pytest.fixture(scope="module")
 def build(processed_build: Path) -> dict:
+    catalog = json.loads((processed_build / "catalog.json").read_text("utf-8"))
     return {"ind": pd.read_parquet(processed_build / "indicators.parquet"),
             "areas": pd.read_parquet(processed_build / "areas.parquet").drop(columns="geometry"),
-            "catalog": {c["indicator_id"]: c for c in json.loads((processed_build / "catalog.json").read_text("utf-8"))}}
+            "catalog": {c["indicator_id"]: c for c in catalog}}
 
 
 def test_berlin_ranking_keeps_ids_as_text_and_values_as_shown(build: dict) -> None:
