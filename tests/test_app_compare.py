@@ -121,3 +121,14 @@ def test_unemployment_note_no_longer_says_berlin_is_lower() -> None:
     at = _app({"ind": "unemployment_share"})
     text = " ".join(w.value for w in at.warning)
     assert "systematisch niedriger" not in text and "unterzeichnen" in text
+
+
+def test_english_comparison_has_english_headers_and_period_words() -> None:
+    at = _app({"lang": "en", "cmp": ",".join(PINS), "cmp_ind": "unemployment_share"})
+    assert not at.exception
+    tables = [d.value for d in at.dataframe if "Area ID" in d.value.columns]
+    assert len(tables) == 1
+    shown = tables[0]
+    assert list(shown.columns)[:6] == ["Indicator", "Area", "City", "Level", "Area ID", "Date"]
+    assert set(shown["Date"]) == {"2024 annual mean", "2020-12-31"}  # English dates stay ISO
+    assert "Rest of Munich" in set(shown["Area"])
