@@ -93,7 +93,8 @@ def render(state: ViewState, version: str, choices: Choices) -> None:
     left.multiselect(t("cmp_pick_indicators", lang), list(choices.indicators), key=W_IND,
                      format_func=lambda i: catalog_text(catalog.get(i, {}), "label", lang) or i,
                      on_change=_on_change, args=(state,), placeholder=t("cmp_ind_placeholder", lang))
-    right.toggle(t("cmp_align", lang), key=W_ALIGN, on_change=_on_change, args=(state,))
+    right.toggle(t("cmp_align", lang), key=W_ALIGN, on_change=_on_change, args=(state,),
+                 help=t("cmp_align_help", lang))
     pins = [p for p in (parse_pin(x) for x in state.compare) if p is not None]
     if not pins:
         st.info(t("cmp_empty", lang))
@@ -104,8 +105,12 @@ def render(state: ViewState, version: str, choices: Choices) -> None:
                       for city in ("munich", "berlin")], ignore_index=True)
     table = comparison_rows(pins, indicators, rows, areas, catalog, periods)
     export = comparison_export(table, catalog, areas, lang)
+    cols = list(export.frame.columns)  # indicator and area stay in view when the table scrolls sideways
     st.dataframe(screen_frame(export, lang), hide_index=True, width="stretch", key="cmp_table",
-                 height=min(38 + 35 * len(export.frame), 640))
+                 height=min(38 + 35 * len(export.frame), 640),
+                 column_config={cols[0]: st.column_config.Column(pinned=True, width="medium"),
+                                cols[1]: st.column_config.Column(pinned=True),
+                                cols[-1]: st.column_config.Column(width="large")})
     st.caption(t("cmp_index_help", lang))
     gaps = period_gaps(table)
     if gaps:
