@@ -42,10 +42,13 @@ def _query(url: str) -> dict[str, list[str]]:
 
 
 def _click_hr6(page) -> None:  # noqa: ANN001
+    """Click the label "HR 6 Neuperlach" on the Munich map; its profile opens."""
+    _settle(page)
     label = map_frame(page, 0).locator(".ra-label", has_text="HR 6")
     expect(label).to_have_count(1)
     label.click()
-    expect(page.get_by_role("heading", name=_ui("profile_title").format(name="Neuperlach"))).to_be_visible()
+    heading = page.get_by_role("heading", name=_ui("profile_title").format(name="Neuperlach"))
+    expect(heading).to_be_visible(timeout=30_000)
 
 
 def _settle(page) -> None:  # noqa: ANN001
