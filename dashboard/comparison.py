@@ -55,13 +55,6 @@ def parse_pin(text: str) -> Pin | None:
     return Pin(city, area_id)
 
 
-def pin_allowed(pin: Pin, selectable: Mapping[str, Mapping[str, str]]) -> bool:
-    """Whether the build knows the pinned area (``selectable``: city -> {area_id: level})."""
-    if pin.area_id == CITY_AREA_ID[pin.city] or (pin.city == "munich" and pin.area_id == REST_ID):
-        return True
-    return pin.area_id in selectable.get(pin.city, {})
-
-
 def choose_periods(indicator_ids: Iterable[str], periods: Mapping[tuple[str, str], Sequence[str]],
                    align: bool) -> dict[tuple[str, str], str]:
     """The period of each (indicator, city): the latest, or with ``align`` Munich's nearest Berlin's."""
