@@ -26,7 +26,11 @@ LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
 
 
 def outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
-    """Unfilled Handlungsraum outlines with permanent labels; clicking the line opens the source popup."""
+    """Unfilled Handlungsraum outlines with permanent labels; a click on the line or the label selects it.
+
+    The app then opens the Handlungsraum's profile (members, the city's quote and source), so no
+    popup covers the map.
+    """
     check_layer(outlines, "outlines", ("area_id", "name"))
     features = []
     for _, row in outlines.iterrows():
@@ -34,30 +38,14 @@ def outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
         name = str(row["name"])
         short = _text_or_none(row.get("short_name")) or name
         label = f"{short} ({text('approximation', lang)})" if approx else short
+        inside = row.geometry.representative_point()  # where a click on the label is reported
         props = {"area_id": str(row["area_id"]), "name": name, "layer": "outlines", "s": int(approx),
-                 "label": escape(label), "popup": _outline_popup(row, label, lang)}
+                 "label": escape(label), "px": round(inside.x, 6), "py": round(inside.y, 6)}
         features.append(feature(row.geometry, props))
     line = {"fill": False, "color": "#111111", "weight": 3, "opacity": 1}
-    return GeoJsonLayer(features, [line, {**line, "dashArray": "8 6"}], tooltip="label", popup="popup",
-                         tooltip_options={"permanent": True, "direction": "center", "interactive": False,
+    return GeoJsonLayer(features, [line, {**line, "dashArray": "8 6"}], tooltip="label", click_label=True,
+                         tooltip_options={"permanent": True, "direction": "center", "interactive": True,
                                           "className": "ra-label"})
-
-
-def _outline_popup(row: pd.Series, label: str, lang: str) -> str:
-    parts = [f"<b>{escape(label)}</b>"]
-    status = (lang == "en" and _text_or_none(row.get("status_en"))) or _text_or_none(row.get("status"))
-    if status:
-        parts.append(f"{escape(text('status', lang))}: {escape(status)}")
-    note = _text_or_none(row.get(f"note_{'en' if lang == 'en' else 'de'}"))
-    if note:
-        parts.append(escape(note))
-    quote = _text_or_none(row.get("source_quote"))
-    if quote:
-        parts.append(f"<i>„{escape(quote)}“</i>")
-    url = _text_or_none(row.get("source_url"))
-    if url and url.startswith(("https://", "http://")):
-        parts.append(f'<a href="{escape(url)}" target="_blank" rel="noopener">{escape(text("source", lang))}</a>')
-    return "<br>".join(parts)
 
 
 def location_cluster(locations: gpd.GeoDataFrame, lang: str) -> FastMarkerCluster:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import (
     loaders,
+    views_compare,
     views_footer,
     views_maps,
     views_present,
@@ -76,5 +77,6 @@ def render() -> None:
         views_present.render_story_text(state, stories)
     views_profile.render(page)
     if not state.present:
+        views_compare.render(page)
         views_ranking.render(page)
     views_footer.render(state, version)

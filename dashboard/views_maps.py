@@ -12,12 +12,13 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import views_projects
+from dashboard import views_compare, views_projects
 from dashboard.clicks import clicked_area
-from dashboard.i18n import catalog_text, format_period, t
+from dashboard.i18n import catalog_text, t
 from dashboard.legend import legend_for_values
 from dashboard.maps import MapOverlays, MapStyle, build_map
 from dashboard.page import CityPage, PageContext
+from dashboard.period_labels import entry_period_label
 from dashboard.project_markers import project_legend_html
 from dashboard.state import ViewState
 from dashboard.views_state import set_view, w_level
@@ -40,7 +41,9 @@ def render(page: PageContext) -> ViewState:
     """Draw both maps; returns the state with a newly clicked area selected."""
     state, entry = page.state, page.entry
     if not state.present:  # on a projector the maps come first; the note follows them
-        _comparability_note(entry, state.lang)
+        gap = page.period_gap  # both reference dates and the gap, when the cities' periods differ
+        _comparability_note(entry, state.lang, gap.note if gap else "")
+        views_compare.render_align_button(page)
     for col, city in zip(st.columns(2, gap="medium"), CITIES, strict=True):
         with col:
             _header(state, page.cities[city], entry)
@@ -54,15 +57,17 @@ def render(page: PageContext) -> ViewState:
     return state
 
 
-def _comparability_note(entry: dict[str, Any], lang: str) -> None:
+def _comparability_note(entry: dict[str, Any], lang: str, periods: str = "") -> None:
+    """The registry's comparability note, plus the two cities' dates and their gap when they differ."""
     if not entry:
         return
     if entry.get("group") == "comparable":
         note = catalog_text(entry, "comparability_note", lang)
-        if note:
-            box = st.warning if note.upper().startswith(("NICHT", "NOT", "NUR", "ONLY", "EINGESCHR", "LIMITED")) \
-                else st.info
-            box(f"**{t('comparability', lang)}:** {note}")
+        if note or periods:
+            box = st.warning if periods or note.upper().startswith(
+                ("NICHT", "NOT", "NUR", "ONLY", "EINGESCHR", "LIMITED")) else st.info
+            box(f"**{t('comparability', lang)}:** {note}" + (f"\n\n**{t('period', lang)}:** {periods}" if periods
+                                                             else ""))
     else:
         st.info(t("only_one_city", lang, city=t(f"city_{entry.get('group')}", lang)))
 
@@ -70,7 +75,8 @@ def _comparability_note(entry: dict[str, Any], lang: str) -> None:
 def _header(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
     """City name, its level picker and what the map shows (in presentation mode without the picker)."""
     lang, level, period = state.lang, city.level, city.period
-    shows = f"{catalog_text(entry, 'label', lang)} · {format_period(period, lang)}" if entry and period else ""
+    shows = f"{catalog_text(entry, 'label', lang)} · {entry_period_label(entry, city.city, period, lang)}" \
+        if entry and period else ""
     if state.present:
         st.markdown(f"**{t(f'city_{city.city}', lang)} · {t(f'level_{level}', lang)}** — {shows}")
         return
@@ -90,7 +96,7 @@ def _city_map(page: PageContext, city: CityPage) -> tuple[str, str] | None:
         st.info(t("not_available_city", lang))
         return None
     if city.frame is None or city.classification is None:
-        _no_data_at_level(state, city)
+        _no_data_at_level(state, city, entry)
         return None
     projects = views_projects.map_layer(city, lang)
     label, unit = catalog_text(entry, "label", lang), catalog_text(entry, "unit", lang)
@@ -126,7 +132,7 @@ def _new_click(city: str, out: Any) -> tuple[str, str] | None:
     return city, area_id
 
 
-def _no_data_at_level(state: ViewState, city: CityPage) -> None:
+def _no_data_at_level(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
     """Say clearly that this level has no values and offer the levels (or the period) that have them."""
     lang, name = state.lang, city.city
     st.warning(t("no_data_level", lang, level=t(f"level_{city.level}", lang)))
@@ -134,5 +140,6 @@ def _no_data_at_level(state: ViewState, city: CityPage) -> None:
         st.button(t("switch_level", lang, level=t(f"level_{lv}", lang)), key=f"switch_{name}_{lv}",
                   on_click=set_view, args=(state.with_level(name, lv),))
     if city.fallback_period:  # e.g. Munich residents per Bezirksteil exist only for 2022
-        st.button(t("switch_period", lang, period=format_period(city.fallback_period, lang)),
+        when = entry_period_label(entry, name, city.fallback_period, lang)
+        st.button(t("switch_period", lang, period=when),
                   key=f"switch_{name}_period", on_click=set_view, args=(state.with_period(name, city.fallback_period),))

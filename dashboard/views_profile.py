@@ -9,10 +9,11 @@ from html import escape
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, views_projects
-from dashboard.i18n import catalog_text, format_number, format_period, format_value, t
+from dashboard import loaders, views_compare, views_projects
+from dashboard.i18n import catalog_text, format_number, format_value, t
 from dashboard.legend import flag_label
 from dashboard.page import PageContext
+from dashboard.period_labels import entry_period_label
 from dashboard.profile import (
     AreaRef,
     action_area_info,
@@ -47,6 +48,8 @@ def render(page: PageContext) -> None:
         head.caption(f"{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)} · {row['area_id']}")
         close.button(t("profile_close", lang), key="profile_close",
                      on_click=set_view, args=(replace(state, area_city="", area_id=""),))
+        with head:
+            views_compare.add_button(state, city, state.area_id)
         if level == "handlungsraum":
             _action_area(areas, state.area_id, lang)
         _facts(row, lang)
@@ -92,7 +95,8 @@ def _comparable(rows: pd.DataFrame, catalog: Mapping[str, dict], city: str, leve
         return
     out = pd.DataFrame({
         t("col_indicator", lang): [catalog_text(catalog[i], "label", lang) for i in table["indicator_id"]],
-        t("col_period", lang): [format_period(p, lang) for p in table["period"]],
+        t("col_period", lang): [entry_period_label(catalog[i], city, p, lang)
+                                for i, p in zip(table["indicator_id"], table["period"], strict=True)],
         t("col_value", lang): [_value_text(v, f, catalog[i], lang)
                                for v, f, i in zip(table["value"], table["flag"], table["indicator_id"], strict=True)],
         t("col_city_value", lang): [format_number(v, lang) for v in table["city_value"]],
