@@ -58,12 +58,20 @@ def _settle(page) -> None:  # noqa: ANN001
 
 
 def _pick_area(page, text: str) -> None:  # noqa: ANN001
-    _settle(page)
-    box = page.get_by_role("combobox", name=_ui("cmp_pick_areas"))
-    box.click()
-    page.keyboard.type(text)
     option = page.get_by_role("option", name=text, exact=True)
-    expect(option).to_have_count(1)
+    for attempt in range(3):  # a late rerun (e.g. a map reporting its first view) may clear what was typed
+        _settle(page)
+        box = page.get_by_role("combobox", name=_ui("cmp_pick_areas"))
+        box.click()
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type(text)
+        try:
+            expect(option).to_have_count(1, timeout=10_000)
+            break
+        except AssertionError:
+            page.keyboard.press("Escape")
+            if attempt == 2:
+                raise
     page.wait_for_timeout(500)  # the list re-renders while it filters
     option.click()
     page.keyboard.press("Escape")
