@@ -15,10 +15,11 @@ from typing import Any
 import folium
 import geopandas as gpd
 
-from dashboard.i18n import catalog_text, format_period, t
+from dashboard.i18n import catalog_text, t
 from dashboard.legend import legend_for_values
 from dashboard.maps import MapOverlays, MapStyle, build_map
 from dashboard.page import CityPage, PageContext
+from dashboard.period_labels import entry_period_label
 from dashboard.project_markers import project_legend_html
 from dashboard.projects_view import ProjectDisplay, map_projects
 
@@ -110,18 +111,25 @@ def map_message(page: PageContext, city: CityPage) -> str:
 
 
 def map_caption(entry: dict[str, Any], city: CityPage, lang: str) -> str:
-    """What the map shows, e.g. "Arbeitslosenanteil (15–64 J.) · 31.12.2024" ("" without indicator or period)."""
-    return f"{catalog_text(entry, 'label', lang)} · {format_period(city.period, lang)}" if entry and city.period \
-        else ""
+    """What the map shows, e.g. "Arbeitslosenanteil (15–64 J.) · Jahresmittel 2024" ("" without indicator or period)."""
+    if not entry or not city.period:
+        return ""
+    return f"{catalog_text(entry, 'label', lang)} · {entry_period_label(entry, city.city, city.period, lang)}"
 
 
-def comparability_note(entry: dict[str, Any], lang: str) -> Note | None:
-    """The note under the maps: the comparability note of a comparable indicator, or "only in one city"."""
+def comparability_note(entry: dict[str, Any], lang: str, periods: str = "") -> Note | None:
+    """The note under the maps: the comparability note of a comparable indicator, or "only in one city".
+
+    ``periods``: both cities' reference dates and their gap in years when they differ
+    (:attr:`dashboard.page.PageContext.period_gap`); it makes the note a warning.
+    """
     if not entry:
         return None
     if entry.get("group") != "comparable":
         return Note("info", "", t("only_one_city", lang, city=t(f"city_{entry.get('group')}", lang)))
     note = catalog_text(entry, "comparability_note", lang)
-    if not note:
+    if not note and not periods:
         return None
-    return Note("warning" if note.upper().startswith(_WARNING_STARTS) else "info", t("comparability", lang), note)
+    kind = "warning" if periods or note.upper().startswith(_WARNING_STARTS) else "info"
+    text = note + (f"\n\n**{t('period', lang)}:** {periods}" if periods else "")
+    return Note(kind, t("comparability", lang), text)

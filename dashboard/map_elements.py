@@ -44,17 +44,32 @@ class GeoJsonLayer(MacroElement):
                 {%- endif %}
             }
         }).addTo({{ this._parent.get_name() }});
+        {%- if this.click_label %}
+        // A click on a feature's permanent label is a click on the feature (at its label point
+        // px/py, which lies inside it): the app then opens that area's profile.
+        {{ this.get_name() }}.eachLayer(function(l) {
+            var tt = l.getTooltip && l.getTooltip(), el = tt && tt.getElement && tt.getElement();
+            if (!el) { return; }
+            el.style.cursor = "pointer";
+            L.DomEvent.on(el, "click", function(ev) {
+                L.DomEvent.stop(ev);
+                var p = l.feature.properties, at = L.latLng(p.py, p.px);
+                l.fire("click", {latlng: at, layer: l, sourceTarget: l}, true);
+            });
+        });
+        {%- endif %}
         {% endmacro %}"""
     )
 
     def __init__(self, features: list[dict], styles: list[dict], *, tooltip: str | None = None,
                  tooltip_options: dict | None = None, suffix: str = "", popup: str | None = None,
-                 highlight: bool = False, interactive: bool = True) -> None:
+                 highlight: bool = False, interactive: bool = True, click_label: bool = False) -> None:
         super().__init__()
         self._name = "RaGeoJson"
         self.features, self.styles = features, styles
         self.tooltip, self.tooltip_options, self.suffix = tooltip, tooltip_options or {}, suffix
         self.popup, self.highlight, self.interactive = popup, highlight, interactive
+        self.click_label = click_label  # features need properties px/py (a point inside, EPSG:4326)
         # Minified, and safe inside <script>: the same escapes as Jinja's htmlsafe tojson.
         self.data_json = (
             json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"), ensure_ascii=False)

@@ -27,7 +27,7 @@ LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
 
 
 def outline_items(outlines: gpd.GeoDataFrame, lang: str) -> list[dict]:
-    """Per Handlungsraum: ``area_id``, ``name``, escaped ``label`` and ``popup``, ``approximate``, and ``at``.
+    """Per Handlungsraum: ``area_id``, ``name``, escaped ``label``, ``approximate``, ``at`` and ``leader``.
 
     ``at`` is ``[lat, lon]`` of the label when the outlines carry ``label_lat``/``label_lon``
     (placed apart by :mod:`dashboard.label_layout`), else None (the label sits at the outline's centre);
@@ -44,7 +44,7 @@ def outline_items(outlines: gpd.GeoDataFrame, lang: str) -> list[dict]:
         anchor = _point(row.get("anchor_lat"), row.get("anchor_lon"))
         leader = anchor if at is not None and bool(row.get("label_leader", False)) else None
         items.append({"area_id": str(row["area_id"]), "name": name, "label": escape(label), "approximate": approx,
-                      "popup": _outline_popup(row, label, lang), "at": at, "leader": leader})
+                      "at": at, "leader": leader})
     return items
 
 
@@ -56,35 +56,24 @@ def _point(lat: object, lon: object) -> list[float] | None:
 
 
 def outline_layer(outlines: gpd.GeoDataFrame, lang: str) -> GeoJsonLayer:
-    """Unfilled Handlungsraum outlines with permanent labels; clicking the line opens the source popup."""
+    """Unfilled Handlungsraum outlines with permanent labels; a click on the line or the label selects it.
+
+    The app then opens the Handlungsraum's profile (members, the city's quote and source), so no
+    popup covers the map. Labels placed apart (:mod:`dashboard.label_layout`) are drawn by
+    :mod:`dashboard.map_labels` instead of the layer's own tooltips.
+    """
     features = []
     for (_, row), item in zip(outlines.iterrows(), outline_items(outlines, lang), strict=True):
+        inside = row.geometry.representative_point()  # where a click on the label is reported
         props = {"area_id": item["area_id"], "name": item["name"], "layer": "outlines", "s": int(item["approximate"]),
-                 "label": item["label"], "popup": item["popup"]}
+                 "label": item["label"], "px": round(inside.x, 6), "py": round(inside.y, 6)}
         features.append(feature(row.geometry, props))
     line = {"fill": False, "color": "#111111", "weight": 3, "opacity": 1}
-    placed = has_label_positions(outlines)  # labels placed apart (dashboard.label_layout) are drawn by map_labels
+    placed = has_label_positions(outlines)
     return GeoJsonLayer(features, [line, {**line, "dashArray": "8 6"}], tooltip=None if placed else "label",
-                        popup="popup",
-                         tooltip_options={"permanent": True, "direction": "center", "interactive": False,
-                                          "className": "ra-label"})
-
-
-def _outline_popup(row: pd.Series, label: str, lang: str) -> str:
-    parts = [f"<b>{escape(label)}</b>"]
-    status = (lang == "en" and _text_or_none(row.get("status_en"))) or _text_or_none(row.get("status"))
-    if status:
-        parts.append(f"{escape(text('status', lang))}: {escape(status)}")
-    note = _text_or_none(row.get(f"note_{'en' if lang == 'en' else 'de'}"))
-    if note:
-        parts.append(escape(note))
-    quote = _text_or_none(row.get("source_quote"))
-    if quote:
-        parts.append(f"<i>„{escape(quote)}“</i>")
-    url = _text_or_none(row.get("source_url"))
-    if url and url.startswith(("https://", "http://")):
-        parts.append(f'<a href="{escape(url)}" target="_blank" rel="noopener">{escape(text("source", lang))}</a>')
-    return "<br>".join(parts)
+                        click_label=not placed,
+                        tooltip_options={"permanent": True, "direction": "center", "interactive": True,
+                                         "className": "ra-label"})
 
 
 def location_rows(locations: gpd.GeoDataFrame, lang: str) -> list[list]:

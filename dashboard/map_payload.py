@@ -152,8 +152,9 @@ def _outlines(overlays: MapOverlays, lang: str, geometry: dict[str, Any] | None,
     if overlays.outlines is None or not len(overlays.outlines) or geometry is None or ids is None:
         return None
     items = {item["area_id"]: item for item in outline_items(overlays.outlines, lang)}
-    keys = ("label", "popup", "approximate", "at", "leader")
-    return {"geometry": geometry, "items": [{k: items[a][k] for k in keys} if a in items else None for a in ids]}
+    keys = ("label", "approximate", "at", "leader")
+    return {"geometry": geometry,
+            "items": [{"id": a, **{k: items[a][k] for k in keys}} if a in items else None for a in ids]}
 
 
 def _projects(overlays: MapOverlays, lang: str) -> dict[str, Any] | None:

@@ -94,7 +94,7 @@ class MapOverlays:
     Attributes:
         outlines: Handlungsräume (``area_id``, ``name``, optional ``short_name``, ``approximate``,
             ``status``, ``source_quote``, ``source_url``, ``note_de``/``note_en``) as labelled,
-            unfilled outlines; approximate ones dashed; a click on the line opens the source popup.
+            unfilled outlines; approximate ones dashed; a click on the line or label selects the Handlungsraum.
         focus_area_ids: areas to focus: the map zooms to them and dims the rest.
         selected_area_id: the area whose profile is open: a thick dark-blue outline, drawn last.
         locations: points (``name``, ``address``, ``provider``, ``layer`` kita/youth_centre,

@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from dashboard.classify import Classification, classify, classify_common, colors_for, relative_to_city
+from dashboard.comparison_page import ComparisonPage, PeriodGap, build_comparison, period_gap
 from dashboard.label_layout import FRAME_DESK, FRAME_PRESENT, layout_outline_labels, outline_label_text
 from dashboard.projects_view import UploadResult, area_project_counts, combine_projects, filter_projects
 from dashboard.ranking import ActionAreaSummary, action_area_summary, ranking_table
@@ -112,6 +113,8 @@ class PageContext:
         projects: the build's projects and this session's uploads, concatenated once (unfiltered).
         cities: one :class:`CityPage` per city, in ``config.CITIES`` order.
         summary: Handlungsräume vs. rest of Munich (None in presentation mode or without a Munich period).
+        comparison: the comparison section (None in presentation mode).
+        period_gap: both cities' dates of the chosen comparable indicator when they differ (else None).
     """
 
     version: str
@@ -123,6 +126,8 @@ class PageContext:
     projects: gpd.GeoDataFrame
     cities: Mapping[str, CityPage] = field(default_factory=dict)
     summary: ActionAreaSummary | None = None
+    comparison: ComparisonPage | None = None
+    period_gap: PeriodGap | None = None
 
     @property
     def polarity(self) -> str:
@@ -136,7 +141,11 @@ class PageContext:
 
 def build_page(state: ViewState, choices: Choices, data: BuildData, *, uploads: Sequence[UploadResult] = (),
                filters: ProjectFilters = ProjectFilters()) -> PageContext:
-    """Compute once what the page needs for ``state``: catalog entry, projects, per city map and ranking."""
+    """Compute once what the page needs for ``state``.
+
+    That is: the catalog entry, the projects, per city map and ranking, the comparison table and
+    the two cities' reference dates of the chosen indicator.
+    """
     catalog = data.catalog()
     entry = dict(catalog.get(state.indicator, {}))
     areas = data.areas()
@@ -147,8 +156,10 @@ def build_page(state: ViewState, choices: Choices, data: BuildData, *, uploads: 
     munich_period = state.period("munich")
     if entry and munich_period and not state.present:
         summary = action_area_summary(data.indicator_rows("munich", state.indicator), areas, entry, munich_period)
+    comparison = None if state.present else build_comparison(state, choices, catalog, areas, data.indicator_rows)
     return PageContext(version=data.version, state=state, choices=choices, catalog=catalog, entry=entry,
-                       areas=areas, projects=projects, cities=cities, summary=summary)
+                       areas=areas, projects=projects, cities=cities, summary=summary, comparison=comparison,
+                       period_gap=period_gap(state, entry, choices))
 
 
 def _labelled_outlines(data: BuildData, state: ViewState, city: str, level: str) -> gpd.GeoDataFrame | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from dashboard.classify import MAX_K, METHODS, MIN_K, SCALES
 from dashboard.i18n import LANGS
-from pipelines.config import CITIES, COVERAGE_LEVELS
+from pipelines.config import CITIES, CITY_IDS, COVERAGE_LEVELS
 
 DEFAULT_LEVELS: dict[str, str] = {"munich": "stadtbezirk", "berlin": "bezirksregion"}
 LAYERS: tuple[str, ...] = ("kita", "youth_centre")
@@ -24,6 +24,10 @@ CITY_PREFIX: dict[str, str] = {"munich": "muc", "berlin": "ber"}
 # Query-string keys (short, stable: they appear in shared links).
 Q_IND, Q_CLS, Q_K, Q_SCALE, Q_AREA, Q_FOCUS = "ind", "cls", "k", "scale", "area", "focus"
 Q_LANG, Q_PRESENT, Q_STEP, Q_LAYERS, Q_BASEMAP = "lang", "present", "step", "loc", "bg"
+# The comparison table (issue 8): pinned areas, its indicators (empty = the comparable ones), alignment.
+Q_CMP, Q_CMP_IND, Q_CMP_ALIGN = "cmp", "cmp_ind", "cmp_align"
+CMP_REST = "rest"  # "übriges München" (Munich without its Handlungsräume)
+MAX_PINS = 24
 # Online basemaps the user may switch on (they need internet; default: none, the app works offline).
 BASEMAPS: tuple[str, ...] = ("osm",)
 
@@ -86,6 +90,9 @@ class ViewState:
     step: int = 0
     layers: tuple[str, ...] = field(default_factory=tuple)
     basemap: str = ""
+    compare: tuple[str, ...] = field(default_factory=tuple)  # pins "city:area_id" in the order added
+    compare_ind: tuple[str, ...] = field(default_factory=tuple)
+    compare_align: bool = False
 
     def period(self, city: str) -> str:
         """The chosen period (ISO date) of ``city`` ("" = none available)."""
@@ -148,7 +155,7 @@ def parse_query(params: Mapping[str, object], choices: Choices) -> tuple[ViewSta
     for city in CITIES:
         periods = choices.periods.get((indicator, city), ())
         latest = periods[-1] if periods else ""
-        state = state.with_period(city, _pick(_first(params, q_period(city)), periods, latest,
+        state = state.with_period(city, _pick(_same_year(_first(params, q_period(city)), periods), periods, latest,
                                               "notice_bad_period", notes))
         state = state.with_level(city, _pick(_first(params, q_level(city)), COVERAGE_LEVELS[city],
                                              DEFAULT_LEVELS[city], "notice_bad_level", notes))
@@ -170,8 +177,53 @@ def parse_query(params: Mapping[str, object], choices: Choices) -> tuple[ViewSta
             notes.append(Notice("notice_bad_layer", name))
     layers_t = tuple(x for x in LAYERS if x in layers)
     basemap = _pick(_first(params, Q_BASEMAP), BASEMAPS, "", "notice_bad_basemap", notes)
+    compare = _parse_pins(_first(params, Q_CMP) or "", choices, notes)
+    compare_ind = _parse_list(_first(params, Q_CMP_IND) or "", choices.indicators, "notice_bad_compare_indicator",
+                              notes)
+    align = _first(params, Q_CMP_ALIGN) in ("1", "true")
     return replace(state, method=method, k=k, scale=scale, area_city=area_city, area_id=area_id, focus=focus,
-                   lang=lang, present=present, step=step, layers=layers_t, basemap=basemap), notes
+                   lang=lang, present=present, step=step, layers=layers_t, basemap=basemap, compare=compare,
+                   compare_ind=compare_ind, compare_align=align), notes
+
+
+def _same_year(raw: str | None, periods: tuple[str, ...]) -> str | None:
+    """An older link's period that a later build re-dated still means the same year: take that one.
+
+    E.g. Munich labour-market annual means were once stored as 31.12. and now as the middle of the year.
+    """
+    if not raw or raw in periods:
+        return raw
+    same = [p for p in periods if p[:4] == raw[:4]]
+    return same[0] if len(same) == 1 else raw
+
+
+def pin_ok(pin: str, choices: Choices) -> bool:
+    """Whether a comparison pin ``city:area_id`` names something this build has."""
+    city, _, area_id = pin.partition(":")
+    if city not in CITIES or not area_id:
+        return False
+    return area_id == CITY_IDS[city] or (city == "munich" and area_id == CMP_REST) \
+        or area_id in choices.areas.get(city, {})
+
+
+def _parse_pins(raw: str, choices: Choices, out: list[Notice]) -> tuple[str, ...]:
+    pins: list[str] = []
+    for pin in (x.strip() for x in raw.split(",") if x.strip()):
+        if not pin_ok(pin, choices):
+            out.append(Notice("notice_bad_compare", pin))
+        elif pin not in pins and len(pins) < MAX_PINS:
+            pins.append(pin)
+    return tuple(pins)
+
+
+def _parse_list(raw: str, allowed: tuple[str, ...], notice: str, out: list[Notice]) -> tuple[str, ...]:
+    items: list[str] = []
+    for x in (x.strip() for x in raw.split(",") if x.strip()):
+        if x not in allowed:
+            out.append(Notice(notice, x))
+        elif x not in items:
+            items.append(x)
+    return tuple(items)
 
 
 def _parse_int(raw: str | None, bounds: tuple[int, int], default: int, notice: str, out: list[Notice]) -> int:
@@ -218,6 +270,12 @@ def to_query(state: ViewState) -> dict[str, str]:
     if state.present:
         q[Q_PRESENT] = "1"
         q[Q_STEP] = str(state.step)
+    if state.compare:
+        q[Q_CMP] = ",".join(state.compare)
+    if state.compare_ind:
+        q[Q_CMP_IND] = ",".join(state.compare_ind)
+    if state.compare_align:
+        q[Q_CMP_ALIGN] = "1"
     return q
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import (
     loaders,
     views_build,
+    views_compare,
     views_footer,
     views_maps,
     views_present,
@@ -108,5 +109,6 @@ def render() -> None:
     views_profile.render(page)
     _page_script(lang, (state.area_city, state.area_id))
     if not state.present:
+        views_compare.render(page)
         views_ranking.render(page)
     views_footer.render(state, version)

@@ -11,13 +11,14 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import geometry_store, loaders, views_projects
+from dashboard import geometry_store, loaders, views_compare, views_projects
 from dashboard.city_map import city_map_parts, comparability_note, map_caption, map_message
 from dashboard.clicks import component_click
-from dashboard.i18n import format_period, t
+from dashboard.i18n import t
 from dashboard.map_payload import geometry_ref, locations_payload, map_payload
 from dashboard.maps import MapOverlays, MapStyle
 from dashboard.page import CityPage, PageContext
+from dashboard.period_labels import entry_period_label
 from dashboard.state import ViewState, to_query
 from dashboard.views_map_component import raumatlas_map
 from dashboard.views_state import set_view, w_level
@@ -40,7 +41,9 @@ def render(page: PageContext) -> ViewState:
     """Draw both maps; returns the state with a newly clicked area selected."""
     state, entry = page.state, page.entry
     if not state.present:  # on a projector the maps come first; the note follows them
-        _comparability_note(entry, state.lang)
+        gap = page.period_gap  # both reference dates and the gap, when the cities' periods differ
+        _comparability_note(entry, state.lang, gap.note if gap else "")
+        views_compare.render_align_button(page)
     for col, city in zip(st.columns(2, gap="medium"), CITIES, strict=True):
         with col:
             _header(state, page.cities[city], entry)
@@ -54,8 +57,9 @@ def render(page: PageContext) -> ViewState:
     return state
 
 
-def _comparability_note(entry: dict[str, Any], lang: str) -> None:
-    note = comparability_note(entry, lang)
+def _comparability_note(entry: dict[str, Any], lang: str, periods: str = "") -> None:
+    """The registry's comparability note, plus the two cities' dates and their gap when they differ."""
+    note = comparability_note(entry, lang, periods)
     if note is not None:
         box = st.warning if note.kind == "warning" else st.info
         box(f"**{note.lead}:** {note.text}" if note.lead else note.text)
@@ -86,7 +90,7 @@ def _city_map(page: PageContext, city: CityPage) -> tuple[str, str] | None:
         if not page.entry or not city.period:
             st.info(map_message(page, city))
         else:
-            _no_data_at_level(state, city)
+            _no_data_at_level(state, city, page.entry)
         return None
     out = raumatlas_map(_map_args(page, city, parts.style, parts.overlays), key=MAP_KEYS[city.city])
     # The legend sits under the map, not on it: on a projector no area may hide behind it.
@@ -161,7 +165,7 @@ def _new_click(city: str, out: Any) -> tuple[str, str] | None:
     return city, area_id
 
 
-def _no_data_at_level(state: ViewState, city: CityPage) -> None:
+def _no_data_at_level(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
     """Say clearly that this level has no values and offer the levels (or the period) that have them."""
     lang, name = state.lang, city.city
     st.warning(t("no_data_level", lang, level=t(f"level_{city.level}", lang)))
@@ -169,5 +173,6 @@ def _no_data_at_level(state: ViewState, city: CityPage) -> None:
         st.button(t("switch_level", lang, level=t(f"level_{lv}", lang)), key=f"switch_{name}_{lv}",
                   on_click=set_view, args=(state.with_level(name, lv),))
     if city.fallback_period:  # e.g. Munich residents per Bezirksteil exist only for 2022
-        st.button(t("switch_period", lang, period=format_period(city.fallback_period, lang)),
+        when = entry_period_label(entry, name, city.fallback_period, lang)
+        st.button(t("switch_period", lang, period=when),
                   key=f"switch_{name}_period", on_click=set_view, args=(state.with_period(name, city.fallback_period),))

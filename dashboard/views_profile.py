@@ -10,10 +10,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, views_projects
+from dashboard import loaders, views_compare, views_projects
 from dashboard.i18n import catalog_text, format_number, format_period, format_value, t
 from dashboard.legend import flag_label, value_decimals
 from dashboard.page import PageContext
+from dashboard.period_labels import entry_period_label
 from dashboard.profile import (
     AreaRef,
     action_area_info,
@@ -48,6 +49,8 @@ def render(page: PageContext) -> None:
         head.caption(f"{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)} · {row['area_id']}")
         close.button(t("profile_close", lang), key="profile_close",
                      on_click=set_view, args=(replace(state, area_city="", area_id=""),))
+        with head:
+            views_compare.add_button(state, city, state.area_id)
         if level == "handlungsraum":
             _action_area(areas, state.area_id, lang)
         _facts(row, lang)
@@ -93,7 +96,8 @@ def _comparable(rows: pd.DataFrame, catalog: Mapping[str, dict], city: str, leve
         return
     out = pd.DataFrame({
         t("col_indicator", lang): [catalog_text(catalog[i], "label", lang) for i in table["indicator_id"]],
-        t("col_period", lang): [format_period(p, lang) for p in table["period"]],
+        t("col_period", lang): [entry_period_label(catalog[i], city, p, lang)
+                                for i, p in zip(table["indicator_id"], table["period"], strict=True)],
         t("col_value", lang): [_value_text(v, f, catalog[i], lang, _pair_decimals(v, c))
                                for v, f, i, c in zip(table["value"], table["flag"], table["indicator_id"],
                                                      table["city_value"], strict=True)],

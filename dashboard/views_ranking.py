@@ -9,15 +9,18 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import views_projects
-from dashboard.i18n import catalog_text, format_number, format_period, format_value, t
+from dashboard.i18n import catalog_text, format_number, format_value, t
 from dashboard.legend import flag_label
 from dashboard.page import CityPage, PageContext
+from dashboard.period_labels import entry_period_label
 from dashboard.ranking import ranking_formatters
+from dashboard.ranking_export import ranking_export, summary_export
+from dashboard.table_export import ExportTable, csv_bytes, xlsx_bytes
 from pipelines.config import CITIES
 
 
 def render(page: PageContext) -> None:
-    """Both rankings side by side (sortable, CSV download), then the Handlungsraum summary."""
+    """Both rankings side by side (sortable; CSV for German Excel and XLSX), then the Handlungsraum summary."""
     state, entry = page.state, page.entry
     lang = state.lang
     if not entry:
@@ -34,7 +37,8 @@ def render(page: PageContext) -> None:
 
 def _city_ranking(page: PageContext, city: CityPage, unit: str) -> None:
     lang, level, period = page.state.lang, city.level, city.period
-    st.markdown(f"**{t(f'city_{city.city}', lang)} · {t(f'level_{level}', lang)} · {format_period(period, lang)}**")
+    when = entry_period_label(page.entry, city.city, period, lang)
+    st.markdown(f"**{t(f'city_{city.city}', lang)} · {t(f'level_{level}', lang)} · {when}**")
     if not period:
         st.caption(t("not_available_city", lang))
         return
@@ -55,11 +59,9 @@ def _city_ranking(page: PageContext, city: CityPage, unit: str) -> None:
     # Numbers stay numbers (the column sorts by value) but read as in the tooltips: same formatter, same decimals.
     styled = show.style.format(ranking_formatters(table, lang, value_col, t("col_coverage", lang)))
     st.dataframe(styled, hide_index=True, width="stretch", height=320)
-    indicator = page.state.indicator
-    csv = table.assign(city=city.city, level=level, indicator_id=indicator, period=period)
-    st.download_button(t("download_csv", lang), csv.to_csv(index=False).encode("utf-8"),
-                       file_name=f"raumatlas_{city.city}_{level}_{indicator}_{period}.csv",
-                       mime="text/csv", key=f"dl_{city.city}")
+    # The files hold what the table shows (same decimals, German notation) plus the area id as text.
+    export = ranking_export(show, table, lang, sheet=f"{t(f'city_{city.city}', lang)} {period}")
+    _downloads(export, f"raumatlas_{city.city}_{level}_{page.state.indicator}_{period}", f"dl_{city.city}", lang)
 
 
 def _summary(page: PageContext, unit: str) -> None:
@@ -81,6 +83,18 @@ def _summary(page: PageContext, unit: str) -> None:
         t("col_approx", lang): [t("approx_label", lang) if a else "" for a in df["approximate"]],
     })
     st.dataframe(show, hide_index=True, width="stretch")
-    st.caption(f"{t('period', lang)}: {format_period(period, lang)}")
+    period_text = entry_period_label(page.entry, "munich", period, lang)
+    st.caption(f"{t('period', lang)}: {period_text}")
     for key in summary.notes:
         st.caption(t(key, lang))
+    export = summary_export(df, labels, unit, [t(key, lang) for key in summary.notes], lang, period_text)
+    _downloads(export, f"raumatlas_handlungsraeume_{page.state.indicator}_{period}", "dl_summary", lang)
+
+
+def _downloads(export: ExportTable, stem: str, key: str, lang: str) -> None:
+    """CSV for German Excel and XLSX of one table, side by side."""
+    a, b = st.columns(2)
+    a.download_button(t("download_csv_excel", lang), csv_bytes(export), file_name=f"{stem}.csv", mime="text/csv",
+                      key=key, width="stretch")
+    b.download_button(t("download_xlsx", lang), xlsx_bytes(export), file_name=f"{stem}.xlsx", key=f"{key}_xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", width="stretch")

@@ -8,7 +8,8 @@ import streamlit as st
 
 from dashboard import loaders
 from dashboard.classify import MAX_K, METHODS, MIN_K, SCALES
-from dashboard.i18n import LANGS, catalog_text, format_period, t
+from dashboard.i18n import LANGS, catalog_text, t
+from dashboard.period_labels import entry_period_label
 from dashboard.state import Choices, ViewState
 from dashboard.views_state import (
     W_BASEMAP,
@@ -51,7 +52,7 @@ def render(state: ViewState, choices: Choices, version: str) -> ViewState:
                      help=t("indicator_help", lang))
         indicator = st.session_state.get(W_IND) or state.indicator
         for city in CITIES:
-            _period_picker(choices, indicator, city, lang)
+            _period_picker(choices, catalog.get(indicator), indicator, city, lang)
         st.divider()
         st.selectbox(t("classification", lang), METHODS, key=W_CLS, format_func=lambda m: t(f"method_{m}", lang))
         st.slider(t("classes", lang), MIN_K, MAX_K, key=W_K)
@@ -70,7 +71,7 @@ def render(state: ViewState, choices: Choices, version: str) -> ViewState:
     return state_from_widgets(state, choices)
 
 
-def _period_picker(choices: Choices, indicator: str, city: str, lang: str) -> None:
+def _period_picker(choices: Choices, entry: dict[str, Any] | None, indicator: str, city: str, lang: str) -> None:
     periods = tuple(reversed(choices.periods.get((indicator, city), ())))
     key = w_period(city)
     label = t("period_city", lang, city=t(f"city_{city}", lang))
@@ -79,7 +80,8 @@ def _period_picker(choices: Choices, indicator: str, city: str, lang: str) -> No
         return
     if st.session_state.get(key) not in periods:
         st.session_state[key] = periods[0]  # the new indicator lacks the old period: latest
-    st.selectbox(label, periods, key=key, format_func=lambda p: format_period(p, lang))
+    # "Jahresmittel 2024", not "01.07.2024"
+    st.selectbox(label, periods, key=key, format_func=lambda p: entry_period_label(entry, city, p, lang))
 
 
 def _district_names(version: str) -> dict[str, str]:

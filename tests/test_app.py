@@ -97,7 +97,7 @@ def test_widgets_drive_state_and_url() -> None:
 
 
 def test_query_string_round_trips() -> None:
-    q = {"ind": "sgb2_children_share", "p_muc": "2023-12-31", "p_ber": "2020-12-31", "lvl_muc": "stadtbezirk",
+    q = {"ind": "sgb2_children_share", "p_muc": "2023-07-01", "p_ber": "2020-12-31", "lvl_muc": "stadtbezirk",
          "lvl_ber": "planungsraum", "cls": "natural_breaks", "k": "4", "scale": "relative", "lang": "en",
          "focus": "08", "loc": "kita"}
     at = _app(q)
@@ -105,7 +105,7 @@ def test_query_string_round_trips() -> None:
     assert not [w for w in at.warning if w.icon]  # notices carry an icon; the comparability note does not
     assert _qp(at) == q
     assert at.sidebar.selectbox(key="w_ind").value == "sgb2_children_share"
-    assert at.sidebar.selectbox(key="w_period_munich").value == "2023-12-31"
+    assert at.sidebar.selectbox(key="w_period_munich").value == "2023-07-01"  # annual mean 2023 (middle of the year)
     assert at.sidebar.selectbox(key="w_focus").value == "08"
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.classify import METHODS, SCALES
+from dashboard.comparison import EXPORT_COLUMNS, REST_ID
 from dashboard.i18n import LANGS, format_period, load_ui_table, t
 from dashboard.map_layers import LOCATION_COLORS
 from dashboard.state import LAYERS
@@ -47,6 +48,8 @@ PATTERN_VALUES: dict[str, tuple[str, ...]] = {
     "proj_col_{}": ("titel", "thema", "status", "federfuehrung", "beteiligte_referate", "partner", "beginn", "ende"),
     "proj_count_{}": ("rows", "valid", "dropped", "errors", "warnings"),
     "proj_sev_{}": ("error", "warning", "info"),
+    "cmp_col_{}": EXPORT_COLUMNS,  # the comparison table's headers
+    "level_one_{}": (*ALL_LEVELS, REST_ID),  # a pin's level in the comparison ("rest" = übriges München)
 }
 # Keys that travel as data from where they are made to where they are shown.
 CARRIED: dict[tuple[str, str], set[str]] = {
@@ -55,6 +58,7 @@ CARRIED: dict[tuple[str, str], set[str]] = {
     ("legend.py", "classification.method"): set(METHODS),
     ("legend.py", "mode"): set(SCALES),
     ("map_layers.py", "kind"): set(LOCATION_COLORS),
+    ("comparison.py", "note"): _strings_with_prefix("comparison.py", "cmp_(?:not|note|rest)_"),  # row notes
 }
 
 

@@ -35,7 +35,7 @@ def built(geodata: Path):
 
 def _value(long: pd.DataFrame, iid: str, level: str, area: str, year: int) -> pd.Series:
     row = long[(long["indicator_id"] == iid) & (long["level"] == level) & (long["area_id"] == area)
-               & (long["period"] == f"{year}-12-31")]
+               & (long["period"].str[:4] == str(year))]  # the day follows the Zeitbezug (periods.py)
     assert len(row) == 1, (iid, level, area, year)
     return row.iloc[0]
 

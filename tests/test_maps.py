@@ -132,9 +132,8 @@ def test_data_text_is_escaped_everywhere(grid):
     tooltip = _area_props(m)["01"]["tt"]
     assert "&lt;img src=x onerror=alert(1)&gt;" in tooltip and "<img" not in tooltip
     outline = next(layer for layer in _layers(m) if layer.features[0]["properties"].get("layer") == "outlines")
-    popups = {f["properties"]["area_id"]: f["properties"]["popup"] for f in outline.features}
-    assert "&lt;img src=x" in popups["hr3"] and '<a href="https://www.muenchen.de/hr3.html"' in popups["hr3"]
-    assert "javascript:" not in popups["hr1"]  # only http(s) sources become links
+    labels = {f["properties"]["area_id"]: f["properties"]["label"] for f in outline.features}
+    assert all("<" not in label for label in labels.values())
     cluster = next(el for el in m._children.values() if type(el).__name__ == "FastMarkerCluster")
     popup_texts = " ".join(row[2] for row in cluster.data)
     assert "&lt;img" in popup_texts and "Weg 1 &lt;b&gt;" in popup_texts and "Träger &amp; Co" in popup_texts
@@ -273,3 +272,17 @@ def test_selected_area_is_drawn_last_so_its_outline_stays_visible(grid):
     layers = _layers(_map(grid, selected_area_id="03"))
     layer = next(la for la in layers if la.features[0]["properties"].get("layer") == "areas")
     assert layer.features[-1]["properties"]["area_id"] == "03"
+
+
+def test_handlungsraum_outline_is_one_click_no_popup(grid):
+    """A click on a Handlungsraum's line or label selects it (the app opens its profile); no popup covers the map."""
+    m = _map(grid, outlines=_outlines(grid))
+    outline = next(layer for layer in _layers(m) if layer.features[0]["properties"].get("layer") == "outlines")
+    assert outline.popup is None and outline.click_label and outline.tooltip_options["interactive"] is True
+    for f in outline.features:
+        assert "popup" not in f["properties"]
+        inside = shapely.Point(f["properties"]["px"], f["properties"]["py"])
+        assert shapely.geometry.shape(f["geometry"]).buffer(1e-6).contains(inside)
+    html = m.get_root().render()
+    assert "bindPopup" not in html.split(outline.get_name())[1].split("addTo")[0]
+    assert 'l.fire("click", {latlng: at, layer: l' in html

@@ -121,10 +121,12 @@
     return lines.join("<br>") + a.suffix;
   }
 
-  function clicked(i) {
+  function clicked(i) { clickedId(st.geo.ids[i]); }
+
+  function clickedId(id) {
     st.clicks += 1;
     send("streamlit:setComponentValue", {
-      value: {area_id: st.geo.ids[i], nonce: Date.now() + "-" + st.clicks + "-" + Math.random().toString(36).slice(2, 8)},
+      value: {area_id: id, nonce: Date.now() + "-" + st.clicks + "-" + Math.random().toString(36).slice(2, 8)},
       dataType: "json"
     });
   }
@@ -200,18 +202,23 @@
         var item = o.items[i];
         if (!item || !polys.length) { return; }
         var style = Object.assign({}, OUTLINE_STYLE, item.approximate ? {dashArray: "8 6"} : {});
-        var l = L.polygon(latlngs(polys), style);
-        if (item.popup) { l.bindPopup(item.popup, {maxWidth: 360}); }
-        var opts = Object.assign({}, LABEL_OPTIONS, {className: "ra-label" + (item.approximate ? " ra-approx" : "")});
+        // One click on the outline line or on its label selects the Handlungsraum (its profile opens; no popup).
+        var l = L.polygon(latlngs(polys), style).on("click", function () { clickedId(item.id); });
+        var opts = Object.assign({}, LABEL_OPTIONS, {interactive: true,
+                                 className: "ra-label ra-label-click" + (item.approximate ? " ra-approx" : "")});
+        var tip;
         if (item.at) {
           if (item.leader) {  // the label had to move away from its area (dashboard.label_layout): a line back to it
             labels.addLayer(L.polyline([item.leader, item.at], LEADER_STYLE));
             labels.addLayer(L.circleMarker(item.leader, LEADER_DOT));
           }
-          labels.addLayer(L.tooltip(opts).setLatLng(item.at).setContent(item.label));
+          tip = L.tooltip(opts).setLatLng(item.at).setContent(item.label);
+          labels.addLayer(tip);
         } else {
           l.bindTooltip(item.label, opts);
+          tip = l.getTooltip();
         }
+        tip.on("click", function () { clickedId(item.id); });
         group.addLayer(l);
       });
       layers.outlines = group.addTo(map);

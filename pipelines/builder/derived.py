@@ -20,7 +20,8 @@ import pandas as pd
 from pipelines import config
 from pipelines.builder.web_layers import city_areas_metric
 from pipelines.errors import RegistryError
-from pipelines.sources.locations import count_per_area
+from pipelines.sources.indikatorenatlas.periods import ANNUAL_MEAN, STICHTAG, YEAR_MIDDLE
+from pipelines.sources.locations import count_per_area, unlocated_for
 from pipelines.stage import BuildContext
 
 STAGE = "derived"
@@ -61,7 +62,9 @@ def stage(ctx: BuildContext, areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataF
         new.append(rows)
         table = pd.concat([table, rows], ignore_index=True)
     out = pd.concat(new, ignore_index=True) if new else pd.DataFrame(columns=list(config.INDICATOR_COLUMNS))
-    return out, [_catalog_row(ctx, entries[iid], out[out["indicator_id"] == iid], tasks)
+    # levels and periods from every row of the indicator (e.g. Munich residents per Bezirksteil come from
+    # an earlier stage under the same id), not only from the rows derived here
+    return out, [_catalog_row(ctx, entries[iid], table[table["indicator_id"] == iid], tasks)
                  for iid in dict.fromkeys(out["indicator_id"])]
 
 
@@ -140,18 +143,25 @@ def _derive(ctx: BuildContext, entry: Mapping[str, Any], city: str, mapping: Map
         return pd.DataFrame(columns=list(config.INDICATOR_COLUMNS))
     dates = [s.reference_date for s in ctx.sources
              if s.kind in LOCATION_KINDS and s.city == city and s.extra.get("layer") == layer]
-    counts = count_per_area(points, city_areas_metric(areas, city), "count", max(dates, default=""))
+    city_areas = city_areas_metric(areas, city)
+    unlocated = unlocated_for(ctx, city, layer, city_areas)  # facilities without coordinates, by Stadtbezirk
+    if "categories" in mapping:
+        unlocated = unlocated[unlocated["category"].astype(str).isin([str(c) for c in mapping["categories"]])]
+    counts = count_per_area(points, city_areas, "count", max(dates, default=""), unlocated=unlocated)
     return locations_per(counts, rows[rows["indicator_id"] == mapping["per"]], scale)
 
 
 def locations_per(counts: pd.DataFrame, per: pd.DataFrame, scale: float) -> pd.DataFrame:
     """``scale`` × count / per-count, per area at every level where both exist.
 
-    The denominator is the ``per`` indicator's value at its latest period for that
-    level; the result keeps the count's period (the locations' reference date, or the
-    denominator's when unknown). numerator = count, denominator = per-count.
+    The denominator is the ``per`` indicator's value at the period nearest the locations'
+    reference date (a list of 31.12.2022 is counted against the children of 31.12.2022, not
+    of a later year), per level; without a known reference date, its latest period. The result
+    keeps the count's period (or the denominator's when unknown). numerator = count,
+    denominator = per-count.
     """
-    latest = per[per["period"] == per.groupby("level")["period"].transform("max")]
+    latest = per[per["period"] == per.groupby("level")["period"].transform(
+        lambda p: nearest_period(list(p.unique()), _reference(counts)))]
     den = latest.set_index(["level", "area_id"])
     joined = counts.join(den[["value", "flag", "coverage", "period"]].rename(
         columns={"value": "den", "flag": "den_flag", "coverage": "den_cov", "period": "den_period"}),
@@ -162,6 +172,21 @@ def locations_per(counts: pd.DataFrame, per: pd.DataFrame, scale: float) -> pd.D
     out["denominator"] = joined["den"].astype(float)
     out["coverage"] = joined["den_cov"].astype(float).fillna(1.0)
     return _ratio(out, joined["den_flag"], scale)
+
+
+def _reference(counts: pd.DataFrame) -> str:
+    dates = [p for p in counts["period"].unique() if p] if len(counts) else []
+    return max(dates, default="")
+
+
+def nearest_period(periods: list[str], reference: str) -> str:
+    """The ISO period closest to ``reference`` (ties: the earlier one); the latest when no reference."""
+    if not periods:
+        return ""
+    if not reference:
+        return max(periods)
+    ref = pd.Timestamp(reference)
+    return min(sorted(periods), key=lambda p: abs((pd.Timestamp(p) - ref).days))
 
 
 def per_km2(numerator: pd.DataFrame, city_areas: gpd.GeoDataFrame, scale: float = 1.0) -> pd.DataFrame:
@@ -214,7 +239,7 @@ def sum_of_numerators(rows: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
 def _catalog_row(ctx: BuildContext, entry: Mapping[str, Any], rows: pd.DataFrame,
                  tasks: Mapping[Task, Mapping[str, Any]]) -> dict[str, Any]:
     """Catalog entry from the registry entry; levels/periods only for the cities derived here."""
-    cities = list(dict.fromkeys(rows["city"]))
+    cities = [c for c in dict.fromkeys(rows["city"]) if (entry["id"], c) in tasks]
     sources: list[str] = []
     for city in cities:
         layer = tasks[(entry["id"], city)].get("locations_layer")
@@ -233,4 +258,19 @@ def _catalog_row(ctx: BuildContext, entry: Mapping[str, Any], rows: pd.DataFrame
         "levels": {c: sorted(rows.loc[rows["city"] == c, "level"].unique(), key=config.LEVELS[c].index)
                    for c in cities},
         "periods": {c: sorted(rows.loc[rows["city"] == c, "period"].unique()) for c in cities},
+        "period_kind": {c: _period_kind(tasks[(entry["id"], c)], rows.loc[rows["city"] == c, "period"])
+                        for c in cities},
     }
+
+
+def _period_kind(mapping: Mapping[str, Any], periods: pd.Series) -> str:
+    """What a period stands for: the mapping's ``period_kind``, else a whole year or a reference date.
+
+    A whole year when every period is the middle of a year (how the Indikatorenatlas stores annual
+    means and sums), else a reference date.
+    """
+    if "period_kind" in mapping:
+        return str(mapping["period_kind"])
+    if len(periods) and periods.astype(str).str.endswith(f"-{YEAR_MIDDLE}").all():
+        return ANNUAL_MEAN
+    return STICHTAG

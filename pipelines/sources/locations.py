@@ -33,6 +33,8 @@ REASONS = {
     "outside_city": f"rows more than {CITY_TOLERANCE_M:.0f} m outside the city boundary",
     "duplicate_id": "rows repeating an id already seen (the first is kept)",
 }
+DISTRICT_COLUMN = "Stadtbezirknr."  # Munich: the Stadtbezirk number of each facility, also without coordinates
+UNLOCATED_REASONS = ("missing_coordinates", "unparsable_coordinates")
 MUNICH_COLUMNS = {"location_id": "ID Einrichtung", "name": "Name Einrichtung", "category": "Einrichtungsart",
                   "provider": "Trägerschaft", "lat": "Geokoordinaten Breite", "lon": "Geokoordinaten Länge"}
 LAYER_TEXT = {
@@ -64,7 +66,8 @@ def stage(ctx: BuildContext, areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataF
         raw = _read_source(ctx, source)
         kept = _validate(ctx, source, raw, _city_polygon(city_areas))
         kept = assign_areas(kept, city_areas)
-        counts.append(count_per_area(kept, city_areas, _count_id(source), source.reference_date))
+        counts.append(count_per_area(kept, city_areas, _count_id(source), source.reference_date,
+                                     unlocated=unlocated_rows(raw, city_areas)))
         notes[source.id] = {"rows": int(len(raw)), "kept": int(len(kept)),
                             "excluded": {k: int(v) for k, v in raw["_reason"].value_counts().items() if k}}
         key = (source.city, _layer(ctx, source))
@@ -108,6 +111,8 @@ def read_munich_kitas(path: Any) -> pd.DataFrame:
     house = raw["Haus-nr."].fillna("") + raw.get("Hausnummernzusatz", pd.Series("", index=raw.index)).fillna("")
     out["address"] = _address(raw["Straße"], house, raw["PLZ"], raw["Ort"])
     out["_row"] = [f"Zeile {i + 2}" for i in range(len(raw))]  # CSV line (header is line 1)
+    district = raw.get(DISTRICT_COLUMN, pd.Series("", index=raw.index)).fillna("").str.strip()
+    out["district"] = district.where(~district.str.fullmatch(r"\d{1,2}"), district.str.zfill(2))
     lat, lon, reason = _parse_latlon(out.pop("lat"), out.pop("lon"))
     xy = gpd.GeoSeries(gpd.points_from_xy(lon.fillna(0), lat.fillna(0)), crs=config.WEB_CRS).to_crs(
         config.CITY_CRS["munich"])
@@ -203,7 +208,9 @@ def assign_areas(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame) -> gpd.
         raise ValueError(f"points CRS {points.crs} differs from areas CRS {city_areas.crs}")
     out = points.copy()
     city = city_areas["city"].iloc[0]
-    for level in (lv for lv in config.LEVELS[city] if lv != "stadt"):
+    levels = [lv for lv in config.LEVELS[city] if lv != "stadt"]
+    # tiling levels first: overlapping areas defined by members fall back on their members' ids
+    for level in sorted(levels, key=lambda lv: lv not in config.COVERAGE_LEVELS[city]):
         polys = city_areas.loc[city_areas["level"] == level, ["area_id", "geometry"]].sort_values("area_id")
         if polys.empty:
             continue
@@ -216,16 +223,66 @@ def assign_areas(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame) -> gpd.
                 ids = pd.concat([ids, near.groupby(level=0)["area_id"].min()])
         else:
             ids = hits.groupby(level=0)["area_id"].agg(lambda s: ",".join(sorted(s)))
+            ids = _by_members(out, city_areas, level, ids)
         out[f"area_id_{level}"] = ids.reindex(out.index).astype("string")
+    return out[[*points.columns.drop("geometry", errors="ignore"),
+                *(f"area_id_{lv}" for lv in levels if f"area_id_{lv}" in out.columns), "geometry"]]
+
+
+def _by_members(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame, level: str, ids: pd.Series) -> pd.Series:
+    """Overlapping areas defined by members (Handlungsräume) for points in none of their polygons.
+
+    Such a point still belongs to those whose member unit it was assigned to (e.g. a Kita in the
+    50 m band outside the city that counts for Stadtbezirk 19 counts for Südwest too).
+    """
+    areas = city_areas[city_areas["level"] == level]
+    if "members" not in areas.columns or "member_level" not in areas.columns:
+        return ids
+    rest = points.index.difference(ids.index)
+    extra = {}
+    for i in rest:
+        found = sorted(str(a.area_id) for a in areas.itertuples()
+                       if f"area_id_{a.member_level}" in points.columns
+                       and pd.notna(points.at[i, f"area_id_{a.member_level}"])
+                       and str(points.at[i, f"area_id_{a.member_level}"]) in
+                       {m.strip() for m in str(a.members).split(",")})
+        if found:
+            extra[i] = ",".join(found)
+    return pd.concat([ids, pd.Series(extra, dtype=object)]) if extra else ids
+
+
+def unlocated_rows(raw: pd.DataFrame, city_areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Rows without (usable) coordinates whose Stadtbezirk number is known: counted where the level allows.
+
+    Munich's day-care list gives every facility's Stadtbezirk number, also for the 62 without
+    coordinates. Returns ``category`` and ``area_id_stadtbezirk`` (plus ``area_id_handlungsraum`` for
+    Handlungsräume made of whole Stadtbezirke) per such row; empty for sources without that column.
+    Finer levels (Bezirksteile, Handlungsräume built from Bezirksteile) cannot place them.
+    """
+    cols = ["category", "area_id_stadtbezirk", "area_id_handlungsraum"]
+    if "district" not in raw.columns or "_reason" not in raw.columns:
+        return pd.DataFrame(columns=cols)
+    districts = set(city_areas.loc[city_areas["level"] == "stadtbezirk", "area_id"].astype(str))
+    rows = raw[raw["_reason"].isin(UNLOCATED_REASONS) & raw["district"].isin(districts)]
+    out = pd.DataFrame({"category": rows["category"].to_numpy(), "area_id_stadtbezirk": rows["district"].to_numpy()})
+    hr = city_areas[city_areas["level"] == "handlungsraum"]
+    whole = {} if "member_level" not in hr.columns else {
+        str(r.area_id): {m.strip() for m in str(r.members).split(",")}
+        for r in hr.itertuples() if r.member_level == "stadtbezirk"}
+    out["area_id_handlungsraum"] = [",".join(sorted(h for h, ms in whole.items() if d in ms)) or pd.NA
+                                    for d in out["area_id_stadtbezirk"]]
     return out
 
 
 def count_per_area(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame, indicator_id: str,
-                   period: str) -> pd.DataFrame:
+                   period: str, unlocated: pd.DataFrame | None = None) -> pd.DataFrame:
     """Long rows: number of points per area at every level (0 where none), ``stadt`` = all points.
 
-    Levels for which ``points`` has no ``area_id_<level>`` column are left out.
+    Levels for which ``points`` has no ``area_id_<level>`` column are left out. ``unlocated``
+    (see :func:`unlocated_rows`) adds facilities without coordinates to the city and to every
+    area of a level for which it has an ``area_id_<level>``.
     """
+    extra = unlocated if unlocated is not None else pd.DataFrame()
     city = city_areas["city"].iloc[0]
     rows = []
     for level in config.LEVELS[city]:
@@ -233,11 +290,14 @@ def count_per_area(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame, indic
         if ids.empty:
             continue
         if level == "stadt":
-            n = pd.Series(len(points), index=ids.values)
+            n = pd.Series(len(points) + len(extra), index=ids.values)
         elif f"area_id_{level}" not in points.columns:
             continue  # level not joined: no count rather than a false zero
         else:
             col = points[f"area_id_{level}"].dropna().astype(str)
+            if f"area_id_{level}" in extra.columns:
+                col = pd.concat([col, extra[f"area_id_{level}"].dropna().astype(str)], ignore_index=True)
+            col = col[col != ""]
             n = col.str.split(",").explode().value_counts().reindex(ids.values, fill_value=0)
         rows.append(pd.DataFrame({"level": level, "area_id": ids.values, "value": n.values.astype(float)}))
     out = pd.concat(rows, ignore_index=True)
@@ -276,3 +336,15 @@ def _catalog(ctx: BuildContext, indicators: pd.DataFrame) -> list[dict[str, Any]
             "periods": {city: sorted(rows["period"].unique())},
         })
     return out
+
+
+def unlocated_for(ctx: BuildContext, city: str, layer: str, city_areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """:func:`unlocated_rows` of the newest registered source of ``city``/``layer`` (empty if none)."""
+    kinds = sources_by_kind(ctx.sources, "munich_kitas") + sources_by_kind(ctx.sources, "berlin_locations")
+    sources = [s for s in kinds if s.city == city and s.extra.get("layer") == layer]
+    if not sources or city_areas.empty:
+        return pd.DataFrame(columns=["category", "area_id_stadtbezirk", "area_id_handlungsraum"])
+    newest = max(sources, key=lambda s: s.reference_date)
+    if not newest.path(ctx.paths.geodata).exists():  # the locations stage reports a missing file; nothing to add
+        return pd.DataFrame(columns=["category", "area_id_stadtbezirk", "area_id_handlungsraum"])
+    return unlocated_rows(_read_source(ctx, newest), city_areas)

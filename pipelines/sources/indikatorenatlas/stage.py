@@ -31,9 +31,9 @@ from pipelines.errors import InputError
 from pipelines.io import read_toml
 from pipelines.registry import Source, slugify, sources_by_kind
 from pipelines.sources.indikatorenatlas.check import city_check, record_check
-from pipelines.sources.indikatorenatlas.formula import Formula, fit_formula
+from pipelines.sources.indikatorenatlas.formula import Formula, basis, infer_formula
+from pipelines.sources.indikatorenatlas.periods import period_for_year, period_kind
 from pipelines.sources.indikatorenatlas.read import CITY_ID, read_inhalt, read_table
-from pipelines.sources.indikatorenatlas.rows import IndicatorRows, split_indicators
 from pipelines.stage import BuildContext
 
 STAGE = "indikatorenatlas"
@@ -47,6 +47,10 @@ POLARITY: dict[str, str] = {  # Indikator -> polarity where the direction is obv
     "(Regel-)Leistungsberechtigte - nicht erwerbsfähig - Anteil": "higher_is_worse",
     "Sozialversicherungspflichtig Beschäftigte - Anteil": "higher_is_better",
 }
+# (Indikator, Ausprägung) -> polarity where only one Ausprägung has an obvious direction. Single-parent
+# households: higher is worse, as Berlin's MSS context indicator K02 (the breakdown by sex is neutral).
+POLARITY_PAIRS: dict[tuple[str, str], str] = {("Haushalte Alleinerziehend", "insgesamt"): "higher_is_worse"}
+SHARE_OF_TOTAL_TOLERANCE = 0.005  # district denominators within 0.5 % of the city's: a share of the city total
 UNIT_EN = {"%": "%", "je 1.000": "per 1,000", "Personen": "persons", "Jahre": "years",
            "Einw./km²": "residents/km²", "Kinder je Frau": "children per woman", "": ""}
 
@@ -88,6 +92,10 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
                          fix="restore the Munich indicator sets in geodata/indicators.toml")
     base = pd.concat(parts, ignore_index=True)
     long = _aggregate(base, catalog, membership, city_values)
+    long = own_area_density(long, catalog, areas)
+    for entry in catalog:  # the level "stadt" holds what the setting says, for every aggregated indicator
+        if entry["aggregation"] != "none":
+            entry["city_value"] = city_values
     record_check(ctx, STAGE, pd.concat(checks, ignore_index=True), catalog)
     _report_untranslated(ctx, catalog)
     return long, catalog
@@ -121,117 +129,140 @@ def _source_for(ctx: BuildContext, topic: str) -> Source:
 
 def _topic(ctx: BuildContext, table: pd.DataFrame, inhalt: pd.DataFrame, iset: dict[str, Any], src: Source,
            glossary: dict[str, str], path: Path) -> tuple[list[pd.DataFrame], list[dict[str, Any]], pd.DataFrame]:
-    catalog, checks, base = [], [], []
+    rows, catalog, checks = [], [], []
     seen: dict[str, tuple[str, str]] = {}
-    definitions = _inhalt_rows(inhalt)
-    for blk in split_indicators(table, MISSING_CODES):
-        ind, aus = blk.indikator, blk.auspraegung
+    for (ind, aus), g in table.groupby(["indikator", "auspraegung"], sort=False):
         iid = f"{iset['id_prefix']}__{slugify(ind)}__{slugify(aus)}"
         if iid in seen:
             raise InputError(path, f"indicators {seen[iid]} and {(ind, aus)} share the id {iid!r}",
                              fix="rename one Ausprägung; ids must stay unique after slugify")
         seen[iid] = (ind, aus)
-        dist = ~blk.is_city
-        formula, fit = fit_formula(blk.b[dist], blk.e[dist], blk.value[dist], blk.decimals)
-        value = _missing_codes(ctx, blk, formula, iid, path)
-        city_rows = _city_rows(blk, formula)
-        additive, why = _additivity(formula, blk, city_rows)
+        zeitbezug = _zeitbezug(inhalt, ind, aus)
+        g = g.assign(period=[period_for_year(int(p[:4]), zeitbezug) for p in g["period"]])
+        decimals = int(g["decimals"].max())
+        formula, fit = infer_formula(g[g["area_id"] != CITY_ID], decimals)
+        g = _missing_codes(ctx, g, formula, iid, path)
+        dist, city = g[g["area_id"] != CITY_ID], g[g["area_id"] == CITY_ID]
+        additive, why = _additivity(formula, dist, city)
         aggregation = "none" if formula is None or not additive else ("sum" if formula.den is None else "ratio")
-        base.append(_base_values(blk, value, formula))
-        checks.append(city_check(blk.period[city_rows], value[city_rows], blk.b[city_rows], blk.e[city_rows],
-                                 blk.district_sums(blk.period[city_rows]), formula, blk.decimals, iid, aggregation))
-        names = blk.names
+        share_of_total = aggregation == "none" and is_share_of_total(formula, dist, city)
+        if share_of_total:  # e.g. Bevölkerungsanteil: the districts' shares of the city add up
+            aggregation, why = "sum", "share of the city total: larger areas get the sum of their units' shares"
+        rows.append(_base_rows(g, formula, iid))
+        checks.append(city_check(dist, city, formula, decimals, iid, aggregation))
+        names = [str(g[f"name{i}"].dropna().iloc[0]) if g[f"name{i}"].notna().any() else "" for i in range(1, 6)]
         if formula is not None and formula.den and aggregation == "ratio" and "Fläche" in names[formula.den - 1]:
             why = "Handlungsräume built from Bezirksteile get the area apportioned by residents' share (approximation)"
-        catalog.append(_catalog_row(iid, ind, aus, iset["topic"], src, definitions.get((ind, aus)), formula, fit,
-                                    aggregation, why, sorted(set(blk.period)), glossary)
-                       | {"basis_names": [n for n in names if n]})
+        catalog.append(_catalog_row(iid, ind, aus, iset["topic"], src, inhalt, formula, fit, aggregation, why,
+                                    sorted(g["period"].unique()), glossary) | {
+            "basis_names": [n for n in names if n], "period_kind": {CITY: period_kind(zeitbezug)},
+            "share_of_total": share_of_total})
         if formula is None:
             ctx.add("info", STAGE, f"{iid}: no formula reproduces the district values ({why}); not aggregated",
                     source=str(path))
-    rows = [_base_rows(base, [c["indicator_id"] for c in catalog])] if base else []
     return rows, catalog, pd.concat(checks, ignore_index=True)
 
 
-def _inhalt_rows(inhalt: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
-    """The first INHALT row of every (Indikator, Ausprägung)."""
-    first: dict[tuple[str, str], int] = {}
-    for pos, key in enumerate(zip(inhalt["Indikator"], inhalt["Ausprägung"], strict=True)):
-        first.setdefault(key, pos)
-    return {key: inhalt.iloc[pos] for key, pos in first.items()}
+def _zeitbezug(inhalt: pd.DataFrame, ind: str, aus: str) -> str:
+    """The INHALT sheet's Zeitbezug of one indicator ("" when the sheet does not list it)."""
+    info = inhalt.loc[(inhalt["Indikator"] == ind) & (inhalt["Ausprägung"] == aus), "Zeitbezug"].dropna()
+    return str(info.iloc[0]) if len(info) else ""
 
 
-def _missing_codes(ctx: BuildContext, blk: IndicatorRows, f: Formula | None, iid: str, path: Path) -> np.ndarray:
+def is_share_of_total(f: Formula | None, dist: pd.DataFrame, city: pd.DataFrame) -> bool:
+    """True for ``b1/b2`` shares whose denominator is the city total in every district row (per period)."""
+    if f is None or f.den is None or len(f.terms) != 1 or city.empty:
+        return False
+    col = f"b{f.den}"
+    total = city.set_index("period")[col]
+    den = dist[[col, "period"]].dropna()
+    if den.empty or total.dropna().empty:
+        return False
+    ref = den["period"].map(total).astype(float)
+    return bool(((den[col] - ref).abs() <= SHARE_OF_TOTAL_TOLERANCE * ref.abs()).all())
+
+
+def own_area_density(long: pd.DataFrame, catalog: list[dict[str, Any]], areas: pd.DataFrame) -> pd.DataFrame:
+    """Per-area ratios ("… je km²") of approximated Handlungsräume over their own geometry area.
+
+    Aggregating apportions each Stadtbezirk's area by the share of its residents in the
+    member Bezirksteile, which is not the area of those Bezirksteile; the Handlungsraum's
+    own ``area_km2`` is. Exact Handlungsräume (whole Stadtbezirke) keep the official areas.
+    """
+    if "approximate" not in areas.columns or "area_km2" not in areas.columns:
+        return long
+    hr = areas[(areas["level"] == "handlungsraum") & areas["approximate"].fillna(False).astype(bool)]
+    km2 = dict(zip(hr["area_id"].astype(str), hr["area_km2"].astype(float), strict=True))
+    ids = [c["indicator_id"] for c in catalog if c["aggregation"] == "ratio" and c.get("formula") == "b1/b2"
+           and len(c.get("basis_names", [])) > 1 and "Fläche" in c["basis_names"][1]]
+    sel = long["indicator_id"].isin(ids) & (long["level"] == "handlungsraum") & long["area_id"].isin(km2)
+    if not sel.any():
+        return long
+    scale = long.loc[sel, "indicator_id"].map({c["indicator_id"]: float(c["scale"]) for c in catalog})
+    long = long.copy()
+    long.loc[sel, "denominator"] = long.loc[sel, "area_id"].map(km2)
+    long.loc[sel, "value"] = (scale * long.loc[sel, "numerator"] / long.loc[sel, "denominator"]).where(
+        long.loc[sel, "flag"] == "")
+    return long
+
+
+def _missing_codes(ctx: BuildContext, g: pd.DataFrame, f: Formula | None, iid: str, path: Path) -> pd.DataFrame:
     """A value of 88 in a row without the Basiswerte its formula needs is the export's missing-value code."""
     if f is None:
-        return blk.value
-    code = np.isnan(blk.b[:, [i - 1 for i in f.needs]]).any(axis=1) & blk.is_code
+        return g
+    code = g[[f"b{i}" for i in f.needs]].isna().any(axis=1) & g["value_text"].isin(MISSING_CODES)
     if not code.any():
-        return blk.value
-    ctx.add("info", STAGE, f"{iid}: placeholder value(s) {sorted(set(blk.value_text[code]))} without "
+        return g
+    ctx.add("info", STAGE, f"{iid}: placeholder value(s) {sorted(set(g.loc[code, 'value_text']))} without "
             "Basiswerte read as missing (flag no_data)", source=str(path),
-            where=", ".join(f"{a} {p[:4]}" for a, p in list(zip(blk.area_id[code], blk.period[code],
+            where=", ".join(f"{a} {p[:4]}" for a, p in list(zip(g.loc[code, "area_id"], g.loc[code, "period"],
                                                                 strict=True))[:10]), count=int(code.sum()))
-    return np.where(code, np.nan, blk.value)
+    return g.assign(value=g["value"].mask(code))
 
 
-def _city_rows(blk: IndicatorRows, f: Formula | None) -> np.ndarray:
-    """Positions of the city rows with every Basiswert the formula needs (``b1`` without a formula)."""
-    need = [i - 1 for i in f.needs] if f is not None else [0]
-    return np.flatnonzero(blk.is_city & ~np.isnan(blk.b[:, need]).any(axis=1))
-
-
-def _additivity(f: Formula | None, blk: IndicatorRows, city_rows: np.ndarray) -> tuple[bool, str]:
+def _additivity(f: Formula | None, dist: pd.DataFrame, city: pd.DataFrame) -> tuple[bool, str]:
     """Aggregate only if the city's Basiswerte are about the sum of the districts' (median over years)."""
     if f is None:
-        return False, "no Basiswerte" if np.isnan(blk.b[~blk.is_city, 0]).all() else "formula not inferred"
-    if not len(city_rows):
+        return False, "no Basiswerte" if dist["b1"].isna().all() else "formula not inferred"
+    cols = [f"b{i}" for i in f.needs]
+    c = city.set_index("period")[cols].dropna()
+    if c.empty:
         return False, "the city rows have no Basiswerte to check the aggregation against"
-    need = [i - 1 for i in f.needs]
-    c = blk.b[city_rows][:, need]
-    s = blk.district_sums(blk.period[city_rows])[:, need]
+    s = dist.groupby("period")[cols].sum(min_count=1).reindex(c.index)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_year = np.fmax.reduce(np.abs(c - s) / np.where(np.abs(c) > 0, np.abs(c), np.nan), axis=1)
-    per_year = per_year[~np.isnan(per_year)]
-    resid = float(np.median(per_year)) if len(per_year) else float("nan")
+        resid = ((c - s).abs() / c.abs().where(c.abs() > 0)).max(axis=1).median()
     if not resid <= MAX_MEDIAN_RESIDUAL:
         return False, f"not additive: city Basiswerte differ from the district sum by {resid:.0%} (median)"
     return True, ""
 
 
-def _base_values(blk: IndicatorRows, value: np.ndarray, f: Formula | None) -> dict[str, np.ndarray]:
+def _base_rows(g: pd.DataFrame, f: Formula | None, iid: str) -> pd.DataFrame:
     if f is not None:
-        num, _, den, _ = f.parts(blk.b, blk.e)
+        num, _, den, _ = f.parts(*basis(g))
     else:
-        num = den = np.full(len(value), np.nan)
-    return {"area_id": blk.area_id, "period": blk.period, "value": value, "numerator": num, "denominator": den}
-
-
-def _base_rows(blocks: list[dict[str, np.ndarray]], ids: list[str]) -> pd.DataFrame:
-    """The published rows of every indicator of a topic, one indicator after the other."""
-    col = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
-    value = col["value"]
+        num = den = np.full(len(g), np.nan)
     return pd.DataFrame({
-        "level": np.where(col["area_id"] == CITY_ID, "stadt", "stadtbezirk"), "area_id": col["area_id"],
-        "indicator_id": np.repeat(np.array(ids, dtype=object), [len(b["value"]) for b in blocks]),
-        "period": col["period"], "value": value, "numerator": col["numerator"],
-        "denominator": col["denominator"], "coverage": 1.0, "flag": np.where(np.isnan(value), "no_data", ""),
+        "level": np.where(g["area_id"] == CITY_ID, "stadt", "stadtbezirk"), "area_id": g["area_id"],
+        "indicator_id": iid, "period": g["period"], "value": g["value"], "numerator": num,
+        "denominator": den, "coverage": 1.0, "flag": np.where(g["value"].isna(), "no_data", ""),
     })
 
 
 def _aggregate(base: pd.DataFrame, catalog: list[dict[str, Any]], membership: pd.DataFrame,
                city_values: str) -> pd.DataFrame:
     """District rows as published; aggregates per (rule, scale) batch; published city rows where not aggregated."""
-    rule = {c["indicator_id"]: (c["aggregation"], c["scale"]) for c in catalog}
+    rule = {c["indicator_id"]: (c["aggregation"], c["scale"], bool(c.get("share_of_total"))) for c in catalog}
     keys = base["indicator_id"].map(rule)
     dist = base[base["level"] == "stadtbezirk"]
     out = [dist]
-    for (agg, scale), ids in pd.Series(list(rule)).groupby(pd.Series(list(rule.values()))):
+    for (agg, scale, share), ids in pd.Series(list(rule)).groupby(pd.Series(list(rule.values()))):
         if agg == "none":
             continue
         part = dist[dist["indicator_id"].isin(set(ids))]
-        if agg == "sum":  # counts: aggregate the exact count, not a rounded published value
+        if agg == "sum" and not share:  # counts: aggregate the exact count, not a rounded published value
             part = part.assign(value=part["numerator"].where(part["value"].notna()))
+        elif share:  # shares of the city total add up as published values (numerator/denominator: no ratio)
+            part = part.assign(numerator=np.nan, denominator=np.nan)
         out.append(aggregate_long(part, membership, rule=agg, scale=float(scale)))
     published_city = base[(base["level"] == "stadt") & ((keys.str[0] == "none") | (city_values == "published"))]
     long = pd.concat(out, ignore_index=True)
@@ -242,9 +273,10 @@ def _aggregate(base: pd.DataFrame, catalog: list[dict[str, Any]], membership: pd
     return long[list(config.INDICATOR_COLUMNS)].reset_index(drop=True)
 
 
-def _catalog_row(iid: str, ind: str, aus: str, topic: str, src: Source, info: pd.Series | None, f: Formula | None,
+def _catalog_row(iid: str, ind: str, aus: str, topic: str, src: Source, inhalt: pd.DataFrame, f: Formula | None,
                  fit: float, aggregation: str, why: str, periods: list[str], glossary: dict[str, str]) -> dict:
-    first = info if info is not None else pd.Series(dtype=object)
+    info = inhalt[(inhalt["Indikator"] == ind) & (inhalt["Ausprägung"] == aus)]
+    first = info.iloc[0] if len(info) else pd.Series(dtype=object)
     definition = str(first.get("Beschreibung", "") or "")
     unit = _unit(f, ind, definition)
     levels = ["stadt", "stadtbezirk"] + (["handlungsraum"] if aggregation != "none" else [])
@@ -253,7 +285,7 @@ def _catalog_row(iid: str, ind: str, aus: str, topic: str, src: Source, info: pd
         "label_en": f"{translate(ind, glossary)} – {translate(aus, glossary)}", "unit": unit,
         "unit_en": UNIT_EN.get(unit, unit), "definition_de": definition,
         "definition_en": f"(German original, Indikatorenatlas München) {definition}",
-        "polarity": POLARITY.get(ind, "neutral"), "aggregation": aggregation,
+        "polarity": POLARITY_PAIRS.get((ind, aus), POLARITY.get(ind, "neutral")), "aggregation": aggregation,
         "scale": float(f.scale) if f and f.den else 1.0,
         "comparability_note_de": "", "comparability_note_en": "", "source_ids": [src.id],
         "levels": {CITY: levels}, "periods": {CITY: periods},
