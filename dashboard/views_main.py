@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import (
     loaders,
+    views_exports,
     views_footer,
     views_maps,
     views_present,
@@ -68,6 +69,7 @@ def render() -> None:
 
     with maps_slot:
         state = revalidate(views_maps.render(state, version), choices)  # a clicked id must exist too
+        views_exports.render_view_downloads(state, version)
     commit(state)
     if state.present:
         views_present.render_story_text(state, stories)
