@@ -52,6 +52,8 @@ def _configure_profile(p: argparse.ArgumentParser) -> None:
     which.add_argument("--all", action="store_true", help="every area of the level (--out is then a folder)")
     p.add_argument("--lang", choices=("de", "en"), default="de", help="language (default de)")
     p.add_argument("--out", type=Path, required=True, help="FILE.pdf, or a folder with --all")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="with --all: processes drawing in parallel (default: the CPUs, at most 4)")
 
 
 def _run_profile(args: argparse.Namespace) -> int:
@@ -59,7 +61,7 @@ def _run_profile(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     if args.all:
-        written = export_profiles(args.out, args.city, args.level, args.lang)
+        written = export_profiles(args.out, args.city, args.level, args.lang, jobs=args.jobs)
         print(f"{len(written)} profiles -> {args.out} ({time.perf_counter() - t0:.1f} s)")
     else:
         out = export_profile(args.out, args.city, args.level, args.area, args.lang)

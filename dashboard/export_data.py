@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
+from dashboard.profile import CITY_AREA_ID
 from dashboard.state import MAP_LEVELS, Choices
 from pipelines import config
 from pipelines.errors import PipelineError
@@ -112,13 +114,15 @@ class BuildReader:
 
     def area_and_city_rows(self, city: str, level: str, area_id: str) -> pd.DataFrame:
         """Every indicator row of one area plus the city rows (the profile's comparison values)."""
-        df = self._by_city.get_group(city) if city in self._by_city.groups else self._indicators.iloc[0:0]
-        sel = ((df["level"] == level) & (df["area_id"] == area_id)) | (df["level"] == "stadt")
-        return df[sel].reset_index(drop=True)
+        empty = np.empty(0, dtype=np.int64)
+        rows = np.concatenate([self._row_index.get((city, level, area_id), empty),
+                               self._row_index.get((city, "stadt", CITY_AREA_ID.get(city, "")), empty)])
+        return self._indicators.take(np.sort(rows)).reset_index(drop=True)
 
     @cached_property
-    def _by_city(self) -> Any:
-        return self._indicators.groupby("city", sort=False)
+    def _row_index(self) -> dict[tuple[str, str, str], np.ndarray]:
+        """Row positions per (city, level, area_id): 143 profiles do not scan the table 143 times."""
+        return dict(self._indicators.groupby(["city", "level", "area_id"], sort=False, observed=True).indices)
 
     def web_layer(self, city: str, level: str) -> gpd.GeoDataFrame | None:
         """The simplified web layer the app draws (EPSG:4326), None when the build has none."""

@@ -10,6 +10,8 @@ sentence and the approximation note, the sources and licences, and the build ver
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
+from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter
 
 from dashboard.attribution import group_sources
@@ -63,9 +66,13 @@ def export_profile(out: Path, city: str, level: str, area_id: str, lang: str = "
     return write_atomic(out, lambda tmp: write_pdf(pages, tmp, _title(data, city, area_id, lang)))
 
 
-def export_profiles(out_dir: Path, city: str, level: str, lang: str = "de",
-                    data: ExportData | None = None) -> list[Path]:
-    """One PDF per area of a level into ``out_dir`` (created if missing): ``<area_id>_<name>.pdf``."""
+def export_profiles(out_dir: Path, city: str, level: str, lang: str = "de", data: ExportData | None = None,
+                    jobs: int | None = None) -> list[Path]:
+    """One PDF per area of a level into ``out_dir`` (created if missing): ``<area_id>_<name>.pdf``.
+
+    ``jobs`` processes draw in parallel (default: the CPUs, at most 4); each file is
+    written atomically, so an interrupted run leaves only complete PDFs.
+    """
     data = data or BuildReader()
     check_area(data, city, level, None)
     try:
@@ -76,11 +83,26 @@ def export_profiles(out_dir: Path, city: str, level: str, lang: str = "de",
         raise ExportError(f"{out_dir}: is not a folder")
     areas = data.areas()
     rows = areas[(areas["city"] == city) & (areas["level"] == level)].sort_values("area_id")
-    written = []
-    for _, row in rows.iterrows():
-        out = out_dir / f"{row['area_id']}_{slugify(str(row['name']))[:60]}.pdf"
-        written.append(export_profile(out, city, level, str(row["area_id"]), lang, data))
-    return written
+    tasks = [(out_dir / f"{r.area_id}_{slugify(str(r.name))[:60]}.pdf", str(r.area_id)) for r in rows.itertuples()]
+    jobs = max(1, min(jobs or min(os.cpu_count() or 1, 4), len(tasks)))
+    if jobs == 1:
+        return [export_profile(out, city, level, area_id, lang, data) for out, area_id in tasks]
+    global _WORKER_DATA
+    _WORKER_DATA = data  # inherited by the forked workers: the tables are read once
+    data.web_layer(city, level)  # warm what every profile needs before forking
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(jobs) as pool:
+            return pool.starmap(_export_one, [(out, city, level, a, lang) for out, a in tasks], chunksize=4)
+    finally:
+        _WORKER_DATA = None
+
+
+_WORKER_DATA: ExportData | None = None
+
+
+def _export_one(out: Path, city: str, level: str, area_id: str, lang: str) -> Path:
+    return export_profile(out, city, level, area_id, lang, _WORKER_DATA)
 
 
 def profile_pdf_bytes(data: ExportData, city: str, level: str, area_id: str, lang: str,
@@ -126,10 +148,10 @@ def profile_pages(data: ExportData, city: str, level: str, area_id: str, lang: s
     _relatives(doc, data, city, area_id, lang)
     _locator(doc, data, city, level, area_id)
     catalog = {c["indicator_id"]: c for c in data.catalog()}
-    table = comparable_vs_city(data.area_and_city_rows(city, level, area_id), list(catalog.values()), city, level,
-                               area_id)
+    rows = data.area_and_city_rows(city, level, area_id)
+    table = comparable_vs_city(rows, list(catalog.values()), city, level, area_id)
     _comparable(doc, table, catalog, lang)
-    _series(doc, data, table, catalog, city, level, area_id, lang)
+    _series(doc, rows, table, catalog, city, level, area_id, lang)
     _projects(doc, data if projects is None else None, projects, city, level, area_id, lang)
     _sources(doc, data, city, lang)
     return doc.pages
@@ -184,25 +206,33 @@ def _locator(doc: Flow, data: ExportData, city: str, level: str, area_id: str) -
     doc.space(0.1)
     ax = doc.axes(3.0, left=doc.width * 0.15, width=doc.width * 0.7)
     ax.set_axis_off()
-    crs = config.CITY_CRS[city]
-    base_m = _projected(base, crs)
-    for geom in base_m.geometry:
-        ax.add_patch(PathPatch(geometry_path(geom), facecolor="#eceff1", edgecolor="#9aa5ad", linewidth=0.3))
-    hit = _projected(own, crs)
-    hit = hit[hit["area_id"].astype(str) == area_id]
-    for geom in hit.geometry:
-        ax.add_patch(PathPatch(geometry_path(geom), facecolor="#0b3d91", edgecolor="#0b3d91", linewidth=1.2,
-                               alpha=0.85))
-    minx, miny, maxx, maxy = base_m.total_bounds
+    base_path, bounds = _layer_path(base, config.CITY_CRS[city])
+    # add_artist, not add_patch: the limits are set below, and add_patch's bounds update is slow
+    ax.add_artist(PathPatch(base_path, facecolor="#eceff1", edgecolor="#9aa5ad", linewidth=0.3))
+    hit = own[own["area_id"].astype(str) == area_id]
+    if not hit.empty:
+        path, _ = _layer_path(hit, config.CITY_CRS[city], cache=False)
+        ax.add_artist(PathPatch(path, facecolor="#0b3d91", edgecolor="#0b3d91", linewidth=1.2, alpha=0.85))
+    minx, miny, maxx, maxy = bounds
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     ax.set_aspect("equal", adjustable="box")
 
 
-def _projected(layer: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
-    if layer.crs is None or layer.crs.to_string() != crs:
-        return layer.to_crs(crs)
-    return layer
+_PATHS: dict[tuple[int, str], tuple[gpd.GeoDataFrame, MplPath, tuple[float, ...]]] = {}
+
+
+def _layer_path(layer: gpd.GeoDataFrame, crs: str, cache: bool = True) -> tuple[MplPath, tuple[float, ...]]:
+    """All shapes of a layer as one compound path in ``crs`` and their bounds (kept per layer object)."""
+    key = (id(layer), crs)
+    if cache and key in _PATHS and _PATHS[key][0] is layer:
+        return _PATHS[key][1], _PATHS[key][2]
+    metric = layer.to_crs(crs)
+    path = MplPath.make_compound_path(*(geometry_path(g) for g in metric.geometry))
+    bounds = tuple(float(v) for v in metric.total_bounds)
+    if cache:
+        _PATHS[key] = (layer, path, bounds)
+    return path, bounds
 
 
 def _comparable(doc: Flow, table: pd.DataFrame, catalog: dict[str, dict[str, Any]], lang: str) -> None:
@@ -228,12 +258,16 @@ def value_text(value: float, flag: str, entry: dict[str, Any], lang: str) -> str
     return f"{format_number(value, lang)} {catalog_text(entry, 'unit', lang)}".strip()
 
 
-def _series(doc: Flow, data: ExportData, table: pd.DataFrame, catalog: dict[str, dict[str, Any]], city: str,
+def _series(doc: Flow, rows: pd.DataFrame, table: pd.DataFrame, catalog: dict[str, dict[str, Any]], city: str,
             level: str, area_id: str, lang: str) -> None:
-    """Small multiples: the area (and its city, for ratios) over every published period."""
+    """Small multiples: the area (and its city, for ratios) over every published period.
+
+    ``rows`` are the area's and the city's rows (``area_and_city_rows``): all that
+    :func:`dashboard.profile.time_series` reads of the indicator table.
+    """
     charts = []
     for ind in table["indicator_id"]:
-        series = time_series(data.indicator_rows(city, ind), city, level, area_id, ind)
+        series = time_series(rows, city, level, area_id, ind)
         if not series.empty:
             charts.append((ind, series))
     if not charts:

@@ -138,16 +138,16 @@ def _draw_map(ax: Axes, model: ViewModel, panel: CityPanel, data: ExportData) ->
     for (_, row), fill in zip(frame.iterrows(), panel.fills, strict=True):
         area_id = str(row["area_id"])
         dimmed = bool(focus) and area_id not in focus
-        ax.add_patch(PathPatch(geometry_path(row.geometry), facecolor=fill, edgecolor="#555555", linewidth=0.5,
+        ax.add_artist(PathPatch(geometry_path(row.geometry), facecolor=fill, edgecolor="#555555", linewidth=0.5,
                                alpha=0.25 if dimmed else 1.0, gid=f"area-{city}-{area_id}"))
     union = shapely.union_all(shapely.make_valid(frame.geometry.values))
-    ax.add_patch(PathPatch(geometry_path(union), facecolor="none", edgecolor="#222222", linewidth=1.4))
+    ax.add_artist(PathPatch(geometry_path(union), facecolor="none", edgecolor="#222222", linewidth=1.4))
     target = frame[frame["area_id"].astype(str).isin(focus)] if focus else frame
     _fit(ax, target.total_bounds)
     if selected:
         sel = frame[frame["area_id"].astype(str) == selected]
         for geom in sel.geometry:
-            ax.add_patch(PathPatch(geometry_path(geom), facecolor="none", edgecolor="#0b3d91", linewidth=3.0))
+            ax.add_artist(PathPatch(geometry_path(geom), facecolor="none", edgecolor="#0b3d91", linewidth=3.0))
     if city == "munich":
         _draw_outlines(ax, data.web_layer("munich", "handlungsraum"), state.lang)
     _draw_locations(ax, data, state, city)
@@ -177,7 +177,7 @@ def _draw_outlines(ax: Axes, outlines: gpd.GeoDataFrame | None, lang: str) -> No
     shapes = outlines.to_crs(config.CITY_CRS["munich"])
     for _, row in shapes.iterrows():
         approx = str(row.get("approximate")) in ("True", "true", "1")
-        ax.add_patch(PathPatch(geometry_path(row.geometry), facecolor="none", edgecolor="#111111", linewidth=2.2,
+        ax.add_artist(PathPatch(geometry_path(row.geometry), facecolor="none", edgecolor="#111111", linewidth=2.2,
                                linestyle=(0, (5, 3)) if approx else "solid", gid=f"outline-{row['area_id']}"))
         short = _text(row.get("short_name")) or str(row["name"])
         label = f"{short} ({text('approximation', lang)})" if approx else short
