@@ -44,7 +44,12 @@ PAGE_HEIGHT_IN = 9.0
 LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}  # as dashboard.maps
 _PANEL_X = {"munich": 0.02, "berlin": 0.515}
 _PANEL_W = 0.465
-_MAP_BOTTOM, _MAP_TOP = 0.30, 0.855
+_MAP_TOP = 0.855
+
+
+def _map_bottom(fig_w_in: float) -> float:
+    """Where the maps end: higher on 4:3 slides, whose legends need a third row."""
+    return 0.30 if fig_w_in / PAGE_HEIGHT_IN >= 1.5 else 0.36
 
 
 @dataclass
@@ -109,7 +114,7 @@ def slide_figure(model: ViewModel, data: ExportData, size: tuple[int, int] = DEF
         x0 = _PANEL_X[city]
         fig.text(x0, _MAP_TOP + 0.045, panel_heading(model, city), fontsize=15, fontweight="bold", color=INK,
                  va="top", parse_math=False)
-        ax = fig.add_axes((x0, _MAP_BOTTOM, _PANEL_W, _MAP_TOP - _MAP_BOTTOM))
+        ax = fig.add_axes((x0, _map_bottom(fig_w_in), _PANEL_W, _MAP_TOP - _map_bottom(fig_w_in)))
         ax.set_axis_off()
         axes[city], crs[city] = ax, config.CITY_CRS[city]
         panel = model.panels[city]
@@ -120,12 +125,14 @@ def slide_figure(model: ViewModel, data: ExportData, size: tuple[int, int] = DEF
         _draw_map(ax, model, panel, data)
         _draw_legend(fig, model, panel, x0, fig_w_in)
     note = comparability_text(model)
-    y = 0.15
-    for line in wrap(note, fig_w_in * 0.96, 11)[:3]:
-        fig.text(0.02, y, line, fontsize=11, color=INK, va="top", parse_math=False)
-        y -= 0.027
-    for i, line in enumerate(reversed(wrap(source_line(model.state, data), fig_w_in * 0.96, 8)[:3])):
-        fig.text(0.02, 0.016 + i * 0.019, line, fontsize=8, color=MUTED, va="bottom", parse_math=False)
+    y, note_size = 0.155, 11 if fig_w_in / PAGE_HEIGHT_IN >= 1.5 else 10
+    for line in wrap(note, fig_w_in * 0.96, note_size)[:3]:
+        fig.text(0.02, y, line, fontsize=note_size, color=INK, va="top", parse_math=False)
+        y -= note_size * 0.0024
+    sources, stand = source_lines(model.state, data)
+    lines = wrap(sources, fig_w_in * 0.96, 7.5)[:3] + [stand]
+    for i, line in enumerate(reversed(lines)):
+        fig.text(0.02, 0.012 + i * 0.017, line, fontsize=7.5, color=MUTED, va="bottom", parse_math=False)
     return Slide(fig, axes, crs, dpi)
 
 
@@ -205,25 +212,31 @@ def _draw_locations(ax: Axes, data: ExportData, state: ViewState, city: str) -> 
 
 def _draw_legend(fig: Figure, model: ViewModel, panel: CityPanel, x0: float, fig_w_in: float) -> None:
     """Title, one swatch per class plus "no data" (with area counts), and the reading hint."""
-    fig.text(x0, 0.285, legend_title(model), fontsize=11.5, fontweight="bold", color=INK, va="top",
+    top = _map_bottom(fig_w_in) - 0.015
+    fig.text(x0, top, legend_title(model), fontsize=11.5, fontweight="bold", color=INK, va="top",
              parse_math=False)
-    per_row = 4 if fig_w_in / PAGE_HEIGHT_IN >= 1.5 else 3
+    wide = fig_w_in / PAGE_HEIGHT_IN >= 1.5
+    per_row, size = (4, 10.5) if wide else (3, 9.0)
     col_w = _PANEL_W / per_row
     sw_w, sw_h = 0.022 * PAGE_HEIGHT_IN / fig_w_in * 1.6, 0.022
+    slot = 0
     for i, entry in enumerate(panel.legend):
-        x = x0 + (i % per_row) * col_w
-        y = 0.245 - (i // per_row) * 0.035
+        if i == len(panel.legend) - 1 and slot % per_row == per_row - 1 and not wide:
+            slot += 1  # the long "no data" label never in the last, narrow column
+        x = x0 + (slot % per_row) * col_w
+        y = top - 0.04 - (slot // per_row) * 0.035
+        slot += 1
         fig.add_artist(Rectangle((x, y - sw_h / 2), sw_w, sw_h, transform=fig.transFigure, facecolor=entry.color,
                                  edgecolor="#777777", linewidth=0.6))
-        fig.text(x + sw_w + 0.005, y, f"{entry.label} ({entry.count})", fontsize=10.5, color=INK, va="center",
+        fig.text(x + sw_w + 0.005, y, f"{entry.label} ({entry.count})", fontsize=size, color=INK, va="center",
                  parse_math=False)
-    rows = (len(panel.legend) + per_row - 1) // per_row
-    fig.text(x0, 0.245 - rows * 0.035 + 0.01, legend_note(model), fontsize=9, color=MUTED, va="top",
+    rows = (slot + per_row - 1) // per_row
+    fig.text(x0, top - 0.04 - rows * 0.035 + 0.01, legend_note(model), fontsize=9, color=MUTED, va="top",
              parse_math=False)
 
 
-def source_line(state: ViewState, data: ExportData) -> str:
-    """Publishers and licences of both cities' sources, then the build's date and version."""
+def source_lines(state: ViewState, data: ExportData) -> tuple[str, str]:
+    """Publishers and licences of both cities' sources; the build's date and version."""
     lang = state.lang
     seen: list[str] = []
     for s in group_sources(x for x in data.sources() if x.get("kind") != "document"):
@@ -234,9 +247,8 @@ def source_line(state: ViewState, data: ExportData) -> str:
             seen.append(item)
     man = data.manifest()
     created = str(man.get("created", "")).replace("T", " ")[:16] or "–"
-    return (t("export_sources", lang, sources="; ".join(seen)) + " · "
-            + t("export_stand", lang, created=created, version=str(man.get("build_version", "–")))
-            + " · Raumatlas")
+    return (t("export_sources", lang, sources="; ".join(seen)),
+            t("export_stand", lang, created=created, version=str(man.get("build_version", "–"))) + " · Raumatlas")
 
 
 def _text(value: Any) -> str:
