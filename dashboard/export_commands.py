@@ -57,7 +57,8 @@ def _configure_profile(p: argparse.ArgumentParser) -> None:
 
 
 def _run_profile(args: argparse.Namespace) -> int:
-    from dashboard.export_profile import export_profile, export_profiles
+    from dashboard.export_batch import export_profiles
+    from dashboard.export_profile import export_profile
 
     t0 = time.perf_counter()
     if args.all:

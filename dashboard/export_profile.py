@@ -1,5 +1,7 @@
 """``raumatlas profile``: an area's profile ("Steckbrief") as an A4 PDF to attach to a report.
 
+(``--all``, every area of a level, is :mod:`dashboard.export_batch`.)
+
 The contents are the app's profile (:mod:`dashboard.profile` computes them, the
 numbers are formatted by :mod:`dashboard.i18n` as the app's profile table formats
 them): name and level, parents, children and members, a locator map, the comparable
@@ -10,8 +12,6 @@ sentence and the approximation note, the sources and licences, and the build ver
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ from dashboard.profile import action_area_info, comparable_vs_city, find_area, l
 from dashboard.projects_view import area_listing, load_project_display, projects_in_area
 from dashboard.state import CITIES
 from pipelines import config
-from pipelines.registry import slugify
 
 MAX_SERIES = 6
 WARN = "#9a3412"
@@ -64,45 +63,6 @@ def export_profile(out: Path, city: str, level: str, area_id: str, lang: str = "
     check_area(data, city, level, area_id)
     pages = profile_pages(data, city, level, area_id, lang)
     return write_atomic(out, lambda tmp: write_pdf(pages, tmp, _title(data, city, area_id, lang)))
-
-
-def export_profiles(out_dir: Path, city: str, level: str, lang: str = "de", data: ExportData | None = None,
-                    jobs: int | None = None) -> list[Path]:
-    """One PDF per area of a level into ``out_dir`` (created if missing): ``<area_id>_<name>.pdf``.
-
-    ``jobs`` processes draw in parallel (default: the CPUs, at most 4); each file is
-    written atomically, so an interrupted run leaves only complete PDFs.
-    """
-    data = data or BuildReader()
-    check_area(data, city, level, None)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ExportError(f"{out_dir}: cannot create the folder ({err.strerror or err})") from err
-    if not out_dir.is_dir():
-        raise ExportError(f"{out_dir}: is not a folder")
-    areas = data.areas()
-    rows = areas[(areas["city"] == city) & (areas["level"] == level)].sort_values("area_id")
-    tasks = [(out_dir / f"{r.area_id}_{slugify(str(r.name))[:60]}.pdf", str(r.area_id)) for r in rows.itertuples()]
-    jobs = max(1, min(jobs or min(os.cpu_count() or 1, 4), len(tasks)))
-    if jobs == 1:
-        return [export_profile(out, city, level, area_id, lang, data) for out, area_id in tasks]
-    global _WORKER_DATA
-    _WORKER_DATA = data  # inherited by the forked workers: the tables are read once
-    data.web_layer(city, level)  # warm what every profile needs before forking
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(jobs) as pool:
-            return pool.starmap(_export_one, [(out, city, level, a, lang) for out, a in tasks], chunksize=4)
-    finally:
-        _WORKER_DATA = None
-
-
-_WORKER_DATA: ExportData | None = None
-
-
-def _export_one(out: Path, city: str, level: str, area_id: str, lang: str) -> Path:
-    return export_profile(out, city, level, area_id, lang, _WORKER_DATA)
 
 
 def profile_pdf_bytes(data: ExportData, city: str, level: str, area_id: str, lang: str,
