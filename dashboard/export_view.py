@@ -14,17 +14,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import geopandas as gpd
 import pandas as pd
 
 from dashboard.classify import NO_DATA_COLOR, Classification, classify, classify_common, colors_for, relative_to_city
-from dashboard.export_data import ExportData, ExportError
+from dashboard.export_data import ExportData, ExportError, load_stories
 from dashboard.i18n import catalog_text, format_period, t
 from dashboard.legend import _reading_hint, class_labels, decimals_for, text
 from dashboard.ranking import ranking_table
-from dashboard.state import CITIES, LANGS, Q_LANG, ViewState, parse_query
+from dashboard.state import CITIES, LANGS, Q_IND, Q_LANG, Q_PRESENT, Q_STEP, ViewState, merge_story, parse_query
 
 SCALE_TO_MODE: dict[str, str] = {"own": "city", "common": "common", "relative": "relative"}
 """The view's ``scale`` as :mod:`dashboard.classify` names it (as in :mod:`dashboard.views_maps`)."""
@@ -75,6 +75,15 @@ def query_params(view: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
 
 
+def story_query(stories: list[dict[str, Any]], step: object) -> dict[str, str]:
+    """The saved query of story ``step`` ({} when out of range), as :mod:`dashboard.views_state` reads it."""
+    try:
+        i = int(str(step))
+    except ValueError:
+        return {}
+    return dict(parse_qsl(str(stories[i].get("query", "")))) if 0 <= i < len(stories) else {}
+
+
 def parse_view(view: str | Mapping[str, object], data: ExportData, lang: str | None = None) -> ViewState:
     """The app's view state of a URL/query string; any value the app would replace is an ExportError.
 
@@ -82,6 +91,8 @@ def parse_view(view: str | Mapping[str, object], data: ExportData, lang: str | N
     silently show something else, so the first notice becomes the error message.
     """
     params: dict[str, object] = dict(query_params(view) if isinstance(view, str) else view)
+    if params.get(Q_PRESENT) in ("1", "true") and Q_IND not in params:  # a story's URL, as the app reads it
+        params = merge_story(params, story_query(load_stories(), params.get(Q_STEP, "0")))
     if lang:
         params[Q_LANG] = lang
     msg_lang = str(params.get(Q_LANG)) if params.get(Q_LANG) in LANGS else "de"

@@ -187,3 +187,8 @@ def test_console_script_runs_without_traceback(processed_build, tmp_path) -> Non
                           str(tmp_path / "a.svg")], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 1
     assert "zzz" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_presentation_url_shows_its_story_as_the_app_does(reader) -> None:
+    state = parse_view("http://127.0.0.1:8501/?present=1&step=1&lang=en", reader)
+    assert (state.indicator, state.scale, state.lang) == ("sgb2_children_share", "relative", "en")
