@@ -89,4 +89,4 @@ def render_profile_download(state: ViewState, version: str, level: str) -> None:
 
     st.download_button(t("export_profile_pdf", lang), data=build, file_name=f"steckbrief_{city}_{area_id}.pdf",
                        mime="application/pdf", on_click="ignore", key="export_profile_pdf",
-                       help=t("export_profile_help", lang), icon=":material/picture_as_pdf:", width="stretch")
+                       help=t("export_profile_help", lang), icon=":material/picture_as_pdf:", width="content")

@@ -44,7 +44,7 @@ def render(state: ViewState, version: str) -> None:
         head.caption(f"{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)} · {row['area_id']}")
         close.button(t("profile_close", lang), key="profile_close",
                      on_click=set_view, args=(replace(state, area_city="", area_id=""),))
-        with close:
+        with head:  # under the name: the narrow close column would cut the label
             views_exports.render_profile_download(state, version, level)
         if level == "handlungsraum":
             _action_area(areas, state.area_id, lang)
