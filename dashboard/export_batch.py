@@ -34,11 +34,13 @@ def export_profiles(out_dir: Path, city: str, level: str, lang: str = "de", data
         return [export_profile(out, city, level, area_id, lang, data) for out, area_id in tasks]
     global _WORKER_DATA
     _WORKER_DATA = data  # inherited by the forked workers: the tables are read once
-    data.web_layer(city, level)  # warm what every profile needs before forking
+    # The first profile here: the workers inherit warm tables, layer paths and font caches.
+    first = export_profile(tasks[0][0], city, level, tasks[0][1], lang, data)
     try:
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(jobs) as pool:
-            return pool.starmap(_export_one, [(out, city, level, a, lang) for out, a in tasks], chunksize=4)
+            rest = pool.starmap(_export_one, [(out, city, level, a, lang) for out, a in tasks[1:]], chunksize=4)
+        return [first, *rest]
     finally:
         _WORKER_DATA = None
 
