@@ -192,3 +192,16 @@ def test_console_script_runs_without_traceback(processed_build, tmp_path) -> Non
 def test_a_presentation_url_shows_its_story_as_the_app_does(reader) -> None:
     state = parse_view("http://127.0.0.1:8501/?present=1&step=1&lang=en", reader)
     assert (state.indicator, state.scale, state.lang) == ("sgb2_children_share", "relative", "en")
+
+
+def test_unwritable_folder_exits_1_without_traceback(processed_build, tmp_path, capsys, monkeypatch) -> None:
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)  # root ignores chmod: refuse the way a read-only folder does
+    assert cli.main(["export-view", VIEW, "--out", str(tmp_path / "a.png")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write here" in err and "Permission denied" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
