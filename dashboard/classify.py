@@ -22,7 +22,6 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -267,6 +266,7 @@ def _pick(ramp: Sequence[str], n: int) -> list[str]:
 
 def _mapclassify_breaks(valid: np.ndarray, method: str, k: int) -> np.ndarray:
     """Upper bounds from mapclassify (warnings about reduced k are expected and silenced)."""
+    import mapclassify  # here, not at the top: it imports scipy.stats (~1.5 s), which a profile PDF never needs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if method == "quantiles":

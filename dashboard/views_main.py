@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import (
     loaders,
+    views_exports,
     views_footer,
     views_maps,
     views_present,
@@ -70,6 +71,7 @@ def render() -> None:
 
     with maps_slot:
         state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
+        views_exports.render_view_downloads(page.with_state(state))  # TODO(integration): adapt signature
     page = page.with_state(state)  # a click changes only the selection: nothing to compute again
     commit(state)
     if state.present:

@@ -9,7 +9,7 @@ from html import escape
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, views_projects
+from dashboard import loaders, views_exports, views_projects
 from dashboard.i18n import catalog_text, format_number, format_period, format_value, t
 from dashboard.legend import flag_label
 from dashboard.page import PageContext
@@ -47,6 +47,8 @@ def render(page: PageContext) -> None:
         head.caption(f"{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)} · {row['area_id']}")
         close.button(t("profile_close", lang), key="profile_close",
                      on_click=set_view, args=(replace(state, area_city="", area_id=""),))
+        with head:  # under the name: the narrow close column would cut the label
+            views_exports.render_profile_download(state, version, level)
         if level == "handlungsraum":
             _action_area(areas, state.area_id, lang)
         _facts(row, lang)
