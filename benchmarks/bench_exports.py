@@ -66,12 +66,12 @@ def _cli(*args: str) -> tuple[float, float]:
 
 def bench_png(tmp: Path) -> list[Result]:
     """One 1920x1080 slide as PNG: cold (console script) and warm (tables read)."""
-    from dashboard.export_data import BuildReader
+    from dashboard.deck_data import read_build
     from dashboard.export_slide import export_view
 
     out = tmp / "view.png"
     cold = _cli("export-view", VIEW, "--out", str(out))
-    data = BuildReader()
+    data = read_build()
     export_view(VIEW, out, data=data)  # first call reads the tables
     warm = _timed(lambda: export_view(VIEW, out, data=data))
     fine = _timed(lambda: export_view(VIEW + "&lvl_ber=planungsraum", out, data=data))
@@ -83,13 +83,13 @@ def bench_png(tmp: Path) -> list[Result]:
 
 def bench_profile(tmp: Path) -> list[Result]:
     """One area profile PDF: cold (console script) and warm."""
-    from dashboard.export_data import BuildReader
+    from dashboard.deck_data import read_build
     from dashboard.export_profile import export_profile
 
     city, level, area = PROFILE
     out = tmp / "profile.pdf"
     cold = _cli("profile", "--city", city, "--level", level, "--area", area, "--out", str(out))
-    data = BuildReader()
+    data = read_build()
     export_profile(out, city, level, "011002", data=data)
     warm = _timed(lambda: export_profile(out, city, level, area, data=data))
     return [Result("profile PDF (Bezirksregion), cold (new process)", *cold, 1.5),

@@ -6,7 +6,8 @@ import multiprocessing
 import os
 from pathlib import Path
 
-from dashboard.export_data import BuildReader, ExportData, ExportError
+from dashboard.deck_data import read_build
+from dashboard.export_data import ExportData, ExportError
 from dashboard.export_profile import check_area, export_profile
 from pipelines.registry import slugify
 
@@ -18,7 +19,7 @@ def export_profiles(out_dir: Path, city: str, level: str, lang: str = "de", data
     ``jobs`` processes draw in parallel (default: the CPUs, at most 4); each file is
     written atomically, so an interrupted run leaves only complete PDFs.
     """
-    data = data or BuildReader()
+    data = data or read_build()
     check_area(data, city, level, None)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ sentence and the approximation note, the sources and licences, and the build ver
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,15 @@ from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter
 
 from dashboard.attribution import group_sources
-from dashboard.export_data import BuildReader, ExportData, ExportError
+from dashboard.deck_data import read_build
+from dashboard.export_data import ExportData, ExportError
 from dashboard.export_render import INK, MUTED, RC, Flow, check_target, geometry_path, write_atomic
 from dashboard.i18n import catalog_text, format_number, format_period, t
 from dashboard.legend import flag_label
 from dashboard.profile import action_area_info, comparable_vs_city, find_area, locations_inside, relatives, time_series
 from dashboard.projects_view import area_listing, load_project_display, projects_in_area
-from dashboard.state import CITIES
 from pipelines import config
+from pipelines.config import CITIES
 
 MAX_SERIES = 6
 WARN = "#9a3412"
@@ -59,7 +61,7 @@ def export_profile(out: Path, city: str, level: str, area_id: str, lang: str = "
                    data: ExportData | None = None) -> Path:
     """Write the profile of one area to ``out`` (.pdf), atomically."""
     check_target(out, ("pdf",))
-    data = data or BuildReader()
+    data = data or read_build()
     check_area(data, city, level, area_id)
     pages = profile_pages(data, city, level, area_id, lang)
     return write_atomic(out, lambda tmp: write_pdf(pages, tmp, _title(data, city, area_id, lang)))
@@ -95,7 +97,7 @@ def profile_pages(data: ExportData, city: str, level: str, area_id: str, lang: s
     """The profile's A4 pages (``projects`` default: the build's project lists)."""
     row = check_area(data, city, level, area_id)
     assert row is not None
-    man = data.manifest()
+    man = data.manifest
     created = str(man.get("created", "")).replace("T", " ")[:16] or "–"
     doc = Flow(f"Raumatlas · {row['name']} · "
                + t("export_stand", lang, created=created, version=str(man.get("build_version", "–")))[:110])
@@ -107,7 +109,7 @@ def profile_pages(data: ExportData, city: str, level: str, area_id: str, lang: s
     _facts(doc, data, row, city, level, area_id, lang)
     _relatives(doc, data, city, area_id, lang)
     _locator(doc, data, city, level, area_id)
-    catalog = {c["indicator_id"]: c for c in data.catalog()}
+    catalog = data.catalog()
     rows = data.area_and_city_rows(city, level, area_id)
     table = comparable_vs_city(rows, list(catalog.values()), city, level, area_id)
     _comparable(doc, table, catalog, lang)
@@ -195,13 +197,13 @@ def _layer_path(layer: gpd.GeoDataFrame, crs: str, cache: bool = True) -> tuple[
     return path, bounds
 
 
-def _comparable(doc: Flow, table: pd.DataFrame, catalog: dict[str, dict[str, Any]], lang: str) -> None:
+def _comparable(doc: Flow, table: pd.DataFrame, catalog: Mapping[str, dict[str, Any]], lang: str) -> None:
     doc.heading(t("profile_comparable", lang))
     if table.empty:
         doc.para(t("profile_no_values", lang), 9.5, MUTED)
         return
-    header = [t(k, lang) for k in ("col_indicator", "col_period", "col_value", "col_city_value", "col_index",
-                                   "col_coverage")]
+    header = [t("col_indicator", lang), t("col_period", lang), t("col_value", lang), t("col_city_value", lang),
+              t("col_index", lang), t("col_coverage", lang)]
     rows = [[catalog_text(catalog[r.indicator_id], "label", lang), format_period(r.period, lang),
              value_text(r.value, r.flag, catalog[r.indicator_id], lang), format_number(r.city_value, lang),
              format_number(r.index, lang, 0), format_number(100 * r.coverage, lang, 0) + " %"]
@@ -218,7 +220,7 @@ def value_text(value: float, flag: str, entry: dict[str, Any], lang: str) -> str
     return f"{format_number(value, lang)} {catalog_text(entry, 'unit', lang)}".strip()
 
 
-def _series(doc: Flow, rows: pd.DataFrame, table: pd.DataFrame, catalog: dict[str, dict[str, Any]], city: str,
+def _series(doc: Flow, rows: pd.DataFrame, table: pd.DataFrame, catalog: Mapping[str, dict[str, Any]], city: str,
             level: str, area_id: str, lang: str) -> None:
     """Small multiples: the area (and its city, for ratios) over every published period.
 

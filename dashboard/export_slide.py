@@ -21,27 +21,32 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 
 from dashboard.attribution import group_sources
-from dashboard.export_data import BuildReader, ExportData, ExportError
+from dashboard.build_files import BuildFolder
+from dashboard.deck_data import read_build
+from dashboard.export_data import ExportData, ExportError
 from dashboard.export_render import INK, MUTED, check_target, figure_bytes, geometry_path, new_figure, save_figure, wrap
 from dashboard.export_view import (
     CityPanel,
     ViewModel,
     comparability_text,
-    legend_note,
     legend_title,
     panel_heading,
+    panel_legend_note,
     parse_view,
     view_model,
+    view_page,
 )
 from dashboard.i18n import catalog_text, t
 from dashboard.legend import text
-from dashboard.state import CITIES, ViewState
+from dashboard.map_layers import LOCATION_COLORS
+from dashboard.page import PageContext
+from dashboard.state import ViewState
 from pipelines import config
+from pipelines.config import CITIES
 
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 DEFAULT_SIZE: tuple[int, int] = (1920, 1080)
 PAGE_HEIGHT_IN = 9.0
-LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}  # as dashboard.maps
 _PANEL_X = {"munich": 0.02, "berlin": 0.515}
 _PANEL_W = 0.465
 _MAP_TOP = 0.855
@@ -64,7 +69,7 @@ class Slide:
     def pixel_of(self, city: str, lon: float, lat: float) -> tuple[float, float]:
         """Pixel (x right, y down) of a WGS84 point in the PNG, through the map's own transform."""
         ax = self.axes[city]
-        pt = gpd.GeoSeries([shapely.Point(lon, lat)], crs="EPSG:4326").to_crs(self.crs[city]).iloc[0]
+        pt = gpd.GeoSeries([shapely.Point(lon, lat)], crs=config.WEB_CRS).to_crs(self.crs[city]).iloc[0]
         x, y = ax.transData.transform((pt.x, pt.y))
         return float(x), float(self.fig.bbox.height - y)
 
@@ -80,21 +85,21 @@ def parse_size(raw: str) -> tuple[int, int]:
     return size
 
 
-def export_view(view: str, out: Path, size: tuple[int, int] = DEFAULT_SIZE, data: ExportData | None = None,
+def export_view(view: str, out: Path, size: tuple[int, int] = DEFAULT_SIZE, data: BuildFolder | None = None,
                 lang: str | None = None) -> Path:
     """Draw the view (an app URL or query string) into ``out`` (.png/.svg/.pdf), atomically."""
     fmt = check_target(out, FORMATS)
-    data = data or BuildReader()
-    state = parse_view(view, data, lang)
-    slide = slide_figure(view_model(state, data), data, size)
+    data = data or read_build()
+    page = view_page(parse_view(view, data, lang), data)
+    slide = slide_figure(view_model(page), data, size)
     return save_figure(slide.fig, out, fmt, slide.dpi)
 
 
-def slide_bytes(state: ViewState, data: ExportData, fmt: str, size: tuple[int, int] = DEFAULT_SIZE) -> bytes:
-    """The slide of an already parsed view as PNG/SVG/PDF bytes (the app's download button)."""
+def slide_bytes(page: PageContext, data: ExportData, fmt: str, size: tuple[int, int] = DEFAULT_SIZE) -> bytes:
+    """The slide of the app's page as PNG/SVG/PDF bytes (the app's download buttons)."""
     if fmt not in FORMATS:
         raise ExportError(f"unsupported format '{fmt}'")
-    slide = slide_figure(view_model(state, data), data, size)
+    slide = slide_figure(view_model(page), data, size)
     return figure_bytes(slide.fig, fmt, slide.dpi)
 
 
@@ -122,7 +127,7 @@ def slide_figure(model: ViewModel, data: ExportData, size: tuple[int, int] = DEF
             ax.text(0.5, 0.5, "\n".join(wrap(panel.note, _PANEL_W * fig_w_in * 0.8, 13)), ha="center",
                     va="center", fontsize=13, color=MUTED, transform=ax.transAxes, parse_math=False)
             continue
-        _draw_map(ax, model, panel, data)
+        _draw_map(ax, model, panel)
         _draw_legend(fig, model, panel, x0, fig_w_in)
     note = comparability_text(model)
     y, note_size = 0.155, 11 if fig_w_in / PAGE_HEIGHT_IN >= 1.5 else 10
@@ -136,11 +141,11 @@ def slide_figure(model: ViewModel, data: ExportData, size: tuple[int, int] = DEF
     return Slide(fig, axes, crs, dpi)
 
 
-def _draw_map(ax: Axes, model: ViewModel, panel: CityPanel, data: ExportData) -> None:
+def _draw_map(ax: Axes, model: ViewModel, panel: CityPanel) -> None:
     city, state = panel.city, model.state
     assert panel.frame is not None
     frame = panel.frame.to_crs(config.CITY_CRS[city])
-    focus = set(model.focus_ids) if city == "berlin" else set()
+    focus = set(panel.page.focus_ids or ())
     selected = state.area_id if state.area_city == city else ""
     for (_, row), fill in zip(frame.iterrows(), panel.fills, strict=True):
         area_id = str(row["area_id"])
@@ -155,9 +160,8 @@ def _draw_map(ax: Axes, model: ViewModel, panel: CityPanel, data: ExportData) ->
         sel = frame[frame["area_id"].astype(str) == selected]
         for geom in sel.geometry:
             ax.add_artist(PathPatch(geometry_path(geom), facecolor="none", edgecolor="#0b3d91", linewidth=3.0))
-    if city == "munich":
-        _draw_outlines(ax, data.web_layer("munich", "handlungsraum"), state.lang)
-    _draw_locations(ax, data, state, city)
+    _draw_outlines(ax, panel.page.outlines, state.lang)
+    _draw_locations(ax, panel.page.locations, city)
 
 
 def _fit(ax: Axes, bounds: Any) -> None:
@@ -195,16 +199,11 @@ def _draw_outlines(ax: Axes, outlines: gpd.GeoDataFrame | None, lang: str) -> No
                       "edgecolor": "#333333", "linestyle": "--" if approx else "-", "linewidth": 0.8})
 
 
-def _draw_locations(ax: Axes, data: ExportData, state: ViewState, city: str) -> None:
-    if not state.layers:
+def _draw_locations(ax: Axes, locations: gpd.GeoDataFrame | None, city: str) -> None:
+    """The chosen location layers of the page (Kitas, youth centres) as dots in the map's colours."""
+    if locations is None or locations.empty:
         return
-    loc = data.locations()
-    if loc is None:
-        return
-    sel = loc[(loc["city"] == city) & loc["layer"].isin(state.layers)]
-    if sel.empty:
-        return
-    sel = sel.to_crs(config.CITY_CRS[city])
+    sel = locations.to_crs(config.CITY_CRS[city])
     for layer, grp in sel.groupby("layer"):
         ax.scatter(grp.geometry.x, grp.geometry.y, s=6, c=LOCATION_COLORS.get(str(layer), "#444444"),
                    edgecolors="white", linewidths=0.3, zorder=3)
@@ -231,7 +230,7 @@ def _draw_legend(fig: Figure, model: ViewModel, panel: CityPanel, x0: float, fig
         fig.text(x + sw_w + 0.005, y, f"{entry.label} ({entry.count})", fontsize=size, color=INK, va="center",
                  parse_math=False)
     rows = (slot + per_row - 1) // per_row
-    fig.text(x0, top - 0.04 - rows * 0.035 + 0.01, legend_note(model), fontsize=9, color=MUTED, va="top",
+    fig.text(x0, top - 0.04 - rows * 0.035 + 0.01, panel_legend_note(model, panel), fontsize=9, color=MUTED, va="top",
              parse_math=False)
 
 
@@ -245,7 +244,7 @@ def source_lines(state: ViewState, data: ExportData) -> tuple[str, str]:
         item = f"{s['publisher']} ({s['licence']})"
         if item not in seen:
             seen.append(item)
-    man = data.manifest()
+    man = data.manifest
     created = str(man.get("created", "")).replace("T", " ")[:16] or "–"
     return (t("export_sources", lang, sources="; ".join(seen)),
             t("export_stand", lang, created=created, version=str(man.get("build_version", "–"))) + " · Raumatlas")

@@ -1,33 +1,36 @@
-"""A view of the app (its URL) as data for a slide: per city the frame, classes, colours and legend.
+"""A view of the app (its URL) as data for a slide: the app's page context, plus per city fills and legend rows.
 
 Pure (no Streamlit, no drawing). The view is read by the app's own
-:func:`dashboard.state.parse_query`; each city's map is derived as
-:mod:`dashboard.views_maps` derives it (values joined to the web layer, ranks from
-:func:`dashboard.ranking.ranking_table`, breaks from :mod:`dashboard.classify`, one
-colour per class from :func:`dashboard.classify.colors_for`, labels from
-:func:`dashboard.legend.class_labels`), so a slide shows the same classes, colours
-and numbers as the app for the same URL.
+:func:`dashboard.state.parse_query`; the page is the app's :func:`dashboard.page.build_page`
+(frame, classification, colours, city value, focus, outlines, locations), so a slide
+has the same classes and colours as the app for the same URL. What the slide adds is
+only taken apart from that page with the maps' and legends' own functions: the fill of
+each area (:func:`dashboard.classify.map_classes`), the legend rows
+(:func:`dashboard.legend.class_labels`, :func:`dashboard.legend.class_counts`) and the
+legend's title and note (:mod:`dashboard.legend`), the notes of :mod:`dashboard.city_map`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import geopandas as gpd
-import pandas as pd
 
-from dashboard.classify import NO_DATA_COLOR, Classification, classify, classify_common, colors_for, relative_to_city
-from dashboard.export_data import ExportData, ExportError, load_stories
-from dashboard.i18n import catalog_text, format_period, t
-from dashboard.legend import _reading_hint, class_labels, decimals_for, text
-from dashboard.ranking import ranking_table
-from dashboard.state import CITIES, LANGS, Q_IND, Q_LANG, Q_PRESENT, Q_STEP, ViewState, merge_story, parse_query
-
-SCALE_TO_MODE: dict[str, str] = {"own": "city", "common": "common", "relative": "relative"}
-"""The view's ``scale`` as :mod:`dashboard.classify` names it (as in :mod:`dashboard.views_maps`)."""
+from dashboard.build_files import BuildFolder
+from dashboard.city_map import comparability_note, map_message
+from dashboard.classify import NO_DATA_COLOR, Classification, map_classes
+from dashboard.deck_data import read_stories
+from dashboard.export_data import ExportError
+from dashboard.i18n import LANGS, catalog_text, format_period, t
+from dashboard.legend import class_counts, class_labels, legend_note, text, unit_text
+from dashboard.page import CityPage, PageContext, build_page
+from dashboard.state import Q_IND, Q_LANG, Q_PRESENT, Q_STEP, ViewState, merge_story, parse_query, story_query
+from pipelines import config
+from pipelines.config import CITIES
 
 
 @dataclass(frozen=True)
@@ -41,29 +44,65 @@ class LegendEntry:
 
 @dataclass(frozen=True)
 class CityPanel:
-    """One city's map of a view (``frame`` None: no values at this level/period, ``note`` says why)."""
+    """One city's map of a view: the app's :class:`CityPage` with the fill of every area and the legend rows.
 
-    city: str
-    level: str
-    period: str
-    frame: gpd.GeoDataFrame | None = None
-    classification: Classification | None = None
-    colors: tuple[str, ...] = ()
+    ``note`` says why there is no map ("" when there is one: then ``frame`` is set).
+    """
+
+    page: CityPage
     fills: tuple[str, ...] = ()
-    city_value: float | None = None
     legend: tuple[LegendEntry, ...] = ()
     note: str = ""
+
+    @property
+    def city(self) -> str:  # noqa: D102
+        return self.page.city
+
+    @property
+    def level(self) -> str:  # noqa: D102
+        return self.page.level
+
+    @property
+    def period(self) -> str:  # noqa: D102
+        return self.page.period
+
+    @property
+    def frame(self) -> gpd.GeoDataFrame | None:
+        """The web layer with values (None when there is no map)."""
+        return self.page.frame if not self.note else None
+
+    @property
+    def classification(self) -> Classification | None:  # noqa: D102
+        return self.page.classification
+
+    @property
+    def colors(self) -> tuple[str, ...]:  # noqa: D102
+        return self.page.colors
+
+    @property
+    def city_value(self) -> float | None:  # noqa: D102
+        return self.page.city_value
 
 
 @dataclass(frozen=True)
 class ViewModel:
-    """Everything a slide shows of one view."""
+    """Everything a slide shows of one view: the app's page and one panel per city."""
 
-    state: ViewState
-    entry: dict[str, Any]
+    page: PageContext
     panels: dict[str, CityPanel]
-    mode: str
-    focus_ids: tuple[str, ...] = ()
+
+    @property
+    def state(self) -> ViewState:  # noqa: D102
+        return self.page.state
+
+    @property
+    def entry(self) -> dict[str, Any]:  # noqa: D102
+        return self.page.entry
+
+    @property
+    def mode(self) -> str:
+        """The colour scale: ``own``, ``common`` or ``relative``."""
+        return self.page.state.scale
 
 
 def query_params(view: str) -> dict[str, str]:
@@ -75,127 +114,68 @@ def query_params(view: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
 
 
-def story_query(stories: list[dict[str, Any]], step: object) -> dict[str, str]:
-    """The saved query of story ``step`` ({} when out of range), as :mod:`dashboard.views_state` reads it."""
-    try:
-        i = int(str(step))
-    except ValueError:
-        return {}
-    return dict(parse_qsl(str(stories[i].get("query", "")))) if 0 <= i < len(stories) else {}
+def _stories(data: BuildFolder) -> list[dict[str, Any]]:
+    path = Path(data.geodata) / config.STORIES_FILE
+    return read_stories(path) if path.is_file() else []
 
 
-def parse_view(view: str | Mapping[str, object], data: ExportData, lang: str | None = None) -> ViewState:
+def parse_view(view: str | Mapping[str, object], data: BuildFolder, lang: str | None = None) -> ViewState:
     """The app's view state of a URL/query string; any value the app would replace is an ExportError.
 
     The app falls back to defaults with a notice; an export made unattended must not
     silently show something else, so the first notice becomes the error message.
     """
     params: dict[str, object] = dict(query_params(view) if isinstance(view, str) else view)
+    stories = _stories(data)
     if params.get(Q_PRESENT) in ("1", "true") and Q_IND not in params:  # a story's URL, as the app reads it
-        params = merge_story(params, story_query(load_stories(), params.get(Q_STEP, "0")))
+        params = merge_story(params, story_query(stories, params.get(Q_STEP, "0")))
     if lang:
         params[Q_LANG] = lang
     msg_lang = str(params.get(Q_LANG)) if params.get(Q_LANG) in LANGS else "de"
-    state, notices = parse_query(params, data.choices())
+    state, notices = parse_query(params, data.choices(len(stories)))
     if notices:
         raise ExportError("view: " + "; ".join(t(n.key, msg_lang, value=n.value) for n in notices))
-    if state.indicator not in {c["indicator_id"] for c in data.catalog()}:
+    if state.indicator not in data.catalog():
         raise ExportError(f"view: unknown indicator '{state.indicator}'")
     return state
 
 
-def view_model(state: ViewState, data: ExportData) -> ViewModel:
-    """Per city the frame, classification, colours and legend of ``state`` (as the app's maps)."""
-    entry = {c["indicator_id"]: c for c in data.catalog()}.get(state.indicator, {})
-    mode = SCALE_TO_MODE[state.scale]
-    frames = {city: city_frame(state, data, city) for city in CITIES}
-    city_values = {city: city_value(state, data, city) for city in CITIES}
-    classes = classifications(state, frames, city_values)
-    polarity = entry.get("polarity", "neutral")
-    panels = {}
-    for city in CITIES:
-        panels[city] = _panel(state, city, frames[city], classes.get(city), city_values[city], mode, polarity)
-    focus: tuple[str, ...] = ()
-    if state.focus and frames["berlin"] is not None:
-        focus = tuple(a for a in frames["berlin"]["area_id"].astype(str) if a[:2] == state.focus)
-    return ViewModel(state=state, entry=entry, panels=panels, mode=mode, focus_ids=focus)
+def view_page(state: ViewState, data: BuildFolder) -> PageContext:
+    """The app's page of ``state`` on a build folder (the build's projects, no uploads, no filters)."""
+    return build_page(state, data.choices(len(_stories(data))), data)
 
 
-def city_frame(state: ViewState, data: ExportData, city: str) -> gpd.GeoDataFrame | None:
-    """The web layer of the city's level joined with values, flags and ranks (None without data)."""
-    level, period = state.level(city), state.period(city)
-    if not period:
-        return None
-    rows = data.indicator_values(city, level, state.indicator, period)
-    layer = data.web_layer(city, level)
-    if rows.empty or layer is None:
-        return None
-    ranks = ranking_table(rows, data.areas(), city, level, state.indicator, period)
-    joined = layer[["area_id", "name", "geometry"]].merge(
-        ranks[["area_id", "value", "flag", "coverage", "rank"]], on="area_id", how="left")
-    joined["flag"] = joined["flag"].fillna("no_data")
-    joined["rank"] = pd.to_numeric(joined["rank"], errors="coerce")
-    return gpd.GeoDataFrame(joined, geometry="geometry", crs=layer.crs)
+def view_model(page: PageContext) -> ViewModel:
+    """The slide's model of an app page: per city the fills and legend rows of the app's classes."""
+    return ViewModel(page=page, panels={city: _panel(page, page.cities[city]) for city in CITIES})
 
 
-def city_value(state: ViewState, data: ExportData, city: str) -> float | None:
-    """The whole city's value of the view's indicator and period (None when missing)."""
-    period = state.period(city)
-    if not period:
-        return None
-    rows = data.indicator_values(city, "stadt", state.indicator, period)
-    return float(rows["value"].iloc[0]) if len(rows) and pd.notna(rows["value"].iloc[0]) else None
-
-
-def classifications(state: ViewState, frames: Mapping[str, gpd.GeoDataFrame | None],
-                    city_values: Mapping[str, float | None]) -> dict[str, Classification]:
-    """Breaks per city: own, one common scale for both, or each relative to its city value."""
-    mode = SCALE_TO_MODE[state.scale]
-    present = {c: f for c, f in frames.items() if f is not None}
-    if mode == "common" and len(present) == 2:
-        common = classify_common([f["value"] for f in present.values()], state.method, state.k)
-        return dict.fromkeys(present, common)
-    out = {}
-    for city, frame in present.items():
-        values = frame["value"]
-        if mode == "relative":
-            values = relative_to_city(values, city_values[city])
-        out[city] = classify(values, state.method, state.k)
-    return out
-
-
-def _panel(state: ViewState, city: str, frame: gpd.GeoDataFrame | None, cls: Classification | None,
-           value: float | None, mode: str, polarity: str) -> CityPanel:
-    level, period = state.level(city), state.period(city)
-    if frame is None or cls is None:
-        key = "not_available_city" if not period else "no_data_level"
-        return CityPanel(city, level, period, note=t(key, state.lang, level=t(f"level_{level}", state.lang)))
-    colors = tuple(colors_for(cls, polarity, mode))
-    numeric = pd.to_numeric(frame["value"], errors="coerce")
-    classed = relative_to_city(numeric, value) if mode == "relative" else numeric
-    assigned = list(cls.assign(classed))
-    fills = tuple(colors[i] if i >= 0 else NO_DATA_COLOR for i in assigned)
-    labels = class_labels(cls, state.lang, decimals_for(cls))
-    legend = [LegendEntry(c, lab, assigned.count(i)) for i, (c, lab) in enumerate(zip(colors, labels, strict=True))]
-    legend.append(LegendEntry(NO_DATA_COLOR, text("no_data", state.lang), assigned.count(-1)))
-    return CityPanel(city, level, period, frame, cls, colors, fills, value, tuple(legend))
+def _panel(page: PageContext, city: CityPage) -> CityPanel:
+    note = map_message(page, city)
+    if note or city.frame is None or city.classification is None:
+        return CityPanel(city, note=note or t("not_available_city", page.state.lang))
+    cls, colors, lang, scale = city.classification, city.colors, page.state.lang, page.state.scale
+    fills = tuple(colors[i] if i >= 0 else NO_DATA_COLOR
+                  for i in map_classes(city.frame["value"], cls, scale, city.city_value))
+    counts, no_data = class_counts(city.frame["value"], cls, scale, city.city_value)
+    legend = [LegendEntry(c, label, n)
+              for c, label, n in zip(colors, class_labels(cls, lang), counts, strict=True)]
+    legend.append(LegendEntry(NO_DATA_COLOR, text("no_data", lang), no_data))
+    return CityPanel(city, fills, tuple(legend))
 
 
 def legend_title(model: ViewModel) -> str:
     """Indicator label with its unit, or "Index (Stadt = 100)" in relative mode (as the app's legend)."""
     lang = model.state.lang
+    unit = unit_text(catalog_text(model.entry, "unit", lang), model.mode, lang)
     label = catalog_text(model.entry, "label", lang)
-    unit = catalog_text(model.entry, "unit", lang)
-    if model.mode == "relative":
-        unit = f"{text('index', lang)} ({'Stadt' if lang == 'de' else 'city'} = 100)"
     return f"{label} ({unit})" if unit else label
 
 
-def legend_note(model: ViewModel) -> str:
-    """The reading hint and scale · method line under the legend (as the app's legend)."""
-    lang = model.state.lang
-    polarity = model.entry.get("polarity", "neutral")
-    return f"{_reading_hint(model.mode, polarity, lang)} · {text(model.mode, lang)} · {text(model.state.method, lang)}"
+def panel_legend_note(model: ViewModel, panel: CityPanel) -> str:
+    """The reading hint · scale · method line under the legend (as the app's legend)."""
+    assert panel.classification is not None
+    return legend_note(panel.classification, model.mode, model.page.polarity, model.state.lang)
 
 
 def panel_heading(model: ViewModel, city: str) -> str:
@@ -206,9 +186,8 @@ def panel_heading(model: ViewModel, city: str) -> str:
 
 
 def comparability_text(model: ViewModel) -> str:
-    """The comparability note of a comparable indicator, else which city alone has it."""
-    lang, entry = model.state.lang, model.entry
-    if entry.get("group") == "comparable":
-        note = catalog_text(entry, "comparability_note", lang)
-        return f"{t('comparability', lang)}: {note}" if note else ""
-    return t("only_one_city", lang, city=t(f"city_{entry.get('group')}", lang))
+    """The note under the app's maps (comparability, or which city alone has the indicator) as one line."""
+    note = comparability_note(model.entry, model.state.lang)
+    if note is None:
+        return ""
+    return f"{note.lead}: {note.text}" if note.lead else note.text

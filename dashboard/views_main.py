@@ -71,7 +71,7 @@ def render() -> None:
 
     with maps_slot:
         state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
-        views_exports.render_view_downloads(page.with_state(state))  # TODO(integration): adapt signature
+        views_exports.render_view_downloads(page.with_state(state))
     page = page.with_state(state)  # a click changes only the selection: nothing to compute again
     commit(state)
     if state.present:

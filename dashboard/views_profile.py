@@ -48,7 +48,7 @@ def render(page: PageContext) -> None:
         close.button(t("profile_close", lang), key="profile_close",
                      on_click=set_view, args=(replace(state, area_city="", area_id=""),))
         with head:  # under the name: the narrow close column would cut the label
-            views_exports.render_profile_download(state, version, level)
+            views_exports.render_profile_download(page, level)
         if level == "handlungsraum":
             _action_area(areas, state.area_id, lang)
         _facts(row, lang)

@@ -10,7 +10,8 @@ import geopandas as gpd
 import pytest
 
 from dashboard import cli
-from dashboard.export_data import BuildReader
+from dashboard.build_files import BuildFolder
+from dashboard.deck_data import read_build
 from dashboard.export_profile import profile_pages, write_pdf
 from dashboard.i18n import catalog_text, format_number, format_period
 from dashboard.profile import comparable_vs_city
@@ -18,8 +19,8 @@ from dashboard.projects_view import process_upload
 
 
 @pytest.fixture(scope="module")
-def reader(processed_build: Path) -> BuildReader:
-    return BuildReader(processed_build)
+def reader(processed_build: Path) -> BuildFolder:
+    return read_build(processed_build)
 
 
 def _pdftotext(path: Path) -> str:
@@ -45,7 +46,7 @@ def test_profile_pdf_shows_name_and_values_formatted_as_in_the_app(reader, proce
     areas = reader.areas()
     name = areas[(areas["city"] == city) & (areas["area_id"] == area_id)]["name"].iloc[0]
     assert name in text
-    catalog = {c["indicator_id"]: c for c in reader.catalog()}
+    catalog = reader.catalog()
     table = comparable_vs_city(reader.area_and_city_rows(city, level, area_id), list(catalog.values()), city,
                                level, area_id)
     assert len(table) >= 5

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import errno
+import io
 import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 import geopandas as gpd
 import numpy as np
@@ -16,30 +18,38 @@ from PIL import Image
 from shapely.ops import polylabel
 
 from dashboard import cli
-from dashboard.export_data import BuildReader, ExportError
+from dashboard.build_files import BuildFolder
+from dashboard.deck_data import read_build
+from dashboard.export_data import ExportError
 from dashboard.export_render import save_figure
-from dashboard.export_slide import parse_size, slide_figure
-from dashboard.export_view import parse_view, query_params, view_model
+from dashboard.export_slide import parse_size, slide_bytes, slide_figure
+from dashboard.export_view import parse_view, query_params, view_model, view_page
+from dashboard.state import to_query
 from pipelines import config
+from tests.deck_helpers import app_view
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEW = "ind=unemployment_share&lvl_muc=stadtbezirk&lvl_ber=bezirksregion&cls=quantiles&k=5&scale=own"
 
 
 @pytest.fixture(scope="module")
-def reader(processed_build: Path) -> BuildReader:
-    return BuildReader(processed_build)
+def reader(processed_build: Path) -> BuildFolder:
+    return read_build(processed_build)
+
+
+def _model(view: str, reader: BuildFolder):
+    return view_model(view_page(parse_view(view, reader), reader))
 
 
 def _hex(rgb: tuple[int, ...]) -> str:
     return "#" + "".join(f"{v:02x}" for v in rgb[:3])
 
 
-def _expected_colour(panel, value: float, mode_value: float) -> str:
+def _legend_colour(classes: list[str], bounds, value: float, mode_value: float, no_data: str) -> str:
     """The legend colour of the class whose bounds hold the value (independent of the drawing code)."""
     if np.isnan(value):
-        return panel.legend[-1].color
-    for (lo, hi), colour in zip(panel.classification.bounds, panel.colors, strict=True):
+        return no_data
+    for (lo, hi), colour in zip(bounds, classes, strict=True):
         if lo - 1e-9 <= mode_value <= hi + 1e-9:
             return colour
     raise AssertionError(f"value {mode_value} in no class")
@@ -69,8 +79,9 @@ def _probe_areas(panel, city: str, avoid: list[shapely.Point], n: int = 6) -> li
 ])
 def test_png_has_the_size_and_each_area_the_colour_of_its_legend_class(reader, tmp_path, view, size) -> None:
     state = parse_view(view, reader)
-    model = view_model(state, reader)
+    model = view_model(view_page(state, reader))
     slide = slide_figure(model, reader, size)
+    _, app_fills = app_view(urlencode(to_query(state)), state.lang)  # the app's own page: cached loaders, build_page
     out = save_figure(slide.fig, tmp_path / "view.png", "png", slide.dpi)
     img = Image.open(out).convert("RGB")
     assert img.size == size
@@ -80,11 +91,14 @@ def test_png_has_the_size_and_each_area_the_colour_of_its_legend_class(reader, t
     for city in ("munich", "berlin"):
         panel = model.panels[city]
         assert panel.frame is not None, city
+        classes, fills = app_fills[city]
         for area_id, lonlat, value in _probe_areas(panel, city, labels if city == "munich" else []):
             classed = 100 * value / panel.city_value if model.mode == "relative" else value
             x, y = slide.pixel_of(city, lonlat.x, lonlat.y)
             got = _hex(img.getpixel((round(x), round(y))))
-            assert got == _expected_colour(panel, value, classed), f"{city} {area_id} at ({x:.0f}, {y:.0f})"
+            assert got == fills[area_id], f"{city} {area_id} at ({x:.0f}, {y:.0f})"
+            assert got == _legend_colour(classes, panel.classification.bounds, value, classed,
+                                         panel.legend[-1].color)
             checked += 1
     assert checked >= 5
 
@@ -106,7 +120,7 @@ def test_svg_has_one_shape_per_area_and_real_text(reader, processed_build, tmp_p
     assert len(set(re.findall(r'id="area-munich-([^"]+)"', svg))) == len(muc) == 25
     assert len(re.findall(r'id="area-berlin-([^"]+)"', svg)) == len(ber) == 542
     assert "<text" in svg and "Arbeitslosenanteil" in svg and "Planungsräume" in svg
-    model = view_model(parse_view(VIEW, reader), reader)
+    model = _model(VIEW, reader)
     assert model.panels["munich"].legend[0].label in svg  # German decimal comma, as in the app's legend
 
 
@@ -114,7 +128,7 @@ def test_pdf_text_and_embedded_fonts(reader, processed_build, tmp_path) -> None:
     out = tmp_path / "slide.pdf"
     assert cli.main(["export-view", VIEW + "&lang=en", "--out", str(out)]) == 0
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
-    model = view_model(parse_view(VIEW + "&lang=en", reader), reader)
+    model = _model(VIEW + "&lang=en", reader)
     first = model.panels["berlin"].legend[0].label
     assert "." in first and "," not in first  # English decimal point
     assert first in text
@@ -126,8 +140,8 @@ def test_pdf_text_and_embedded_fonts(reader, processed_build, tmp_path) -> None:
 
 
 def test_german_and_english_number_formats_differ(reader) -> None:
-    de = view_model(parse_view(VIEW, reader), reader).panels["munich"].legend[0].label
-    en = view_model(parse_view(VIEW + "&lang=en", reader), reader).panels["munich"].legend[0].label
+    de = _model(VIEW, reader).panels["munich"].legend[0].label
+    en = _model(VIEW + "&lang=en", reader).panels["munich"].legend[0].label
     assert "," in de and "." in en and de.replace(",", ".") == en
 
 
@@ -205,3 +219,20 @@ def test_unwritable_folder_exits_1_without_traceback(processed_build, tmp_path, 
     err = capsys.readouterr().err
     assert "cannot write here" in err and "Permission denied" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_apps_download_draws_the_apps_page(processed_build) -> None:
+    """The in-app button's path: this run's page from the cached loaders, no second reading of the view."""
+    from dashboard import loaders
+    from dashboard.page import build_page
+    from dashboard.state import parse_query
+
+    version = loaders.build_version()
+    choices = loaders.load_choices(version)
+    state, notices = parse_query(dict(query_params(VIEW + "&present=1&step=0")), choices)
+    assert not notices
+    data = loaders.BuildReader(version)
+    page = build_page(state, choices, data)
+    png = slide_bytes(page, data, "png")
+    assert Image.open(io.BytesIO(png)).size == (1920, 1080)
+    assert slide_bytes(page, data, "pdf")[:5] == b"%PDF-"
