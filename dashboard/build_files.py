@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from dashboard.state import Choices
@@ -109,6 +110,28 @@ def select_rows(table: pd.DataFrame, city: str, indicator: str) -> pd.DataFrame:
     return table[(table["city"] == city) & (table["indicator_id"] == indicator)].reset_index(drop=True)
 
 
+def select_area_and_city_rows(table: pd.DataFrame, city: str, level: str, area_id: str,
+                              index: Mapping[tuple[str, str, str], np.ndarray] | None = None) -> pd.DataFrame:
+    """Every indicator row of one area plus its city's rows (a profile's values and comparison values).
+
+    ``index`` (:func:`area_row_index`) turns the scan into a lookup: 143 profiles of a level
+    do not scan the table 143 times.
+    """
+    if index is None:
+        sel = (table["city"] == city) & (((table["level"] == level) & (table["area_id"] == area_id))
+                                         | (table["level"] == "stadt"))
+        return table[sel].reset_index(drop=True)
+    empty = np.empty(0, dtype=np.int64)
+    rows = np.concatenate([index.get((city, level, area_id), empty),
+                           index.get((city, "stadt", config.CITY_IDS.get(city, "")), empty)])
+    return table.take(np.sort(rows)).reset_index(drop=True)
+
+
+def area_row_index(table: pd.DataFrame) -> dict[tuple[str, str, str], np.ndarray]:
+    """Row positions of the indicator table per ``(city, level, area_id)``."""
+    return dict(table.groupby(["city", "level", "area_id"], sort=False, observed=True).indices)
+
+
 @dataclass
 class BuildFolder:
     """One build folder as a :class:`dashboard.page.BuildData`, without Streamlit; each file is read once.
@@ -154,6 +177,11 @@ class BuildFolder:
     def indicator_rows(self, city: str, indicator: str) -> pd.DataFrame:
         """All levels and periods of one indicator in one city."""
         return select_rows(self.indicator_table(), city, indicator)
+
+    def area_and_city_rows(self, city: str, level: str, area_id: str) -> pd.DataFrame:
+        """Every indicator row of one area plus the city rows (the profile's values)."""
+        index = self._once("row_index", lambda: area_row_index(self.indicator_table()))
+        return select_area_and_city_rows(self.indicator_table(), city, level, area_id, index)
 
     def web_layer(self, city: str, level: str) -> gpd.GeoDataFrame | None:
         """One simplified web layer (None if the build has none)."""

@@ -22,7 +22,6 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -164,6 +163,16 @@ def relative_to_city(values: pd.Series, city_value: float | None) -> pd.Series:
     return 100.0 * vals / float(city_value)
 
 
+def map_classes(values: pd.Series | Sequence[float], classification: Classification, scale: str = "own",
+                city_value: float | None = None) -> np.ndarray:
+    """Class index (-1 = no value) of each area as the maps colour it: relative scale on ``100 * value / city``.
+
+    The one assignment of the maps, their legends' counts and the exported slides.
+    """
+    numeric = pd.to_numeric(pd.Series(values), errors="coerce")
+    return classification.assign(relative_to_city(numeric, city_value) if scale == "relative" else numeric)
+
+
 def palette_for(polarity: str, k: int, mode: str = "own") -> list[str]:
     """Class colours (hex), ordered from the lowest class to the highest.
 
@@ -255,6 +264,7 @@ def _pick(ramp: Sequence[str], n: int) -> list[str]:
 
 def _mapclassify_breaks(valid: np.ndarray, method: str, k: int) -> np.ndarray:
     """Upper bounds from mapclassify (warnings about reduced k are expected and silenced)."""
+    import mapclassify  # here, not at the top: it imports scipy.stats (~1.5 s), which a profile PDF never needs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if method == "quantiles":

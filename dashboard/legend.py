@@ -15,7 +15,7 @@ from html import escape
 
 import pandas as pd
 
-from dashboard.classify import METHODS, NO_DATA_COLOR, SCALES, Classification, relative_to_city
+from dashboard.classify import METHODS, NO_DATA_COLOR, SCALES, Classification, map_classes
 from dashboard.i18n import LANGS, format_number, t
 from pipelines.config import FLAGS
 
@@ -114,31 +114,49 @@ def legend_html(
     if len(colors) != classification.k:
         raise ValueError(f"legend needs {classification.k} colours, got {len(colors)}")
     lang = _lang(lang)
-    unit_txt = f"{text('index', lang)} ({'Stadt' if lang == 'de' else 'city'} = 100)" if mode == "relative" else unit
+    unit_txt = unit_text(unit, mode, lang)
     rows = []
     for i, (label, colour) in enumerate(zip(class_labels(classification, lang, decimals), colors, strict=True)):
         n = f' <span style="color:#555">({counts[i]})</span>' if counts is not None and i < len(counts) else ""
         rows.append(_row("ra-legend-class", colour, escape(label) + n))
     rows.append(_row("ra-legend-nodata", NO_DATA_COLOR, f"{escape(text('no_data', lang))} ({int(no_data_count)})"))
-    hint = _reading_hint(mode, polarity, lang)
-    method = text(classification.method, lang) if classification.method in _NOTE_KEYS else classification.method
-    note = f"{text(mode, lang) if mode in _NOTE_KEYS else mode} · {method}"
+    note = legend_note(classification, mode, polarity, lang)
     title_txt = escape(title) + (f' <span style="font-weight:400;color:#444">({escape(unit_txt)})</span>'
                                  if unit_txt else "")
     return (
         '<div class="ra-legend ra-legend-row" style="font:inherit;color:#1f2328;line-height:1.5">'
         f'<div style="font-weight:700">{title_txt}</div>'
         f'<div style="display:flex;flex-wrap:wrap;gap:2px 18px">{"".join(rows)}</div>'
-        f'<div class="ra-legend-note" style="font-size:0.85em;color:#444">{escape(hint)} · {escape(note)}</div>'
+        f'<div class="ra-legend-note" style="font-size:0.85em;color:#444">{escape(note)}</div>'
         "</div>"
     )
 
 
-def _reading_hint(mode: str, polarity: str, lang: str) -> str:
+def unit_text(unit: str, mode: str, lang: str) -> str:
+    """The unit shown after the legend's title; "Index (Stadt = 100)" on the relative scale."""
+    lang = _lang(lang)
+    return f"{text('index', lang)} ({'Stadt' if lang == 'de' else 'city'} = 100)" if mode == "relative" else unit
+
+
+def reading_hint(mode: str, polarity: str, lang: str) -> str:
     """How to read the colours: sequential "dark = more need", or the two sides of 100."""
     if mode == "relative":
         return text(_RELATIVE_HINTS.get(polarity, "rel_neutral"), lang)
     return text("dark_neutral" if polarity == "neutral" else "dark", lang)
+
+
+def legend_note(classification: Classification, mode: str, polarity: str, lang: str) -> str:
+    """The line under the classes: reading hint · scale · method (plain text)."""
+    lang = _lang(lang)
+    method = text(classification.method, lang) if classification.method in _NOTE_KEYS else classification.method
+    return f"{reading_hint(mode, polarity, lang)} · {text(mode, lang) if mode in _NOTE_KEYS else mode} · {method}"
+
+
+def class_counts(values: pd.Series, classification: Classification, mode: str = "own",
+                 city_value: float | None = None) -> tuple[list[int], int]:
+    """Areas per class and areas without a value, counted as the map colours them."""
+    assigned = list(map_classes(values, classification, mode, city_value))
+    return [assigned.count(i) for i in range(classification.k)], assigned.count(-1)
 
 
 def legend_for_values(
@@ -156,11 +174,8 @@ def legend_for_values(
     them (relative mode: classes of ``100 * value / city_value``), then calls
     :func:`legend_html` with ``kwargs`` (title, unit, lang, polarity, decimals).
     """
-    numeric = pd.to_numeric(values, errors="coerce")
-    classed = relative_to_city(numeric, city_value) if mode == "relative" else numeric
-    assigned = list(classification.assign(classed))
-    counts = [assigned.count(i) for i in range(classification.k)]
-    return legend_html(classification, colors, mode=mode, no_data_count=assigned.count(-1), counts=counts,
+    counts, no_data = class_counts(values, classification, mode, city_value)
+    return legend_html(classification, colors, mode=mode, no_data_count=no_data, counts=counts,
                        **kwargs)  # type: ignore[arg-type]
 
 

@@ -122,9 +122,7 @@ def indicator_rows(version: str, city: str, indicator_id: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=256)
 def area_and_city_rows(version: str, city: str, level: str, area_id: str) -> pd.DataFrame:
     """Every indicator row of one area plus the city rows (the profile's comparison values)."""
-    df = _indicator_table(version)
-    sel = (df["city"] == city) & (((df["level"] == level) & (df["area_id"] == area_id)) | (df["level"] == "stadt"))
-    return df[sel].reset_index(drop=True)
+    return build_files.select_area_and_city_rows(_indicator_table(version), city, level, area_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -251,3 +249,16 @@ class BuildReader:
     def projects(self) -> gpd.GeoDataFrame | None:
         """The build's projects."""
         return load_projects(self.version)
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """``manifest.json`` (build version, creation time) of the exports' source line."""
+        return load_manifest()
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Every registered source (the exports' attribution)."""
+        return load_sources(self.version)
+
+    def area_and_city_rows(self, city: str, level: str, area_id: str) -> pd.DataFrame:
+        """Every indicator row of one area plus the city rows (the profile PDF's values)."""
+        return area_and_city_rows(self.version, city, level, area_id)

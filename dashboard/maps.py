@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from branca.element import Element
 
-from dashboard.classify import NO_DATA_COLOR, Classification, relative_to_city
+from dashboard.classify import NO_DATA_COLOR, Classification, map_classes, relative_to_city
 from dashboard.i18n import format_number, format_value
 from dashboard.legend import flag_label, text, value_decimals
 from dashboard.map_elements import FitOnResize, GeoJsonLayer
@@ -135,9 +135,10 @@ def build_map(layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays = 
     if layer["area_id"].duplicated().any():
         raise ValueError(f"layer has duplicate area_id: {sorted(layer.loc[layer['area_id'].duplicated(), 'area_id'])}")
     values = pd.to_numeric(layer.get("value", pd.Series(np.nan, index=layer.index)), errors="coerce")
-    classed = relative_to_city(values, style.city_value) if style.scale == "relative" else values
+    classed = relative_to_city(values, style.city_value) if style.scale == "relative" else values  # tooltips
     d = value_decimals(values) if style.decimals is None else style.decimals
-    fills = [style.colors[i] if i >= 0 else NO_DATA_COLOR for i in classification.assign(classed)]
+    fills = [style.colors[i] if i >= 0 else NO_DATA_COLOR
+             for i in map_classes(values, classification, style.scale, style.city_value)]
     focus = {str(a) for a in overlays.focus_area_ids} if overlays.focus_area_ids else set()
     selected = overlays.selected_area_id
 

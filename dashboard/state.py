@@ -9,8 +9,10 @@ explicitly, so a later build with newer data does not silently change a link).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import parse_qsl
 
 from dashboard.classify import MAX_K, METHODS, MIN_K, SCALES
 from dashboard.i18n import LANGS
@@ -300,3 +302,14 @@ def merge_story(params: Mapping[str, object], story_query: Mapping[str, str]) ->
     merged: dict[str, object] = dict(story_query)
     merged.update(params)
     return merged
+
+
+def story_query(stories: Sequence[Mapping[str, Any]], step: object) -> dict[str, str]:
+    """The saved query of story ``step`` (parsed from its ``query`` string), {} if out of range."""
+    try:
+        i = int(str(step))
+    except ValueError:
+        return {}
+    if not 0 <= i < len(stories):
+        return {}
+    return dict(parse_qsl(str(stories[i].get("query", "")), keep_blank_values=False))

@@ -8,6 +8,7 @@ from dashboard import (
     loaders,
     views_build,
     views_compare,
+    views_exports,
     views_footer,
     views_maps,
     views_present,
@@ -104,6 +105,7 @@ def render() -> None:
 
     with maps_slot:
         state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
+        views_exports.render_view_downloads(page.with_state(state))
     page = page.with_state(state)  # a click changes only the selection: nothing to compute again
     commit(state)
     views_profile.render(page)

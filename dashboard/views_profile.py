@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, views_compare, views_projects
+from dashboard import loaders, views_compare, views_exports, views_projects
 from dashboard.i18n import catalog_text, format_number, format_period, format_value, t
 from dashboard.legend import flag_label, value_decimals
 from dashboard.page import PageContext
@@ -49,8 +49,9 @@ def render(page: PageContext) -> None:
         head.caption(f"{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)} · {row['area_id']}")
         close.button(t("profile_close", lang), key="profile_close",
                      on_click=set_view, args=(replace(state, area_city="", area_id=""),))
-        with head:
+        with head:  # under the name: the narrow close column would cut the labels
             views_compare.add_button(state, city, state.area_id)
+            views_exports.render_profile_download(page, level)
         if level == "handlungsraum":
             _action_area(areas, state.area_id, lang)
         _facts(row, lang)

@@ -25,6 +25,7 @@ from dashboard.state import (
     merge_story,
     parse_query,
     revalidate,
+    story_query,
     to_query,
 )
 from pipelines.config import CITIES
@@ -98,19 +99,6 @@ def current_state(choices: Choices, stories: list[dict[str, Any]]) -> tuple[View
     state, notices = parse_query(params, choices)
     set_view(state)
     return state, notices
-
-
-def story_query(stories: list[dict[str, Any]], step: object) -> dict[str, str]:
-    """The saved query of story ``step`` (parsed from its ``query`` string), {} if out of range."""
-    try:
-        i = int(str(step))
-    except ValueError:
-        return {}
-    if not 0 <= i < len(stories):
-        return {}
-    from urllib.parse import parse_qsl
-
-    return dict(parse_qsl(str(stories[i].get("query", "")), keep_blank_values=False))
 
 
 def set_view(state: ViewState) -> None:

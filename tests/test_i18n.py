@@ -54,6 +54,7 @@ PATTERN_VALUES: dict[str, tuple[str, ...]] = {
 # Keys that travel as data from where they are made to where they are shown.
 CARRIED: dict[tuple[str, str], set[str]] = {
     ("views_main.py", "n.key"): _strings_with_prefix("state.py", "notice_"),  # Notice.key
+    ("export_view.py", "n.key"): _strings_with_prefix("state.py", "notice_"),  # Notice.key as the export's error
     ("views_ranking.py", "key"): _strings_with_prefix("ranking.py", "summary_note_"),  # summary.notes
     ("legend.py", "classification.method"): set(METHODS),
     ("legend.py", "mode"): set(SCALES),
