@@ -23,7 +23,7 @@ from pipelines.errors import RegistryError
 ANY = None  # a table whose keys are data, not schema
 _CITY_MAPPING = frozenset({"from", "source_kind", "numerator", "denominator", "column", "weight", "locations_layer",
                            "per", "scale", "categories", "numerator_indicator", "per_km2", "in_classes",
-                           "sum_of_numerators"})
+                           "sum_of_numerators", "period_kind"})
 _CATALOG_ENTRY = frozenset({"label_de", "label_en", "unit", "unit_en", "definition_de", "definition_en", "scale",
                             "topic", "polarity", "aggregation", "comparability_note_de", "comparability_note_en"})
 
