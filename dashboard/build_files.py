@@ -18,9 +18,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from dashboard.projects_view import ProjectDisplay, project_display
 from dashboard.state import Choices
 from pipelines import config
 from pipelines.io import read_geojson, read_geoparquet, read_json, read_parquet
+from pipelines.projects import load_project_schema
 
 AREA_INFO_COLUMNS = ["city", "level", "area_id", "name", "parent_id", "population", "area_km2", "approximate",
                      "short_name", "members", "member_level", "status", "status_en", "source_quote", "source_url",
@@ -198,6 +200,10 @@ class BuildFolder:
     def sources(self) -> list[dict[str, Any]]:
         """Every registered source (attribution of the exports)."""
         return self._once("sources", lambda: read_source_rows(self.geodata))
+
+    def project_display(self) -> ProjectDisplay:
+        """Theme colours and English labels of the project lists, from this geodata's ``projects/schema.toml``."""
+        return self._once("project_display", lambda: project_display(load_project_schema(self.geodata)))
 
     def choices(self, stories: int = 0) -> Choices:
         """What a story's query may name in this build (as the app's ``loaders.load_choices``)."""

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from dashboard.page import BuildData
+from dashboard.projects_view import ProjectDisplay
 from pipelines.errors import PipelineError
 
 
@@ -36,3 +37,6 @@ class ExportData(BuildData, Protocol):
 
     def area_and_city_rows(self, city: str, level: str, area_id: str) -> pd.DataFrame:
         """Every indicator row of one area plus the city rows."""
+
+    def project_display(self) -> ProjectDisplay:
+        """Theme colours and English labels of the project lists (``projects/schema.toml`` of the build's geodata)."""

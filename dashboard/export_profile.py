@@ -32,7 +32,7 @@ from dashboard.export_render import INK, MUTED, RC, Flow, check_target, geometry
 from dashboard.i18n import catalog_text, format_number, format_period, t
 from dashboard.legend import flag_label
 from dashboard.profile import action_area_info, comparable_vs_city, find_area, locations_inside, relatives, time_series
-from dashboard.projects_view import area_listing, load_project_display, projects_in_area
+from dashboard.projects_view import area_listing, projects_in_area
 from pipelines import config
 from pipelines.config import CITIES
 
@@ -114,7 +114,7 @@ def profile_pages(data: ExportData, city: str, level: str, area_id: str, lang: s
     table = comparable_vs_city(rows, list(catalog.values()), city, level, area_id)
     _comparable(doc, table, catalog, lang)
     _series(doc, rows, table, catalog, city, level, area_id, lang)
-    _projects(doc, data if projects is None else None, projects, city, level, area_id, lang)
+    _projects(doc, data, projects, city, level, area_id, lang)
     _sources(doc, data, city, lang)
     return doc.pages
 
@@ -263,10 +263,13 @@ def _series(doc: Flow, rows: pd.DataFrame, table: pd.DataFrame, catalog: Mapping
         doc.y = top + 2.25
 
 
-def _projects(doc: Flow, data: ExportData | None, projects: gpd.GeoDataFrame | None, city: str, level: str,
+def _projects(doc: Flow, data: ExportData, projects: gpd.GeoDataFrame | None, city: str, level: str,
               area_id: str, lang: str) -> None:
-    """The projects of the loaded lists in the area (titles as plain text; nothing when no list is loaded)."""
-    source = projects if projects is not None else (data.projects() if data is not None else None)
+    """The projects of the loaded lists in the area (titles as plain text; nothing when no list is loaded).
+
+    ``projects``: the app's projects of this session (build + uploads); None: the build's own.
+    """
+    source = projects if projects is not None else data.projects()
     if source is None or source.empty:
         return
     inside = projects_in_area(source, city, level, area_id)
@@ -274,7 +277,7 @@ def _projects(doc: Flow, data: ExportData | None, projects: gpd.GeoDataFrame | N
     if inside.empty:
         doc.para(t("proj_area_none", lang), 9.5, MUTED)
         return
-    listing = area_listing(inside, load_project_display(), lang)
+    listing = area_listing(inside, data.project_display(), lang)
     cols = [c for c in ("titel", "thema", "status", "federfuehrung", "partner") if c in listing.columns]
     widths = {"titel": 0.34, "thema": 0.15, "status": 0.13, "federfuehrung": 0.18, "partner": 0.2}
     doc.table([t(f"proj_col_{c}", lang) for c in cols], listing[cols].astype(str).to_numpy().tolist(),

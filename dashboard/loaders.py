@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import build_files
+from dashboard.projects_view import ProjectDisplay, project_display
 from dashboard.safe_text import visitor_text
 from dashboard.state import LAYERS, Choices
 from pipelines import config
@@ -262,3 +263,7 @@ class BuildReader:
     def area_and_city_rows(self, city: str, level: str, area_id: str) -> pd.DataFrame:
         """Every indicator row of one area plus the city rows (the profile PDF's values)."""
         return area_and_city_rows(self.version, city, level, area_id)
+
+    def project_display(self) -> ProjectDisplay:
+        """Theme colours and English labels of the project lists (the app's ``projects/schema.toml``)."""
+        return project_display(project_schema(self.version))
