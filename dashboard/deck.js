@@ -61,7 +61,6 @@
       var layer = L.geoJSON(o.geometry, {style: o.dashed ? Object.assign({dashArray: "8 6"}, line) : line});
       layer.bindTooltip(o.label, {permanent: true, direction: "center", interactive: false,
                                   className: "ra-label"});
-      layer.bindPopup(o.popup, {maxWidth: 360});
       groups[city].addLayer(layer);
     });
   }

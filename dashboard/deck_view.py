@@ -48,7 +48,7 @@ class CityView:
         fills: area_id -> fill colour (what the map paints; for tests and checks).
         bounds: ``[[south, west], [north, east]]`` the map is fitted to (the district focus if any).
         geometry: area_id -> GeoJSON geometry (rounded as in the app), merged into the shared level table.
-        outlines: Handlungsraum outline features (label, popup, geometry; Munich only).
+        outlines: Handlungsraum outline features (label, dashed, geometry; Munich only).
         city_outline: the city's boundary line (GeoJSON geometry).
         locations: marker rows ``[lat, lon, popup_html, colour]`` and their layers (shared per city+layers).
         selected: the area whose profile the view names (``area=``), drawn with the app's thick outline.
@@ -137,7 +137,7 @@ def _take_map_apart(m: Any, view: CityView) -> None:
                     view.fills[p["area_id"]] = child.styles[p["s"]]["fillColor"]
                     view.geometry[p["area_id"]] = f["geometry"]
             elif kind == "outlines":
-                view.outlines = [{"label": f["properties"]["label"], "popup": f["properties"]["popup"],
+                view.outlines = [{"label": f["properties"]["label"],
                                   "dashed": bool(f["properties"]["s"]), "geometry": f["geometry"]}
                                  for f in child.features]
             else:
