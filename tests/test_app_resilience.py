@@ -33,7 +33,8 @@ def _texts(at: AppTest) -> list[str]:
 
 
 def _maps(at: AppTest) -> int:
-    return sum(1 for el in at.get("component_instance") if "script" in json.loads(el.proto.json_args))
+    """How many map components were drawn with a view (dashboard/map_payload.py)."""
+    return sum(1 for el in at.get("component_instance") if "view" in json.loads(el.proto.json_args).get("args", {}))
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from dashboard.export_profile import profile_pages, write_pdf
 from dashboard.i18n import catalog_text, format_number, format_period
 from dashboard.profile import comparable_vs_city
 from dashboard.projects_view import process_upload
+from pipelines import config
+from pipelines.projects import load_project_schema
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +88,7 @@ def test_a_project_title_with_html_is_plain_text_in_the_pdf(reader, processed_bu
            'T-1;<b>Treff & "Café"</b> <script>alert(1)</script> $x$;Berlin;52,5040;13,3550;;Soziales;'
            "Bezirksamt Mitte;;;Umsetzung;01.01.2025;31.12.2026\n").encode()
     shapes = gpd.read_parquet(processed_build / "areas.parquet")
-    result = process_upload(csv, "html.csv", shapes)
+    result = process_upload(csv, "html.csv", shapes, load_project_schema(config.GEODATA_DIR))
     assert result.projects is not None and len(result.projects) == 1
     area = str(result.projects["area_id_bezirksregion"].iloc[0])
     out = tmp_path / "proj.pdf"

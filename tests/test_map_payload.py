@@ -176,7 +176,9 @@ def test_payload_escapes_data_text(grid):  # noqa: F811
     assert "&lt;img src=x" in p["label"]
     items = p["outlines"]["items"]
     assert [i["approximate"] for i in items] == [True, False] and "Näherung" in items[0]["label"]
-    assert "javascript:" not in items[1]["popup"]
+    # one click selects the Handlungsraum (no popup over the map): each item carries its id, no link from data
+    assert [i["id"] for i in items] == outlines["area_id"].tolist() and all("popup" not in i for i in items)
+    assert "javascript:" not in text
 
 
 def test_outline_label_position_is_taken_from_the_data(grid):  # noqa: F811
