@@ -23,6 +23,8 @@ import json
 
 MAPS_KEY = "ra-maps"
 """Key of the container that holds the two map columns (CSS class ``st-key-ra-maps``)."""
+NOTE_KEY = "ra-note"
+"""Key of the container with the comparability note and the align-period button above the maps."""
 PROFILE_KEY = "profile"
 """Key of the profile container (``views_profile``)."""
 
@@ -53,6 +55,8 @@ h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !impor
 /* Short desktop screens (1366x768): a compact head, and the maps shrink so that the legends stay visible. */
 @media (min-width: 901px) and (max-height: 900px) {{
   {_MAP_FRAME} {{ height: max(270px, calc(100vh - 490px)) !important; }}
+  /* the comparability note (with both dates and the align button) follows the maps here, right under the legends */
+  .st-key-{NOTE_KEY}, {_MAPS} > *:has(> .st-key-{NOTE_KEY}) {{ order: 10; }}
   .block-container, [data-testid="stMainBlockContainer"] {{ padding-top: 1rem !important; }}
   .stApp h1 {{ font-size: 1.45rem !important; padding: 0 !important; }}
   .stApp h4 {{ padding: 0 !important; }}

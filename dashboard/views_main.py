@@ -92,11 +92,12 @@ def render() -> None:
             st.caption(t("app_subtitle", lang))
         with search:
             views_search.render(page)
-    _show_notices(notices, lang)
-    if problem := loaders.stories_problem(version):  # a typo in stories.toml: the maps work, the stories wait
-        st.warning(t("stories_broken", lang, reason=md(problem, 600)), icon="⚠️")
+    with st.container():  # one element whatever it holds: the maps below keep their place (and their frames)
+        _show_notices(notices, lang)
+        if problem := loaders.stories_problem(version):  # a typo in stories.toml: the maps work, the stories wait
+            st.warning(t("stories_broken", lang, reason=md(problem, 600)), icon="⚠️")
+        views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
     commit(state)
-    views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
     maps_slot = st.container(key=MAPS_KEY)
     if not state.present:
         # Shown under the maps (they come first on a small screen) but drawn before them.

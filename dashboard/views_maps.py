@@ -18,6 +18,7 @@ from dashboard.i18n import t
 from dashboard.map_payload import geometry_ref, locations_payload, map_payload
 from dashboard.maps import MapOverlays, MapStyle
 from dashboard.page import CityPage, PageContext
+from dashboard.page_style import NOTE_KEY
 from dashboard.period_labels import entry_period_label
 from dashboard.state import ViewState, to_query
 from dashboard.views_map_component import raumatlas_map
@@ -41,9 +42,12 @@ def render(page: PageContext) -> ViewState:
     """Draw both maps; returns the state with a newly clicked area selected."""
     state, entry = page.state, page.entry
     if not state.present:  # on a projector the maps come first; the note follows them
-        gap = page.period_gap  # both reference dates and the gap, when the cities' periods differ
-        _comparability_note(entry, state.lang, gap.note if gap else "")
-        views_compare.render_align_button(page)
+        # One container whatever it holds: a note or button that comes and goes with the indicator must not
+        # shift the maps in the element tree, or the browser reloads the map frames (and loses zoom and pan).
+        with st.container(key=NOTE_KEY):
+            gap = page.period_gap  # both reference dates and the gap, when the cities' periods differ
+            _comparability_note(entry, state.lang, gap.note if gap else "")
+            views_compare.render_align_button(page)
     for col, city in zip(st.columns(2, gap="medium"), CITIES, strict=True):
         with col:
             _header(state, page.cities[city], entry)
