@@ -29,7 +29,6 @@ from dashboard.projects_view import (
     matrix_frame,
     matrix_styles,
     process_upload,
-    project_display,
     projects_in_area,
     report_counts,
     report_table,
@@ -62,8 +61,8 @@ def take_upload(version: str) -> None:
 
 
 def project_display_for(version: str) -> ProjectDisplay:
-    """Theme colours and English labels from the app's ``projects/schema.toml`` (read once per build)."""
-    return project_display(loaders.project_schema(version))
+    """Theme colours and English labels from the app's ``projects/schema.toml`` (the build reader's, read once)."""
+    return loaders.BuildReader(version).project_display()
 
 
 def render_banner(lang: str) -> None:
