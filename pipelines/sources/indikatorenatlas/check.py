@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelines.sources.indikatorenatlas.formula import Formula, basis, interval, matches
+from pipelines.sources.indikatorenatlas.formula import MAX_BASISWERTE, Formula, interval, matches
 from pipelines.stage import BuildContext
 
 CHECK_COLUMNS = ("indicator_id", "period", "aggregation", "published", "formula_value", "aggregated",
@@ -27,28 +27,27 @@ CHECK_COLUMNS = ("indicator_id", "period", "aggregation", "published", "formula_
 TARGET_SHARE = 0.99
 
 
-def city_check(dist: pd.DataFrame, city: pd.DataFrame, f: Formula | None, decimals: int, iid: str,
-               aggregation: str) -> pd.DataFrame:
-    """One row per city year with Basiswerte: published, recomputed and aggregated value and the two verdicts."""
+def city_check(period: np.ndarray, published: np.ndarray, cb: np.ndarray, ce: np.ndarray, summed: np.ndarray,
+               f: Formula | None, decimals: int, iid: str, aggregation: str) -> pd.DataFrame:
+    """One row per city year with Basiswerte: published, recomputed and aggregated value and the two verdicts.
+
+    The city rows (``period``, ``published``, Basiswerte ``cb`` and half-units ``ce``) are those with
+    every Basiswert the formula needs (with ``b1`` when there is no formula); ``summed`` holds the
+    districts' sums of ``b1..b5, e1..e5`` for the same years (NaN rows where no district has data).
+    """
     if f is None:
-        c = city[city["b1"].notna()]
-        return pd.DataFrame({"indicator_id": iid, "period": c["period"], "aggregation": aggregation,
-                             "published": c["value"], "formula_value": np.nan, "aggregated": np.nan,
+        return pd.DataFrame({"indicator_id": iid, "period": period, "aggregation": aggregation,
+                             "published": published, "formula_value": np.nan, "aggregated": np.nan,
                              "formula_ok": False, "aggregate_ok": np.nan, "residual": np.nan})
-    need = [f"b{i}" for i in f.needs]
-    c = city[city[need].notna().all(axis=1)].set_index("period")
-    summed = dist.groupby("period")[[f"{p}{i}" for p in "be" for i in range(1, 6)]].sum(min_count=1)
-    summed = summed.reindex(c.index).fillna({f"e{i}": 0.0 for i in range(1, 6)})
-    cb, ce = basis(c)
-    sb, se = basis(summed)
-    published = c["value"].to_numpy(dtype=float)
+    n = MAX_BASISWERTE
+    sb, se = summed[:, :n], np.where(np.isnan(summed[:, n:]), 0.0, summed[:, n:])
     idx = [i - 1 for i in f.needs]
     with np.errstate(divide="ignore", invalid="ignore"):
         residual = np.nanmax(np.abs(cb[:, idx] - sb[:, idx]) / np.where(cb[:, idx] != 0, np.abs(cb[:, idx]), np.nan),
                              axis=1, initial=0.0)
     additive = aggregation != "none"
     out = pd.DataFrame({
-        "indicator_id": iid, "period": c.index, "aggregation": aggregation, "published": published,
+        "indicator_id": iid, "period": period, "aggregation": aggregation, "published": published,
         "formula_value": f.value(cb, ce), "aggregated": f.value(sb, se) if additive else np.nan,
         "formula_ok": matches(*interval(f, cb, ce), published, decimals),
         "aggregate_ok": matches(*interval(f, sb, se), published, decimals) if additive else np.nan,
@@ -103,9 +102,10 @@ def record_check(ctx: BuildContext, stage: str, checks: pd.DataFrame, catalog: l
                 f"{iid}: city value not reproduced in {len(rows)} year(s): {rows[0]['reason']}",
                 where=", ".join(f"{r['period'][:4]} (published {r['published']}, ours {r['aggregated']})"
                                 for r in rows[:8]), count=len(rows))
+    per_indicator = dict(iter(checks.groupby("indicator_id", sort=False)))
     for c in catalog:
-        mine = checks[checks["indicator_id"] == c["indicator_id"]]
-        s = summarize(mine) if len(mine) else {"pairs": 0}
+        mine = per_indicator.get(c["indicator_id"])
+        s = summarize(mine) if mine is not None and len(mine) else {"pairs": 0}
         c["city_check"] = {k: s.get(k) for k in ("pairs", "formula_matched", "aggregate_matched")}
         c["city_check"]["exceptions"] = [
             {k: e[k] for k in ("period", "published", "aggregated")} for e in by_id.get(c["indicator_id"], [])]

@@ -92,7 +92,11 @@ def infer_formula(dist: pd.DataFrame, decimals: int) -> tuple[Formula | None, fl
     candidate reaches :data:`MIN_DISTRICT_FIT`.
     """
     b, e = basis(dist)
-    published = dist["value"].to_numpy(dtype=float)
+    return fit_formula(b, e, dist["value"].to_numpy(dtype=float), decimals)
+
+
+def fit_formula(b: np.ndarray, e: np.ndarray, published: np.ndarray, decimals: int) -> tuple[Formula | None, float]:
+    """:func:`infer_formula` on arrays: Basiswerte ``b``, half-units ``e`` (n, 5), published values (n)."""
     best: tuple[float, Formula | None] = (0.0, None)
     for f in FORMULAS:
         usable = ~np.isnan(published) & ~np.isnan(b[:, [i - 1 for i in f.needs]]).any(axis=1)

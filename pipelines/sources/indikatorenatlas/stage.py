@@ -18,7 +18,6 @@ the districts' (they are not for "moves within the area" or "share of the city")
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -30,29 +29,25 @@ from pipelines.aggregate import aggregate_long
 from pipelines.errors import InputError
 from pipelines.io import read_toml
 from pipelines.registry import Source, slugify, sources_by_kind
+from pipelines.sources.indikatorenatlas.catalog import (
+    CITY,
+    catalog_row,
+    inhalt_rows,
+    report_untranslated,
+    zeitbezug,
+)
 from pipelines.sources.indikatorenatlas.check import city_check, record_check
-from pipelines.sources.indikatorenatlas.formula import Formula, basis, infer_formula
+from pipelines.sources.indikatorenatlas.formula import Formula, fit_formula
 from pipelines.sources.indikatorenatlas.periods import period_for_year, period_kind
 from pipelines.sources.indikatorenatlas.read import CITY_ID, read_inhalt, read_table
+from pipelines.sources.indikatorenatlas.rows import IndicatorRows, split_indicators
 from pipelines.stage import BuildContext
 
 STAGE = "indikatorenatlas"
-CITY = "munich"
 KIND = "munich_indikatorenatlas"
 MAX_MEDIAN_RESIDUAL = 0.05  # city Basiswerte vs sum of districts (relative): above -> not additive
 MISSING_CODES = ("88",)  # published instead of a value where the Basiswerte are missing (e.g. Stadtbezirk 01, 2018)
-POLARITY: dict[str, str] = {  # Indikator -> polarity where the direction is obvious; else "neutral"
-    "Arbeitslose - Anteil": "higher_is_worse",
-    "(Regel-)Leistungsberechtigte - erwerbsfähig - Anteil": "higher_is_worse",
-    "(Regel-)Leistungsberechtigte - nicht erwerbsfähig - Anteil": "higher_is_worse",
-    "Sozialversicherungspflichtig Beschäftigte - Anteil": "higher_is_better",
-}
-# (Indikator, Ausprägung) -> polarity where only one Ausprägung has an obvious direction. Single-parent
-# households: higher is worse, as Berlin's MSS context indicator K02 (the breakdown by sex is neutral).
-POLARITY_PAIRS: dict[tuple[str, str], str] = {("Haushalte Alleinerziehend", "insgesamt"): "higher_is_worse"}
 SHARE_OF_TOTAL_TOLERANCE = 0.005  # district denominators within 0.5 % of the city's: a share of the city total
-UNIT_EN = {"%": "%", "je 1.000": "per 1,000", "Personen": "persons", "Jahre": "years",
-           "Einw./km²": "residents/km²", "Kinder je Frau": "children per woman", "": ""}
 
 
 def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
@@ -97,7 +92,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
         if entry["aggregation"] != "none":
             entry["city_value"] = city_values
     record_check(ctx, STAGE, pd.concat(checks, ignore_index=True), catalog)
-    _report_untranslated(ctx, catalog)
+    report_untranslated(ctx, STAGE, catalog)
     return long, catalog
 
 
@@ -129,57 +124,67 @@ def _source_for(ctx: BuildContext, topic: str) -> Source:
 
 def _topic(ctx: BuildContext, table: pd.DataFrame, inhalt: pd.DataFrame, iset: dict[str, Any], src: Source,
            glossary: dict[str, str], path: Path) -> tuple[list[pd.DataFrame], list[dict[str, Any]], pd.DataFrame]:
-    rows, catalog, checks = [], [], []
+    catalog, checks, base = [], [], []
     seen: dict[str, tuple[str, str]] = {}
-    for (ind, aus), g in table.groupby(["indikator", "auspraegung"], sort=False):
+    definitions = inhalt_rows(inhalt)
+    table = _redate(table, definitions)
+    for blk in split_indicators(table, MISSING_CODES):
+        ind, aus = blk.indikator, blk.auspraegung
         iid = f"{iset['id_prefix']}__{slugify(ind)}__{slugify(aus)}"
         if iid in seen:
             raise InputError(path, f"indicators {seen[iid]} and {(ind, aus)} share the id {iid!r}",
                              fix="rename one Ausprägung; ids must stay unique after slugify")
         seen[iid] = (ind, aus)
-        zeitbezug = _zeitbezug(inhalt, ind, aus)
-        g = g.assign(period=[period_for_year(int(p[:4]), zeitbezug) for p in g["period"]])
-        decimals = int(g["decimals"].max())
-        formula, fit = infer_formula(g[g["area_id"] != CITY_ID], decimals)
-        g = _missing_codes(ctx, g, formula, iid, path)
-        dist, city = g[g["area_id"] != CITY_ID], g[g["area_id"] == CITY_ID]
-        additive, why = _additivity(formula, dist, city)
+        info = definitions.get((ind, aus), [])
+        dist = ~blk.is_city
+        formula, fit = fit_formula(blk.b[dist], blk.e[dist], blk.value[dist], blk.decimals)
+        value = _missing_codes(ctx, blk, formula, iid, path)
+        city_rows = _city_rows(blk, formula)
+        additive, why = _additivity(formula, blk, city_rows)
         aggregation = "none" if formula is None or not additive else ("sum" if formula.den is None else "ratio")
-        share_of_total = aggregation == "none" and is_share_of_total(formula, dist, city)
+        share_of_total = aggregation == "none" and is_share_of_total(formula, blk)
         if share_of_total:  # e.g. Bevölkerungsanteil: the districts' shares of the city add up
             aggregation, why = "sum", "share of the city total: larger areas get the sum of their units' shares"
-        rows.append(_base_rows(g, formula, iid))
-        checks.append(city_check(dist, city, formula, decimals, iid, aggregation))
-        names = [str(g[f"name{i}"].dropna().iloc[0]) if g[f"name{i}"].notna().any() else "" for i in range(1, 6)]
+        base.append(_base_values(blk, value, formula))
+        checks.append(city_check(blk.period[city_rows], value[city_rows], blk.b[city_rows], blk.e[city_rows],
+                                 blk.district_sums(blk.period[city_rows]), formula, blk.decimals, iid, aggregation))
+        names = blk.names
         if formula is not None and formula.den and aggregation == "ratio" and "Fläche" in names[formula.den - 1]:
             why = "Handlungsräume built from Bezirksteile get the area apportioned by residents' share (approximation)"
-        catalog.append(_catalog_row(iid, ind, aus, iset["topic"], src, inhalt, formula, fit, aggregation, why,
-                                    sorted(g["period"].unique()), glossary) | {
-            "basis_names": [n for n in names if n], "period_kind": {CITY: period_kind(zeitbezug)},
+        catalog.append(catalog_row(iid, ind, aus, iset["topic"], src, info, formula, fit, aggregation, why,
+                                   sorted(set(blk.period)), glossary) | {
+            "basis_names": [n for n in names if n], "period_kind": {CITY: period_kind(zeitbezug(info))},
             "share_of_total": share_of_total})
         if formula is None:
             ctx.add("info", STAGE, f"{iid}: no formula reproduces the district values ({why}); not aggregated",
                     source=str(path))
+    rows = [_base_rows(base, [c["indicator_id"] for c in catalog])] if base else []
     return rows, catalog, pd.concat(checks, ignore_index=True)
 
 
-def _zeitbezug(inhalt: pd.DataFrame, ind: str, aus: str) -> str:
-    """The INHALT sheet's Zeitbezug of one indicator ("" when the sheet does not list it)."""
-    info = inhalt.loc[(inhalt["Indikator"] == ind) & (inhalt["Ausprägung"] == aus), "Zeitbezug"].dropna()
-    return str(info.iloc[0]) if len(info) else ""
+def _redate(table: pd.DataFrame, definitions: dict[tuple[str, str], list[dict[str, Any]]]) -> pd.DataFrame:
+    """``period`` from the year to the date the indicator's Zeitbezug gives it (see ``periods``)."""
+    keys = table[["indikator", "auspraegung", "period"]].drop_duplicates()
+    dated = {(ind, aus, p): period_for_year(int(p[:4]), zeitbezug(definitions.get((ind, aus), [])))
+             for ind, aus, p in keys.itertuples(index=False, name=None)}
+    period = [dated[k] for k in zip(table["indikator"], table["auspraegung"], table["period"], strict=True)]
+    return table.assign(period=np.array(period, dtype=object))
 
 
-def is_share_of_total(f: Formula | None, dist: pd.DataFrame, city: pd.DataFrame) -> bool:
+def is_share_of_total(f: Formula | None, blk: IndicatorRows) -> bool:
     """True for ``b1/b2`` shares whose denominator is the city total in every district row (per period)."""
-    if f is None or f.den is None or len(f.terms) != 1 or city.empty:
+    if f is None or f.den is None or len(f.terms) != 1 or not blk.is_city.any():
         return False
-    col = f"b{f.den}"
-    total = city.set_index("period")[col]
-    den = dist[[col, "period"]].dropna()
-    if den.empty or total.dropna().empty:
+    col = f.den - 1
+    city = blk.is_city
+    total = dict(zip(blk.period[city], blk.b[city, col], strict=True))
+    den = blk.b[~city, col]
+    usable = ~np.isnan(den)
+    if not usable.any() or all(np.isnan(v) for v in total.values()):
         return False
-    ref = den["period"].map(total).astype(float)
-    return bool(((den[col] - ref).abs() <= SHARE_OF_TOTAL_TOLERANCE * ref.abs()).all())
+    ref = np.array([total.get(p, np.nan) for p in blk.period[~city][usable]], dtype=float)
+    with np.errstate(invalid="ignore"):
+        return bool((np.abs(den[usable] - ref) <= SHARE_OF_TOTAL_TOLERANCE * np.abs(ref)).all())
 
 
 def own_area_density(long: pd.DataFrame, catalog: list[dict[str, Any]], areas: pd.DataFrame) -> pd.DataFrame:
@@ -206,45 +211,61 @@ def own_area_density(long: pd.DataFrame, catalog: list[dict[str, Any]], areas: p
     return long
 
 
-def _missing_codes(ctx: BuildContext, g: pd.DataFrame, f: Formula | None, iid: str, path: Path) -> pd.DataFrame:
+def _missing_codes(ctx: BuildContext, blk: IndicatorRows, f: Formula | None, iid: str, path: Path) -> np.ndarray:
     """A value of 88 in a row without the Basiswerte its formula needs is the export's missing-value code."""
     if f is None:
-        return g
-    code = g[[f"b{i}" for i in f.needs]].isna().any(axis=1) & g["value_text"].isin(MISSING_CODES)
+        return blk.value
+    code = np.isnan(blk.b[:, [i - 1 for i in f.needs]]).any(axis=1) & blk.is_code
     if not code.any():
-        return g
-    ctx.add("info", STAGE, f"{iid}: placeholder value(s) {sorted(set(g.loc[code, 'value_text']))} without "
+        return blk.value
+    ctx.add("info", STAGE, f"{iid}: placeholder value(s) {sorted(set(blk.value_text[code]))} without "
             "Basiswerte read as missing (flag no_data)", source=str(path),
-            where=", ".join(f"{a} {p[:4]}" for a, p in list(zip(g.loc[code, "area_id"], g.loc[code, "period"],
+            where=", ".join(f"{a} {p[:4]}" for a, p in list(zip(blk.area_id[code], blk.period[code],
                                                                 strict=True))[:10]), count=int(code.sum()))
-    return g.assign(value=g["value"].mask(code))
+    return np.where(code, np.nan, blk.value)
 
 
-def _additivity(f: Formula | None, dist: pd.DataFrame, city: pd.DataFrame) -> tuple[bool, str]:
+def _city_rows(blk: IndicatorRows, f: Formula | None) -> np.ndarray:
+    """Positions of the city rows with every Basiswert the formula needs (``b1`` without a formula)."""
+    need = [i - 1 for i in f.needs] if f is not None else [0]
+    return np.flatnonzero(blk.is_city & ~np.isnan(blk.b[:, need]).any(axis=1))
+
+
+def _additivity(f: Formula | None, blk: IndicatorRows, city_rows: np.ndarray) -> tuple[bool, str]:
     """Aggregate only if the city's Basiswerte are about the sum of the districts' (median over years)."""
     if f is None:
-        return False, "no Basiswerte" if dist["b1"].isna().all() else "formula not inferred"
-    cols = [f"b{i}" for i in f.needs]
-    c = city.set_index("period")[cols].dropna()
-    if c.empty:
+        return False, "no Basiswerte" if np.isnan(blk.b[~blk.is_city, 0]).all() else "formula not inferred"
+    if not len(city_rows):
         return False, "the city rows have no Basiswerte to check the aggregation against"
-    s = dist.groupby("period")[cols].sum(min_count=1).reindex(c.index)
+    need = [i - 1 for i in f.needs]
+    c = blk.b[city_rows][:, need]
+    s = blk.district_sums(blk.period[city_rows])[:, need]
     with np.errstate(divide="ignore", invalid="ignore"):
-        resid = ((c - s).abs() / c.abs().where(c.abs() > 0)).max(axis=1).median()
+        per_year = np.fmax.reduce(np.abs(c - s) / np.where(np.abs(c) > 0, np.abs(c), np.nan), axis=1)
+    per_year = per_year[~np.isnan(per_year)]
+    resid = float(np.median(per_year)) if len(per_year) else float("nan")
     if not resid <= MAX_MEDIAN_RESIDUAL:
         return False, f"not additive: city Basiswerte differ from the district sum by {resid:.0%} (median)"
     return True, ""
 
 
-def _base_rows(g: pd.DataFrame, f: Formula | None, iid: str) -> pd.DataFrame:
+def _base_values(blk: IndicatorRows, value: np.ndarray, f: Formula | None) -> dict[str, np.ndarray]:
     if f is not None:
-        num, _, den, _ = f.parts(*basis(g))
+        num, _, den, _ = f.parts(blk.b, blk.e)
     else:
-        num = den = np.full(len(g), np.nan)
+        num = den = np.full(len(value), np.nan)
+    return {"area_id": blk.area_id, "period": blk.period, "value": value, "numerator": num, "denominator": den}
+
+
+def _base_rows(blocks: list[dict[str, np.ndarray]], ids: list[str]) -> pd.DataFrame:
+    """The published rows of every indicator of a topic, one indicator after the other."""
+    col = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+    value = col["value"]
     return pd.DataFrame({
-        "level": np.where(g["area_id"] == CITY_ID, "stadt", "stadtbezirk"), "area_id": g["area_id"],
-        "indicator_id": iid, "period": g["period"], "value": g["value"], "numerator": num,
-        "denominator": den, "coverage": 1.0, "flag": np.where(g["value"].isna(), "no_data", ""),
+        "level": np.where(col["area_id"] == CITY_ID, "stadt", "stadtbezirk"), "area_id": col["area_id"],
+        "indicator_id": np.repeat(np.array(ids, dtype=object), [len(b["value"]) for b in blocks]),
+        "period": col["period"], "value": value, "numerator": col["numerator"],
+        "denominator": col["denominator"], "coverage": 1.0, "flag": np.where(np.isnan(value), "no_data", ""),
     })
 
 
@@ -271,65 +292,3 @@ def _aggregate(base: pd.DataFrame, catalog: list[dict[str, Any]], membership: pd
     long = pd.concat([long, published_city], ignore_index=True).assign(city=CITY)
     long["flag"] = long["flag"].fillna("").astype(str)
     return long[list(config.INDICATOR_COLUMNS)].reset_index(drop=True)
-
-
-def _catalog_row(iid: str, ind: str, aus: str, topic: str, src: Source, inhalt: pd.DataFrame, f: Formula | None,
-                 fit: float, aggregation: str, why: str, periods: list[str], glossary: dict[str, str]) -> dict:
-    info = inhalt[(inhalt["Indikator"] == ind) & (inhalt["Ausprägung"] == aus)]
-    first = info.iloc[0] if len(info) else pd.Series(dtype=object)
-    definition = str(first.get("Beschreibung", "") or "")
-    unit = _unit(f, ind, definition)
-    levels = ["stadt", "stadtbezirk"] + (["handlungsraum"] if aggregation != "none" else [])
-    return {
-        "indicator_id": iid, "group": "munich", "topic": topic, "label_de": f"{ind} – {aus}",
-        "label_en": f"{translate(ind, glossary)} – {translate(aus, glossary)}", "unit": unit,
-        "unit_en": UNIT_EN.get(unit, unit), "definition_de": definition,
-        "definition_en": f"(German original, Indikatorenatlas München) {definition}",
-        "polarity": POLARITY_PAIRS.get((ind, aus), POLARITY.get(ind, "neutral")), "aggregation": aggregation,
-        "scale": float(f.scale) if f and f.den else 1.0,
-        "comparability_note_de": "", "comparability_note_en": "", "source_ids": [src.id],
-        "levels": {CITY: levels}, "periods": {CITY: periods},
-        "data_source": str(first.get("Datenquelle", "") or ""), "time_reference": str(first.get("Zeitbezug", "") or ""),
-        "formula": f.name if f else "", "formula_fit": round(fit, 4), "aggregation_note": why,
-        "city_value": "published" if aggregation == "none" else "aggregated",
-    }
-
-
-def _unit(f: Formula | None, ind: str, definition: str) -> str:
-    text = definition.lower()
-    if f is not None and f.den is None:
-        return "Personen"
-    if (f and f.scale == 100) or "in prozent" in text:
-        return "%"
-    if (f and f.scale == 1000) or re.search(r"(pro|je) 1[ .]?000 ", text):
-        return "je 1.000"
-    if "dichte" in ind.lower():
-        return "Einw./km²"
-    if "alter" in ind.lower() or "wohndauer" in ind.lower() or "in jahren" in text:
-        return "Jahre"
-    return "Kinder je Frau" if "geburtenrate" in ind.lower() else ""
-
-
-_AGE_RULES = ((re.compile(r"\b(\d+) bis (\d+) Jahre[n]?\b"), r"\1 to \2 years"),
-              (re.compile(r"\bbis (\d+) Jahre[n]?\b"), r"up to \1 years"),
-              (re.compile(r"\b(\d+) Jahre und älter\b"), r"\1 years and older"))
-
-
-def translate(text: str, glossary: dict[str, str]) -> str:
-    """English for an Indikatorenatlas term: whole-term glossary entry, else phrase by phrase."""
-    if text in glossary:
-        return glossary[text]
-    for pattern, repl in _AGE_RULES:
-        text = pattern.sub(repl, text)
-    if not glossary:
-        return text
-    alternatives = "|".join(re.escape(k) for k in sorted(glossary, key=len, reverse=True))
-    return re.sub(rf"(?<![\w-])({alternatives})(?![\w-])", lambda m: glossary[m.group(1)], text)
-
-
-def _report_untranslated(ctx: BuildContext, catalog: list[dict[str, Any]]) -> None:
-    german = re.compile(r"[äöüß]|\b(und|bis|nicht|mit|ohne|Jahre)\b")
-    left = [c["indicator_id"] for c in catalog if german.search(c["label_en"])]
-    if left:
-        ctx.add("info", STAGE, "English labels with untranslated German words (add them to translations.toml "
-                "[glossary])", where=", ".join(left[:20]), count=len(left))
