@@ -28,17 +28,18 @@ TARGET_SHARE = 0.99
 
 
 def city_check(period: np.ndarray, published: np.ndarray, cb: np.ndarray, ce: np.ndarray, summed: np.ndarray,
-               f: Formula | None, decimals: int, iid: str, aggregation: str) -> pd.DataFrame:
+               f: Formula | None, decimals: int, iid: str, aggregation: str) -> dict[str, np.ndarray]:
     """One row per city year with Basiswerte: published, recomputed and aggregated value and the two verdicts.
 
     The city rows (``period``, ``published``, Basiswerte ``cb`` and half-units ``ce``) are those with
     every Basiswert the formula needs (with ``b1`` when there is no formula); ``summed`` holds the
     districts' sums of ``b1..b5, e1..e5`` for the same years (NaN rows where no district has data).
+    Returns the columns of :data:`CHECK_COLUMNS` as arrays; :func:`check_table` joins them.
     """
+    n_rows = len(period)
+    nan = np.full(n_rows, np.nan)
     if f is None:
-        return pd.DataFrame({"indicator_id": iid, "period": period, "aggregation": aggregation,
-                             "published": published, "formula_value": np.nan, "aggregated": np.nan,
-                             "formula_ok": False, "aggregate_ok": np.nan, "residual": np.nan})
+        return _columns(iid, period, aggregation, published, nan, nan, np.zeros(n_rows, dtype=bool), nan, nan)
     n = MAX_BASISWERTE
     sb, se = summed[:, :n], np.where(np.isnan(summed[:, n:]), 0.0, summed[:, n:])
     idx = [i - 1 for i in f.needs]
@@ -46,14 +47,29 @@ def city_check(period: np.ndarray, published: np.ndarray, cb: np.ndarray, ce: np
         residual = np.nanmax(np.abs(cb[:, idx] - sb[:, idx]) / np.where(cb[:, idx] != 0, np.abs(cb[:, idx]), np.nan),
                              axis=1, initial=0.0)
     additive = aggregation != "none"
-    out = pd.DataFrame({
-        "indicator_id": iid, "period": period, "aggregation": aggregation, "published": published,
-        "formula_value": f.value(cb, ce), "aggregated": f.value(sb, se) if additive else np.nan,
-        "formula_ok": matches(*interval(f, cb, ce), published, decimals),
-        "aggregate_ok": matches(*interval(f, sb, se), published, decimals) if additive else np.nan,
-        "residual": residual,
-    })
-    return out[list(CHECK_COLUMNS)]
+    return _columns(iid, period, aggregation, published, f.value(cb, ce), f.value(sb, se) if additive else nan,
+                    matches(*interval(f, cb, ce), published, decimals),
+                    matches(*interval(f, sb, se), published, decimals) if additive else nan, residual)
+
+
+def _columns(iid: str, period: np.ndarray, aggregation: str, published: np.ndarray, formula_value: np.ndarray,
+             aggregated: np.ndarray, formula_ok: np.ndarray, aggregate_ok: np.ndarray,
+             residual: np.ndarray) -> dict[str, np.ndarray]:
+    n = len(period)
+    ok = np.empty(n, dtype=object)  # verdicts where the indicator is aggregated, NaN where it is not
+    ok[:] = list(aggregate_ok)
+    return {"indicator_id": np.full(n, iid, dtype=object), "period": np.asarray(period, dtype=object),
+            "aggregation": np.full(n, aggregation, dtype=object), "published": np.asarray(published, dtype=float),
+            "formula_value": np.asarray(formula_value, dtype=float), "aggregated": np.asarray(aggregated, dtype=float),
+            "formula_ok": np.asarray(formula_ok, dtype=bool), "aggregate_ok": ok,
+            "residual": np.asarray(residual, dtype=float)}
+
+
+def check_table(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """The checks of many indicators as one table (columns :data:`CHECK_COLUMNS`)."""
+    if not parts:
+        return pd.DataFrame({c: [] for c in CHECK_COLUMNS})
+    return pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in CHECK_COLUMNS})
 
 
 def summarize(checks: pd.DataFrame) -> dict[str, Any]:

@@ -10,8 +10,8 @@ way, so the sums are bit for bit those of a per-indicator ``groupby``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,12 @@ class IndicatorRows:
     names: list[str]
     sum_periods: dict[str, int]
     sums: np.ndarray
+
+    def with_periods(self, date_of: Callable[[str], str]) -> IndicatorRows:
+        """The same rows with every period ``p`` (also those of the district sums) replaced by ``date_of(p)``."""
+        dated = {p: date_of(p) for p in {*self.period, *self.sum_periods}}
+        return replace(self, period=np.array([dated[p] for p in self.period], dtype=object),
+                       sum_periods={dated[p]: k for p, k in self.sum_periods.items()})
 
     @property
     def is_city(self) -> np.ndarray:

@@ -36,7 +36,7 @@ from pipelines.sources.indikatorenatlas.catalog import (
     report_untranslated,
     zeitbezug,
 )
-from pipelines.sources.indikatorenatlas.check import city_check, record_check
+from pipelines.sources.indikatorenatlas.check import check_table, city_check, record_check
 from pipelines.sources.indikatorenatlas.formula import Formula, fit_formula
 from pipelines.sources.indikatorenatlas.periods import period_for_year, period_kind
 from pipelines.sources.indikatorenatlas.read import CITY_ID, read_inhalt, read_table
@@ -81,7 +81,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
         topic_rows, topic_cat, topic_checks = _topic(ctx, table, inhalt, iset, src, glossary, path)
         parts += topic_rows
         catalog += topic_cat
-        checks.append(topic_checks)
+        checks += topic_checks
     if not parts:
         raise InputError(ctx.paths.indicators_registry, f"no [[indicator_set]] of source_kind {KIND!r}",
                          fix="restore the Munich indicator sets in geodata/indicators.toml")
@@ -91,7 +91,7 @@ def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame,
     for entry in catalog:  # the level "stadt" holds what the setting says, for every aggregated indicator
         if entry["aggregation"] != "none":
             entry["city_value"] = city_values
-    record_check(ctx, STAGE, pd.concat(checks, ignore_index=True), catalog)
+    record_check(ctx, STAGE, check_table(checks), catalog)
     report_untranslated(ctx, STAGE, catalog)
     return long, catalog
 
@@ -123,19 +123,19 @@ def _source_for(ctx: BuildContext, topic: str) -> Source:
 
 
 def _topic(ctx: BuildContext, table: pd.DataFrame, inhalt: pd.DataFrame, iset: dict[str, Any], src: Source,
-           glossary: dict[str, str], path: Path) -> tuple[list[pd.DataFrame], list[dict[str, Any]], pd.DataFrame]:
+           glossary: dict[str, str], path: Path) -> tuple[list[pd.DataFrame], list[dict[str, Any]], list[dict[str, Any]]]:
     catalog, checks, base = [], [], []
     seen: dict[str, tuple[str, str]] = {}
     definitions = inhalt_rows(inhalt)
-    table = _redate(table, definitions)
     for blk in split_indicators(table, MISSING_CODES):
         ind, aus = blk.indikator, blk.auspraegung
+        info = definitions.get((ind, aus), [])
+        blk = blk.with_periods(lambda p, zb=zeitbezug(info): period_for_year(int(p[:4]), zb))
         iid = f"{iset['id_prefix']}__{slugify(ind)}__{slugify(aus)}"
         if iid in seen:
             raise InputError(path, f"indicators {seen[iid]} and {(ind, aus)} share the id {iid!r}",
                              fix="rename one Ausprägung; ids must stay unique after slugify")
         seen[iid] = (ind, aus)
-        info = definitions.get((ind, aus), [])
         dist = ~blk.is_city
         formula, fit = fit_formula(blk.b[dist], blk.e[dist], blk.value[dist], blk.decimals)
         value = _missing_codes(ctx, blk, formula, iid, path)
@@ -159,16 +159,7 @@ def _topic(ctx: BuildContext, table: pd.DataFrame, inhalt: pd.DataFrame, iset: d
             ctx.add("info", STAGE, f"{iid}: no formula reproduces the district values ({why}); not aggregated",
                     source=str(path))
     rows = [_base_rows(base, [c["indicator_id"] for c in catalog])] if base else []
-    return rows, catalog, pd.concat(checks, ignore_index=True)
-
-
-def _redate(table: pd.DataFrame, definitions: dict[tuple[str, str], list[dict[str, Any]]]) -> pd.DataFrame:
-    """``period`` from the year to the date the indicator's Zeitbezug gives it (see ``periods``)."""
-    keys = table[["indikator", "auspraegung", "period"]].drop_duplicates()
-    dated = {(ind, aus, p): period_for_year(int(p[:4]), zeitbezug(definitions.get((ind, aus), [])))
-             for ind, aus, p in keys.itertuples(index=False, name=None)}
-    period = [dated[k] for k in zip(table["indikator"], table["auspraegung"], table["period"], strict=True)]
-    return table.assign(period=np.array(period, dtype=object))
+    return rows, catalog, checks
 
 
 def is_share_of_total(f: Formula | None, blk: IndicatorRows) -> bool:
