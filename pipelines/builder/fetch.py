@@ -63,6 +63,11 @@ def validate_file(source: Source, path: Path, display: Path | str | None = None)
             raise InputError(name, f"sheets {sheets}: expected INHALT plus one data sheet",
                              fix="use the Indikatorenatlas export of the whole topic")
         _require_columns(io.read_excel_text(path, data[0]).columns, exp.columns, name, where=f"sheet {data[0]!r}")
+        for sheet, columns in exp.sheets:
+            found = [s for s in sheets if s.upper() == sheet.upper()]
+            if not found:
+                raise InputError(name, f"sheets {sheets}: no sheet {sheet!r}", fix="use the unmodified export")
+            _require_columns(io.read_excel_text(path, found[0]).columns, columns, name, where=f"sheet {found[0]!r}")
     else:
         _validate_document(path, name)
 

@@ -12,27 +12,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipelines import config
-from pipelines.sources.indikatorenatlas.read import TABLE_COLUMNS
 
 
 @dataclass(frozen=True)
 class Expect:
-    """What a readable file of one source kind looks like (``reader``: vector | csv | excel | document)."""
+    """What a readable file of one source kind looks like (``reader``: vector | csv | excel | document).
+
+    For a workbook, ``columns`` are those of its data sheet and ``sheets`` names further sheets
+    that must be there, each with its own required columns.
+    """
 
     reader: str
     crs: str | None = None
     columns: tuple[str, ...] = ()
+    sheets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def sheet_columns(self, sheet: str) -> tuple[str, ...]:
+        """The required columns of the named further sheet (``()`` when it is not one of ``sheets``)."""
+        return dict(self.sheets).get(sheet, ())
 
 
 MUNICH_CRS, BERLIN_CRS = config.CITY_CRS["munich"], config.CITY_CRS["berlin"]
 MSS = Expect("csv", columns=("PLR_ID", "KOM"))  # plus the indicator columns the registry maps
 POPULATION = Expect("csv", columns=("id", "inhabitants"))  # plus the registry's numerator/denominator columns
 DOCUMENT = Expect("document")
+# Indikatorenatlas export: the long table (sheet 2) and the definitions sheet INHALT
+INDIKATORENATLAS_TABLE = ("Indikator", "Ausprägung", "Jahr", "Raumbezug", "Indikatorwert", "Basiswert 1",
+                          "Basiswert 2")
+INDIKATORENATLAS_INHALT = ("Indikator", "Ausprägung", "Beschreibung", "Zeitbezug", "Datenquelle")
 EXPECTATIONS: dict[str, Expect] = {
     "munich_stadtbezirke": Expect("vector", MUNICH_CRS, ("sb_nummer", "name")),
     "munich_bezirksteile": Expect("vector", MUNICH_CRS, ("bt_nummer",)),
     "munich_bezirksteile_population": Expect("csv", columns=("Räumliche Gliederung", "Indikatorwert")),
-    "munich_indikatorenatlas": Expect("excel", columns=(*TABLE_COLUMNS, "Basiswert 1", "Basiswert 2")),
+    "munich_indikatorenatlas": Expect("excel", columns=INDIKATORENATLAS_TABLE,
+                                      sheets=(("INHALT", INDIKATORENATLAS_INHALT),)),
     "munich_kitas": Expect("csv", columns=(
         "ID Einrichtung", "Name Einrichtung", "Einrichtungsart", "Trägerschaft", "Geokoordinaten Breite",
         "Geokoordinaten Länge", "Straße", "Haus-nr.", "PLZ", "Ort")),

@@ -17,14 +17,16 @@ import pandas as pd
 from pipelines import config
 from pipelines.errors import InputError
 from pipelines.io import excel_sheet_names, read_excel_text
+from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.sources.indikatorenatlas.formula import MAX_BASISWERTE
 
+KIND = "munich_indikatorenatlas"
 CITY_ID = config.CITY_IDS["munich"]
 CITY_LABEL = "Stadt München"
 TABLE_SHEET = 1  # the long table is the second sheet (its name is the topic in capitals)
 INHALT_SHEET = "INHALT"
-TABLE_COLUMNS = ("Indikator", "Ausprägung", "Jahr", "Raumbezug", "Indikatorwert")
-INHALT_COLUMNS = ("Indikator", "Ausprägung", "Beschreibung", "Zeitbezug", "Datenquelle")
+TABLE_COLUMNS = EXPECTATIONS[KIND].columns  # required columns: one table with fetch (sources/expectations.py)
+INHALT_COLUMNS = EXPECTATIONS[KIND].sheet_columns(INHALT_SHEET)
 _GERMAN_NUMBER = r"^-?(\d+|\d*,\d+)$"
 _RAUM = r"^(\d{2})\s+\S"
 
@@ -42,7 +44,7 @@ def read_table(path: Path, district_ids: set[str]) -> pd.DataFrame:
                          fix="use the Indikatorenatlas export (Export -> Excel) of one topic")
     sheet = sheets[TABLE_SHEET]
     raw = read_excel_text(path, TABLE_SHEET)
-    _require_columns(raw, TABLE_COLUMNS + ("Basiswert 1",), path, sheet)
+    _require_columns(raw, TABLE_COLUMNS, path, sheet)
     rows = lambda mask: f"sheet {sheet!r}, Zeile {int(np.flatnonzero(mask)[0]) + 2}"  # noqa: E731
     out = pd.DataFrame({
         "indikator": raw["Indikator"].str.strip(), "auspraegung": raw["Ausprägung"].str.strip(),

@@ -39,12 +39,11 @@ from pipelines.sources.indikatorenatlas.catalog import (
 from pipelines.sources.indikatorenatlas.check import check_table, city_check, record_check
 from pipelines.sources.indikatorenatlas.formula import Formula, fit_formula
 from pipelines.sources.indikatorenatlas.periods import period_for_year, period_kind
-from pipelines.sources.indikatorenatlas.read import CITY_ID, read_inhalt, read_table
+from pipelines.sources.indikatorenatlas.read import CITY_ID, KIND, read_inhalt, read_table
 from pipelines.sources.indikatorenatlas.rows import IndicatorRows, split_indicators
 from pipelines.stage import BuildContext
 
 STAGE = "indikatorenatlas"
-KIND = "munich_indikatorenatlas"
 MAX_MEDIAN_RESIDUAL = 0.05  # city Basiswerte vs sum of districts (relative): above -> not additive
 MISSING_CODES = ("88",)  # published instead of a value where the Basiswerte are missing (e.g. Stadtbezirk 01, 2018)
 SHARE_OF_TOTAL_TOLERANCE = 0.005  # district denominators within 0.5 % of the city's: a share of the city total
