@@ -25,7 +25,7 @@ from dashboard.classify import NO_DATA_COLOR, relative_to_city
 from dashboard.i18n import format_number, format_value
 from dashboard.legend import flag_label, text, value_decimals
 from dashboard.map_layers import check_layer, location_rows, outline_items
-from dashboard.maps import _STYLE, BACKGROUND, MapOverlays, MapStyle, _city_line, _num
+from dashboard.maps import AREA_STYLE, BACKGROUND, MapOverlays, MapStyle, as_float, city_value_line
 from dashboard.project_markers import SVG_LIMIT, project_rows
 
 PAYLOAD_VERSION = 1
@@ -86,7 +86,7 @@ def map_payload(layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays,
         "view": view,
         "geometry": geometry,
         "styles": {name: {"fillOpacity": o, "color": c, "weight": w, "opacity": 0.9}
-                   for name, (o, c, w) in _STYLE.items()},
+                   for name, (o, c, w) in AREA_STYLE.items()},
         "colors": list(style.colors),
         "nodata": NO_DATA_COLOR,
         "background": BACKGROUND,
@@ -137,12 +137,12 @@ def _tooltip_parts(frame: pd.DataFrame, values: pd.Series, classed: pd.Series, r
         "rank_tpl": escape(text("rank", lang)),
         "cov": cov,
         "cov_tpl": escape(text("coverage", lang)),
-        "suffix": _city_line(style, decimals),
+        "suffix": city_value_line(style, decimals),
         "rel": None,
     }
     if style.scale == "relative":
         ref = style.city_label or text("city_value", lang)
-        out["rel"] = [escape(format_number(r, lang, 0)) if np.isfinite(_num(r)) else None for r in classed]
+        out["rel"] = [escape(format_number(r, lang, 0)) if np.isfinite(as_float(r)) else None for r in classed]
         out["rel_prefix"] = escape(f"{text('index', lang).capitalize()} ({ref} = 100): ")
     return out
 

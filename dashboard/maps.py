@@ -35,8 +35,9 @@ from dashboard.offline import make_offline
 from dashboard.project_markers import project_markers
 
 BACKGROUND = "#f3f2ee"
-_STYLE = {"normal": (0.8, "#555555", 0.6), "focus": (0.9, "#1a1a1a", 1.6), "dimmed": (0.15, "#9a9a9a", 0.3),
-          "selected": (0.9, "#0b3d91", 4.0)}
+# area state -> (fill opacity, line colour, line weight); the map component draws the same (map_payload)
+AREA_STYLE = {"normal": (0.8, "#555555", 0.6), "focus": (0.9, "#1a1a1a", 1.6), "dimmed": (0.15, "#9a9a9a", 0.3),
+              "selected": (0.9, "#0b3d91", 4.0)}
 _FILL_FRAME_CSS = "<style>#map_div { height: calc(100vh - 12px) !important; }</style>"
 _CSS = f"""<style>
 .leaflet-container {{ background: {BACKGROUND}; font: 15px/1.35 system-ui, sans-serif; }}
@@ -156,7 +157,7 @@ def build_map(layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays = 
         state = "normal" if not focus else "focus" if area_id in focus else "dimmed"
         if selected is not None and area_id == str(selected):
             state = "selected"
-        opacity, line, weight = _STYLE[state]
+        opacity, line, weight = AREA_STYLE[state]
         area_style = {"fillColor": fill, "fillOpacity": opacity, "color": line, "weight": weight, "opacity": 0.9}
         if area_style not in styles:
             styles.append(area_style)
@@ -165,7 +166,7 @@ def build_map(layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays = 
         features.append(feature(row.geometry, props))
     # SVG paints in order: the selected area last, so no neighbour covers its outline.
     features.sort(key=lambda f: f["properties"]["area_id"] == str(selected))
-    GeoJsonLayer(features, styles, tooltip="tt", suffix=_city_line(style, d), highlight=True,
+    GeoJsonLayer(features, styles, tooltip="tt", suffix=city_value_line(style, d), highlight=True,
                  tooltip_options={"sticky": True, "className": "ra-tt"}).add_to(m)
     _add_overlays(m, layer, style, overlays)
     target = layer[layer["area_id"].astype(str).isin(focus)] if focus else layer
@@ -188,9 +189,9 @@ def _add_overlays(m: folium.Map, layer: gpd.GeoDataFrame, style: MapStyle, overl
         project_markers(overlays.projects, style.lang).add_to(m)
 
 
-def _city_line(style: MapStyle, decimals: int) -> str:
+def city_value_line(style: MapStyle, decimals: int) -> str:
     """The city value, added to every tooltip once in JS (not stored per feature)."""
-    if style.city_value is None or np.isnan(_num(style.city_value)):
+    if style.city_value is None or np.isnan(as_float(style.city_value)):
         return ""
     name = style.city_label or text("city_value", style.lang)
     return "<br>" + escape(f"{name}: {format_value(style.city_value, style.unit, style.lang, decimals)}")
@@ -201,20 +202,20 @@ def _tooltip(row: pd.Series, rel: float, style: MapStyle, decimals: int,
     """Escaped tooltip HTML: name, value or missing reason, rank, index, coverage (city line added in JS)."""
     label, unit, lang = style.label, style.unit, style.lang
     lines = [f"<b>{escape(str(row['name']))}</b>"]
-    value = _num(row.get("value"))
+    value = as_float(row.get("value"))
     if np.isnan(value):
         lines.append(f"{escape(label)}: <i>{escape(flag_label(str(row.get('flag') or 'no_data'), lang))}</i>")
     else:
         lines.append(f"{escape(label)}: <b>{escape(format_value(value, unit, lang, decimals))}</b>")
-        rank = _num(row.get("rank"))
+        rank = as_float(row.get("rank"))
         if not np.isnan(rank):
-            total = _num(row.get("rank_total"))
+            total = as_float(row.get("rank_total"))
             total = layer["rank"].notna().sum() if np.isnan(total) else total
             lines.append(escape(text("rank", lang).format(rank=int(rank), total=int(total))))
-    if style.scale == "relative" and not np.isnan(_num(rel)):
+    if style.scale == "relative" and not np.isnan(as_float(rel)):
         ref = style.city_label or text("city_value", lang)
         lines.append(escape(f"{text('index', lang).capitalize()} ({ref} = 100): {format_number(rel, lang, 0)}"))
-    coverage = _num(row.get("coverage"))
+    coverage = as_float(row.get("coverage"))
     if not np.isnan(value) and not np.isnan(coverage) and coverage < 0.995:
         lines.append(escape(text("coverage", lang).format(pct=format_number(100 * coverage, lang, 0))))
     return "<br>".join(lines)
@@ -225,7 +226,8 @@ def _center(layer: gpd.GeoDataFrame) -> list[float]:
     return [float((miny + maxy) / 2), float((minx + maxx) / 2)]
 
 
-def _num(value: object) -> float:
+def as_float(value: object) -> float:
+    """A cell as a float; NaN for anything that is not a number (None, "", pd.NA)."""
     try:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):

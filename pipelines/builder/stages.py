@@ -62,7 +62,8 @@ def build_munich(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
     areas = concat_areas([base, hr], config.CITY_CRS["munich"])
     membership = pd.concat([stadt_membership(base), action_areas.handlungsraum_membership(areas, bt_pop)],
                            ignore_index=True)
-    key = stage_key(ctx, "indikatorenatlas", ["munich_indikatorenatlas"], ["sources/indikatorenatlas/*.py", "sources/expectations.py"],
+    key = stage_key(ctx, "indikatorenatlas", ["munich_indikatorenatlas"],
+                    ["sources/indikatorenatlas/*.py", "sources/expectations.py"],
                     [membership, areas[["level", "area_id"]]])
     ind, cat = run("munich.indikatorenatlas", cached_stage, ctx, ctx.paths.cache, "indikatorenatlas", key,
                    lambda: indikatorenatlas.stage(ctx, areas, membership))

@@ -18,6 +18,7 @@ the districts' (they are not for "moves within the area" or "share of the city")
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -122,14 +123,14 @@ def _source_for(ctx: BuildContext, topic: str) -> Source:
 
 
 def _topic(ctx: BuildContext, table: pd.DataFrame, inhalt: pd.DataFrame, iset: dict[str, Any], src: Source,
-           glossary: dict[str, str], path: Path) -> tuple[list[pd.DataFrame], list[dict[str, Any]], list[dict[str, Any]]]:
+           glossary: dict[str, str], path: Path) -> tuple[list[pd.DataFrame], list[dict[str, Any]], list[dict]]:
     catalog, checks, base = [], [], []
     seen: dict[str, tuple[str, str]] = {}
     definitions = inhalt_rows(inhalt)
     for blk in split_indicators(table, MISSING_CODES):
         ind, aus = blk.indikator, blk.auspraegung
         info = definitions.get((ind, aus), [])
-        blk = blk.with_periods(lambda p, zb=zeitbezug(info): period_for_year(int(p[:4]), zb))
+        blk = blk.with_periods(partial(_dated, zeitbezug(info)))
         iid = f"{iset['id_prefix']}__{slugify(ind)}__{slugify(aus)}"
         if iid in seen:
             raise InputError(path, f"indicators {seen[iid]} and {(ind, aus)} share the id {iid!r}",
@@ -159,6 +160,11 @@ def _topic(ctx: BuildContext, table: pd.DataFrame, inhalt: pd.DataFrame, iset: d
                     source=str(path))
     rows = [_base_rows(base, [c["indicator_id"] for c in catalog])] if base else []
     return rows, catalog, checks
+
+
+def _dated(time_reference: str, period: str) -> str:
+    """The stored period of a table period ``YYYY-12-31`` for an indicator with this Zeitbezug."""
+    return period_for_year(int(period[:4]), time_reference)
 
 
 def is_share_of_total(f: Formula | None, blk: IndicatorRows) -> bool:
