@@ -141,7 +141,7 @@ def bench_bytes_per_change(ctx, server: AppServer) -> tuple[int, int, int, int]:
     log = WebsocketLog(page)
     geometry: list[int] = []
     page.on("requestfinished", lambda r: geometry.append(max(r.sizes().get("responseBodySize", 0), 0))
-            if "/app/static/geo/berlin_planungsraum" in r.url else None)
+            if "/app/static/geo/" in r.url and "/berlin_planungsraum-" in r.url else None)
     page.goto(f"{server.url}/?lvl_ber=planungsraum")
     wait_maps_drawn(page, (25, PLANUNGSRAEUME))
     page.wait_for_timeout(500)
