@@ -21,6 +21,7 @@ import pandas as pd
 from dashboard.classify import Classification, classify, classify_common, colors_for, relative_to_city
 from dashboard.comparison_page import ComparisonPage, PeriodGap, build_comparison, period_gap
 from dashboard.label_layout import FRAME_DESK, FRAME_PRESENT, layout_outline_labels, outline_label_text
+from dashboard.page_memo import memoized
 from dashboard.projects_view import UploadResult, area_project_counts, combine_projects, filter_projects
 from dashboard.ranking import ActionAreaSummary, action_area_summary, ranking_table
 from dashboard.state import Choices, ViewState
@@ -156,7 +157,9 @@ def build_page(state: ViewState, choices: Choices, data: BuildData, *, uploads: 
     munich_period = state.period("munich")
     if entry and munich_period and not state.present:
         summary = action_area_summary(data.indicator_rows("munich", state.indicator), areas, entry, munich_period)
-    comparison = None if state.present else build_comparison(state, choices, catalog, areas, data.indicator_rows)
+    comparison = None if state.present else memoized(
+        data, ("comparison", state.lang, state.compare, state.compare_ind, state.compare_align),
+        lambda: build_comparison(state, choices, catalog, areas, data.indicator_rows))
     return PageContext(version=data.version, state=state, choices=choices, catalog=catalog, entry=entry,
                        areas=areas, projects=projects, cities=cities, summary=summary, comparison=comparison,
                        period_gap=period_gap(state, entry, choices))
@@ -166,6 +169,11 @@ def _labelled_outlines(data: BuildData, state: ViewState, city: str, level: str)
     """Munich's Handlungsraum outlines with label positions that do not overlap (None for Berlin)."""
     if city != "munich":
         return None
+    return memoized(data, ("outlines", city, level, state.lang, state.present),
+                    lambda: _layout_outlines(data, state, city, level))
+
+
+def _layout_outlines(data: BuildData, state: ViewState, city: str, level: str) -> gpd.GeoDataFrame | None:
     outlines = data.web_layer(city, "handlungsraum")
     if outlines is None or outlines.empty:
         return outlines
