@@ -156,7 +156,8 @@ def build_page(state: ViewState, choices: Choices, data: BuildData, *, uploads: 
     summary = None
     munich_period = state.period("munich")
     if entry and munich_period and not state.present:
-        summary = action_area_summary(data.indicator_rows("munich", state.indicator), areas, entry, munich_period)
+        summary = memoized(data, ("summary", state.indicator, munich_period), lambda: action_area_summary(
+            data.indicator_rows("munich", state.indicator), areas, entry, munich_period))
     comparison = None if state.present else memoized(
         data, ("comparison", state.lang, state.compare, state.compare_ind, state.compare_align),
         lambda: build_comparison(state, choices, catalog, areas, data.indicator_rows))
@@ -197,14 +198,22 @@ def _city_page(state: ViewState, data: BuildData, areas: pd.DataFrame, entry: Ma
         page = replace(page, project_counts=area_project_counts(page.projects, city, level))
     if not entry or not period:
         return page
+    polarity = str(entry.get("polarity", ""))
+    return replace(page, **memoized(data, ("city_values", city, level, state.indicator, period, polarity),
+                                    lambda: _city_values(data, state, areas, polarity, city)))
+
+
+def _city_values(data: BuildData, state: ViewState, areas: pd.DataFrame, polarity: str, city: str) -> dict[str, Any]:
+    """Ranking, joined frame and city value of one city's map (or where the values are, when it has none)."""
+    level, period = state.level(city), state.period(city)
     rows = data.indicator_values(city, level, state.indicator, period)
     if rows.empty:
-        return replace(page, **_fallbacks(data, state, city))
-    ranking = ranking_table(rows, areas, city, level, state.indicator, period, str(entry.get("polarity", "")))
+        return _fallbacks(data, state, city)
+    ranking = ranking_table(rows, areas, city, level, state.indicator, period, polarity)
     layer = data.web_layer(city, level)
     city_rows = data.indicator_values(city, "stadt", state.indicator, period)
-    return replace(page, ranking=ranking, frame=joined_frame(layer, ranking) if layer is not None else None,
-                   city_value=first_value(city_rows))
+    return {"ranking": ranking, "frame": joined_frame(layer, ranking) if layer is not None else None,
+            "city_value": first_value(city_rows)}
 
 
 def _fallbacks(data: BuildData, state: ViewState, city: str) -> dict[str, Any]:

@@ -57,3 +57,17 @@ def test_test_builds_are_never_memoised_and_the_memo_is_bounded() -> None:
         page_memo.memoized(data, ("n", i), lambda i=i: i)
     assert len(page_memo._MEMO) == page_memo.MEMO_MAX
     assert page_memo.memoized(data, ("n", page_memo.MEMO_MAX + 9), lambda: -1) == page_memo.MEMO_MAX + 9
+
+
+def test_city_values_are_reused_when_only_the_classes_change() -> None:
+    data = AppReader(version="memo-1")
+    first = build_page(STATE, CHOICES, data)
+    calls = data.calls["indicator_values"]
+    again = build_page(replace(STATE, k=4, method="equal_interval"), CHOICES, data)
+    assert data.calls["indicator_values"] == calls  # no table read again
+    assert again.cities["berlin"].frame is first.cities["berlin"].frame
+    assert again.cities["berlin"].ranking is first.cities["berlin"].ranking
+    fresh = build_page(replace(STATE, k=4, method="equal_interval"), CHOICES, FakeBuild())
+    for city in ("munich", "berlin"):
+        assert again.cities[city].classification == fresh.cities[city].classification
+        assert again.cities[city].colors == fresh.cities[city].colors
