@@ -27,6 +27,16 @@ work; a6cd18f's own benchmark vs. this one, medians of 5): first visit 12.2 s ->
 visit 6.1 s -> 5.1 s, indicator change 5.35 s -> 1.91 s (0.36x), Berlin Planungsraum bytes per
 change 1,062 KB -> 14 KB, server RSS 494 MiB (10 sessions) -> 527 MiB (30 sessions).
 
+Same-load comparison 2026-11-29 (branch fast-build vs main 552a5f8, ``--runs 5 --sessions 10``, run one
+after the other from two worktrees; load average 9-15 from other work, so the wall figures are mostly
+waiting for a CPU): first visit 8.52 s -> 7.38 s, repeat visit 11.41 s -> 8.86 s, indicator change
+3.65 s -> 2.34 s (0.64x), story step 0.71 s -> 1.37 s (2 runs each: noise), language switch 1.60 s ->
+0.78 s. The server's own share, measured without a browser (AppTest, the script run of an indicator
+change, median of 7, same session, load ~7): 1.83 -> 0.38 CPU s, 4.35 -> 0.83 s wall (main recomputed
+the comparison's 896 pin labels on every run; now the comparison, the Handlungsraum labels, the
+per-city ranking/frame and the Handlungsraum summary are memoised per build version in
+``dashboard/page_memo.py``).
+
     .venv/bin/python benchmarks/bench_app.py [--runs 5] [--sessions 30]
 
 Needs Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the project's
