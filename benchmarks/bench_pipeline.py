@@ -18,6 +18,12 @@ Figures recorded before the change (a6cd18f, 2 CPUs, load average ~5): cold 48.3
 17.9 s CPU, peak 495 MB; no-op 2.96 s wall / 0.62 s CPU, 133 MB (the issue's idle-machine
 figure: cold 12.5 s).
 
+Same run against main 552a5f8 (2026-11-29, ``--baseline 552a5f8 --repeat 3``, load average 7-13 from
+other work, so wall figures are mostly waiting): cold 16.9 s CPU vs 23.1 s (0.73x), peak 504 vs 491 MB;
+no-op 0.15 s CPU / 24 MB for both (0.13 s wall at load ~4). The Indikatorenatlas stage alone: 7.5 s ->
+3.8 s wall at load ~2 (numpy blocks per indicator, ``rows.py``), of which ~1.7 s is reading the three
+workbooks (``io.read_excel_text``). Output identical (``compare_builds.py``: 15 files, 0 differences).
+
     .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR] [--repeat N] [--baseline REV]
 """
 
