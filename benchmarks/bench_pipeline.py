@@ -22,7 +22,7 @@ Same run against main 552a5f8 (2026-11-29, ``--baseline 552a5f8 --repeat 3``, lo
 other work, so wall figures are mostly waiting): cold 16.9 s CPU vs 23.1 s (0.73x), peak 504 vs 491 MB;
 no-op 0.15 s CPU / 24 MB for both (0.13 s wall at load ~4). The Indikatorenatlas stage alone: 7.5 s ->
 3.8 s wall at load ~2 (numpy blocks per indicator, ``rows.py``), of which ~1.7 s is reading the three
-workbooks (``io.read_excel_text``). Output identical (``compare_builds.py``: 15 files, 0 differences).
+workbooks (``io_excel.read_excel_text``). Output identical (``compare_builds.py``: 15 files, 0 differences).
 
     .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR] [--repeat N] [--baseline REV]
 """

@@ -13,9 +13,9 @@ import sys
 
 from dashboard.deck_commands import DECK_COMMANDS
 from dashboard.export_commands import EXPORT_COMMANDS
-from pipelines.builder.cli import COMMANDS as PIPELINE_COMMANDS
-from pipelines.builder.cli import Command
-from pipelines.builder.cli import main as pipeline_main
+from pipelines.builder import COMMANDS as PIPELINE_COMMANDS
+from pipelines.builder import Command
+from pipelines.builder import cli_main as pipeline_main
 
 ALL_COMMANDS: dict[str, Command] = {**PIPELINE_COMMANDS, **EXPORT_COMMANDS, **DECK_COMMANDS}
 

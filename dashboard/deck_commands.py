@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from pipelines.builder.cli import EXIT_OK, Command
+from pipelines.builder import EXIT_OK, Command
 from pipelines.errors import InputError
 
 DECK_SUFFIXES = (".html", ".htm")

@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from pipelines.builder.cli import EXIT_OK, Command
+from pipelines.builder import EXIT_OK, Command
 
 
 def _size(raw: str) -> tuple[int, int]:

@@ -16,12 +16,12 @@ from urllib.parse import parse_qsl
 
 from dashboard.classify import MAX_K, METHODS, MIN_K, SCALES
 from dashboard.i18n import LANGS
+from dashboard.query_values import Notice, first_value, parse_int, parse_list, pick
 from pipelines.config import CITIES, CITY_IDS, COVERAGE_LEVELS
 
 DEFAULT_LEVELS: dict[str, str] = {"munich": "stadtbezirk", "berlin": "bezirksregion"}
 LAYERS: tuple[str, ...] = ("kita", "youth_centre")
 DEFAULT_INDICATOR = "unemployment_share"
-CITY_PREFIX: dict[str, str] = {"munich": "muc", "berlin": "ber"}
 
 # Query-string keys (short, stable: they appear in shared links).
 Q_IND, Q_CLS, Q_K, Q_SCALE, Q_AREA, Q_FOCUS = "ind", "cls", "k", "scale", "area", "focus"
@@ -36,12 +36,12 @@ BASEMAPS: tuple[str, ...] = ("osm",)
 
 def q_period(city: str) -> str:
     """Query key of a city's period (``p_muc`` / ``p_ber``)."""
-    return f"p_{CITY_PREFIX[city]}"
+    return f"p_{CITY_IDS[city]}"
 
 
 def q_level(city: str) -> str:
     """Query key of a city's map level (``lvl_muc`` / ``lvl_ber``)."""
-    return f"lvl_{CITY_PREFIX[city]}"
+    return f"lvl_{CITY_IDS[city]}"
 
 
 @dataclass(frozen=True)
@@ -117,33 +117,6 @@ class ViewState:
         return replace(self, levels=tuple((c, d.get(c, DEFAULT_LEVELS[c])) for c in CITIES))
 
 
-@dataclass(frozen=True)
-class Notice:
-    """A value from the URL that was not usable: i18n key of the message and the bad value."""
-
-    key: str
-    value: str
-
-
-def _first(params: Mapping[str, object], key: str) -> str | None:
-    """A query value as text; repeated keys (lists) keep the last one, like st.query_params."""
-    v = params.get(key)
-    if v is None:
-        return None
-    if isinstance(v, list | tuple):
-        return str(v[-1]) if v else None
-    return str(v)
-
-
-def _pick(raw: str | None, allowed: tuple[str, ...], default: str, notice: str, out: list[Notice]) -> str:
-    if raw is None or raw == "":
-        return default
-    if raw in allowed:
-        return raw
-    out.append(Notice(notice, raw))
-    return default
-
-
 def parse_query(params: Mapping[str, object], choices: Choices) -> tuple[ViewState, list[Notice]]:
     """Read a view from query parameters; unusable values fall back to defaults with a notice.
 
@@ -151,25 +124,25 @@ def parse_query(params: Mapping[str, object], choices: Choices) -> tuple[ViewSta
     method, scale, k, language or step each yield a :class:`Notice`.
     """
     notes: list[Notice] = []
-    indicator = _pick(_first(params, Q_IND), choices.indicators, choices.default_indicator(),
+    indicator = pick(first_value(params, Q_IND), choices.indicators, choices.default_indicator(),
                       "notice_bad_indicator", notes)
     state = ViewState(indicator=indicator)
     for city in CITIES:
         periods = choices.periods.get((indicator, city), ())
         latest = periods[-1] if periods else ""
-        state = state.with_period(city, _pick(_same_year(_first(params, q_period(city)), periods), periods, latest,
+        state = state.with_period(city, pick(_same_year(first_value(params, q_period(city)), periods), periods, latest,
                                               "notice_bad_period", notes))
-        state = state.with_level(city, _pick(_first(params, q_level(city)), COVERAGE_LEVELS[city],
+        state = state.with_level(city, pick(first_value(params, q_level(city)), COVERAGE_LEVELS[city],
                                              DEFAULT_LEVELS[city], "notice_bad_level", notes))
-    method = _pick(_first(params, Q_CLS), METHODS, METHODS[0], "notice_bad_method", notes)
-    scale = _pick(_first(params, Q_SCALE), SCALES, SCALES[0], "notice_bad_scale", notes)
-    lang = _pick(_first(params, Q_LANG), LANGS, LANGS[0], "notice_bad_lang", notes)
-    k = _parse_int(_first(params, Q_K), (MIN_K, MAX_K), 5, "notice_bad_k", notes)
-    step = _parse_int(_first(params, Q_STEP), (0, max(choices.stories - 1, 0)), 0, "notice_bad_step", notes)
-    area_city, area_id = _parse_area(_first(params, Q_AREA), choices, notes)
-    focus = _pick(_first(params, Q_FOCUS), choices.districts, "", "notice_bad_focus", notes)
-    present = _first(params, Q_PRESENT) in ("1", "true")
-    raw_layers = _first(params, Q_LAYERS) or ""
+    method = pick(first_value(params, Q_CLS), METHODS, METHODS[0], "notice_bad_method", notes)
+    scale = pick(first_value(params, Q_SCALE), SCALES, SCALES[0], "notice_bad_scale", notes)
+    lang = pick(first_value(params, Q_LANG), LANGS, LANGS[0], "notice_bad_lang", notes)
+    k = parse_int(first_value(params, Q_K), (MIN_K, MAX_K), 5, "notice_bad_k", notes)
+    step = parse_int(first_value(params, Q_STEP), (0, max(choices.stories - 1, 0)), 0, "notice_bad_step", notes)
+    area_city, area_id = _parse_area(first_value(params, Q_AREA), choices, notes)
+    focus = pick(first_value(params, Q_FOCUS), choices.districts, "", "notice_bad_focus", notes)
+    present = first_value(params, Q_PRESENT) in ("1", "true")
+    raw_layers = first_value(params, Q_LAYERS) or ""
     layers = []
     for name in (x for x in raw_layers.split(",") if x):
         if name in LAYERS:
@@ -178,11 +151,11 @@ def parse_query(params: Mapping[str, object], choices: Choices) -> tuple[ViewSta
         else:
             notes.append(Notice("notice_bad_layer", name))
     layers_t = tuple(x for x in LAYERS if x in layers)
-    basemap = _pick(_first(params, Q_BASEMAP), BASEMAPS, "", "notice_bad_basemap", notes)
-    compare = _parse_pins(_first(params, Q_CMP) or "", choices, notes)
-    compare_ind = _parse_list(_first(params, Q_CMP_IND) or "", choices.indicators, "notice_bad_compare_indicator",
+    basemap = pick(first_value(params, Q_BASEMAP), BASEMAPS, "", "notice_bad_basemap", notes)
+    compare = _parse_pins(first_value(params, Q_CMP) or "", choices, notes)
+    compare_ind = parse_list(first_value(params, Q_CMP_IND) or "", choices.indicators, "notice_bad_compare_indicator",
                               notes)
-    align = _first(params, Q_CMP_ALIGN) in ("1", "true")
+    align = first_value(params, Q_CMP_ALIGN) in ("1", "true")
     return replace(state, method=method, k=k, scale=scale, area_city=area_city, area_id=area_id, focus=focus,
                    lang=lang, present=present, step=step, layers=layers_t, basemap=basemap, compare=compare,
                    compare_ind=compare_ind, compare_align=align), notes
@@ -216,30 +189,6 @@ def _parse_pins(raw: str, choices: Choices, out: list[Notice]) -> tuple[str, ...
         elif pin not in pins and len(pins) < MAX_PINS:
             pins.append(pin)
     return tuple(pins)
-
-
-def _parse_list(raw: str, allowed: tuple[str, ...], notice: str, out: list[Notice]) -> tuple[str, ...]:
-    items: list[str] = []
-    for x in (x.strip() for x in raw.split(",") if x.strip()):
-        if x not in allowed:
-            out.append(Notice(notice, x))
-        elif x not in items:
-            items.append(x)
-    return tuple(items)
-
-
-def _parse_int(raw: str | None, bounds: tuple[int, int], default: int, notice: str, out: list[Notice]) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        v = int(raw)
-    except ValueError:
-        out.append(Notice(notice, raw))
-        return default
-    if bounds[0] <= v <= bounds[1]:
-        return v
-    out.append(Notice(notice, raw))
-    return default
 
 
 def _parse_area(raw: str | None, choices: Choices, out: list[Notice]) -> tuple[str, str]:

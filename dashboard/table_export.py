@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from dashboard.i18n import format_number
-from pipelines.projects.values import is_formula_like
+from pipelines.projects import is_formula_like
 
 _ID_SAFE = re.compile(r"^[0-9A-Za-z._\-]*$")
 

@@ -21,8 +21,9 @@ from dashboard import (
 from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t
 from dashboard.page import build_page
 from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, page_script
+from dashboard.query_values import Notice
 from dashboard.safe_text import md
-from dashboard.state import Q_LANG, Notice, revalidate
+from dashboard.state import Q_LANG, revalidate
 from dashboard.views_state import commit, current_state
 
 TITLE = "Raumatlas – Handlungsräume München & Sozialräume Berlin"

@@ -21,7 +21,8 @@ from pipelines import config
 from pipelines.builder.web_layers import city_areas_metric
 from pipelines.errors import RegistryError
 from pipelines.sources.indikatorenatlas.periods import ANNUAL_MEAN, STICHTAG, YEAR_MIDDLE
-from pipelines.sources.locations import count_per_area, unlocated_for
+from pipelines.sources.location_counts import count_per_area
+from pipelines.sources.locations import unlocated_for
 from pipelines.stage import BuildContext
 
 STAGE = "derived"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pipelines import config, io
+from pipelines import config, io, io_excel
 from pipelines.errors import InputError, PipelineError
 from pipelines.registry import Source, load_indicator_registry, load_sources, verify_checksums
 from pipelines.sources.expectations import EXPECTATIONS, Expect
@@ -57,17 +57,18 @@ def validate_file(source: Source, path: Path, display: Path | str | None = None)
         if df.empty:
             raise InputError(name, "contains no rows", fix="download the file again")
     elif exp.reader == "excel":
-        sheets = io.excel_sheet_names(path)
+        sheets = io_excel.excel_sheet_names(path)
         data = [s for s in sheets if s.upper() not in DATA_SHEETS_SKIP]
         if "INHALT" not in [s.upper() for s in sheets] or not data:
             raise InputError(name, f"sheets {sheets}: expected INHALT plus one data sheet",
                              fix="use the Indikatorenatlas export of the whole topic")
-        _require_columns(io.read_excel_text(path, data[0]).columns, exp.columns, name, where=f"sheet {data[0]!r}")
+        read = io_excel.read_excel_text
+        _require_columns(read(path, data[0]).columns, exp.columns, name, where=f"sheet {data[0]!r}")
         for sheet, columns in exp.sheets:
             found = [s for s in sheets if s.upper() == sheet.upper()]
             if not found:
                 raise InputError(name, f"sheets {sheets}: no sheet {sheet!r}", fix="use the unmodified export")
-            _require_columns(io.read_excel_text(path, found[0]).columns, columns, name, where=f"sheet {found[0]!r}")
+            _require_columns(read(path, found[0]).columns, columns, name, where=f"sheet {found[0]!r}")
     else:
         _validate_document(path, name)
 

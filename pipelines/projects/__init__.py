@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pipelines.projects.api import PROJECT_SUFFIXES, load_project_folder, to_safe_csv
 from pipelines.projects.join import collaboration, department_list, join_projects
-from pipelines.projects.read import RawTable, parse_projects, read_projects
+from pipelines.projects.raw_table import RawTable
+from pipelines.projects.read import parse_projects, read_projects
 from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport, require_usable
 from pipelines.projects.sandbox import parse_isolated
 from pipelines.projects.schema import Problem, ProjectFileError, ProjectSchema, load_project_schema

@@ -14,48 +14,26 @@ import io
 import json
 import re
 import zipfile
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from pipelines.errors import InputError
 from pipelines.io import read_bytes_limited
-from pipelines.projects.limits import DEFAULT_MESSAGES, TableGuard, limit
+from pipelines.projects.limits import limit
+from pipelines.projects.raw_table import RawTable, build_table, cut_cell, header_map, refuse, table_guard
 from pipelines.projects.schema import (
     Problem,
-    ProjectFileError,
     ProjectSchema,
     fail,
 )
 from pipelines.projects.values import cell_text
 from pipelines.projects.xlsx_stream import iter_first_sheet
-from pipelines.registry import slugify
 
 _MAGIC = {b"\x89PNG": "ein PNG-Bild / a PNG image", b"\xff\xd8\xff": "ein JPEG-Bild / a JPEG image",
           b"%PDF": "ein PDF / a PDF", b"GIF8": "ein GIF-Bild / a GIF image",
           b"\xd0\xcf\x11\xe0": "eine alte .xls-Datei / an old .xls workbook", b"\x1f\x8b": "gzip"}
 _DELIMITERS = (";", ",", "\t")
-
-
-@dataclass
-class RawTable:
-    """A project file as text: canonical columns + ``_row`` (the planner's row number)."""
-
-    source: str
-    format: str
-    frame: pd.DataFrame
-    row_label: tuple[str, str] = ("Zeile", "Row")
-    problems: list[Problem] = field(default_factory=list)
-    encoding: str = ""
-    delimiter: str = ""
-
-    @property
-    def is_template(self) -> bool:
-        """True for a header-only file (e.g. ``vorlage.csv``): nothing to validate or join."""
-        return len(self.frame) == 0
 
 
 def read_projects(path: Path, schema: ProjectSchema) -> RawTable:
@@ -103,18 +81,6 @@ def _decode(data: bytes, name: str, schema: ProjectSchema) -> tuple[str, str]:
     raise fail(name, schema, "bad_encoding")
 
 
-def _refuse(name: str, schema: ProjectSchema, code: str, **params: Any) -> ProjectFileError:
-    """:func:`fail` for the bounds of :mod:`pipelines.projects.limits` (default text if schema.toml lacks it)."""
-    if code in schema.messages:
-        return fail(name, schema, code, **params)
-    de, en, fix = DEFAULT_MESSAGES[code]
-    return ProjectFileError(name, de.format(**params), en.format(**params), fix=fix.format(**params))
-
-
-def _guard(name: str, schema: ProjectSchema) -> TableGuard:
-    return TableGuard(schema.limits, lambda code, **params: _refuse(name, schema, code, **params))
-
-
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
@@ -131,7 +97,7 @@ def _refuse_mixed_utf8(data: bytes, err: UnicodeDecodeError, name: str, schema: 
     if valid == 0 or valid < invalid:
         return
     row = data.count(b"\n", 0, err.start) + 1
-    raise _refuse(name, schema, "mixed_encoding", row=row, byte=data[err.start])
+    raise refuse(name, schema, "mixed_encoding", row=row, byte=data[err.start])
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -145,7 +111,7 @@ def _sniff_delimiter(text: str) -> str:
 def _parse_csv(text: str, name: str, schema: ProjectSchema, encoding: str) -> RawTable:
     delim = _sniff_delimiter(text)
     records: list[tuple[int, list[str]]] = []
-    guard = _guard(name, schema)
+    guard = table_guard(name, schema)
     if csv.field_size_limit() < limit(schema.limits, "max_bytes"):  # a long cell is cut below, not refused
         csv.field_size_limit(limit(schema.limits, "max_bytes") + 1)
     try:
@@ -153,7 +119,7 @@ def _parse_csv(text: str, name: str, schema: ProjectSchema, encoding: str) -> Ra
             records.append((number, guard.row(cells, f"Zeile {number}", f"row {number}")))
     except csv.Error as err:
         raise fail(name, schema, "unreadable", detail=str(err), where=f"Zeile {len(records) + 1}") from None
-    table = _build_table(records, name, schema, "csv")
+    table = build_table(records, name, schema, "csv")
     table.encoding, table.delimiter = encoding, delim
     return table
 
@@ -166,7 +132,7 @@ def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
         if unpacked > schema.limits["max_xlsx_unpacked_bytes"]:
             raise fail(name, schema, "too_large", mb=unpacked / 1e6,
                         limit=schema.limits["max_xlsx_unpacked_bytes"] / 1e6)
-        guard = _guard(name, schema)
+        guard = table_guard(name, schema)
         records: list[tuple[int, list[str]]] = []
         formulas: list[tuple[int, int, str]] = []
         for number, in_xml, present in iter_first_sheet(data):
@@ -187,8 +153,8 @@ def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
         raise
     except Exception as err:  # BadZipFile, KeyError, XML errors: a broken or truncated workbook
         raise fail(name, schema, "bad_xlsx", detail=f"{type(err).__name__}: {err}"[:200]) from None
-    table = _build_table(records, name, schema, "xlsx")
-    header = _header_map(next((c for _, c in records if any(x.strip() for x in c)), []), name, schema)
+    table = build_table(records, name, schema, "xlsx")
+    header = header_map(next((c for _, c in records if any(x.strip() for x in c)), []), name, schema)
     for row, j, text in formulas:
         col = header[j] if j < len(header) and header[j] else f"#{j + 1}"
         table.problems.append(Problem("warning", "formula_cell", row, col,
@@ -227,7 +193,7 @@ def _parse_geojson(text: str, name: str, schema: ProjectSchema, encoding: str) -
     keys: dict[str, None] = {}  # distinct property keys in order of appearance (dict: O(1) membership)
     rows: list[dict[str, str]] = []
     problems: list[Problem] = []
-    guard = _guard(name, schema)
+    guard = table_guard(name, schema)
     for i, feat in enumerate(features, start=1):
         props = feat.get("properties") if isinstance(feat, dict) else None
         if not isinstance(props, dict):
@@ -245,18 +211,13 @@ def _parse_geojson(text: str, name: str, schema: ProjectSchema, encoding: str) -
             keys.setdefault("lon")
             keys.setdefault("lat")
         guard.row(list(row.values()), f"Feature {i}", f"feature {i}")  # counts cells, cuts nothing here
-        rows.append({k: _cut(v, guard.max_chars) for k, v in row.items()})
+        rows.append({k: cut_cell(v, guard.max_chars) for k, v in row.items()})
     header = list(keys)
     records = [(0, header)] + [(i, [r.get(k, "") for k in header]) for i, r in enumerate(rows, start=1)]
-    table = _build_table(records, name, schema, "geojson")
+    table = build_table(records, name, schema, "geojson")
     table.row_label, table.encoding = ("Feature", "Feature"), encoding
     table.problems.extend(problems)
     return table
-
-
-def _cut(text: str, max_chars: int) -> str:
-    """A cell cut to one character over the limit: the table builder reports and cuts it to the limit."""
-    return text if len(text) <= max_chars + 1 else text[: max_chars + 1]
 
 
 def _json_text(value: Any) -> str:
@@ -271,51 +232,3 @@ def _json_text(value: Any) -> str:
     return str(value)
 
 
-def _header_map(header: list[str], name: str, schema: ProjectSchema, table: RawTable | None = None) -> list[str]:
-    """Canonical column name per header cell ("" = unknown, reported as info once)."""
-    lookup = {alias: c.name for c in schema.columns for alias in c.aliases}
-    out: list[str] = []
-    for cell in header:
-        canon = lookup.get(slugify(cell), "")
-        if canon and canon in out:
-            raise fail(name, schema, "duplicate_column", column=cell_text(cell, 40), canon=canon)
-        if not canon and cell.strip() and table is not None:
-            table.problems.append(Problem("info", "unknown_column", None, cell_text(cell, 40),
-                                          *schema.message("unknown_column", column=cell_text(cell, 40))))
-        out.append(canon)
-    return out
-
-
-def _build_table(records: list[tuple[int, list[str]]], name: str, schema: ProjectSchema, fmt: str) -> RawTable:
-    """Header = first non-blank record; blank records are skipped but keep their numbers."""
-    table = RawTable(source=name, format=fmt, frame=pd.DataFrame())
-    nonblank = [(n, c) for n, c in records if any(x.strip() for x in c)]
-    if not nonblank:
-        raise fail(name, schema, "empty_file")
-    header = _header_map(nonblank[0][1], name, schema, table)
-    present = set(header) - {""}
-    missing = [c.name for c in schema.columns if c.required and c.name not in present]
-    if not ({"lat", "lon"} <= present or "area_id" in present):
-        missing.append("lat+lon / area_id")
-    if missing:
-        accepted = "; ".join(f"{m}: {', '.join(schema.column(m).aliases[:4])}" for m in missing if "/" not in m)
-        raise fail(name, schema, "missing_columns", columns=", ".join(missing), accepted=accepted)
-    limit = int(schema.limits["max_cell_chars"])
-    data: dict[str, list[Any]] = {c.name: [] for c in schema.columns}
-    data["_row"] = []
-    for number, cells in nonblank[1:]:
-        row: dict[str, Any] = dict.fromkeys(data, "")
-        for j, cell in enumerate(cells):
-            canon = header[j] if j < len(header) else ""
-            if canon:
-                text = cell.strip()
-                if len(text) > limit:
-                    text = text[:limit]
-                    table.problems.append(Problem("warning", "cell_too_long", number, canon,
-                                                  *schema.message("cell_too_long", limit=limit)))
-                row[canon] = text
-        row["_row"] = number
-        for k, v in row.items():
-            data[k].append(v)
-    table.frame = pd.DataFrame(data).astype({c.name: "str" for c in schema.columns} | {"_row": "int64"})
-    return table

@@ -22,7 +22,7 @@ import shapely
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.projects.read import RawTable
+from pipelines.projects.raw_table import RawTable
 from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport
 from pipelines.projects.schema import Problem, ProjectSchema
 from pipelines.projects.values import cell_text, check_link, parse_date, parse_float, split_list

@@ -21,10 +21,19 @@ import shapely
 
 from pipelines import config
 from pipelines.errors import InputError
+from pipelines.io import read_vector
+from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.stage import BuildContext
 
 _TEXT_COLUMNS = ("city", "level", "area_id", "name", "parent_id")
 AREAS_TABLE = "areas table (output of the area stages)"  # names the table in errors about it
+
+
+
+def read_area_layer(path: Path, kind: str) -> gpd.GeoDataFrame:
+    """Read an official area layer with the CRS and id columns of :mod:`pipelines.sources.expectations`."""
+    exp = EXPECTATIONS[kind]
+    return read_vector(path, expected_crs=exp.crs, id_columns=exp.columns)
 
 
 def check_area_features(ctx: BuildContext, gdf: gpd.GeoDataFrame, path: Path, id_col: str,

@@ -21,7 +21,6 @@ import pandas as pd
 from pipelines import config
 from pipelines.aggregate import membership_from_parents
 from pipelines.errors import InputError
-from pipelines.io import read_vector
 from pipelines.registry import latest_source
 from pipelines.sources.area_checks import (
     check_area_features,
@@ -29,9 +28,9 @@ from pipelines.sources.area_checks import (
     finish_areas,
     intersection_over_union,
     official_names,
+    read_area_layer,
     report_overlap,
 )
-from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.stage import BuildContext
 
 STAGE = "areas_berlin"
@@ -48,12 +47,6 @@ GOLDEN_MIN_OVERLAP = 0.99  # dissolved vs official geometry, intersection / unio
 _PLR_ID = re.compile(r"^\d{8}$")
 
 
-def _read(path: Path, kind: str) -> gpd.GeoDataFrame:
-    """Read a LOR or Bezirke layer with the CRS and id columns of :mod:`pipelines.sources.expectations`."""
-    exp = EXPECTATIONS[kind]
-    return read_vector(path, expected_crs=exp.crs, id_columns=exp.columns)
-
-
 def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """Build the Berlin areas (stadt, bezirk, prognoseraum, bezirksregion, planungsraum) in EPSG:25833.
 
@@ -62,14 +55,14 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """
     plr_src = latest_source(ctx.sources, "berlin_lor_plr", ctx.paths.geodata)
     plr_path = plr_src.path(ctx.paths.geodata)
-    plr = _read(plr_path, "berlin_lor_plr")
+    plr = read_area_layer(plr_path, "berlin_lor_plr")
     plr = _check_plr(ctx, plr, plr_path)
 
     bzr_src, pgr_src, bez_src = (latest_source(ctx.sources, k, ctx.paths.geodata)
                                  for k in ("berlin_lor_bzr", "berlin_lor_pgr", "berlin_bezirke"))
-    bzr = _read(bzr_src.path(ctx.paths.geodata), "berlin_lor_bzr")
-    pgr = _read(pgr_src.path(ctx.paths.geodata), "berlin_lor_pgr")
-    bez = _read(bez_src.path(ctx.paths.geodata), "berlin_bezirke")
+    bzr = read_area_layer(bzr_src.path(ctx.paths.geodata), "berlin_lor_bzr")
+    pgr = read_area_layer(pgr_src.path(ctx.paths.geodata), "berlin_lor_pgr")
+    bez = read_area_layer(bez_src.path(ctx.paths.geodata), "berlin_bezirke")
     bez = bez.to_crs(CRS)  # ALKIS Bezirke come in EPSG:4326: reproject explicitly before any comparison
     bez["bez_id"] = bez["Gemeinde_s"].str.strip().str[-2:]
 

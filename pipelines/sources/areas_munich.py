@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.io import read_csv_with_columns, read_vector
+from pipelines.io import read_csv_with_columns
 from pipelines.registry import latest_source
 from pipelines.sources.area_checks import (
     check_area_features,
@@ -29,6 +29,7 @@ from pipelines.sources.area_checks import (
     finish_areas,
     intersection_over_union,
     official_names,
+    read_area_layer,
     report_overlap,
 )
 from pipelines.sources.expectations import EXPECTATIONS
@@ -47,12 +48,6 @@ _BT_LABEL = re.compile(r"^(\d{2}\.\d)\s+(\S.*)$")
 _POP_COLUMNS = EXPECTATIONS["munich_bezirksteile_population"].columns
 
 
-def _read(path: Path, kind: str) -> gpd.GeoDataFrame:
-    """Read an official area layer with the CRS and id columns of :mod:`pipelines.sources.expectations`."""
-    exp = EXPECTATIONS[kind]
-    return read_vector(path, expected_crs=exp.crs, id_columns=exp.columns)
-
-
 def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """Build the Munich areas (stadt, stadtbezirk, bezirksteil) in EPSG:25832.
 
@@ -61,9 +56,9 @@ def stage(ctx: BuildContext) -> gpd.GeoDataFrame:
     """
     sb_path = latest_source(ctx.sources, "munich_stadtbezirke", ctx.paths.geodata).path(ctx.paths.geodata)
     bt_path = latest_source(ctx.sources, "munich_bezirksteile", ctx.paths.geodata).path(ctx.paths.geodata)
-    sb = check_area_features(ctx, _read(sb_path, "munich_stadtbezirke"),
+    sb = check_area_features(ctx, read_area_layer(sb_path, "munich_stadtbezirke"),
                              sb_path, "sb_nummer", _SB_ID, stage=STAGE)
-    bt = check_area_features(ctx, _read(bt_path, "munich_bezirksteile"),
+    bt = check_area_features(ctx, read_area_layer(bt_path, "munich_bezirksteile"),
                              bt_path, "bt_nummer", _BT_ID, stage=STAGE)
 
     stadtbezirke = _dissolve(sb, "sb_nummer", "stadtbezirk", sb_path)

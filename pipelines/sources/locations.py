@@ -1,4 +1,4 @@
-"""Facility locations (Kitas, youth centres): read, validate, join to every area level, count.
+"""Facility locations (Kitas, youth centres): the build stage that validates, joins and counts them.
 
 Bad rows are never dropped silently: rows without or with unparsable coordinates,
 outside the city or with a repeated id are left out of ``locations.parquet`` and
@@ -12,19 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from pipelines import config
-from pipelines.errors import InputError, RegistryError
-from pipelines.io import read_csv_text, read_vector
+from pipelines.errors import RegistryError
 from pipelines.registry import Source, sources_by_kind
 from pipelines.sources.area_checks import city_areas_metric
-from pipelines.sources.expectations import EXPECTATIONS
+from pipelines.sources.location_counts import CITY_TOLERANCE_M, assign_areas, count_per_area, unlocated_rows
+from pipelines.sources.location_rows import read_berlin_locations, read_munich_kitas
 from pipelines.stage import BuildContext
 
 STAGE = "locations"
-CITY_TOLERANCE_M = 50.0  # points this close outside the city polygon still count (geocoding jitter)
 COUNT_PREFIX = config.CITY_IDS
 REASONS = {
     "missing_id": "rows without an id",
@@ -33,10 +31,6 @@ REASONS = {
     "outside_city": f"rows more than {CITY_TOLERANCE_M:.0f} m outside the city boundary",
     "duplicate_id": "rows repeating an id already seen (the first is kept)",
 }
-DISTRICT_COLUMN = "Stadtbezirknr."  # Munich: the Stadtbezirk number of each facility, also without coordinates
-UNLOCATED_REASONS = ("missing_coordinates", "unparsable_coordinates")
-MUNICH_COLUMNS = {"location_id": "ID Einrichtung", "name": "Name Einrichtung", "category": "Einrichtungsart",
-                  "provider": "Trägerschaft", "lat": "Geokoordinaten Breite", "lon": "Geokoordinaten Länge"}
 LAYER_TEXT = {
     "kita": ("Kindertageseinrichtungen (Anzahl)", "Day-care facilities (count)",
              "Zahl der Kindertageseinrichtungen mit Standort im Gebiet.",
@@ -100,73 +94,6 @@ def _read_source(ctx: BuildContext, source: Source) -> pd.DataFrame:
     return df
 
 
-def read_munich_kitas(path: Any) -> pd.DataFrame:
-    """Munich day-care CSV (UTF-8 with BOM, WGS84 lat/lon, decimal comma tolerated) in EPSG:25832."""
-    raw = read_csv_text(path)
-    missing = [c for c in EXPECTATIONS["munich_kitas"].columns if c not in raw.columns]
-    if missing:
-        raise InputError(path, f"missing column(s) {missing}", where=f"columns {list(raw.columns)}",
-                         fix="use the official export of 'Kindertagesbetreuungseinrichtungen in München'")
-    out = pd.DataFrame({k: raw[v].fillna("").str.strip() for k, v in MUNICH_COLUMNS.items()})
-    house = raw["Haus-nr."].fillna("") + raw.get("Hausnummernzusatz", pd.Series("", index=raw.index)).fillna("")
-    out["address"] = _address(raw["Straße"], house, raw["PLZ"], raw["Ort"])
-    out["_row"] = [f"Zeile {i + 2}" for i in range(len(raw))]  # CSV line (header is line 1)
-    district = raw.get(DISTRICT_COLUMN, pd.Series("", index=raw.index)).fillna("").str.strip()
-    out["district"] = district.where(~district.str.fullmatch(r"\d{1,2}"), district.str.zfill(2))
-    lat, lon, reason = _parse_latlon(out.pop("lat"), out.pop("lon"))
-    xy = gpd.GeoSeries(gpd.points_from_xy(lon.fillna(0), lat.fillna(0)), crs=config.WEB_CRS).to_crs(
-        config.CITY_CRS["munich"])
-    out["x"], out["y"] = np.where(reason == "", xy.x, np.nan), np.where(reason == "", xy.y, np.nan)
-    out["_reason"] = np.where(out["location_id"] == "", "missing_id", reason)
-    return out
-
-
-def read_berlin_locations(path: Any) -> pd.DataFrame:
-    """Berlin WFS export (kita / jfe GeoJSON) reprojected to EPSG:25833 after an explicit CRS check."""
-    id_column, *required_columns = EXPECTATIONS["berlin_locations"].columns
-    gdf = read_vector(path, id_columns=(id_column,))
-    for required in required_columns:
-        if required not in gdf.columns:
-            raise InputError(path, f"missing column '{required}'", where=f"columns {list(gdf.columns)}",
-                             fix="use the official WFS export (kita / jfe)")
-    target = config.CITY_CRS["berlin"]
-    if not gdf.crs.equals(target):
-        gdf = gdf.to_crs(target)
-    def col(name: str) -> pd.Series:
-        return gdf[name].fillna("").astype(str).str.strip() if name in gdf.columns else pd.Series("", index=gdf.index)
-
-    zusatz = col("e_zusatz") if "e_zusatz" in gdf.columns else col("e_zus")
-    out = pd.DataFrame({"location_id": col("e_nr"), "name": col("e_name"), "category": col("e_art"),
-                        "provider": col("t_name"),
-                        "address": _address(col("e_strasse"), col("e_hnr") + zusatz, col("e_plz"), col("e_ort"))})
-    geom = gdf.geometry
-    empty = geom.isna() | geom.is_empty
-    point = ~empty & (geom.geom_type == "Point")
-    out["_row"] = [f"feature {i + 1}" for i in range(len(gdf))]
-    out["x"] = np.where(point, geom.x.where(point), np.nan)
-    out["y"] = np.where(point, geom.y.where(point), np.nan)
-    reason = np.where(empty, "missing_coordinates", np.where(point, "", "unparsable_coordinates"))
-    out["_reason"] = np.where(out["location_id"] == "", "missing_id", reason)
-    return out
-
-
-def _address(street: pd.Series, house: pd.Series, plz: pd.Series, town: pd.Series) -> pd.Series:
-    first = (street.fillna("").str.strip() + " " + house.fillna("").str.strip()).str.strip()
-    second = (plz.fillna("").str.strip() + " " + town.fillna("").str.strip()).str.strip()
-    return (first + ", " + second).str.strip(", ")
-
-
-def _parse_latlon(lat: pd.Series, lon: pd.Series) -> tuple[pd.Series, pd.Series, np.ndarray]:
-    """Floats from text ("48,13" accepted) and a reason per row ("" when fine)."""
-    def num(s: pd.Series) -> pd.Series:
-        return pd.to_numeric(s.str.replace(",", ".", regex=False), errors="coerce")
-    la, lo = num(lat), num(lon)
-    blank = (lat == "") | (lon == "")
-    bad = la.isna() | lo.isna() | ~la.between(-90, 90) | ~lo.between(-180, 180)
-    reason = np.where(blank, "missing_coordinates", np.where(bad, "unparsable_coordinates", ""))
-    return la.where(reason == ""), lo.where(reason == ""), reason
-
-
 def _city_polygon(city_areas: gpd.GeoDataFrame) -> Any:
     stadt = city_areas[city_areas["level"] == "stadt"]
     if stadt.empty:  # fall back to the union of the finest tiling level
@@ -195,116 +122,6 @@ def _validate(ctx: BuildContext, source: Source, raw: pd.DataFrame, city: Any) -
     cols = [c for c in config.LOCATION_COLUMNS if c != "geometry"]
     return gpd.GeoDataFrame(raw.loc[keep, cols].reset_index(drop=True),
                             geometry=pts[keep].reset_index(drop=True), crs=crs)
-
-
-def assign_areas(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Add ``area_id_<level>`` for every non-city level of ``city_areas`` (both in the same metric CRS).
-
-    Tiling levels get exactly one id (a point on a shared border goes to the lower id; one in the
-    tolerance band just outside goes to the nearest area); Handlungsräume may overlap, so a point gets
-    every id it falls in, comma-separated, or none.
-    """
-    if points.crs is None or not points.crs.equals(city_areas.crs):
-        raise ValueError(f"points CRS {points.crs} differs from areas CRS {city_areas.crs}")
-    out = points.copy()
-    city = city_areas["city"].iloc[0]
-    levels = [lv for lv in config.LEVELS[city] if lv != "stadt"]
-    # tiling levels first: overlapping areas defined by members fall back on their members' ids
-    for level in sorted(levels, key=lambda lv: lv not in config.COVERAGE_LEVELS[city]):
-        polys = city_areas.loc[city_areas["level"] == level, ["area_id", "geometry"]].sort_values("area_id")
-        if polys.empty:
-            continue
-        hits = gpd.sjoin(out[["geometry"]], polys, predicate="intersects", how="inner")
-        if level in config.COVERAGE_LEVELS[city]:
-            ids = hits.groupby(level=0)["area_id"].min()
-            rest = out.index.difference(ids.index)
-            if len(rest):
-                near = gpd.sjoin_nearest(out.loc[rest, ["geometry"]], polys, max_distance=CITY_TOLERANCE_M)
-                ids = pd.concat([ids, near.groupby(level=0)["area_id"].min()])
-        else:
-            ids = hits.groupby(level=0)["area_id"].agg(lambda s: ",".join(sorted(s)))
-            ids = _by_members(out, city_areas, level, ids)
-        out[f"area_id_{level}"] = ids.reindex(out.index).astype("string")
-    return out[[*points.columns.drop("geometry", errors="ignore"),
-                *(f"area_id_{lv}" for lv in levels if f"area_id_{lv}" in out.columns), "geometry"]]
-
-
-def _by_members(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame, level: str, ids: pd.Series) -> pd.Series:
-    """Overlapping areas defined by members (Handlungsräume) for points in none of their polygons.
-
-    Such a point still belongs to those whose member unit it was assigned to (e.g. a Kita in the
-    50 m band outside the city that counts for Stadtbezirk 19 counts for Südwest too).
-    """
-    areas = city_areas[city_areas["level"] == level]
-    if "members" not in areas.columns or "member_level" not in areas.columns:
-        return ids
-    rest = points.index.difference(ids.index)
-    extra = {}
-    for i in rest:
-        found = sorted(str(a.area_id) for a in areas.itertuples()
-                       if f"area_id_{a.member_level}" in points.columns
-                       and pd.notna(points.at[i, f"area_id_{a.member_level}"])
-                       and str(points.at[i, f"area_id_{a.member_level}"]) in
-                       {m.strip() for m in str(a.members).split(",")})
-        if found:
-            extra[i] = ",".join(found)
-    return pd.concat([ids, pd.Series(extra, dtype=object)]) if extra else ids
-
-
-def unlocated_rows(raw: pd.DataFrame, city_areas: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Rows without (usable) coordinates whose Stadtbezirk number is known: counted where the level allows.
-
-    Munich's day-care list gives every facility's Stadtbezirk number, also for the 62 without
-    coordinates. Returns ``category`` and ``area_id_stadtbezirk`` (plus ``area_id_handlungsraum`` for
-    Handlungsräume made of whole Stadtbezirke) per such row; empty for sources without that column.
-    Finer levels (Bezirksteile, Handlungsräume built from Bezirksteile) cannot place them.
-    """
-    cols = ["category", "area_id_stadtbezirk", "area_id_handlungsraum"]
-    if "district" not in raw.columns or "_reason" not in raw.columns:
-        return pd.DataFrame(columns=cols)
-    districts = set(city_areas.loc[city_areas["level"] == "stadtbezirk", "area_id"].astype(str))
-    rows = raw[raw["_reason"].isin(UNLOCATED_REASONS) & raw["district"].isin(districts)]
-    out = pd.DataFrame({"category": rows["category"].to_numpy(), "area_id_stadtbezirk": rows["district"].to_numpy()})
-    hr = city_areas[city_areas["level"] == "handlungsraum"]
-    whole = {} if "member_level" not in hr.columns else {
-        str(r.area_id): {m.strip() for m in str(r.members).split(",")}
-        for r in hr.itertuples() if r.member_level == "stadtbezirk"}
-    out["area_id_handlungsraum"] = [",".join(sorted(h for h, ms in whole.items() if d in ms)) or pd.NA
-                                    for d in out["area_id_stadtbezirk"]]
-    return out
-
-
-def count_per_area(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame, indicator_id: str,
-                   period: str, unlocated: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Long rows: number of points per area at every level (0 where none), ``stadt`` = all points.
-
-    Levels for which ``points`` has no ``area_id_<level>`` column are left out. ``unlocated``
-    (see :func:`unlocated_rows`) adds facilities without coordinates to the city and to every
-    area of a level for which it has an ``area_id_<level>``.
-    """
-    extra = unlocated if unlocated is not None else pd.DataFrame()
-    city = city_areas["city"].iloc[0]
-    rows = []
-    for level in config.LEVELS[city]:
-        ids = city_areas.loc[city_areas["level"] == level, "area_id"].astype(str)
-        if ids.empty:
-            continue
-        if level == "stadt":
-            n = pd.Series(len(points) + len(extra), index=ids.values)
-        elif f"area_id_{level}" not in points.columns:
-            continue  # level not joined: no count rather than a false zero
-        else:
-            col = points[f"area_id_{level}"].dropna().astype(str)
-            if f"area_id_{level}" in extra.columns:
-                col = pd.concat([col, extra[f"area_id_{level}"].dropna().astype(str)], ignore_index=True)
-            col = col[col != ""]
-            n = col.str.split(",").explode().value_counts().reindex(ids.values, fill_value=0)
-        rows.append(pd.DataFrame({"level": level, "area_id": ids.values, "value": n.values.astype(float)}))
-    out = pd.concat(rows, ignore_index=True)
-    out.insert(0, "city", city)
-    out["indicator_id"], out["period"] = indicator_id, period
-    out["numerator"], out["denominator"], out["coverage"], out["flag"] = np.nan, np.nan, 1.0, ""
-    return out[list(config.INDICATOR_COLUMNS)]
 
 
 def _combine(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

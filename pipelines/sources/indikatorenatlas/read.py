@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines import config
 from pipelines.errors import InputError
-from pipelines.io import excel_sheet_names, read_excel_text
+from pipelines.io_excel import excel_sheet_names, read_excel_text
 from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.sources.indikatorenatlas.formula import MAX_BASISWERTE
 

@@ -1,0 +1,99 @@
+"""Excel workbooks as text: the Indikatorenatlas is the one workbook source, read fast and exactly.
+
+Apart from ``io`` because it carries its own fast path (calamine cells converted column by column)
+and the rules that keep it identical to pandas' ``dtype=str`` reading.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipelines.errors import InputError
+from pipelines.io import require_exists
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def read_excel_text(path: Path, sheet: str | int) -> pd.DataFrame:
+    """Read one sheet as text with the fast calamine engine (openpyxl takes seconds here).
+
+    The result is exactly ``pd.read_excel(path, sheet_name=sheet, dtype=str, engine="calamine")``;
+    plain sheets (a header of distinct names, text and number cells, no blank rows) are
+    converted here column by column, which is several times faster than pandas' cell-by-cell
+    conversion and text parser (``tests/test_io.py`` compares both on the bundled workbooks).
+    """
+    import pandas as pd
+
+    require_exists(path)
+    try:
+        fast = _read_plain_sheet(path, sheet)
+        return fast if fast is not None else pd.read_excel(path, sheet_name=sheet, dtype=str, engine="calamine")
+    except Exception as err:  # calamine raises its own error types for broken zips
+        raise InputError(path, f"cannot be read as an Excel workbook (sheet {sheet!r}: {err})",
+                         fix="the file is broken or truncated; download it again") from err
+
+
+# pandas' default NA strings (``pandas._libs.parsers.STR_NA_VALUES``): read_excel turns these cells into NaN.
+_EXCEL_NA_TEXT = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+                            "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+
+
+def _read_plain_sheet(path: Path, sheet: str | int) -> pd.DataFrame | None:
+    """The sheet as pandas' ``dtype=str`` reading would give it, or None if it is not plain (then pandas reads it).
+
+    Cells become text as in pandas' calamine reader: whole floats as integers ("20", not "20.0"),
+    other floats by ``str`` ("19.8"), NA strings and empty cells as missing.
+    """
+    import pandas as pd
+    from python_calamine import CalamineWorkbook
+    book = CalamineWorkbook.from_path(str(path))
+    ws = book.get_sheet_by_index(sheet) if isinstance(sheet, int) else book.get_sheet_by_name(sheet)
+    rows = ws.to_python(skip_empty_area=False)
+    if len(rows) < 2:
+        return None
+    header, body = rows[0], rows[1:]
+    width = len(header)
+    if (len(set(header)) != width or not all(type(h) is str and h and h not in _EXCEL_NA_TEXT for h in header)
+            or any(len(r) != width for r in body)):
+        return None
+    columns: dict[str, list[str | None]] = {}
+    for name, cells in zip([str(h) for h in header], zip(*body, strict=True), strict=True):
+        text = _cells_as_text(cells)
+        if text is None:
+            return None
+        columns[name] = text
+    texts = list(columns.values())
+    maybe_blank = [i for i, v in enumerate(texts[0]) if v is None]
+    if any(all(t[i] is None for t in texts) for i in maybe_blank):
+        return None  # pandas' handling of blank rows is left to pandas
+    return pd.DataFrame({n: pd.array(v, dtype="str") for n, v in columns.items()})
+
+
+def _cells_as_text(cells: tuple[Any, ...]) -> list[str | None] | None:
+    out: list[str | None] = []
+    na = _EXCEL_NA_TEXT
+    for v in cells:
+        t = type(v)
+        if t is str:
+            out.append(None if v in na else v)
+        elif t is float:
+            out.append(None if v != v else str(int(v)) if v.is_integer() else str(v))
+        elif t is int:
+            out.append(str(v))
+        else:
+            return None  # dates, times, booleans, errors: pandas converts those
+    return out
+
+
+def excel_sheet_names(path: Path) -> list[str]:
+    """Sheet names of a workbook, with a clear error for broken files."""
+    import pandas as pd
+
+    require_exists(path)
+    try:
+        return list(pd.ExcelFile(path, engine="calamine").sheet_names)
+    except Exception as err:
+        raise InputError(path, f"cannot be read as an Excel workbook ({err})",
+                         fix="the file is broken or truncated; download it again") from err

@@ -1,0 +1,104 @@
+"""The shape every project file is read into, whatever its format: header mapped to the schema, rows as text.
+
+CSV, XLSX and GeoJSON readers (:mod:`pipelines.projects.read`) each produce records of text cells;
+this module turns them into one :class:`RawTable` and holds the bounds they share, so the three
+formats map headers, cut long cells and refuse oversized files in exactly the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pipelines.projects.limits import DEFAULT_MESSAGES, TableGuard
+from pipelines.projects.schema import Problem, ProjectFileError, ProjectSchema, fail
+from pipelines.projects.values import cell_text
+from pipelines.registry import slugify
+
+
+@dataclass
+class RawTable:
+    """A project file as text: canonical columns + ``_row`` (the planner's row number)."""
+
+    source: str
+    format: str
+    frame: pd.DataFrame
+    row_label: tuple[str, str] = ("Zeile", "Row")
+    problems: list[Problem] = field(default_factory=list)
+    encoding: str = ""
+    delimiter: str = ""
+
+    @property
+    def is_template(self) -> bool:
+        """True for a header-only file (e.g. ``vorlage.csv``): nothing to validate or join."""
+        return len(self.frame) == 0
+
+
+def refuse(name: str, schema: ProjectSchema, code: str, **params: Any) -> ProjectFileError:
+    """:func:`fail` for the bounds of :mod:`pipelines.projects.limits` (default text if schema.toml lacks it)."""
+    if code in schema.messages:
+        return fail(name, schema, code, **params)
+    de, en, fix = DEFAULT_MESSAGES[code]
+    return ProjectFileError(name, de.format(**params), en.format(**params), fix=fix.format(**params))
+
+
+def table_guard(name: str, schema: ProjectSchema) -> TableGuard:
+    """The streaming bounds (rows, columns, cells, characters) for one file, refusing with its name."""
+    return TableGuard(schema.limits, lambda code, **params: refuse(name, schema, code, **params))
+
+
+def cut_cell(text: str, max_chars: int) -> str:
+    """A cell cut to one character over the limit: the table builder reports and cuts it to the limit."""
+    return text if len(text) <= max_chars + 1 else text[: max_chars + 1]
+
+
+def header_map(header: list[str], name: str, schema: ProjectSchema, table: RawTable | None = None) -> list[str]:
+    """Canonical column name per header cell ("" = unknown, reported as info once)."""
+    lookup = {alias: c.name for c in schema.columns for alias in c.aliases}
+    out: list[str] = []
+    for cell in header:
+        canon = lookup.get(slugify(cell), "")
+        if canon and canon in out:
+            raise fail(name, schema, "duplicate_column", column=cell_text(cell, 40), canon=canon)
+        if not canon and cell.strip() and table is not None:
+            table.problems.append(Problem("info", "unknown_column", None, cell_text(cell, 40),
+                                          *schema.message("unknown_column", column=cell_text(cell, 40))))
+        out.append(canon)
+    return out
+
+
+def build_table(records: list[tuple[int, list[str]]], name: str, schema: ProjectSchema, fmt: str) -> RawTable:
+    """Header = first non-blank record; blank records are skipped but keep their numbers."""
+    table = RawTable(source=name, format=fmt, frame=pd.DataFrame())
+    nonblank = [(n, c) for n, c in records if any(x.strip() for x in c)]
+    if not nonblank:
+        raise fail(name, schema, "empty_file")
+    header = header_map(nonblank[0][1], name, schema, table)
+    present = set(header) - {""}
+    missing = [c.name for c in schema.columns if c.required and c.name not in present]
+    if not ({"lat", "lon"} <= present or "area_id" in present):
+        missing.append("lat+lon / area_id")
+    if missing:
+        accepted = "; ".join(f"{m}: {', '.join(schema.column(m).aliases[:4])}" for m in missing if "/" not in m)
+        raise fail(name, schema, "missing_columns", columns=", ".join(missing), accepted=accepted)
+    limit = int(schema.limits["max_cell_chars"])
+    data: dict[str, list[Any]] = {c.name: [] for c in schema.columns}
+    data["_row"] = []
+    for number, cells in nonblank[1:]:
+        row: dict[str, Any] = dict.fromkeys(data, "")
+        for j, cell in enumerate(cells):
+            canon = header[j] if j < len(header) else ""
+            if canon:
+                text = cell.strip()
+                if len(text) > limit:
+                    text = text[:limit]
+                    table.problems.append(Problem("warning", "cell_too_long", number, canon,
+                                                  *schema.message("cell_too_long", limit=limit)))
+                row[canon] = text
+        row["_row"] = number
+        for k, v in row.items():
+            data[k].append(v)
+    table.frame = pd.DataFrame(data).astype({c.name: "str" for c in schema.columns} | {"_row": "int64"})
+    return table
