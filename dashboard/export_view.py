@@ -13,7 +13,7 @@ legend's title and note (:mod:`dashboard.legend`), the notes of :mod:`dashboard.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -141,8 +141,15 @@ def parse_view(view: str | Mapping[str, object], data: BuildFolder, lang: str | 
 
 
 def view_page(state: ViewState, data: BuildFolder) -> PageContext:
-    """The app's page of ``state`` on a build folder (the build's projects, no uploads, no filters)."""
-    return build_page(state, data.choices(len(_stories(data))), data)
+    """The app's page of ``state`` on a build folder (the build's projects, no uploads, no filters).
+
+    Built as the app's projector page (``present``): a slide shows neither the comparison table nor the
+    Handlungsraum summary, which the desk page computes for all ~900 pinnable areas (most of a cold
+    slide's time). Maps, classes, colours and legends do not depend on ``present``; the label layout of
+    the outlines does, but the slide places its labels itself (``export_slide._draw_outlines``).
+    """
+    page = build_page(replace(state, present=True), data.choices(len(_stories(data))), data)
+    return page.with_state(state)
 
 
 def view_model(page: PageContext) -> ViewModel:
