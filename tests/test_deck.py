@@ -80,6 +80,14 @@ def test_nothing_is_loaded_from_outside_the_file(deck) -> None:
     assert "L.version" in html or "Leaflet 1.9" in html  # the vendored Leaflet is inlined
 
 
+def test_map_look_is_the_app_components_css_not_a_copy(deck) -> None:
+    from dashboard.deck import MAP_CSS, TEMPLATE
+
+    assert MAP_CSS.read_text(encoding="utf-8") in deck.html  # inlined as it is
+    template = TEMPLATE.read_text(encoding="utf-8")
+    assert ".leaflet-tooltip.ra-tt" not in template and ".leaflet-container" not in template
+
+
 def test_fills_are_the_apps_class_colours(deck, stories) -> None:
     for story, views in zip(stories, deck.views, strict=True):
         _, app = app_view(story["query"])
