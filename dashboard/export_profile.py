@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import matplotlib
 import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
@@ -78,9 +79,7 @@ def profile_pdf_bytes(data: ExportData, city: str, level: str, area_id: str, lan
 
 def write_pdf(pages: list[Figure], target: Any, title: str) -> None:
     """Pages into one PDF (fonts embedded as TrueType, text searchable)."""
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(rc_for("pdf")), PdfPages(target, metadata={"Title": title, "Creator": "Raumatlas",
+    with matplotlib.rc_context(rc_for("pdf")), PdfPages(target, metadata={"Title": title, "Creator": "Raumatlas",
                                                         "CreationDate": None}) as pdf:
         for fig in pages:
             pdf.savefig(fig)
