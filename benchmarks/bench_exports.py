@@ -1,6 +1,6 @@
 """Benchmark: the exports for reports and talks (timing only; needs a build in geodata/processed).
 
-    .venv/bin/python benchmarks/bench_exports.py [--skip-all] [--jobs N] [--baseline DIR] [--runs N]
+    .venv/bin/python benchmarks/bench_exports.py [--skip-all] [--jobs N] [--baseline DIR [--baseline-all]] [--runs N]
 
 Each part prints wall-clock and CPU seconds next to its target (issue 9): one slide as
 PNG (<= 2 s), one area profile PDF (<= 1.5 s), all 143 Berlin Bezirksregion profiles
@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 RECORDED = {"png": (7.62, 5.08), "pdf": (4.86, 2.48), "all": (153.0, 106.0)}  # commit 552a5f8 (wall, CPU)
 BASELINE: Path | None = None
+BASELINE_ALL = False
 RUNS = 1
 VIEW = "ind=unemployment_share&lvl_muc=stadtbezirk&lvl_ber=bezirksregion&cls=quantiles&k=5&scale=own"
 PROFILE = ("berlin", "bezirksregion", "011001")
@@ -135,16 +136,60 @@ def bench_profile(tmp: Path) -> list[Result]:
             Result("  profile PDF size", 0.0, note=f"{out.stat().st_size / 1e3:.0f} kB")]
 
 
+_BATCH = """
+import sys, tempfile, time
+from pathlib import Path
+from dashboard.deck_data import read_build
+from dashboard.export_profile import export_profile
+data, out = read_build(), Path(tempfile.mkdtemp())
+areas = data.areas()
+ids = sorted(areas[(areas.city == "berlin") & (areas.level == "bezirksregion")].area_id)[:1 + N]
+export_profile(out / "first.pdf", "berlin", "bezirksregion", ids[0], "de", data)
+c0, w0 = time.process_time(), time.perf_counter()
+for a in ids[1:]:
+    export_profile(out / (a + ".pdf"), "berlin", "bezirksregion", a, "de", data)
+print(time.perf_counter() - w0, time.process_time() - c0)
+"""
+
+
+def bench_profile_batch(tmp: Path, n: int = 20) -> list[Result]:
+    """``n`` Bezirksregion profiles in one warm process (the work of one ``--all`` worker), per profile.
+
+    With ``--baseline`` the baseline checkout runs the same, interleaved: the fairest ratio on a busy machine.
+    """
+    def run(tree: Path) -> tuple[float, float]:
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        res = subprocess.run([sys.executable, "-c", _BATCH.replace("N]", f"{n}]")], cwd=tree, env=env, check=True,
+                             capture_output=True, text=True)
+        wall, cpu = (float(v) for v in res.stdout.split())
+        return wall / n, cpu / n
+
+    ours, theirs = [], []
+    for _ in range(RUNS):
+        ours.append(run(ROOT))
+        if BASELINE is not None:
+            theirs.append(run(BASELINE))
+    best = min(ours, key=lambda r: r[1])
+    base = min(theirs, key=lambda r: r[1]) if theirs else None
+    return [Result(f"profile PDF, warm, per profile (mean of {n})", *best,
+                   base=base, base_from=f"{BASELINE} (same run)" if base else "")]
+
+
 def bench_all_profiles(tmp: Path, jobs: int | None = None) -> list[Result]:
     """``raumatlas profile --city berlin --level bezirksregion --all`` (143 PDFs) in a new process."""
+    def run(tree: Path, out: Path) -> tuple[float, float]:
+        args = ["profile", "--city", "berlin", "--level", "bezirksregion", "--all", "--out", str(out)]
+        return _cli(*args, *(["--jobs", str(jobs)] if jobs else []), tree=tree)
+
     out = tmp / "all"
-    args = ["profile", "--city", "berlin", "--level", "bezirksregion", "--all", "--out", str(out)]
-    wall, cpu = _cli(*args, *(["--jobs", str(jobs)] if jobs else []))
+    wall, cpu = run(ROOT, out)
+    base, base_from = RECORDED["all"], "552a5f8 (recorded)"
+    if BASELINE is not None and BASELINE_ALL:
+        base, base_from = run(BASELINE, tmp / "all-baseline"), f"{BASELINE} (same run, after)"
     n = len(list(out.glob("*.pdf")))
     size = sum(p.stat().st_size for p in out.glob("*.pdf"))
     return [Result(f"profile --all: {n} Bezirksregion PDFs", wall, cpu, 60.0,
-                   note=f"{size / 1e6:.1f} MB, {wall / max(n, 1):.2f} s per profile",
-                   base=RECORDED["all"], base_from="552a5f8 (recorded)")]
+                   note=f"{size / 1e6:.1f} MB, {wall / max(n, 1):.2f} s per profile", base=base, base_from=base_from)]
 
 
 def bench_deck_part(tmp: Path) -> list[Result]:
@@ -160,7 +205,8 @@ def bench_deck_part(tmp: Path) -> list[Result]:
                    note=f"size {r['bytes'] / 1e6:.2f} MB (target <= {TARGET_BYTES / 1e6:.0f} MB: {ok})")]
 
 
-PARTS: list[Callable[..., list[Result]]] = [bench_png, bench_profile, bench_deck_part, bench_all_profiles]
+PARTS: list[Callable[..., list[Result]]] = [bench_png, bench_profile, bench_profile_batch, bench_deck_part,
+                                            bench_all_profiles]
 
 
 def main() -> None:
@@ -169,10 +215,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="processes for --all (default: CPUs, at most 4)")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="another checkout whose cold commands run in the same session, for ratios")
+    parser.add_argument("--baseline-all", action="store_true", help="also run the baseline's --all (slow)")
     parser.add_argument("--runs", type=int, default=1, help="cold runs per command (best is reported)")
     args = parser.parse_args()
-    global BASELINE, RUNS
-    BASELINE, RUNS = args.baseline, max(1, args.runs)
+    global BASELINE, BASELINE_ALL, RUNS
+    BASELINE, BASELINE_ALL, RUNS = args.baseline, args.baseline_all, max(1, args.runs)
     print(f"load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs", flush=True)
     from pipelines import config
 
