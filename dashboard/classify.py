@@ -18,13 +18,13 @@ All ramps come from :mod:`dashboard.palettes`, checked under deuteranopia and pr
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from dashboard.class_breaks import class_breaks
 from dashboard.palettes import DIVERGING_CENTER, DIVERGING_LESS_NEED, DIVERGING_MORE_NEED, NEED, NEUTRAL
 from pipelines.registry import POLARITIES
 
@@ -134,7 +134,7 @@ def classify(values: pd.Series | Sequence[float], method: str = "quantiles", k: 
     if uniq.size == 1 or (uniq.size <= k and method != "equal_interval"):
         breaks = uniq  # one class per distinct value (equal intervals may stay empty instead)
     else:
-        breaks = _mapclassify_breaks(valid, method, int(k))
+        breaks = class_breaks(valid, method, int(k))
     breaks = np.unique(np.append(breaks[breaks < valid.max()], valid.max()))
     cls = Classification(method, int(breaks.size), tuple(float(b) for b in breaks), float(valid.min()))
     counts = np.bincount(cls.assign(valid), minlength=cls.k)
@@ -260,23 +260,6 @@ def _pick(ramp: Sequence[str], n: int) -> list[str]:
         c = rgb[lo] + (rgb[hi] - rgb[lo]) * (p - lo)
         out.append("#" + "".join(f"{int(round(v)):02x}" for v in c))
     return out
-
-
-def _mapclassify_breaks(valid: np.ndarray, method: str, k: int) -> np.ndarray:
-    """Upper bounds from mapclassify (warnings about reduced k are expected and silenced)."""
-    import mapclassify  # here, not at the top: it imports scipy.stats (~1.5 s), which a profile PDF never needs
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if method == "quantiles":
-            return np.asarray(mapclassify.Quantiles(valid, k=k).bins, dtype=float)
-        if method == "equal_interval":
-            return np.asarray(mapclassify.EqualInterval(valid, k=k).bins, dtype=float)
-        # Fisher-Jenks is exact and deterministic (NaturalBreaks is k-means with random starts);
-        # it is O(k n²) in pure Python, so large inputs use evenly spaced order statistics.
-        sample = np.sort(valid)
-        if sample.size > 1000:
-            sample = sample[np.unique(np.linspace(0, sample.size - 1, 1000).round().astype(int))]
-        return np.asarray(mapclassify.FisherJenks(sample, k=k).bins, dtype=float)
 
 
 def _check_polarity(polarity: str) -> None:

@@ -30,7 +30,9 @@
 
   function drawAreas(city, v) {
     var areas = L.geoJSON(null, {
-      style: function (f) { return v.styles[v.s[f.properties.i]]; },
+      // "ra-area": hit-tested by the fill only (deck_template.html), so a hovered neighbour's thick outline
+      // never swallows the pointer: the tooltip is always the area whose geometry is under the mouse.
+      style: function (f) { return Object.assign({className: "ra-area"}, v.styles[v.s[f.properties.i]]); },
       filter: function (f) { return v.s[f.properties.i] >= 0; },
       onEachFeature: function (f, layer) {
         layer.bindTooltip(v.tt[f.properties.i] + v.suffix, {sticky: true, className: "ra-tt"});

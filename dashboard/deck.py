@@ -33,6 +33,7 @@ from pipelines.projects import load_project_schema
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "deck_template.html"
 SCRIPT = HERE / "deck.js"
+MAP_CSS = HERE / "map_component" / "raumatlas_map.css"  # the app's map look, shared instead of copied
 VENDOR = config.STATIC_DIR / "vendor"
 LEAFLET_FILES = ("leaflet/leaflet.css", "leaflet/leaflet.js")
 CLUSTER_FILES = ("leaflet.markercluster/MarkerCluster.css", "leaflet.markercluster/MarkerCluster.Default.css",
@@ -184,6 +185,7 @@ def _render(lang: str, build: BuildFolder, data: dict[str, Any], needs_cluster: 
         "TITLE": escape(t("deck_title", lang)),
         "VENDOR_CSS": css,
         "VENDOR_JS": js,
+        "MAP_CSS": MAP_CSS.read_text(encoding="utf-8").replace("</", "<\\/"),
         "DECK_JS": SCRIPT.read_text(encoding="utf-8").replace("</", "<\\/"),
         "DATA": script_json(data),
         "BACK": escape(t("story_back", lang)),

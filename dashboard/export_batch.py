@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from pathlib import Path
@@ -37,6 +38,9 @@ def export_profiles(out_dir: Path, city: str, level: str, lang: str = "de", data
     _WORKER_DATA = data  # inherited by the forked workers: the tables are read once
     # The first profile here: the workers inherit warm tables, layer paths and font caches.
     first = export_profile(tasks[0][0], city, level, tasks[0][1], lang, data)
+    # The tables, paths and fonts read so far never change: freezing them keeps the workers' garbage
+    # collector from walking (and, by touching, copying) the inherited heap in every process.
+    gc.freeze()
     try:
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(jobs) as pool:
@@ -44,6 +48,7 @@ def export_profiles(out_dir: Path, city: str, level: str, lang: str = "de", data
         return [first, *rest]
     finally:
         _WORKER_DATA = None
+        gc.unfreeze()
 
 
 _WORKER_DATA: ExportData | None = None

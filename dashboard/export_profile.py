@@ -17,18 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import matplotlib
 import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
-from matplotlib.patches import PathPatch
-from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter
 
 from dashboard.attribution import group_sources
 from dashboard.deck_data import read_build
 from dashboard.export_data import ExportData, ExportError
-from dashboard.export_render import INK, MUTED, RC, Flow, check_target, geometry_path, write_atomic
+from dashboard.export_locator import draw_locator
+from dashboard.export_render import INK, MUTED, Flow, check_target, rc_for, write_atomic
 from dashboard.i18n import catalog_text, format_number, format_period, t
 from dashboard.legend import flag_label
 from dashboard.profile import action_area_info, comparable_vs_city, find_area, locations_inside, relatives, time_series
@@ -79,9 +79,7 @@ def profile_pdf_bytes(data: ExportData, city: str, level: str, area_id: str, lan
 
 def write_pdf(pages: list[Figure], target: Any, title: str) -> None:
     """Pages into one PDF (fonts embedded as TrueType, text searchable)."""
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(RC), PdfPages(target, metadata={"Title": title, "Creator": "Raumatlas",
+    with matplotlib.rc_context(rc_for("pdf")), PdfPages(target, metadata={"Title": title, "Creator": "Raumatlas",
                                                         "CreationDate": None}) as pdf:
         for fig in pages:
             pdf.savefig(fig)
@@ -108,7 +106,7 @@ def profile_pages(data: ExportData, city: str, level: str, area_id: str, lang: s
         _action_area(doc, data, area_id, lang)
     _facts(doc, data, row, city, level, area_id, lang)
     _relatives(doc, data, city, area_id, lang)
-    _locator(doc, data, city, level, area_id)
+    draw_locator(doc, data, city, level, area_id)
     catalog = data.catalog()
     rows = data.area_and_city_rows(city, level, area_id)
     table = comparable_vs_city(rows, list(catalog.values()), city, level, area_id)
@@ -155,46 +153,6 @@ def _relatives(doc: Flow, data: ExportData, city: str, area_id: str, lang: str) 
     for label, refs in groups:
         if refs:
             doc.para(f"{label}: " + ", ".join(f"{r.name} ({r.area_id})" for r in refs if r is not None), 9.5)
-
-
-def _locator(doc: Flow, data: ExportData, city: str, level: str, area_id: str) -> None:
-    """The city with the area highlighted (for a Handlungsraum on the Stadtbezirke)."""
-    own = data.web_layer(city, level)
-    base_level = {"munich": "stadtbezirk", "berlin": "bezirk"}[city] if level in ("handlungsraum", "stadt") \
-        else level
-    base = data.web_layer(city, base_level)
-    if own is None or base is None:
-        return
-    doc.space(0.1)
-    ax = doc.axes(3.0, left=doc.width * 0.15, width=doc.width * 0.7)
-    ax.set_axis_off()
-    base_path, bounds = _layer_path(base, config.CITY_CRS[city])
-    # add_artist, not add_patch: the limits are set below, and add_patch's bounds update is slow
-    ax.add_artist(PathPatch(base_path, facecolor="#eceff1", edgecolor="#9aa5ad", linewidth=0.3))
-    hit = own[own["area_id"].astype(str) == area_id]
-    if not hit.empty:
-        path, _ = _layer_path(hit, config.CITY_CRS[city], cache=False)
-        ax.add_artist(PathPatch(path, facecolor="#0b3d91", edgecolor="#0b3d91", linewidth=1.2, alpha=0.85))
-    minx, miny, maxx, maxy = bounds
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
-    ax.set_aspect("equal", adjustable="box")
-
-
-_PATHS: dict[tuple[int, str], tuple[gpd.GeoDataFrame, MplPath, tuple[float, ...]]] = {}
-
-
-def _layer_path(layer: gpd.GeoDataFrame, crs: str, cache: bool = True) -> tuple[MplPath, tuple[float, ...]]:
-    """All shapes of a layer as one compound path in ``crs`` and their bounds (kept per layer object)."""
-    key = (id(layer), crs)
-    if cache and key in _PATHS and _PATHS[key][0] is layer:
-        return _PATHS[key][1], _PATHS[key][2]
-    metric = layer.to_crs(crs)
-    path = MplPath.make_compound_path(*(geometry_path(g) for g in metric.geometry))
-    bounds = tuple(float(v) for v in metric.total_bounds)
-    if cache:
-        _PATHS[key] = (layer, path, bounds)
-    return path, bounds
 
 
 def _comparable(doc: Flow, table: pd.DataFrame, catalog: Mapping[str, dict[str, Any]], lang: str) -> None:

@@ -18,9 +18,8 @@ from typing import Any
 
 import matplotlib
 
-matplotlib.use("Agg")  # before pyplot: never a GUI backend, also on a desktop
+matplotlib.use("Agg")  # never a GUI backend, also on a desktop (pyplot itself is not needed: ~0.1 s less)
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -28,6 +27,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from dashboard.export_data import ExportError  # noqa: E402
+from dashboard.export_fonts import pdf_rc  # noqa: E402
 
 RC: dict[str, Any] = {
     "font.family": "DejaVu Sans",  # bundled with matplotlib: the same glyphs on every machine
@@ -103,7 +103,7 @@ def write_atomic(out: Path, write: Callable[[Path], None]) -> Path:
 def save_figure(fig: Figure, out: Path, fmt: str, dpi: float) -> Path:
     """Save one figure atomically in ``fmt`` (png/svg/pdf) with the export's font settings."""
     def write(tmp: Path) -> None:
-        with plt.rc_context(RC):
+        with matplotlib.rc_context(rc_for(fmt)):
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt))
     return write_atomic(out, write)
 
@@ -113,9 +113,14 @@ def figure_bytes(fig: Figure, fmt: str, dpi: float) -> bytes:
     import io
 
     buf = io.BytesIO()
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(rc_for(fmt)):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=_metadata(fmt))
     return buf.getvalue()
+
+
+def rc_for(fmt: str) -> dict[str, Any]:
+    """The export's settings for writing ``fmt``: a PDF embeds the lean DejaVu faces (:mod:`export_fonts`)."""
+    return pdf_rc(RC) if fmt == "pdf" else RC
 
 
 def _metadata(fmt: str) -> dict[str, Any]:
@@ -128,7 +133,7 @@ def _metadata(fmt: str) -> dict[str, Any]:
 
 def new_figure(width_in: float, height_in: float) -> Figure:
     """A figure outside pyplot's registry (no memory kept between exports, thread-safe)."""
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         return Figure(figsize=(width_in, height_in), facecolor="white")
 
 

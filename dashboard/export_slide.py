@@ -54,7 +54,7 @@ _MAP_TOP = 0.855
 
 def _map_bottom(fig_w_in: float) -> float:
     """Where the maps end: higher on 4:3 slides, whose legends need a third row."""
-    return 0.30 if fig_w_in / PAGE_HEIGHT_IN >= 1.5 else 0.36
+    return 0.31 if fig_w_in / PAGE_HEIGHT_IN >= 1.5 else 0.36
 
 
 @dataclass
@@ -230,8 +230,10 @@ def _draw_legend(fig: Figure, model: ViewModel, panel: CityPanel, x0: float, fig
         fig.text(x + sw_w + 0.005, y, f"{entry.label} ({entry.count})", fontsize=size, color=INK, va="center",
                  parse_math=False)
     rows = (slot + per_row - 1) // per_row
-    fig.text(x0, top - 0.04 - rows * 0.035 + 0.01, panel_legend_note(model, panel), fontsize=9, color=MUTED, va="top",
-             parse_math=False)
+    y = top - 0.04 - rows * 0.035 + 0.01
+    for line in wrap(panel_legend_note(model, panel), _PANEL_W * fig_w_in, 9)[:2]:  # within its own panel
+        fig.text(x0, y, line, fontsize=9, color=MUTED, va="top", parse_math=False)
+        y -= 9 * 1.3 / 72 / fig.get_figheight()
 
 
 def source_lines(state: ViewState, data: ExportData) -> tuple[str, str]:

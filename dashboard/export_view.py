@@ -13,7 +13,7 @@ legend's title and note (:mod:`dashboard.legend`), the notes of :mod:`dashboard.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,7 +28,17 @@ from dashboard.export_data import ExportError
 from dashboard.i18n import LANGS, catalog_text, format_period, t
 from dashboard.legend import class_counts, class_labels, legend_note, text, unit_text
 from dashboard.page import CityPage, PageContext, build_page
-from dashboard.state import Q_IND, Q_LANG, Q_PRESENT, Q_STEP, ViewState, merge_story, parse_query, story_query
+from dashboard.state import (
+    Q_IND,
+    Q_LANG,
+    Q_PRESENT,
+    Q_STEP,
+    Choices,
+    ViewState,
+    merge_story,
+    parse_query,
+    story_query,
+)
 from pipelines import config
 from pipelines.config import CITIES
 
@@ -119,6 +129,17 @@ def _stories(data: BuildFolder) -> list[dict[str, Any]]:
     return read_stories(path) if path.is_file() else []
 
 
+_LAST_CHOICES: list[tuple[BuildFolder, int, Choices]] = []
+
+
+def _choices(data: BuildFolder, stories: int) -> Choices:
+    """``data.choices(stories)``, kept for the build last asked (a slide reads its URL, then draws its page)."""
+    if _LAST_CHOICES and _LAST_CHOICES[0][0] is data and _LAST_CHOICES[0][1] == stories:
+        return _LAST_CHOICES[0][2]
+    _LAST_CHOICES[:] = [(data, stories, data.choices(stories))]
+    return _LAST_CHOICES[0][2]
+
+
 def parse_view(view: str | Mapping[str, object], data: BuildFolder, lang: str | None = None) -> ViewState:
     """The app's view state of a URL/query string; any value the app would replace is an ExportError.
 
@@ -132,7 +153,7 @@ def parse_view(view: str | Mapping[str, object], data: BuildFolder, lang: str | 
     if lang:
         params[Q_LANG] = lang
     msg_lang = str(params.get(Q_LANG)) if params.get(Q_LANG) in LANGS else "de"
-    state, notices = parse_query(params, data.choices(len(stories)))
+    state, notices = parse_query(params, _choices(data, len(stories)))
     if notices:
         raise ExportError("view: " + "; ".join(t(n.key, msg_lang, value=n.value) for n in notices))
     if state.indicator not in data.catalog():
@@ -141,8 +162,15 @@ def parse_view(view: str | Mapping[str, object], data: BuildFolder, lang: str | 
 
 
 def view_page(state: ViewState, data: BuildFolder) -> PageContext:
-    """The app's page of ``state`` on a build folder (the build's projects, no uploads, no filters)."""
-    return build_page(state, data.choices(len(_stories(data))), data)
+    """The app's page of ``state`` on a build folder (the build's projects, no uploads, no filters).
+
+    Built as the app's projector page (``present``): a slide shows neither the comparison table nor the
+    Handlungsraum summary, which the desk page computes for all ~900 pinnable areas (most of a cold
+    slide's time). Maps, classes, colours and legends do not depend on ``present``; the label layout of
+    the outlines does, but the slide places its labels itself (``export_slide._draw_outlines``).
+    """
+    page = build_page(replace(state, present=True), _choices(data, len(_stories(data))), data)
+    return page.with_state(state)
 
 
 def view_model(page: PageContext) -> ViewModel:

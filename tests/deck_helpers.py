@@ -11,6 +11,7 @@ deck takes apart, so a drift between the two paths shows up as a colour mismatch
 from __future__ import annotations
 
 import logging
+from html import escape
 from urllib.parse import parse_qsl
 
 import geopandas as gpd
@@ -45,6 +46,32 @@ def app_view(query: str, lang: str = "de") -> tuple[ViewState, dict[str, tuple[l
                  for a, i in zip(shown.frame["area_id"], shown.classification.assign(values), strict=True)}
         out[city] = (list(shown.colors), fills)
     return state, out
+
+
+def app_tooltips(query: str, lang: str = "de") -> dict[str, dict[str, tuple[str, str]]]:
+    """What the app's tooltip of each area must say, from the app's own page by area id.
+
+    ``{city: {area_id: (name as escaped HTML, value text or "" when the value is missing)}}``; the value is
+    formatted by the one formatter with the decimals of the whole column (``legend.value_decimals``).
+    """
+    from dashboard import loaders
+    from dashboard.i18n import catalog_text, format_value
+    from dashboard.legend import value_decimals
+
+    version = loaders.build_version()
+    choices = loaders.load_choices(version)
+    state, _ = parse_query({**dict(parse_qsl(query)), "lang": lang}, choices)
+    page = build_page(state, choices, loaders.BuildReader(version))
+    unit = catalog_text(page.entry, "unit", lang)
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for city in CITIES:
+        frame = page.cities[city].frame
+        if frame is None:
+            continue
+        d = value_decimals(frame["value"])
+        out[city] = {str(a): (escape(str(n)), "" if v != v else escape(format_value(v, unit, lang, d)))
+                     for a, n, v in zip(frame["area_id"], frame["name"], frame["value"], strict=True)}
+    return out
 
 
 def with_area_name(build: BuildFolder, city: str, level: str, area_id: str, name: str) -> BuildFolder:

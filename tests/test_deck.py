@@ -16,7 +16,7 @@ import pytest
 
 from dashboard.deck import build_deck, markdown_inline, script_json
 from dashboard.deck_data import read_build, read_stories
-from tests.deck_helpers import app_view, with_area_name
+from tests.deck_helpers import app_tooltips, app_view, with_area_name
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BYTES = 8_000_000
@@ -80,6 +80,14 @@ def test_nothing_is_loaded_from_outside_the_file(deck) -> None:
     assert "L.version" in html or "Leaflet 1.9" in html  # the vendored Leaflet is inlined
 
 
+def test_map_look_is_the_app_components_css_not_a_copy(deck) -> None:
+    from dashboard.deck import MAP_CSS, TEMPLATE
+
+    assert MAP_CSS.read_text(encoding="utf-8") in deck.html  # inlined as it is
+    template = TEMPLATE.read_text(encoding="utf-8")
+    assert ".leaflet-tooltip.ra-tt" not in template and ".leaflet-container" not in template
+
+
 def test_fills_are_the_apps_class_colours(deck, stories) -> None:
     for story, views in zip(stories, deck.views, strict=True):
         _, app = app_view(story["query"])
@@ -88,6 +96,37 @@ def test_fills_are_the_apps_class_colours(deck, stories) -> None:
             assert view.colors == colours, (story["title_de"], city)
             assert view.fills == fills, (story["title_de"], city)
             assert set(view.fills.values()) <= set(colours) | {"#c4c4c4"}
+
+
+def test_every_shared_geometry_carries_its_own_areas_tooltip_and_colour(deck, build, stories) -> None:
+    """Per story, city and area of the data block: geometry, tooltip and fill all belong to the same area id.
+
+    The deck sends each level's geometry once and every story's styles and tooltips as lists in the order of
+    the level's ids; any drift between the two orders pairs an area with a neighbour's name, value or colour.
+    Expected names, values and fills come from the app's own page by id, geometry from the build's web layer.
+    """
+    from shapely.geometry import shape
+
+    data = _data(deck.html)
+    for key, level in data["levels"].items():  # each shared geometry is the web layer's shape of its id
+        city, lvl = key.split("/")
+        layer = build.web_layer(city, lvl).set_index("area_id").geometry
+        assert len(level["ids"]) == len(set(level["ids"])) == len(level["geoms"]) == len(layer), key
+        for area_id, geom in zip(level["ids"], level["geoms"], strict=True):
+            drawn, truth = shape(geom), layer[area_id]
+            assert drawn.contains(truth.representative_point()), (key, area_id)
+            assert abs(drawn.area - truth.area) <= 0.02 * truth.area, (key, area_id)
+    for story, payload in zip(stories, data["stories"], strict=True):
+        tips, (_, app) = app_tooltips(story["query"]), app_view(story["query"])
+        for city in ("munich", "berlin"):
+            m = payload["maps"][city]
+            ids = data["levels"][m["level"]]["ids"]
+            for i, area_id in enumerate(ids):
+                name, value = tips[city][area_id]
+                where = (story["title_de"], city, area_id)
+                assert m["tt"][i].startswith(f"<b>{name}</b><br>"), (*where, m["tt"][i])
+                assert (f"<b>{value}</b>" in m["tt"][i]) if value else ("<i>" in m["tt"][i]), (*where, m["tt"][i])
+                assert m["styles"][m["s"][i]]["fillColor"] == app[city][1][area_id], where
 
 
 def test_tooltips_show_formatted_values(deck) -> None:

@@ -166,9 +166,6 @@ def test_tooltips_show_formatted_values(page) -> None:
     assert re.search(r"Rang \d+ von 143", text) and "Berlin gesamt: " in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="known bug since the merge of the map component, comparisons and label "
-                   "placement: hovering Munich Stadtbezirk 01 in the deck shows the tooltip of 03 (Maxvorstadt); "
-                   "escaping itself is covered by test_deck.py and the title check below")
 def test_html_in_data_shows_as_text(browser, deck_files) -> None:
     page = _open(browser, deck_files["evil"])
     try:
