@@ -22,9 +22,9 @@ from typing import Any
 
 from dashboard.attribution import group_sources
 from dashboard.build_files import BuildFolder
-from dashboard.city_map import Note, comparability_note
 from dashboard.deck_view import CityView, story_page, story_state, story_views
 from dashboard.i18n import LANGS, format_period, t
+from dashboard.map_texts import Note, comparability_note
 from dashboard.projects_view import project_display
 from pipelines import config
 from pipelines.config import CITIES

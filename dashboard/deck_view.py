@@ -18,10 +18,11 @@ from urllib.parse import parse_qsl
 
 from folium.plugins import FastMarkerCluster
 
-from dashboard.city_map import city_map, map_caption, map_message
+from dashboard.city_map import city_map
 from dashboard.classify import Classification
 from dashboard.i18n import t
 from dashboard.map_elements import FitOnResize, GeoJsonLayer
+from dashboard.map_texts import map_caption, map_message
 from dashboard.page import BuildData, PageContext, build_page
 from dashboard.project_markers import ProjectMarkers
 from dashboard.projects_view import ProjectDisplay

@@ -21,12 +21,12 @@ from urllib.parse import parse_qs, urlsplit
 import geopandas as gpd
 
 from dashboard.build_files import BuildFolder
-from dashboard.city_map import comparability_note, map_message
 from dashboard.classify import NO_DATA_COLOR, Classification, map_classes
 from dashboard.deck_data import read_stories
 from dashboard.export_data import ExportError
 from dashboard.i18n import LANGS, catalog_text, format_period, t
 from dashboard.legend import class_counts, class_labels, legend_note, text, unit_text
+from dashboard.map_texts import comparability_note, map_message
 from dashboard.page import CityPage, PageContext, build_page
 from dashboard.state import (
     Q_IND,

@@ -12,10 +12,11 @@ from typing import Any
 import streamlit as st
 
 from dashboard import geometry_store, loaders, views_compare, views_projects
-from dashboard.city_map import city_map_parts, comparability_note, map_caption, map_message
+from dashboard.city_map import city_map_parts
 from dashboard.clicks import component_click
 from dashboard.i18n import t
 from dashboard.map_payload import geometry_ref, locations_payload, map_payload
+from dashboard.map_texts import comparability_note, map_caption, map_message
 from dashboard.maps import MapOverlays, MapStyle
 from dashboard.page import CityPage, PageContext
 from dashboard.page_style import NOTE_KEY
