@@ -75,10 +75,16 @@ def app_tooltips(query: str, lang: str = "de") -> dict[str, dict[str, tuple[str,
 
 
 def with_area_name(build: BuildFolder, city: str, level: str, area_id: str, name: str) -> BuildFolder:
-    """A copy of ``build`` whose web layer ``city/level`` calls area ``area_id`` ``name`` (the rest unchanged)."""
+    """A copy of ``build`` whose web layer ``city/level`` calls area ``area_id`` ``name`` (the rest unchanged).
+
+    Its type is not one of the app's build readers, so the page memo (keyed by build version,
+    which the edit does not change) computes its parts afresh instead of serving the real build's.
+    """
     layer: gpd.GeoDataFrame = build.web_layer(city, level).copy()
     layer.loc[layer["area_id"] == area_id, "name"] = name
-    edited = BuildFolder(out=build.out, geodata=build.geodata, manifest=build.manifest)
-    plain = edited.web_layer
-    edited.web_layer = lambda c, lv: layer if (c, lv) == (city, level) else plain(c, lv)  # type: ignore[method-assign]
-    return edited
+
+    class EditedBuild(BuildFolder):
+        def web_layer(self, c: str, lv: str) -> gpd.GeoDataFrame:
+            return layer if (c, lv) == (city, level) else super().web_layer(c, lv)
+
+    return EditedBuild(out=build.out, geodata=build.geodata, manifest=build.manifest)
