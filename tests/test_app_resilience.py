@@ -42,12 +42,10 @@ def fresh_caches():
     st.cache_data.clear()
     st.cache_resource.clear()
     views_build._BUILD_FAILURE.clear()  # the per-process memory of failures
-    loaders._STORIES_BROKEN.clear()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
     views_build._BUILD_FAILURE.clear()  # the per-process memory of failures
-    loaders._STORIES_BROKEN.clear()
 
 
 @pytest.mark.parametrize("present", ["0", "1"])
