@@ -31,7 +31,6 @@ from pipelines.errors import PipelineError
 from pipelines.projects import ProjectSchema, load_project_schema
 from pipelines.registry_schema import check_registry
 
-
 VIEW_TTL_S = 3600
 """Per-view caches (one map's rows, one area's rows, a view's map arguments) also expire after an idle hour;
 ``max_entries`` bounds every cache of this module, so memory stays flat however many views are opened."""

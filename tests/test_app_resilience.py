@@ -15,7 +15,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import loaders, safe_text, views_build
+from dashboard import safe_text, views_build
 from pipelines import config
 from tests.cli_helpers import copy_geodata
 
