@@ -114,7 +114,7 @@ async def open_session(base_url: str, query: str = "", *, timeout_s: float = 300
         ws_url = "ws" + base_url[4:] + "/_stcore/stream"
         s.ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout_s,
                                         additional_headers={"Cookie": cookie} if cookie else None,
-                                        compression=None)
+                                        compression=None, ping_interval=None)  # a browser sends no pings
         await s.ws.send(_rerun(query, base_url))
         fetched: set[str] = set()
         deadline = t0 + timeout_s
