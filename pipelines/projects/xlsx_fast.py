@@ -1,0 +1,96 @@
+"""The common, simple XML of a worksheet and its shared strings read by regular expressions (issue 12).
+
+Excel, LibreOffice and the Python writers put a cell as ``<c r="B7" s="3" t="s"><v>12</v></c>``
+(a formula as ``<f>`` before ``<v>``) and a shared string as
+``<si><t>text</t></si>``. For blocks of complete rows (or strings) that
+hold nothing else, one regular-expression match per cell is several times cheaper than an
+XML parser's callbacks; :mod:`pipelines.projects.xlsx_stream` uses these functions for such
+blocks and gives every other block (formulas, inline strings, prefixes, comments, entities in
+cells, whitespace) to ``pyexpat``. A block is taken only when the matches cover it completely.
+"""
+
+from __future__ import annotations
+
+import re
+from xml.sax.saxutils import unescape
+
+_ROW = re.compile(rb'\s*<row((?: [A-Za-z:]+="[^"<>]*")*)\s*(?:/>|>(.*?)</row>)', re.S)
+_ROW_NUMBER = re.compile(rb' r="(\d{1,7})"')
+_CELL = re.compile(rb'\s*<c r="([A-Z]{1,3})(\d{1,7})"(?: s="(\d{1,6})")?(?: t="([a-zA-Z]{1,9})")?'
+                   rb'(?: (?![rst]=)[a-zA-Z]+="[^"<>]*")*'
+                   rb'(?:/>|>(?:<f((?: [a-zA-Z]+="[^"<>]*")*)(?:/>|>([^<]*)</f>))?(?:<v>([^<&]*)</v>)?</c>)')
+_SI = re.compile(rb'\s*<si>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|<t/>)</si>')
+_ENTITIES = {"&quot;": '"', "&apos;": "'"}
+_NUMERIC_REF = re.compile(r"&#(x[0-9a-fA-F]{1,6}|[0-9]{1,7});")
+
+
+_ATTR = re.compile(rb' ([a-zA-Z]+)="([^"<>]*)"')
+
+
+def attributes(raw: bytes) -> dict[str, str]:
+    """`` t="shared" si="0"`` -> ``{"t": "shared", "si": "0"}``."""
+    return {k.decode(): xml_text(v) for k, v in _ATTR.findall(raw)}
+
+
+def xml_text(raw: bytes) -> str:
+    """Element text as the XML parser would give it: UTF-8, the five entities and numeric references."""
+    text = raw.decode("utf-8")
+    if "&" not in text:
+        return text
+    text = _NUMERIC_REF.sub(lambda m: chr(int(m[1][1:], 16) if m[1][0] == "x" else int(m[1])), text)
+    return unescape(text, _ENTITIES)
+
+
+def strings_block(block: bytes) -> list[str] | None:
+    """The shared strings of a block of whole ``<si>`` elements; None when it is not all simple strings."""
+    out: list[str] = []
+    end = 0
+    for m in _SI.finditer(block):
+        if m.start() != end:
+            return None
+        end = m.end()
+        out.append(xml_text(m[1]).replace("x005F_", "") if m[1] else "")
+    return out if not block[end:].strip() else None
+
+
+def rows_block(block: bytes, last_row: int, columns: dict[bytes, int]) -> list[tuple[int, list[tuple]]] | None:
+    """Rows of a block of whole ``<row>`` elements, or None when it is not all simple rows.
+
+    Each row is ``(row number, [(column, style, type, value, formula, formula attributes, reference)])``.
+    All but the column are the raw bytes (None when absent); ``formula`` is the text of ``<f>``
+    (``b""`` for ``<f .../>``), its attributes e.g. `` t="shared" si="0"`` for a shared formula.
+
+    None: anything in the block is not a simple row of simple cells (the caller then parses it as
+    XML). ``columns`` caches column letters -> 1-based index.
+    """
+    rows: list[tuple[int, list[tuple]]] = []
+    end = 0
+    for row in _ROW.finditer(block):
+        if row.start() != end:
+            return None
+        end = row.end()
+        number = _ROW_NUMBER.search(row[1]) if row[1] else None
+        last_row = int(number[1]) if number else last_row + 1
+        body = row[2] or b""
+        cells: list[tuple] = []
+        pos = 0
+        for c in _CELL.finditer(body):
+            if c.start() != pos:
+                return None
+            pos = c.end()
+            col = columns.get(c[1])
+            if col is None:
+                col = _column_index(c[1])
+                columns[c[1]] = col
+            cells.append((col, c[3], c[4], c[7], c[6], c[5], c[1] + c[2]))
+        if body[pos:].strip():
+            return None
+        rows.append((last_row, cells))
+    return rows if not block[end:].strip() else None
+
+
+def _column_index(letters: bytes) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + ch - 64
+    return col
