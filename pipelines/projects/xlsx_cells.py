@@ -108,9 +108,12 @@ class SheetReader:
             if len(cells) > MAX_ROW_CELLS:
                 raise SheetTooComplex(f"row {number} holds more than {MAX_ROW_CELLS:,} cells")
             out: dict[int, tuple[Any, str | None]] = {}
-            for col, style, kind, raw, formula, formula_attrs, ref in cells:
-                value = self.convert(kind.decode() if kind else "n", int(style) if style else 0,
-                                     xml_text(raw) if raw else None)
+            for col, style, kind, raw, formula, formula_attrs, ref, inline in cells:
+                if inline is not None and kind == b"inlineStr":
+                    value = xml_text(inline)
+                else:
+                    value = self.convert(kind.decode() if kind else "n", int(style) if style else 0,
+                                         xml_text(raw) if raw else None)
                 if formula_attrs is not None:
                     text = self.formula(attributes(formula_attrs), xml_text(formula or b""), ref.decode())
                     out[col - 1] = (value, text)

@@ -1,12 +1,12 @@
 """The common, simple XML of a worksheet and its shared strings read by regular expressions (issue 12).
 
 Excel, LibreOffice and the Python writers put a cell as ``<c r="B7" s="3" t="s"><v>12</v></c>``
-(a formula as ``<f>`` before ``<v>``) and a shared string as
-``<si><t>text</t></si>``. For blocks of complete rows (or strings) that
-hold nothing else, one regular-expression match per cell is several times cheaper than an
-XML parser's callbacks; :mod:`pipelines.projects.xlsx_stream` uses these functions for such
-blocks and gives every other block (formulas, inline strings, prefixes, comments, entities in
-cells, whitespace) to ``pyexpat``. A block is taken only when the matches cover it completely.
+or ``<c r="A2" t="inlineStr"><is><t>text</t></is></c>`` (openpyxl, pandas), a formula as
+``<f>`` before ``<v>``, and a shared string as ``<si><t>text</t></si>``. For blocks of complete
+rows (or strings) that hold nothing else, one regular-expression match per cell is several
+times cheaper than an XML parser's callbacks; :mod:`pipelines.projects.xlsx_stream` uses these
+functions for such blocks and gives every other block (rich text, prefixed names, comments,
+entities in values, CDATA) to ``pyexpat``. A block is taken only when the matches cover it completely.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ _ROW = re.compile(rb'\s*<row((?: [A-Za-z:]+="[^"<>]*")*)\s*(?:/>|>(.*?)</row>)',
 _ROW_NUMBER = re.compile(rb' r="(\d{1,7})"')
 _CELL = re.compile(rb'\s*<c r="([A-Z]{1,3})(\d{1,7})"(?: s="(\d{1,6})")?(?: t="([a-zA-Z]{1,9})")?'
                    rb'(?: (?![rst]=)[a-zA-Z]+="[^"<>]*")*'
-                   rb'(?:/>|>(?:<f((?: [a-zA-Z]+="[^"<>]*")*)(?:/>|>([^<]*)</f>))?(?:<v>([^<&]*)</v>)?</c>)')
+                   rb'(?:/>|>(?:<f((?: [a-zA-Z]+="[^"<>]*")*)\s*(?:/>|>([^<]*)</f>))?'
+                   rb'(?:<v>([^<&]*)</v>|<v\s*/>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)')
 _SI = re.compile(rb'\s*<si>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|<t/>)</si>')
 _ENTITIES = {"&quot;": '"', "&apos;": "'"}
 _NUMERIC_REF = re.compile(r"&#(x[0-9a-fA-F]{1,6}|[0-9]{1,7});")
@@ -56,7 +57,8 @@ def strings_block(block: bytes) -> list[str] | None:
 def rows_block(block: bytes, last_row: int, columns: dict[bytes, int]) -> list[tuple[int, list[tuple]]] | None:
     """Rows of a block of whole ``<row>`` elements, or None when it is not all simple rows.
 
-    Each row is ``(row number, [(column, style, type, value, formula, formula attributes, reference)])``.
+    Each row is ``(row number, [(column, style, type, value, formula, formula attributes, reference,
+    inline string)])``.
     All but the column are the raw bytes (None when absent); ``formula`` is the text of ``<f>``
     (``b""`` for ``<f .../>``), its attributes e.g. `` t="shared" si="0"`` for a shared formula.
 
@@ -82,7 +84,7 @@ def rows_block(block: bytes, last_row: int, columns: dict[bytes, int]) -> list[t
             if col is None:
                 col = _column_index(c[1])
                 columns[c[1]] = col
-            cells.append((col, c[3], c[4], c[7], c[6], c[5], c[1] + c[2]))
+            cells.append((col, c[3], c[4], c[7], c[6], c[5], c[1] + c[2], c[8]))
         if body[pos:].strip():
             return None
         rows.append((last_row, cells))
