@@ -163,8 +163,9 @@ def xlsx_empty_rows(rows: int) -> bytes:
 
 def xlsx_big_styles(tags: int) -> bytes:
     """One ordinary row, and a styles part of ``tags`` elements (read by openpyxl, tag by tag)."""
+    fmt = '<numFmt numFmtId="164" formatCode="0.0"/>'
     return xlsx_from_sheet(_header_row(), parts={"xl/styles.xml": f'<styleSheet xmlns="{_MAIN}"><numFmts>'
-                                                 + "<numFmt numFmtId=\"164\" formatCode=\"0.0\"/>" * tags + "</numFmts></styleSheet>"})
+                                                 + fmt * tags + "</numFmts></styleSheet>"})
 
 
 def xlsx_junk_before_data(tags: int) -> bytes:
