@@ -4,7 +4,8 @@ For each N (default 10, 30, 60) N sessions are opened at once on the real app an
 all have both maps; then all are closed. Per N it prints: the server's peak RSS while the N
 sessions ran (sampled every 0.2 s; target: 60 sessions <= 1.2 GB), the time until each session
 had both maps (median, maximum), failures, the server's RSS ``--settle`` seconds after all were
-closed (target: within 10 % of the warm baseline), the load average, and the client's CPU time
+closed (target: within 10 % of the warm baseline; ``--after-ttl 130`` reads it again once Streamlit's
+``server.disconnectedSessionTTL`` of 120 s has let the closed sessions go), the load average, and the client's CPU time
 next to the wall time: a client that is not the bottleneck uses far less than wall x cores.
 
 Clients (``--client``): ``ws`` (default) speaks Streamlit's websocket protocol with the message
@@ -115,7 +116,7 @@ class Client:
 
 
 def measure_sessions(client: Client, url: str, pids: list[int], counts: list[int], settle: float,
-                     timeout_s: float) -> None:
+                     timeout_s: float, ttl_wait: float = 0.0) -> None:
     """One row per N: peak RSS, time to maps, failures, RSS after close, client CPU / wall."""
     after_col = f"RSS +{settle:.0f} s"
     print(f"{'N':>4} {'peak RSS':>10} {'maps median':>12} {'maps max':>9} {'failed':>7} {after_col:>10} {'vs warm':>8}"
@@ -129,11 +130,16 @@ def measure_sessions(client: Client, url: str, pids: list[int], counts: list[int
         client.close(run)
         time.sleep(settle)
         after = sum(rss_kib(p) for p in pids)
+        if ttl_wait > settle:  # Streamlit keeps a closed session for server.disconnectedSessionTTL (120 s)
+            time.sleep(ttl_wait - settle)
+            gone = f"  RSS +{ttl_wait:.0f} s {_mib(sum(rss_kib(p) for p in pids))}"
+        else:
+            gone = ""
         med = f"{statistics.median(run.times):.1f} s" if run.times else "-"
         worst = f"{max(run.times):.1f} s" if run.times else "-"
         per = " ".join(f"{k}:{v}" for k, v in sorted(run.replicas.items())) or "-"
         print(f"{n:>4} {_mib(sampler.peak):>10} {med:>12} {worst:>9} {run.failures:>7} {_mib(after):>10} "
-              f"{(after - base) / max(base, 1) * 100:>+7.0f}% {cpu:>7.1f} s/{wall:>5.1f} s  {_load()}  {per}"
+              f"{(after - base) / max(base, 1) * 100:>+7.0f}% {cpu:>7.1f} s/{wall:>5.1f} s  {_load()}  {per}{gone}"
               + (f"  errors: {sorted(set(run.errors))[:3]}" if run.errors else ""), flush=True)
         if len(pids) > 1:
             print("      peak per server: " + ", ".join(f"pid {p} {_mib(v)}" for p, v in sampler.peaks.items()))
@@ -181,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", default="10,30,60", help="comma-separated numbers of concurrent sessions")
     ap.add_argument("--settle", type=float, default=60.0, help="seconds after closing before RSS is read")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds a session may take to have both maps")
+    ap.add_argument("--after-ttl", type=float, default=0.0,
+                    help="also read RSS this many seconds after closing (e.g. 130: past Streamlit's 120 s session TTL)")
     ap.add_argument("--client", choices=("ws", "browser"), default="ws")
     ap.add_argument("--views", type=int, default=0, help="open this many different views instead (cache bound)")
     ap.add_argument("--url", help="a running server (e.g. nginx in front of deploy/run_replicas.sh)")
@@ -199,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             measure_views(client, url, pids, args.views, args.timeout)
         else:
             measure_sessions(client, url, pids, [int(x) for x in args.sessions.split(",") if x.strip()],
-                             args.settle, args.timeout)
+                             args.settle, args.timeout, args.after_ttl)
     print("targets: 60 sessions <= 1.2 GB; RSS after close within 10 % of the warm baseline")
     return 0
 
