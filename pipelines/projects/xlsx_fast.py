@@ -44,14 +44,12 @@ def xml_text(raw: bytes) -> str:
 
 def strings_block(block: bytes) -> list[str] | None:
     """The shared strings of a block of whole ``<si>`` elements; None when it is not all simple strings."""
-    out: list[str] = []
-    end = 0
-    for m in _SI.finditer(block):
-        if m.start() != end:
-            return None
-        end = m.end()
-        out.append(xml_text(m[1]).replace("x005F_", "") if m[1] else "")
-    return out if not block[end:].strip() else None
+    if _SI.sub(b"", block).strip():  # something else in the block (C speed, before any Python per string)
+        return None
+    found = _SI.findall(block)
+    if b"&" not in block and b"x005F_" not in block:
+        return [raw.decode("utf-8") for raw in found]
+    return [xml_text(raw).replace("x005F_", "") for raw in found]
 
 
 def rows_block(block: bytes, last_row: int, columns: dict[bytes, int]) -> list[tuple[int, list[tuple]]] | None:
@@ -65,30 +63,23 @@ def rows_block(block: bytes, last_row: int, columns: dict[bytes, int]) -> list[t
     None: anything in the block is not a simple row of simple cells (the caller then parses it as
     XML). ``columns`` caches column letters -> 1-based index.
     """
+    if _ROW.sub(b"", block).strip():  # anything between the rows: not simple (checked at C speed)
+        return None
     rows: list[tuple[int, list[tuple]]] = []
-    end = 0
-    for row in _ROW.finditer(block):
-        if row.start() != end:
-            return None
-        end = row.end()
-        number = _ROW_NUMBER.search(row[1]) if row[1] else None
+    for attrs, body in _ROW.findall(block):
+        number = _ROW_NUMBER.search(attrs) if attrs else None
         last_row = int(number[1]) if number else last_row + 1
-        body = row[2] or b""
-        cells: list[tuple] = []
-        pos = 0
-        for c in _CELL.finditer(body):
-            if c.start() != pos:
-                return None
-            pos = c.end()
-            col = columns.get(c[1])
-            if col is None:
-                col = _column_index(c[1])
-                columns[c[1]] = col
-            cells.append((col, c[3], c[4], c[7], c[6], c[5], c[1] + c[2], c[8]))
-        if body[pos:].strip():
+        if body and _CELL.sub(b"", body).strip():
             return None
+        cells: list[tuple] = []
+        for letters, digits, style, kind, f_attrs, f_text, value, inline in _CELL.findall(body) if body else ():
+            col = columns.get(letters)
+            if col is None:
+                col = columns[letters] = _column_index(letters)
+            cells.append((col, style or None, kind or None, value or None, f_text if f_attrs or f_text else None,
+                          f_attrs if f_attrs or f_text else None, letters + digits, inline))
         rows.append((last_row, cells))
-    return rows if not block[end:].strip() else None
+    return rows
 
 
 def _column_index(letters: bytes) -> int:
