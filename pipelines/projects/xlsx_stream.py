@@ -81,15 +81,27 @@ def _blocks(zf: zipfile.ZipFile, name: str, open_tag: bytes, item_end: bytes,
             if stop >= 0:
                 yield buf[:stop]
                 return
-            cut = buf.rfind(item_end)
+            cut = _last_end(buf, item_end)
             if cut < 0:
                 if len(buf) > MAX_BLOCK_BYTES:
                     raise SheetTooComplex(f"{name}: an element longer than {MAX_BLOCK_BYTES >> 20} MB")
                 continue
-            yield buf[:cut + len(item_end)]
-            buf = buf[cut + len(item_end):]
+            yield buf[:cut]
+            buf = buf[cut:]
     if inside and buf.strip():
         yield buf  # an unterminated part: the XML parser names the problem
+
+
+def _last_end(buf: bytes, item_end: bytes) -> int:
+    """Where the last whole item in ``buf`` ends: after its ``item_end``, or after a self-closing ``<row .../>``."""
+    end = buf.rfind(item_end)
+    end = end + len(item_end) if end >= 0 else -1
+    opening = buf.rfind(b"<" + item_end[2:-1])  # </row> -> <row
+    if opening > end:
+        gt = buf.find(b">", opening)
+        if gt > 0 and buf[gt - 1:gt] == b"/":
+            end = gt + 1
+    return end
 
 
 def _read_strings(zf: zipfile.ZipFile, name: str, slow: _Slow) -> list[str]:
