@@ -101,22 +101,29 @@ class SheetReader:
 
     def fast(self, block: bytes) -> bool:
         """Read a block of simple rows; False when it is not one (nothing read)."""
-        rows = rows_block(block, self.row, self.columns)
+        rows = rows_block(block, self.row)
         if rows is None:
             return False
+        strings, dates, columns = self.strings, self.date_styles, self.columns
         for number, cells in rows:
             if len(cells) > MAX_ROW_CELLS:
                 raise SheetTooComplex(f"row {number} holds more than {MAX_ROW_CELLS:,} cells")
             out: dict[int, tuple[Any, str | None]] = {}
-            for col, style, kind, raw, formula, formula_attrs, ref, inline in cells:
-                if inline is not None and kind == b"inlineStr":
+            for letters, digits, style, kind, f_attrs, f_text, raw, inline in cells:  # raw bytes, b"" = absent
+                col = columns.get(letters) or _column_bytes(letters, columns)
+                if kind == b"s" and raw:
+                    value: Any = strings[int(raw)]
+                elif kind == b"inlineStr":
                     value = xml_text(inline)
+                elif not raw:
+                    value = None
+                elif kind in (b"", b"n") and not (style and int(style) in dates):
+                    value = float(raw) if b"." in raw or b"e" in raw or b"E" in raw else int(raw)
                 else:
-                    value = self.convert(kind.decode() if kind else "n", int(style) if style else 0,
-                                         xml_text(raw) if raw else None)
-                if formula_attrs is not None:
-                    text = self.formula(attributes(formula_attrs), xml_text(formula or b""), ref.decode())
-                    out[col - 1] = (value, text)
+                    value = self.convert(kind.decode() if kind else "n", int(style) if style else 0, raw.decode())
+                if f_attrs or f_text:
+                    ref = (letters + digits).decode()
+                    out[col - 1] = (value, self.formula(attributes(f_attrs), xml_text(f_text), ref))
                 elif value is not None:
                     out[col - 1] = (value, None)
             self.rows.append((number, len(cells), out))
@@ -215,6 +222,14 @@ class SheetReader:
         elif kind == "dataTable":
             return "="
         return text
+
+
+def _column_bytes(letters: bytes, columns: dict[bytes, int]) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + ch - 64
+    columns[letters] = col
+    return col
 
 
 @lru_cache(maxsize=MAX_ROW_CELLS)

@@ -52,16 +52,15 @@ def strings_block(block: bytes) -> list[str] | None:
     return [xml_text(raw).replace("x005F_", "") for raw in found]
 
 
-def rows_block(block: bytes, last_row: int, columns: dict[bytes, int]) -> list[tuple[int, list[tuple]]] | None:
+def rows_block(block: bytes, last_row: int) -> list[tuple[int, list[tuple]]] | None:
     """Rows of a block of whole ``<row>`` elements, or None when it is not all simple rows.
 
-    Each row is ``(row number, [(column, style, type, value, formula, formula attributes, reference,
-    inline string)])``.
-    All but the column are the raw bytes (None when absent); ``formula`` is the text of ``<f>``
-    (``b""`` for ``<f .../>``), its attributes e.g. `` t="shared" si="0"`` for a shared formula.
+    Each row is ``(row number, [(column letters, row digits, style, type, formula attributes, formula,
+    value, inline string)])``, all raw bytes, ``b""`` when absent; formula attributes are e.g.
+    `` t="shared" si="0"`` for a shared formula.
 
     None: anything in the block is not a simple row of simple cells (the caller then parses it as
-    XML). ``columns`` caches column letters -> 1-based index.
+    XML).
     """
     if _ROW.sub(b"", block).strip():  # anything between the rows: not simple (checked at C speed)
         return None
@@ -71,19 +70,6 @@ def rows_block(block: bytes, last_row: int, columns: dict[bytes, int]) -> list[t
         last_row = int(number[1]) if number else last_row + 1
         if body and _CELL.sub(b"", body).strip():
             return None
-        cells: list[tuple] = []
-        for letters, digits, style, kind, f_attrs, f_text, value, inline in _CELL.findall(body) if body else ():
-            col = columns.get(letters)
-            if col is None:
-                col = columns[letters] = _column_index(letters)
-            cells.append((col, style or None, kind or None, value or None, f_text if f_attrs or f_text else None,
-                          f_attrs if f_attrs or f_text else None, letters + digits, inline))
+        cells = _CELL.findall(body) if body else []
         rows.append((last_row, cells))
     return rows
-
-
-def _column_index(letters: bytes) -> int:
-    col = 0
-    for ch in letters:
-        col = col * 26 + ch - 64
-    return col
