@@ -54,6 +54,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sessions import DEFAULT_POLYGONS, browser_sessions, close_browser_sessions  # noqa: E402
 
 from tests.e2e.harness import (  # noqa: E402
     ARTIFACTS,
@@ -72,7 +75,6 @@ from tests.e2e.harness import (  # noqa: E402
     wait_renders,
 )
 
-DEFAULT_POLYGONS = (25, 143)  # Munich Stadtbezirke, Berlin Bezirksregionen
 PLANUNGSRAEUME = 542
 INDICATORS = ("foreign_share", "under18_share", "age65plus_share", "unemployment_share")  # comparable: both maps
 MB, KB = 1_000_000, 1_000
@@ -190,22 +192,11 @@ def bench_story_and_language(ctx, server: AppServer, runs: int) -> tuple[list[fl
 
 def bench_memory(ctx, server: AppServer, sessions: int) -> tuple[int, int, float, int]:  # noqa: ANN001
     """(VmRSS KiB with ``sessions`` tabs open, VmHWM KiB, seconds until all drew, sessions that drew both maps)."""
-    pages = [ctx.new_page() for _ in range(sessions)]
-    t0 = time.perf_counter()
-    for p in pages:
-        p.goto(server.url, wait_until="commit")  # all sessions start before any is waited for
-    drawn = 0
-    for p in pages:
-        try:
-            wait_maps_drawn(p, DEFAULT_POLYGONS, timeout_ms=300_000)
-            drawn += 1
-        except Exception:  # noqa: BLE001 - counted, not fatal
-            pass
-    took = time.perf_counter() - t0
+    run = browser_sessions(ctx, server.url, sessions, polygons=DEFAULT_POLYGONS)
+    took = max(run.times, default=0.0)
     rss, hwm = server.rss_kib(), server.peak_rss_kib()
-    for p in pages:
-        p.close()
-    return rss, hwm, took, drawn
+    close_browser_sessions(run)
+    return rss, hwm, took, len(run.times)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,109 +1,216 @@
 """Load benchmark (issue 12): N concurrent sessions — server RSS, time until each has both maps, RSS after close.
 
-For each N (default 10, 30, 60) one headless Chromium opens N tabs on the real app (network
-blocked except 127.0.0.1, as in the browser tests), all started before any is waited for, and
-reports: the server's RSS with N sessions (target: 60 sessions <= 1.2 GB), the time until each
-session had drawn both maps (median and maximum), failures (no maps within the timeout), and the
-server's RSS ``--settle`` seconds after every tab was closed (target: within 10 % of the warm
-baseline). The client's own CPU time is printed next to the wall time, so a browser that is the
-bottleneck shows up as client CPU close to wall time x cores.
+For each N (default 10, 30, 60) N sessions are opened at once on the real app and held open until
+all have both maps; then all are closed. Per N it prints: the server's peak RSS while the N
+sessions ran (sampled every 0.2 s; target: 60 sessions <= 1.2 GB), the time until each session
+had both maps (median, maximum), failures, the server's RSS ``--settle`` seconds after all were
+closed (target: within 10 % of the warm baseline; ``--after-ttl 130`` reads it again once Streamlit's
+``server.disconnectedSessionTTL`` of 120 s has let the closed sessions go), the load average, and the client's CPU time
+next to the wall time: a client that is not the bottleneck uses far less than wall x cores.
 
-    .venv/bin/python benchmarks/bench_load.py [--sessions 10,30,60] [--settle 60]
+Clients (``--client``): ``ws`` (default) speaks Streamlit's websocket protocol with the message
+classes of the ``streamlit`` package and fetches each map's geometry file (``benchmarks/st_client.py``);
+``browser`` opens tabs of one headless Chromium (the visitor's real cost on the client).
 
-Measures; asserts nothing. Timings depend on machine load: the load average is printed too.
+``--views 1000`` instead opens 1,000 different view URLs one after another (4 at a time) and
+prints the server RSS every 100 views: bounded caches (``max_entries`` in ``dashboard/loaders.py``)
+keep it flat once they are full.
+
+``--url``/``--pids`` measure a server that already runs (e.g. ``deploy/run_replicas.sh`` behind
+nginx: sessions per replica are counted from the ``X-Raumatlas-Replica`` header).
+
+    .venv/bin/python benchmarks/bench_load.py [--sessions 10,30,60] [--settle 60] [--client ws|browser]
+    .venv/bin/python benchmarks/bench_load.py --views 1000
+    .venv/bin/python benchmarks/bench_load.py --url http://127.0.0.1:8600 --pids 123,456 --sessions 20
+
+Measures; asserts nothing. Timings depend on machine load: the load average is printed beside them.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import json
 import os
-import resource
+import random
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-from tests.e2e.harness import ARTIFACTS, CHROMIUM, NetworkGuard, launch_browser, running_app, wait_maps_drawn  # noqa: E402
-
-DEFAULT_POLYGONS = (25, 143)  # Munich Stadtbezirke, Berlin Bezirksregionen
-
-
-def _client_cpu(profile: str) -> float:
-    """CPU seconds of this process plus every Chromium process using ``profile`` (the client's whole cost)."""
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    total = ru.ru_utime + ru.ru_stime
-    tick = os.sysconf("SC_CLK_TCK")
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if profile.encode() not in (proc / "cmdline").read_bytes():
-                continue
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-        except OSError:
-            continue
-    return total
+from sessions import (  # noqa: E402
+    RssSampler,
+    SessionRun,
+    browser_sessions,
+    client_cpu,
+    close_browser_sessions,
+    close_protocol_sessions,
+    protocol_sessions,
+    rss_kib,
+)
 
 
-def run_sessions(ctx, server, n: int, timeout_ms: int) -> tuple[list[float], int, int, list]:  # noqa: ANN001
-    """Open ``n`` tabs at once; (seconds until each drew both maps, failures, server RSS KiB, the open pages)."""
-    pages = [ctx.new_page() for _ in range(n)]
-    t0 = time.perf_counter()
-    for p in pages:
-        p.goto(server.url, wait_until="commit")
-    times, failures = [], 0
-    for p in pages:
-        try:
-            wait_maps_drawn(p, DEFAULT_POLYGONS, timeout_ms=timeout_ms)
-            times.append(time.perf_counter() - t0)
-        except Exception:  # noqa: BLE001 - a session without maps is a failure to count, not a crash
-            failures += 1
-    return times, failures, server.rss_kib(), pages
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f}"
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
+
+
+@contextlib.contextmanager
+def _server(url: str | None, pids: str) -> Iterator[tuple[str, list[int]]]:
+    """(base URL, server pids): the given server, or the app started here like a user starts it."""
+    if url:
+        yield url.rstrip("/"), [int(p) for p in pids.split(",") if p.strip()]
+        return
+    from tests.e2e.harness import ARTIFACTS, running_app
+
+    with running_app(ARTIFACTS / "bench-load-streamlit.log") as server:
+        yield server.url, [server.process.pid]
+
+
+class Client:
+    """Opens and closes N sessions with the chosen client; knows its own CPU time."""
+
+    def __init__(self, kind: str, stack: contextlib.ExitStack) -> None:
+        self.kind, self.profile, self.ctx = kind, None, None
+        self.loop = asyncio.new_event_loop()
+        stack.callback(self.loop.close)
+        if kind == "browser":
+            from playwright.sync_api import sync_playwright
+
+            from tests.e2e.harness import NetworkGuard, launch_browser
+
+            pw = stack.enter_context(sync_playwright())
+            self.profile = stack.enter_context(tempfile.TemporaryDirectory())
+            self.ctx = launch_browser(pw, Path(self.profile), NetworkGuard())
+            stack.callback(self.ctx.close)
+
+    def open(self, url: str, n: int, timeout_s: float, queries: list[str] | None = None) -> SessionRun:
+        """``n`` sessions at once, each waited for until both maps are there (or the timeout)."""
+        if self.kind == "browser":
+            return browser_sessions(self.ctx, url + ("/?" + queries[0] if queries else ""), n,
+                                    timeout_ms=int(timeout_s * 1000))
+        return protocol_sessions(self.loop, url, n, timeout_s, queries)
+
+    def close(self, run: SessionRun) -> None:
+        """Close every session of ``run``."""
+        if self.kind == "browser":
+            close_browser_sessions(run)
+        else:
+            close_protocol_sessions(self.loop, run)
+
+    def cpu(self) -> float:
+        """CPU seconds the client has used so far (this process, plus Chromium for the browser client)."""
+        return client_cpu(self.profile)
+
+
+def measure_sessions(client: Client, url: str, pids: list[int], counts: list[int], settle: float,
+                     timeout_s: float, ttl_wait: float = 0.0) -> None:
+    """One row per N: peak RSS, time to maps, failures, RSS after close, client CPU / wall."""
+    after_col = f"RSS +{settle:.0f} s"
+    print(f"{'N':>4} {'peak RSS':>10} {'maps median':>12} {'maps max':>9} {'failed':>7} {after_col:>10} {'vs warm':>8}"
+          f" {'client CPU/wall':>16}  load    replicas")
+    for n in counts:
+        base = sum(rss_kib(p) for p in pids)
+        cpu0, wall0 = client.cpu(), time.perf_counter()
+        with RssSampler(pids) as sampler:
+            run = client.open(url, n, timeout_s)
+        wall, cpu = time.perf_counter() - wall0, client.cpu() - cpu0
+        client.close(run)
+        time.sleep(settle)
+        after = sum(rss_kib(p) for p in pids)
+        if ttl_wait > settle:  # Streamlit keeps a closed session for server.disconnectedSessionTTL (120 s)
+            time.sleep(ttl_wait - settle)
+            gone = f"  RSS +{ttl_wait:.0f} s {_mib(sum(rss_kib(p) for p in pids))}"
+        else:
+            gone = ""
+        med = f"{statistics.median(run.times):.1f} s" if run.times else "-"
+        worst = f"{max(run.times):.1f} s" if run.times else "-"
+        per = " ".join(f"{k}:{v}" for k, v in sorted(run.replicas.items())) or "-"
+        print(f"{n:>4} {_mib(sampler.peak):>10} {med:>12} {worst:>9} {run.failures:>7} {_mib(after):>10} "
+              f"{(after - base) / max(base, 1) * 100:>+7.0f}% {cpu:>7.1f} s/{wall:>5.1f} s  {_load()}  {per}{gone}"
+              + (f"  errors: {sorted(set(run.errors))[:3]}" if run.errors else ""), flush=True)
+        if len(pids) > 1:
+            print("      peak per server: " + ", ".join(f"pid {p} {_mib(v)}" for p, v in sampler.peaks.items()))
+
+
+def distinct_views(count: int, seed: int = 12) -> list[str]:
+    """``count`` different view query strings from the build's indicators and the app's vocabulary."""
+    from dashboard.classify import MAX_K, METHODS, MIN_K, SCALES
+    from dashboard.i18n import LANGS
+    from dashboard.state import Q_CLS, Q_IND, Q_K, Q_LANG, Q_SCALE, q_level
+    from pipelines import config
+
+    catalog = json.loads((config.resolve_paths().out / config.CATALOG_FILE).read_text(encoding="utf-8"))
+    comparable = [c["indicator_id"] for c in catalog if c.get("group") == "comparable"] or \
+        [c["indicator_id"] for c in catalog]
+    axes = [comparable, config.COVERAGE_LEVELS["munich"], config.COVERAGE_LEVELS["berlin"], METHODS,
+            list(range(MIN_K, MAX_K + 1)), SCALES, LANGS]
+    rng, seen = random.Random(seed), set()
+    while len(seen) < count:
+        seen.add(tuple(rng.choice(list(a)) for a in axes))
+    return [urlencode({Q_IND: i, q_level("munich"): lm, q_level("berlin"): lb, Q_CLS: m, Q_K: k, Q_SCALE: s,
+                       Q_LANG: la})
+            for i, lm, lb, m, k, s, la in sorted(seen)]
+
+
+def measure_views(client: Client, url: str, pids: list[int], count: int, timeout_s: float, batch: int = 4) -> None:
+    """Open ``count`` different views, ``batch`` at a time; RSS every 100 views."""
+    views = distinct_views(count)
+    print(f"{count} different views, {batch} at a time; RSS of the server every 100 views")
+    failures, one_map, t0 = 0, 0, time.perf_counter()
+    with RssSampler(pids, every=0.5) as sampler:
+        for i in range(0, count, batch):
+            run = client.open(url, len(views[i:i + batch]), timeout_s, queries=views[i:i + batch])
+            # a view whose level has no data for the indicator shows a notice instead of that map: served
+            failures += sum(1 for s in run.handles if getattr(s, "finished_at", 0) is None)
+            one_map += sum(1 for s in run.handles if getattr(s, "finished_at", None) and len(s.maps) < 2)
+            client.close(run)
+            done = i + batch
+            if done % 100 == 0 or done >= count:
+                print(f"  {done:>5} views  RSS {_mib(sum(rss_kib(p) for p in pids)):>9}  peak {_mib(sampler.peak):>9}"
+                      f"  failed {failures} (one map only: {one_map})  {time.perf_counter() - t0:6.0f} s  {_load()}",
+                      flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Measure each N and print one row per N."""
+    """Start (or reach) the server, warm it with one session, then measure."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", default="10,30,60", help="comma-separated numbers of concurrent sessions")
-    ap.add_argument("--settle", type=float, default=60.0, help="seconds to wait after closing before measuring RSS")
-    ap.add_argument("--timeout", type=float, default=300.0, help="seconds a session may take to draw both maps")
+    ap.add_argument("--settle", type=float, default=60.0, help="seconds after closing before RSS is read")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds a session may take to have both maps")
+    ap.add_argument("--after-ttl", type=float, default=0.0,
+                    help="also read RSS this many seconds after closing (e.g. 130: past Streamlit's 120 s session TTL)")
+    ap.add_argument("--client", choices=("ws", "browser"), default="ws")
+    ap.add_argument("--views", type=int, default=0, help="open this many different views instead (cache bound)")
+    ap.add_argument("--url", help="a running server (e.g. nginx in front of deploy/run_replicas.sh)")
+    ap.add_argument("--pids", default="", help="with --url: the server processes whose RSS is measured")
     args = ap.parse_args(argv)
-    if not CHROMIUM.exists():
-        print(f"{CHROMIUM} missing: apt-get install -y chromium", file=sys.stderr)
-        return 2
-    from playwright.sync_api import sync_playwright
-
-    guard = NetworkGuard()
-    with running_app(ARTIFACTS / "bench-load-streamlit.log") as server, sync_playwright() as pw, \
-            tempfile.TemporaryDirectory() as profile:
-        ctx = launch_browser(pw, Path(profile), guard)
-        warm = ctx.new_page()
-        warm.goto(server.url)
-        wait_maps_drawn(warm, DEFAULT_POLYGONS, timeout_ms=300_000)
-        warm.close()
+    with contextlib.ExitStack() as stack:
+        url, pids = stack.enter_context(_server(args.url, args.pids))
+        client = Client(args.client, stack)
+        warm = client.open(url, 1, args.timeout)
+        client.close(warm)
         time.sleep(min(args.settle, 10))
-        baseline = server.rss_kib()
-        print(f"load average {os.getloadavg()[0]:.1f}; warm baseline RSS {baseline / 1024:.0f} MiB")
-        print(f"{'N':>4} {'RSS with N':>11} {'maps median':>12} {'maps max':>9} {'failed':>7} "
-              f"{'RSS after close':>16} {'vs baseline':>12} {'client CPU / wall':>18}")
-        for n in (int(x) for x in args.sessions.split(",") if x.strip()):
-            cpu0, wall0 = _client_cpu(profile), time.perf_counter()
-            times, failures, rss, pages = run_sessions(ctx, server, n, int(args.timeout * 1000))
-            wall, client = time.perf_counter() - wall0, _client_cpu(profile) - cpu0
-            for page in pages:
-                page.close()
-            time.sleep(args.settle)
-            after = server.rss_kib()
-            med = f"{statistics.median(times):.1f} s" if times else "-"
-            worst = f"{max(times):.1f} s" if times else "-"
-            print(f"{n:>4} {rss / 1024:>7.0f} MiB {med:>12} {worst:>9} {failures:>7} {after / 1024:>12.0f} MiB "
-                  f"{(after - baseline) / max(baseline, 1) * 100:>+11.0f}% {client:>8.0f} s / "
-                  f"{wall:.0f} s")
-        ctx.close()
+        print(f"{os.cpu_count()} CPUs, {_load()}; client {args.client}; servers {pids}; warm RSS "
+              f"{_mib(sum(rss_kib(p) for p in pids))} (first session {'failed' if warm.failures else 'ok'})",
+              flush=True)
+        if args.views:
+            measure_views(client, url, pids, args.views, args.timeout)
+        else:
+            measure_sessions(client, url, pids, [int(x) for x in args.sessions.split(",") if x.strip()],
+                             args.settle, args.timeout, args.after_ttl)
     print("targets: 60 sessions <= 1.2 GB; RSS after close within 10 % of the warm baseline")
     return 0
 

@@ -31,6 +31,10 @@ from pipelines.errors import PipelineError
 from pipelines.projects import ProjectSchema, load_project_schema
 from pipelines.registry_schema import check_registry
 
+VIEW_TTL_S = 3600
+"""Per-view caches (one map's rows, one area's rows, a view's map arguments) also expire after an idle hour;
+``max_entries`` bounds every cache of this module, so memory stays flat however many views are opened."""
+
 
 def processed_dir() -> Path:
     """Where the build lives (``geodata/processed``)."""
@@ -108,19 +112,19 @@ def _indicator_table(version: str) -> pd.DataFrame:
     return build_files.read_indicator_table(processed_dir())
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, ttl=VIEW_TTL_S)
 def indicator_values(version: str, city: str, level: str, indicator_id: str, period: str) -> pd.DataFrame:
     """Rows of one map: one city, level, indicator and period."""
     return build_files.select_values(_indicator_table(version), city, level, indicator_id, period)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, ttl=VIEW_TTL_S)
 def indicator_rows(version: str, city: str, indicator_id: str) -> pd.DataFrame:
     """All levels and periods of one indicator in one city (time series, rankings, summaries)."""
     return build_files.select_rows(_indicator_table(version), city, indicator_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, ttl=VIEW_TTL_S)
 def area_and_city_rows(version: str, city: str, level: str, area_id: str) -> pd.DataFrame:
     """Every indicator row of one area plus the city rows (the profile's comparison values)."""
     return build_files.select_area_and_city_rows(_indicator_table(version), city, level, area_id)
@@ -145,11 +149,11 @@ def load_sources(version: str) -> list[dict[str, str]]:
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
-def load_stories(version: str) -> list[dict[str, Any]]:
-    """The ordered saved views of ``geodata/stories.toml`` (``[[story]]`` entries)."""
+def _read_stories(version: str) -> tuple[list[dict[str, Any]], str]:
+    """(stories, why they could not be read): a broken file gives no stories, never an error (the maps work on)."""
     path = config.GEODATA_DIR / config.STORIES_FILE
     if not path.exists():
-        return []
+        return [], ""
     try:
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)
@@ -157,21 +161,20 @@ def load_stories(version: str) -> list[dict[str, Any]]:
         stories = raw.get("story", [])
         if not isinstance(stories, list) or not all(isinstance(s, dict) for s in stories):
             raise ValueError("[[story]] entries expected")
-    except (OSError, ValueError, PipelineError) as err:  # TOMLDecodeError is a ValueError; the maps work on
+    except (OSError, ValueError, PipelineError) as err:  # TOMLDecodeError is a ValueError
         logging.getLogger("raumatlas").error("%s: %s", path, err)
-        _STORIES_BROKEN[version] = visitor_text(ValueError(f"{path}: {err}"))
-        return []
-    _STORIES_BROKEN.pop(version, None)
-    return list(stories)
+        return [], visitor_text(ValueError(f"{path}: {err}"))
+    return list(stories), ""
 
 
-_STORIES_BROKEN: dict[str, str] = {}  # build version -> why stories.toml could not be read
+def load_stories(version: str) -> list[dict[str, Any]]:
+    """The ordered saved views of ``geodata/stories.toml`` (``[[story]]`` entries)."""
+    return _read_stories(version)[0]
 
 
 def stories_problem(version: str) -> str:
     """Why ``stories.toml`` could not be read for this build ("" when it is fine)."""
-    load_stories(version)
-    return _STORIES_BROKEN.get(version, "")
+    return _read_stories(version)[1]
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -196,7 +199,7 @@ def load_area_shapes(version: str) -> gpd.GeoDataFrame:
     return gpd.read_parquet(processed_dir() / config.AREAS_FILE)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, ttl=VIEW_TTL_S)
 def map_args(version: str, view_key: tuple, _make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The map component's arguments of one view (``view_key``: city, level, indicator, period, classes, ...).
 

@@ -18,7 +18,7 @@ from dashboard import (
     views_search,
     views_sidebar,
 )
-from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t
+from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t, translations_problem
 from dashboard.page import build_page
 from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, page_script
 from dashboard.query_values import Notice
@@ -97,6 +97,8 @@ def render() -> None:
         _show_notices(notices, lang)
         if problem := loaders.stories_problem(version):  # a typo in stories.toml: the maps work, the stories wait
             st.warning(t("stories_broken", lang, reason=md(problem, 600)), icon="⚠️")
+        if problem := translations_problem(lang, quote=md):  # a broken translations.toml: keys show as such
+            st.warning(problem, icon="⚠️")
         views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
     commit(state)
     maps_slot = st.container(key=MAPS_KEY)

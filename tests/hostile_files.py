@@ -88,3 +88,86 @@ def csv_long_cell(chars: int) -> bytes:
     """One project whose title has ``chars`` characters."""
     row = [*ROW[:1], "TESTDATEN " + "x" * chars, *ROW[2:]]
     return ("\n".join(";".join(r) for r in (HEAD, row)) + "\n").encode()
+
+
+# Worst cases just under the 10 MB upload cap (benchmarks/bench_upload_limits.py, tests/test_upload_limits.py)
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def xlsx_from_sheet(sheet_data: str, strings: list[str] | None = None, head: str = "",
+                    parts: dict[str, str] | None = None) -> bytes:
+    """An .xlsx whose first sheet holds ``sheet_data`` (the rows' XML), optional shared strings and extra parts."""
+    sheet = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN}">{head}<sheetData>{sheet_data}'
+             "</sheetData></worksheet>")
+    extra = dict(parts or {})
+    if strings is not None:
+        extra["xl/sharedStrings.xml"] = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}">'
+                                         + "".join(f"<si><t>{s}</t></si>" for s in strings) + "</sst>")
+    buf = BytesIO()
+    with zipfile.ZipFile(BytesIO(raw_xlsx([[(0, "x")]]))) as src, \
+            zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = sheet.encode()
+            elif info.filename == "[Content_Types].xml" and strings is not None:
+                body = body.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            zf.writestr(info.filename, body)
+        for name, text in extra.items():
+            zf.writestr(name, text)
+    return buf.getvalue()
+
+
+def _header_row() -> str:
+    return '<row r="1">' + "".join(f'<c r="{col(j)}1" t="inlineStr"><is><t>{h}</t></is></c>'
+                                   for j, h in enumerate(HEAD)) + "</row>"
+
+
+def xlsx_shared_strings(rows: int, cols: int = 20, unique: bool = False) -> bytes:
+    """``rows`` x ``cols`` shared-string cells as Excel writes them (every cell its own string if ``unique``)."""
+    letters = [col(j) for j in range(cols)]
+    body, n = [_header_row()], 0
+    for i in range(2, rows + 2):
+        cells = "".join(f'<c r="{letters[j]}{i}" t="s"><v>{n + j if unique else j}</v></c>' for j in range(cols))
+        n += cols
+        body.append(f'<row r="{i}">{cells}</row>')
+    strings = [f"Projekt {k} TESTDATEN" for k in range(n if unique else cols)]
+    return xlsx_from_sheet("".join(body), strings)
+
+
+def xlsx_irregular(rows: int) -> bytes:
+    """Ordinary rows with a comment between cells: only the XML parser can read them (the slow path)."""
+    letters = [col(j) for j in range(len(HEAD))]
+    body = [_header_row()]
+    for i in range(2, rows + 2):
+        cells = "<!-- -->".join(f'<c r="{letters[j]}{i}" t="inlineStr"><is><t>{v}</t></is></c>'
+                                for j, v in enumerate([f"P{i}", *ROW[1:]]))
+        body.append(f'<row r="{i}">{cells}</row>')
+    return xlsx_from_sheet("".join(body))
+
+
+def xlsx_empty_cells(cells: int, per_row: int = 1_000) -> bytes:
+    """A header and ``cells`` empty but styled cell elements (they carry nothing and cost reading time)."""
+    letters = [col(j) for j in range(per_row)]
+    body = [_header_row()]
+    for i in range(2, cells // per_row + 2):
+        body.append(f'<row r="{i}">' + "".join(f'<c r="{c}{i}" s="1"/>' for c in letters) + "</row>")
+    return xlsx_from_sheet("".join(body))
+
+
+def xlsx_empty_rows(rows: int) -> bytes:
+    """A header and ``rows`` rows without cells."""
+    return xlsx_from_sheet(_header_row() + "".join(f'<row r="{i}"/>' for i in range(2, rows + 2)))
+
+
+def xlsx_big_styles(tags: int) -> bytes:
+    """One ordinary row, and a styles part of ``tags`` elements (read by openpyxl, tag by tag)."""
+    fmt = '<numFmt numFmtId="164" formatCode="0.0"/>'
+    return xlsx_from_sheet(_header_row(), parts={"xl/styles.xml": f'<styleSheet xmlns="{_MAIN}"><numFmts>'
+                                                 + fmt * tags + "</numFmts></styleSheet>"})
+
+
+def xlsx_junk_before_data(tags: int) -> bytes:
+    """``tags`` elements before ``<sheetData>`` (skipped unparsed) and one ordinary row."""
+    return xlsx_from_sheet(_header_row(), head="<sheetPr>" + "<x/>" * tags + "</sheetPr>")

@@ -15,7 +15,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import loaders, safe_text, views_build
+from dashboard import safe_text, views_build
 from pipelines import config
 from tests.cli_helpers import copy_geodata
 
@@ -42,12 +42,10 @@ def fresh_caches():
     st.cache_data.clear()
     st.cache_resource.clear()
     views_build._BUILD_FAILURE.clear()  # the per-process memory of failures
-    loaders._STORIES_BROKEN.clear()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
     views_build._BUILD_FAILURE.clear()  # the per-process memory of failures
-    loaders._STORIES_BROKEN.clear()
 
 
 @pytest.mark.parametrize("present", ["0", "1"])

@@ -232,7 +232,7 @@ def test_xlsx_with_millions_of_empty_cells_is_refused_while_reading(schema):
     rows = _xlsx_rows(200)
     for r in rows[1:]:
         r.extend((j, "") for j in range(8, 48))  # empty cells: no columns, but they cost reading time
-    with pytest.raises(ProjectFileError, match="mehr als 5000 Zellen"):
+    with pytest.raises(ProjectFileError, match="mehr als 2000 Zellen"):
         parse_projects(_raw_xlsx(rows), "leer.xlsx", small)
 
 

@@ -131,12 +131,12 @@ class TableGuard:
     def raw(self, width: int, where: str, where_en: str) -> None:
         """Count the cells a row holds in the file, empty ones included (an .xlsx can hold millions of them).
 
-        They cost parsing time even when they carry nothing; more than five times ``max_cells``
-        refuses the file.
+        They cost parsing time even when they carry nothing; more than twice ``max_cells`` refuses
+        the file (so that any file under the size cap is judged within the parse's CPU limit).
         """
         self.raw_cells += width
-        if self.raw_cells > 5 * self.max_cells:
-            raise self._refuse("too_many_cells", limit=5 * self.max_cells, at=where, at_en=where_en)
+        if self.raw_cells > 2 * self.max_cells:
+            raise self._refuse("too_many_cells", limit=2 * self.max_cells, at=where, at_en=where_en)
 
     def keys(self, known: dict[str, None], new: Sequence[str], where: str, where_en: str) -> None:
         """Add a GeoJSON feature's property keys to ``known`` (a dict: O(1) lookups, insertion order kept)."""

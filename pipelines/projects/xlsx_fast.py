@@ -1,0 +1,75 @@
+"""The common, simple XML of a worksheet and its shared strings read by regular expressions (issue 12).
+
+Excel, LibreOffice and the Python writers put a cell as ``<c r="B7" s="3" t="s"><v>12</v></c>``
+or ``<c r="A2" t="inlineStr"><is><t>text</t></is></c>`` (openpyxl, pandas), a formula as
+``<f>`` before ``<v>``, and a shared string as ``<si><t>text</t></si>``. For blocks of complete
+rows (or strings) that hold nothing else, one regular-expression match per cell is several
+times cheaper than an XML parser's callbacks; :mod:`pipelines.projects.xlsx_stream` uses these
+functions for such blocks and gives every other block (rich text, prefixed names, comments,
+entities in values, CDATA) to ``pyexpat``. A block is taken only when the matches cover it completely.
+"""
+
+from __future__ import annotations
+
+import re
+from xml.sax.saxutils import unescape
+
+_ROW = re.compile(rb'\s*<row((?: [A-Za-z:]+="[^"<>]*")*)\s*(?:/>|>(.*?)</row>)', re.S)
+_ROW_NUMBER = re.compile(rb' r="(\d{1,7})"')
+_CELL = re.compile(rb'\s*<c r="([A-Z]{1,3})(\d{1,7})"(?: s="(\d{1,6})")?(?: t="([a-zA-Z]{1,9})")?'
+                   rb'(?: (?![rst]=)[a-zA-Z]+="[^"<>]*")*'
+                   rb'(?:/>|>(?:<f((?: [a-zA-Z]+="[^"<>]*")*)\s*(?:/>|>([^<]*)</f>))?'
+                   rb'(?:<v>([^<&]*)</v>|<v\s*/>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)')
+_SI = re.compile(rb'\s*<si>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|<t/>)</si>')
+_ENTITIES = {"&quot;": '"', "&apos;": "'"}
+_NUMERIC_REF = re.compile(r"&#(x[0-9a-fA-F]{1,6}|[0-9]{1,7});")
+
+
+_ATTR = re.compile(rb' ([a-zA-Z]+)="([^"<>]*)"')
+
+
+def attributes(raw: bytes) -> dict[str, str]:
+    """`` t="shared" si="0"`` -> ``{"t": "shared", "si": "0"}``."""
+    return {k.decode(): xml_text(v) for k, v in _ATTR.findall(raw)}
+
+
+def xml_text(raw: bytes) -> str:
+    """Element text as the XML parser would give it: UTF-8, the five entities and numeric references."""
+    text = raw.decode("utf-8")
+    if "&" not in text:
+        return text
+    text = _NUMERIC_REF.sub(lambda m: chr(int(m[1][1:], 16) if m[1][0] == "x" else int(m[1])), text)
+    return unescape(text, _ENTITIES)
+
+
+def strings_block(block: bytes) -> list[str] | None:
+    """The shared strings of a block of whole ``<si>`` elements; None when it is not all simple strings."""
+    if _SI.sub(b"", block).strip():  # something else in the block (C speed, before any Python per string)
+        return None
+    found = _SI.findall(block)
+    if b"&" not in block and b"x005F_" not in block:
+        return [raw.decode("utf-8") for raw in found]
+    return [xml_text(raw).replace("x005F_", "") for raw in found]
+
+
+def rows_block(block: bytes, last_row: int) -> list[tuple[int, list[tuple]]] | None:
+    """Rows of a block of whole ``<row>`` elements, or None when it is not all simple rows.
+
+    Each row is ``(row number, [(column letters, row digits, style, type, formula attributes, formula,
+    value, inline string)])``, all raw bytes, ``b""`` when absent; formula attributes are e.g.
+    `` t="shared" si="0"`` for a shared formula.
+
+    None: anything in the block is not a simple row of simple cells (the caller then parses it as
+    XML).
+    """
+    if _ROW.sub(b"", block).strip():  # anything between the rows: not simple (checked at C speed)
+        return None
+    rows: list[tuple[int, list[tuple]]] = []
+    for attrs, body in _ROW.findall(block):
+        number = _ROW_NUMBER.search(attrs) if attrs else None
+        last_row = int(number[1]) if number else last_row + 1
+        if body and _CELL.sub(b"", body).strip():
+            return None
+        cells = _CELL.findall(body) if body else []
+        rows.append((last_row, cells))
+    return rows
