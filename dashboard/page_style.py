@@ -27,11 +27,18 @@ NOTE_KEY = "ra-note"
 """Key of the container with the comparability note and the align-period button above the maps."""
 PROFILE_KEY = "profile"
 """Key of the profile container (``views_profile``)."""
+STAGE_KEY = "ra-stage"
+"""Key of the container that holds the maps and the profile slot (side by side on wide screens)."""
+PROFILE_SLOT_KEY = "ra-profile-slot"
+"""Key of the (always present) container the profile is drawn into."""
+WIDE_PX = 1600
+"""From this viewport width on, an opened profile sits beside the maps instead of below them."""
 
 _MAPS = f".st-key-{MAPS_KEY}"  # Streamlit puts a keyed container's class on its stVerticalBlock
 _ROWS = f"{_MAPS} > [data-testid='stLayoutWrapper']"
 _COLS = f"{_ROWS} > [data-testid='stHorizontalBlock'] > [data-testid='stColumn']"
 _MAP_FRAME = f".st-key-{MAPS_KEY} iframe"
+_STAGE = f".st-key-{STAGE_KEY}:has(.st-key-{PROFILE_KEY})"  # only while a profile is open
 
 BASE_CSS = f"""
 /* Text contrast >= 4.5:1 on white (Streamlit's grey captions are 4.2:1). */
@@ -64,6 +71,16 @@ h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !impor
   {_MAPS} [data-testid="stAlertContainer"] {{ padding: 0.45rem 0.8rem !important; }}
   [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] {{ gap: 0.6rem !important; }}
   {_MAPS} {{ gap: 0.5rem !important; }}
+}}
+/* Wide screens: the opened profile beside the maps (sticky, scrolls on its own), the maps keep the rest. */
+@media (min-width: {WIDE_PX}px) {{
+  {_STAGE} {{ flex-direction: row !important; align-items: flex-start !important; flex-wrap: nowrap !important; }}
+  {_STAGE} > * {{ min-width: 0 !important; width: auto !important; }}
+  {_STAGE} > :has(.st-key-{MAPS_KEY}) {{ flex: 1 1 0 !important; }}
+  {_STAGE} > :has(.st-key-{PROFILE_KEY}) {{ flex: 0 0 clamp(440px, 34%, 680px) !important; position: sticky;
+    top: 4.5rem; }}
+  .st-key-{PROFILE_KEY} {{ max-height: calc(100vh - 5.5rem); overflow-y: auto; overscroll-behavior: contain;
+    flex-wrap: nowrap !important; }}
 }}
 /* Tablets and phones: each city's header above its own map, the maps stacked at full width. */
 @media (max-width: 900px) {{
@@ -147,7 +164,8 @@ def page_script(lang: str, scroll_to_profile: bool, widget_texts: dict[str, str]
     if (el || ++tries > 40) {{ clearInterval(timer); }}
     if (!el) return;
     el.setAttribute("tabindex", "-1");
-    el.scrollIntoView({{block: "start", behavior: "instant"}});
+    var wide = window.matchMedia("(min-width: {WIDE_PX}px)").matches;  /* beside the maps: bring it fully in */
+    el.scrollIntoView({{block: wide ? "nearest" : "start", behavior: "instant"}});
     try {{ el.focus({{preventScroll: true}}); }} catch (e) {{}}
   }}, 150);
 }})();

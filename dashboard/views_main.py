@@ -20,7 +20,7 @@ from dashboard import (
 )
 from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t
 from dashboard.page import build_page
-from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, page_script
+from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, PROFILE_SLOT_KEY, STAGE_KEY, page_script
 from dashboard.query_values import Notice
 from dashboard.safe_text import md
 from dashboard.state import Q_LANG, revalidate
@@ -99,7 +99,9 @@ def render() -> None:
             st.warning(t("stories_broken", lang, reason=md(problem, 600)), icon="⚠️")
         views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
     commit(state)
-    maps_slot = st.container(key=MAPS_KEY)
+    with st.container(key=STAGE_KEY):  # maps, and the profile below them (beside them on wide screens)
+        maps_slot = st.container(key=MAPS_KEY)
+        profile_slot = st.container(key=PROFILE_SLOT_KEY)
     if not state.present:
         # Shown under the maps (they come first on a small screen) but drawn before them.
         with st.container():
@@ -110,7 +112,8 @@ def render() -> None:
         views_exports.render_view_downloads(page.with_state(state))
     page = page.with_state(state)  # a click changes only the selection: nothing to compute again
     commit(state)
-    views_profile.render(page)
+    with profile_slot:
+        views_profile.render(page)
     _page_script(lang, (state.area_city, state.area_id))
     if not state.present:
         views_compare.render(page)
