@@ -48,7 +48,7 @@ BASE_CSS = f"""
 [data-testid="stSidebar"] [data-testid="stCaptionContainer"] {{ color: #43464d !important; }}
 blockquote, blockquote p {{ color: #44474e !important; opacity: 1 !important; }}
 /* A profile scrolled into view is not hidden under Streamlit's fixed header. */
-.st-key-{PROFILE_KEY} {{ scroll-margin-top: 4.5rem; }}
+.st-key-{PROFILE_KEY}, .st-key-{STAGE_KEY} {{ scroll-margin-top: 4.5rem; }}
 /* Segmented controls (DE/EN, ...): the theme's orange on its tint is 3.9:1 and the unchosen grey 3.2:1. */
 button[data-variant="segmented_control"] p {{ color: #31333f !important; }}
 button[data-variant="segmented_control"][aria-checked="true"] p {{ color: #7c3d05 !important; }}
@@ -122,6 +122,9 @@ _TRANSLATE_WIDGETS = """
   window.raTexts = TEXTS;
   function raTranslate() {
     var tx = window.raTexts;
+    document.querySelectorAll('[role="dialog"].stToast, [data-testid="stToast"]').forEach(function (el) {
+      if (!el.getAttribute("aria-label")) { el.setAttribute("aria-label", tx.notice); }  /* axe: aria-dialog-name */
+    });
     document.querySelectorAll('[data-testid="stFileUploaderDropzone"]').forEach(function (zone) {
       var label = zone.querySelector('button [data-testid="stMarkdownContainer"] p');
       if (label && label.textContent !== tx.browse) { label.textContent = tx.browse; }
@@ -148,7 +151,8 @@ def page_script(lang: str, scroll_to_profile: bool, widget_texts: dict[str, str]
     """``<html lang>`` = UI language; widget texts in it; after a new selection the profile comes into view.
 
     ``widget_texts``: ``browse`` (the uploader's button), ``input`` (its file input's name for screen
-    readers), ``limit`` (``"Höchstens {mb} MB je Datei"``; ``{mb}`` is filled in the page).
+    readers), ``limit`` (``"Höchstens {mb} MB je Datei"``; ``{mb}`` is filled in the page), ``notice``
+    (the name of a toast, a dialog for screen readers).
     """
     scroll = "true" if scroll_to_profile else "false"
     translate = _TRANSLATE_WIDGETS.replace("TEXTS", json.dumps(widget_texts, ensure_ascii=False))
@@ -164,8 +168,9 @@ def page_script(lang: str, scroll_to_profile: bool, widget_texts: dict[str, str]
     if (el || ++tries > 40) {{ clearInterval(timer); }}
     if (!el) return;
     el.setAttribute("tabindex", "-1");
-    var wide = window.matchMedia("(min-width: {WIDE_PX}px)").matches;  /* beside the maps: bring it fully in */
-    el.scrollIntoView({{block: wide ? "nearest" : "start", behavior: "instant"}});
+    /* beside the maps (wide screens): maps and profile together from their top; else the profile from its top */
+    var wide = window.matchMedia("(min-width: {WIDE_PX}px)").matches && doc.querySelector(".st-key-{STAGE_KEY}");
+    (wide || el).scrollIntoView({{block: "start", behavior: "instant"}});
     try {{ el.focus({{preventScroll: true}}); }} catch (e) {{}}
   }}, 150);
 }})();

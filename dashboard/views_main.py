@@ -55,7 +55,7 @@ def _page_script(state_lang: str, area: tuple[str, str]) -> None:
     new = bool(area[1]) and st.session_state.get(_SEEN_AREA) != area
     st.session_state[_SEEN_AREA] = area
     texts = {"browse": t("upload_browse", state_lang), "input": t("upload_input", state_lang),
-             "limit": t("upload_limit", state_lang)}
+             "limit": t("upload_limit", state_lang), "notice": t("toast_label", state_lang)}
     st.html(page_script(state_lang, new, texts), unsafe_allow_javascript=True)
 
 
