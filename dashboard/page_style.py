@@ -10,11 +10,13 @@ Pure strings plus one drawing function (:func:`inject`). What it does, by screen
   above its own map (the header row and the map row are interleaved with CSS ``order``).
 - **Short desktop screens** (1366x768 laptops): the maps shrink with the viewport height
   so that the legends under them stay on the first screen.
+- **Wide screens** (>= 1600 px, :data:`WIDE_PX`): an opened profile stands beside the maps (sticky, scrolling
+  on its own) instead of below them; the maps keep the rest of the width.
 - **Presentation mode** (``?present=1``, 1280x720 projector): bar, title, story text,
   both maps and both legends fit one screen; the maps take the height that is left.
 
 The script (:func:`page_script`) sets ``<html lang>`` to the UI language and, after a new selection, scrolls
-the profile into view and moves the keyboard focus to it.
+the profile (on wide screens: the maps with the profile beside them) into view and moves the keyboard focus to it.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def test_phone_390_labels_are_placed_for_the_real_frame(browser_context, app_ser
 
 _PLACED_JS = """([profile, maps, frame, wide]) => {
     const p = document.querySelector(profile), m = document.querySelector(maps);
-    if (!p || !m) return false;
+    if (!p || !m || p.getAttribute('tabindex') !== '-1') return false;  // the page script has brought it in
     const a = p.getBoundingClientRect(), b = m.getBoundingClientRect();
     const inView = a.top >= -1 && a.bottom <= innerHeight + 1 && a.left >= -1 && a.right <= innerWidth + 1;
     const frames = Array.from(document.querySelectorAll(frame)).map(f => f.getBoundingClientRect());
