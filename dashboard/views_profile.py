@@ -1,4 +1,4 @@
-"""The area profile ("Steckbrief") of the clicked area, drawn below the maps."""
+"""The area profile ("Steckbrief") of the clicked area, drawn below the maps (beside them on wide screens)."""
 
 from __future__ import annotations
 

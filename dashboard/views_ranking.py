@@ -25,7 +25,7 @@ RANKING_KEY = "ra-ranking"
 
 
 def render(page: PageContext) -> None:
-    """Both rankings side by side (sortable; CSV for German Excel and XLSX), then the Handlungsraum summary."""
+    """Both rankings side by side (in rank order; CSV for German Excel and XLSX), then the Handlungsraum summary."""
     state, entry = page.state, page.entry
     lang = state.lang
     if not entry:
@@ -74,7 +74,8 @@ def _as_shown(show: pd.DataFrame, formatters: dict[str, Callable[[object], str]]
 
     The grid reads a number column's raw value to screen readers and to the page's text ("17.1267…" on a
     German page); as text every reader gets what the canvas shows ("17,1"). The rows come sorted by rank
-    (= by value), and the rank column stays a number, so sorting still works.
+    (= by value) and the rank column stays a number, so sorting by rank still orders by value (a click on
+    the value header sorts the texts; the downloads keep numbers for sorting in Excel).
     """
     shown = show.copy()
     for col, fmt in formatters.items():
