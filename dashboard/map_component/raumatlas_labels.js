@@ -11,6 +11,7 @@ window.raumatlasLabels = (function () {
   "use strict";
 
   var GAP = 4;  // px between two label boxes
+  var EDGE = 2;  // px between a label box and the frame's edge
   var LEADER_STYLE = {color: "#111111", weight: 1.5, opacity: 0.9, interactive: false};
   var LEADER_DOT = {radius: 3, color: "#111111", weight: 1, fillColor: "#ffffff", fillOpacity: 1, interactive: false};
 
@@ -35,8 +36,9 @@ window.raumatlasLabels = (function () {
     return labels.map(function (lab) {
       var best = null, bestCost = Infinity, cands = candidates(lab);
       for (var k = 0; k < cands.length; k++) {
-        var x = Math.min(Math.max(cands[k][0], lab.w / 2), Math.max(width - lab.w / 2, lab.w / 2));
-        var y = Math.min(Math.max(cands[k][1], lab.h / 2), Math.max(height - lab.h / 2, lab.h / 2));
+        var hw = lab.w / 2 + EDGE, hh = lab.h / 2 + EDGE;  // inside the frame, with a pixel for Leaflet's rounding
+        var x = Math.min(Math.max(cands[k][0], hw), Math.max(width - hw, hw));
+        var y = Math.min(Math.max(cands[k][1], hh), Math.max(height - hh, hh));
         var box = [x - lab.w / 2, y - lab.h / 2, x + lab.w / 2, y + lab.h / 2], cost = 0;
         placed.forEach(function (p) { cost += overlap(box, p, GAP); });
         obstacles.forEach(function (o) { cost += overlap(box, o, 0); });
@@ -56,25 +58,31 @@ window.raumatlasLabels = (function () {
     }).filter(function (b) { return b[2] > b[0] && b[3] > b[1]; });
   }
 
-  /* items: [{tip: L.Tooltip (on the map), anchor: [lat, lon]}]; leaders: an L.LayerGroup for the lines. */
+  /* items: [{tip: L.Tooltip (on the map), anchor: [lat, lon]}]; leaders: an L.LayerGroup for the lines.
+   * A label whose anchor is outside the frame (the user zoomed in elsewhere) is hidden, not pinned to the edge. */
   function layout(map, items, leaders) {
     var size = map.getSize();
     if (!items.length || size.x < 10 || size.y < 10) { return false; }
-    var boxes = [];
+    var boxes = [], shown = [];
     for (var i = 0; i < items.length; i++) {
       var el = items[i].tip.getElement();
-      if (!el || !el.offsetWidth) { return false; }  // not drawn yet
+      if (!el) { return false; }  // not drawn yet
       var p = map.latLngToContainerPoint(items[i].anchor);
+      var inside = p.x >= 0 && p.y >= 0 && p.x <= size.x && p.y <= size.y;  // zoomed in: others' areas are away
+      el.style.display = inside ? "" : "none";
+      if (!inside) { continue; }
+      if (!el.offsetWidth) { return false; }
       boxes.push({x: p.x, y: p.y, w: el.offsetWidth, h: el.offsetHeight});
+      shown.push(items[i]);
     }
     var spots = place(boxes, size.x, size.y, controlBoxes(map));
     leaders.clearLayers();
     spots.forEach(function (s, k) {
       var at = map.containerPointToLatLng([s.x, s.y]);
-      items[k].tip.setLatLng(at);
+      shown[k].tip.setLatLng(at);
       if (s.leader) {
-        leaders.addLayer(L.polyline([items[k].anchor, at], LEADER_STYLE));
-        leaders.addLayer(L.circleMarker(items[k].anchor, LEADER_DOT));
+        leaders.addLayer(L.polyline([shown[k].anchor, at], LEADER_STYLE));
+        leaders.addLayer(L.circleMarker(shown[k].anchor, LEADER_DOT));
       }
     });
     window.raumatlas.labelLayouts = (window.raumatlas.labelLayouts || 0) + 1;
