@@ -15,6 +15,12 @@ Two layers:
   ``label_text`` (plain text), ``label_lat``/``label_lon`` (centre of the label box),
   ``anchor_lat``/``anchor_lon`` (the point inside the area), ``label_leader`` (True
   when the label sits away from its anchor: draw a line from the anchor to the label).
+
+The folium maps and the exports draw these positions as they are. The app's map component
+(``dashboard/map_component/raumatlas_labels.js``) runs the same greedy placement again in
+the browser, with the frame's real width and height, the labels' measured boxes and the
+controls where they really are, after every move, zoom and resize (a 390 px phone, a map
+beside an opened profile); it starts from each label's anchor.
 """
 
 from __future__ import annotations

@@ -10,11 +10,13 @@ Pure strings plus one drawing function (:func:`inject`). What it does, by screen
   above its own map (the header row and the map row are interleaved with CSS ``order``).
 - **Short desktop screens** (1366x768 laptops): the maps shrink with the viewport height
   so that the legends under them stay on the first screen.
+- **Wide screens** (>= 1600 px, :data:`WIDE_PX`): an opened profile stands beside the maps (sticky, scrolling
+  on its own) instead of below them; the maps keep the rest of the width.
 - **Presentation mode** (``?present=1``, 1280x720 projector): bar, title, story text,
   both maps and both legends fit one screen; the maps take the height that is left.
 
 The script (:func:`page_script`) sets ``<html lang>`` to the UI language and, after a new selection, scrolls
-the profile into view and moves the keyboard focus to it.
+the profile (on wide screens: the maps with the profile beside them) into view and moves the keyboard focus to it.
 """
 
 from __future__ import annotations
@@ -27,11 +29,18 @@ NOTE_KEY = "ra-note"
 """Key of the container with the comparability note and the align-period button above the maps."""
 PROFILE_KEY = "profile"
 """Key of the profile container (``views_profile``)."""
+STAGE_KEY = "ra-stage"
+"""Key of the container that holds the maps and the profile slot (side by side on wide screens)."""
+PROFILE_SLOT_KEY = "ra-profile-slot"
+"""Key of the (always present) container the profile is drawn into."""
+WIDE_PX = 1600
+"""From this viewport width on, an opened profile sits beside the maps instead of below them."""
 
 _MAPS = f".st-key-{MAPS_KEY}"  # Streamlit puts a keyed container's class on its stVerticalBlock
 _ROWS = f"{_MAPS} > [data-testid='stLayoutWrapper']"
 _COLS = f"{_ROWS} > [data-testid='stHorizontalBlock'] > [data-testid='stColumn']"
 _MAP_FRAME = f".st-key-{MAPS_KEY} iframe"
+_STAGE = f".st-key-{STAGE_KEY}:has(.st-key-{PROFILE_KEY})"  # only while a profile is open
 
 BASE_CSS = f"""
 /* Text contrast >= 4.5:1 on white (Streamlit's grey captions are 4.2:1). */
@@ -41,7 +50,7 @@ BASE_CSS = f"""
 [data-testid="stSidebar"] [data-testid="stCaptionContainer"] {{ color: #43464d !important; }}
 blockquote, blockquote p {{ color: #44474e !important; opacity: 1 !important; }}
 /* A profile scrolled into view is not hidden under Streamlit's fixed header. */
-.st-key-{PROFILE_KEY} {{ scroll-margin-top: 4.5rem; }}
+.st-key-{PROFILE_KEY}, .st-key-{STAGE_KEY} {{ scroll-margin-top: 4.5rem; }}
 /* Segmented controls (DE/EN, ...): the theme's orange on its tint is 3.9:1 and the unchosen grey 3.2:1. */
 button[data-variant="segmented_control"] p {{ color: #31333f !important; }}
 button[data-variant="segmented_control"][aria-checked="true"] p {{ color: #7c3d05 !important; }}
@@ -64,6 +73,16 @@ h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !impor
   {_MAPS} [data-testid="stAlertContainer"] {{ padding: 0.45rem 0.8rem !important; }}
   [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] {{ gap: 0.6rem !important; }}
   {_MAPS} {{ gap: 0.5rem !important; }}
+}}
+/* Wide screens: the opened profile beside the maps (sticky, scrolls on its own), the maps keep the rest. */
+@media (min-width: {WIDE_PX}px) {{
+  {_STAGE} {{ flex-direction: row !important; align-items: flex-start !important; flex-wrap: nowrap !important; }}
+  {_STAGE} > * {{ min-width: 0 !important; width: auto !important; }}
+  {_STAGE} > :has(.st-key-{MAPS_KEY}) {{ flex: 1 1 0 !important; }}
+  {_STAGE} > :has(.st-key-{PROFILE_KEY}) {{ flex: 0 0 clamp(440px, 34%, 680px) !important; position: sticky;
+    top: 4.5rem; }}
+  .st-key-{PROFILE_KEY} {{ max-height: calc(100vh - 5.5rem); overflow-y: auto; overscroll-behavior: contain;
+    flex-wrap: nowrap !important; }}
 }}
 /* Tablets and phones: each city's header above its own map, the maps stacked at full width. */
 @media (max-width: 900px) {{
@@ -105,6 +124,9 @@ _TRANSLATE_WIDGETS = """
   window.raTexts = TEXTS;
   function raTranslate() {
     var tx = window.raTexts;
+    document.querySelectorAll('[role="dialog"].stToast, [data-testid="stToast"]').forEach(function (el) {
+      if (!el.getAttribute("aria-label")) { el.setAttribute("aria-label", tx.notice); }  /* axe: aria-dialog-name */
+    });
     document.querySelectorAll('[data-testid="stFileUploaderDropzone"]').forEach(function (zone) {
       var label = zone.querySelector('button [data-testid="stMarkdownContainer"] p');
       if (label && label.textContent !== tx.browse) { label.textContent = tx.browse; }
@@ -131,7 +153,8 @@ def page_script(lang: str, scroll_to_profile: bool, widget_texts: dict[str, str]
     """``<html lang>`` = UI language; widget texts in it; after a new selection the profile comes into view.
 
     ``widget_texts``: ``browse`` (the uploader's button), ``input`` (its file input's name for screen
-    readers), ``limit`` (``"Höchstens {mb} MB je Datei"``; ``{mb}`` is filled in the page).
+    readers), ``limit`` (``"Höchstens {mb} MB je Datei"``; ``{mb}`` is filled in the page), ``notice``
+    (the name of a toast, a dialog for screen readers).
     """
     scroll = "true" if scroll_to_profile else "false"
     translate = _TRANSLATE_WIDGETS.replace("TEXTS", json.dumps(widget_texts, ensure_ascii=False))
@@ -147,7 +170,9 @@ def page_script(lang: str, scroll_to_profile: bool, widget_texts: dict[str, str]
     if (el || ++tries > 40) {{ clearInterval(timer); }}
     if (!el) return;
     el.setAttribute("tabindex", "-1");
-    el.scrollIntoView({{block: "start", behavior: "instant"}});
+    /* beside the maps (wide screens): maps and profile together from their top; else the profile from its top */
+    var wide = window.matchMedia("(min-width: {WIDE_PX}px)").matches && doc.querySelector(".st-key-{STAGE_KEY}");
+    (wide || el).scrollIntoView({{block: "start", behavior: "instant"}});
     try {{ el.focus({{preventScroll: true}}); }} catch (e) {{}}
   }}, 150);
 }})();

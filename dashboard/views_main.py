@@ -20,7 +20,7 @@ from dashboard import (
 )
 from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t, translations_problem
 from dashboard.page import build_page
-from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, page_script
+from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, PROFILE_SLOT_KEY, STAGE_KEY, page_script
 from dashboard.query_values import Notice
 from dashboard.safe_text import md
 from dashboard.state import Q_LANG, revalidate
@@ -55,7 +55,7 @@ def _page_script(state_lang: str, area: tuple[str, str]) -> None:
     new = bool(area[1]) and st.session_state.get(_SEEN_AREA) != area
     st.session_state[_SEEN_AREA] = area
     texts = {"browse": t("upload_browse", state_lang), "input": t("upload_input", state_lang),
-             "limit": t("upload_limit", state_lang)}
+             "limit": t("upload_limit", state_lang), "notice": t("toast_label", state_lang)}
     st.html(page_script(state_lang, new, texts), unsafe_allow_javascript=True)
 
 
@@ -101,7 +101,9 @@ def render() -> None:
             st.warning(problem, icon="⚠️")
         views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
     commit(state)
-    maps_slot = st.container(key=MAPS_KEY)
+    with st.container(key=STAGE_KEY):  # maps, and the profile below them (beside them on wide screens)
+        maps_slot = st.container(key=MAPS_KEY)
+        profile_slot = st.container(key=PROFILE_SLOT_KEY)
     if not state.present:
         # Shown under the maps (they come first on a small screen) but drawn before them.
         with st.container():
@@ -112,7 +114,8 @@ def render() -> None:
         views_exports.render_view_downloads(page.with_state(state))
     page = page.with_state(state)  # a click changes only the selection: nothing to compute again
     commit(state)
-    views_profile.render(page)
+    with profile_slot:
+        views_profile.render(page)
     _page_script(lang, (state.area_city, state.area_id))
     if not state.present:
         views_compare.render(page)

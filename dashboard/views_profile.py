@@ -1,4 +1,4 @@
-"""The area profile ("Steckbrief") of the clicked area, drawn below the maps."""
+"""The area profile ("Steckbrief") of the clicked area, drawn below the maps (beside them on wide screens)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from dashboard.profile import (
     relatives,
     time_series,
 )
+from dashboard.profile_export import comparable_export, listing_export
 from dashboard.state import ViewState
+from dashboard.views_ranking import table_downloads
 from dashboard.views_state import set_view
 
 
@@ -44,7 +46,7 @@ def render(page: PageContext) -> None:
         return
     level = str(row["level"])
     with st.container(border=True, key="profile"):
-        head, close = st.columns([6, 1])
+        head, close = st.columns([5, 2])  # the close button's label fits beside the maps too
         head.subheader(t("profile_title", lang, name=row["name"]))
         head.caption(f"{t(f'city_{city}', lang)} · {t(f'level_{level}', lang)} · {row['area_id']}")
         close.button(t("profile_close", lang), key="profile_close",
@@ -110,6 +112,9 @@ def _comparable(rows: pd.DataFrame, catalog: Mapping[str, dict], city: str, leve
     })
     st.dataframe(out, hide_index=True, width="stretch")
     st.caption(t("profile_index_help", lang))
+    export = comparable_export(table, catalog, lambda i, p: entry_period_label(catalog[i], city, p, lang), lang,
+                               sheet=t("profile_comparable", lang))
+    table_downloads(export, f"raumatlas_steckbrief_{city}_{level}_{area_id}", "dl_profile_cmp", lang)
 
 
 def _pair_decimals(value: float, city_value: float) -> int:
@@ -157,6 +162,8 @@ def _locations(version: str, city: str, level: str, area_id: str, lang: str) -> 
     listing = listing.assign(layer=[t(f"layer_{x}", lang) for x in listing["layer"]])
     listing.columns = [t(f"col_{c}", lang) for c in listing.columns]
     st.dataframe(listing, hide_index=True, width="stretch")
+    table_downloads(listing_export(listing, t("profile_locations", lang)),
+                    f"raumatlas_einrichtungen_{city}_{level}_{area_id}", "dl_profile_loc", lang)
 
 
 def _relatives(areas: pd.DataFrame, state: ViewState, city: str, lang: str) -> None:

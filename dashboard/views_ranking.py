@@ -5,6 +5,8 @@ Draws the rankings and the summary the :class:`~dashboard.page.PageContext` comp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -18,21 +20,25 @@ from dashboard.ranking_export import ranking_export, summary_export
 from dashboard.table_export import ExportTable, csv_bytes, xlsx_bytes
 from pipelines.config import CITIES
 
+RANKING_KEY = "ra-ranking"
+"""Key of the container around the rankings and the summary (CSS class ``st-key-ra-ranking``; tests read it)."""
+
 
 def render(page: PageContext) -> None:
-    """Both rankings side by side (sortable; CSV for German Excel and XLSX), then the Handlungsraum summary."""
+    """Both rankings side by side (in rank order; CSV for German Excel and XLSX), then the Handlungsraum summary."""
     state, entry = page.state, page.entry
     lang = state.lang
     if not entry:
         return
     label = catalog_text(entry, "label", lang)
     unit = catalog_text(entry, "unit", lang)
-    st.subheader(t("ranking_title", lang, indicator=label))
-    cols = st.columns(2, gap="large")
-    for col, city in zip(cols, CITIES, strict=True):
-        with col:
-            _city_ranking(page, page.cities[city], unit)
-    _summary(page, unit)
+    with st.container(key=RANKING_KEY):
+        st.subheader(t("ranking_title", lang, indicator=label))
+        cols = st.columns(2, gap="large")
+        for col, city in zip(cols, CITIES, strict=True):
+            with col:
+                _city_ranking(page, page.cities[city], unit)
+        _summary(page, unit)
 
 
 def _city_ranking(page: PageContext, city: CityPage, unit: str) -> None:
@@ -56,12 +62,25 @@ def _city_ranking(page: PageContext, city: CityPage, unit: str) -> None:
     })
     if city.project_counts is not None:  # does cross-department work reach the areas that need it most?
         show = views_projects.add_ranking_columns(show, table, city.project_counts, lang)
-    # Numbers stay numbers (the column sorts by value) but read as in the tooltips: same formatter, same decimals.
-    styled = show.style.format(ranking_formatters(table, lang, value_col, t("col_coverage", lang)))
-    st.dataframe(styled, hide_index=True, width="stretch", height=320)
+    shown, config = _as_shown(show, ranking_formatters(table, lang, value_col, t("col_coverage", lang)))
+    st.dataframe(shown, column_config=config, hide_index=True, width="stretch", height=320)
     # The files hold what the table shows (same decimals, German notation) plus the area id as text.
     export = ranking_export(show, table, lang, sheet=f"{t(f'city_{city.city}', lang)} {period}")
-    _downloads(export, f"raumatlas_{city.city}_{level}_{page.state.indicator}_{period}", f"dl_{city.city}", lang)
+    table_downloads(export, f"raumatlas_{city.city}_{level}_{page.state.indicator}_{period}", f"dl_{city.city}", lang)
+
+
+def _as_shown(show: pd.DataFrame, formatters: dict[str, Callable[[object], str]]) -> tuple[pd.DataFrame, dict]:
+    """The table's numbers as text, written as in the tooltips (same formatter, same decimals), right-aligned.
+
+    The grid reads a number column's raw value to screen readers and to the page's text ("17.1267…" on a
+    German page); as text every reader gets what the canvas shows ("17,1"). The rows come sorted by rank
+    (= by value) and the rank column stays a number, so sorting by rank still orders by value (a click on
+    the value header sorts the texts; the downloads keep numbers for sorting in Excel).
+    """
+    shown = show.copy()
+    for col, fmt in formatters.items():
+        shown[col] = [fmt(v) for v in show[col]]
+    return shown, {col: st.column_config.TextColumn(alignment="right") for col in formatters}
 
 
 def _summary(page: PageContext, unit: str) -> None:
@@ -88,10 +107,10 @@ def _summary(page: PageContext, unit: str) -> None:
     for key in summary.notes:
         st.caption(t(key, lang))
     export = summary_export(df, labels, unit, [t(key, lang) for key in summary.notes], lang, period_text)
-    _downloads(export, f"raumatlas_handlungsraeume_{page.state.indicator}_{period}", "dl_summary", lang)
+    table_downloads(export, f"raumatlas_handlungsraeume_{page.state.indicator}_{period}", "dl_summary", lang)
 
 
-def _downloads(export: ExportTable, stem: str, key: str, lang: str) -> None:
+def table_downloads(export: ExportTable, stem: str, key: str, lang: str) -> None:
     """CSV for German Excel and XLSX of one table, side by side."""
     a, b = st.columns(2)
     a.download_button(t("download_csv_excel", lang), csv_bytes(export), file_name=f"{stem}.csv", mime="text/csv",

@@ -16,14 +16,11 @@
   var OUTLINE_STYLE = {fill: false, color: "#111111", weight: 3, opacity: 1, pane: "raOutlines"};
   var CITY_LINE_STYLE = {color: "#222222", weight: 1.6, fill: false, interactive: false, pane: "raOutlines"};
   var LABEL_OPTIONS = {permanent: true, direction: "center", interactive: false, className: "ra-label"};
-  var LEADER_STYLE = {color: "#111111", weight: 1.5, opacity: 0.9, interactive: false};
-  var LEADER_DOT = {radius: 3, color: "#111111", weight: 1, fillColor: "#ffffff", fillOpacity: 1, interactive: false};
 
   var map = null;
-  var geometryCache = {};
   var st = {args: null, geo: null, geometryKey: null, view: null, areas: [], focus: null, bounds: null,
             fitted: true, programmatic: false, clicks: 0};
-  var layers = {areas: null, outlines: null, labels: null, outlinesKey: null, cityLine: null, cityLineKey: null,
+  var layers = {areas: null, outlines: null, labels: null, leaders: null, placed: [], outlinesKey: null, cityLine: null, cityLineKey: null,
                 tiles: null, tilesUrl: null, locations: null, locationsKey: null, projects: null, projectsKey: null};
   // Read by the browser tests: how often the map rendered, restyled and fetched geometry.
   window.raumatlas = {renders: 0, geometryLoads: 0, lastError: null};
@@ -38,43 +35,6 @@
     });
   }
 
-  // ---- geometry: quantized, delta-coded rings (dashboard/geometry_codec.py) ----
-  function decodeRing(flat, ox, oy, q) {
-    var out = new Array(flat.length / 2), x = 0, y = 0;
-    for (var i = 0; i < flat.length; i += 2) {
-      x += flat[i];
-      y += flat[i + 1];
-      out[i / 2] = [oy + y * q, ox + x * q];
-    }
-    return out;
-  }
-
-  function decode(data) {
-    if (data.format !== "ra-quantized-1") { throw new Error("unknown geometry format " + data.format); }
-    var q = data.quantum, ox = data.origin[0], oy = data.origin[1];
-    return {
-      ids: data.ids, names: data.names, bbox: data.bbox,
-      shapes: data.shapes.map(function (polys) {
-        return polys.map(function (rings) { return rings.map(function (r) { return decodeRing(r, ox, oy, q); }); });
-      }),
-      outline: (data.outline || []).map(function (r) { return decodeRing(r, ox, oy, q); })
-    };
-  }
-
-  function loadGeometry(ref) {
-    if (!geometryCache[ref.key]) {
-      window.raumatlas.geometryLoads++;
-      geometryCache[ref.key] = ref.url
-        ? fetch(ref.url).then(function (r) {
-            if (!r.ok) { throw new Error(ref.url + ": HTTP " + r.status); }
-            return r.json();
-          }).then(decode)
-        : Promise.resolve(decode(ref.inline));
-      geometryCache[ref.key].catch(function () { delete geometryCache[ref.key]; });
-    }
-    return geometryCache[ref.key];
-  }
-
   function latlngs(polys) { return polys.length === 1 ? polys[0] : polys; }
 
   // ---- the map ----
@@ -87,6 +47,7 @@
     L.control.scale().addTo(map);
     map.on("movestart", function () { if (!st.programmatic) { st.fitted = false; } });
     map.on("resize", function () { if (st.fitted && st.bounds) { fit(st.bounds); } });
+    map.on("moveend resize", placeLabels);  // the labels follow the frame's real size and the user's zoom
     // One hover tooltip at a time: moving a path to the front (the selected area) can swallow its mouseout.
     map.on("tooltipopen", function (e) {
       if (e.tooltip.options.permanent) { return; }
@@ -193,9 +154,11 @@
     var key = o ? o.geometry.key + JSON.stringify(o.items) : null;
     if (key === layers.outlinesKey) { return Promise.resolve(); }
     layers.outlinesKey = key;
-    if (layers.outlines) { map.removeLayer(layers.outlines); map.removeLayer(layers.labels); layers.outlines = null; }
+    if (layers.outlines) { [layers.outlines, layers.labels, layers.leaders].forEach(function (l) { map.removeLayer(l); }); }
+    layers.outlines = null;
+    layers.placed = [];
     if (!o) { return Promise.resolve(); }
-    return loadGeometry(o.geometry).then(function (geo) {
+    return window.raumatlasGeometry.load(o.geometry).then(function (geo) {
       if (layers.outlinesKey !== key) { return; }
       var group = L.featureGroup(), labels = L.layerGroup();
       geo.shapes.forEach(function (polys, i) {
@@ -207,13 +170,10 @@
         var opts = Object.assign({}, LABEL_OPTIONS, {interactive: true,
                                  className: "ra-label ra-label-click" + (item.approximate ? " ra-approx" : "")});
         var tip;
-        if (item.at) {
-          if (item.leader) {  // the label had to move away from its area (dashboard.label_layout): a line back to it
-            labels.addLayer(L.polyline([item.leader, item.at], LEADER_STYLE));
-            labels.addLayer(L.circleMarker(item.leader, LEADER_DOT));
-          }
+        if (item.at) {  // placed in this frame by raumatlas_labels.js, from the area's anchor point
           tip = L.tooltip(opts).setLatLng(item.at).setContent(item.label);
           labels.addLayer(tip);
+          layers.placed.push({tip: tip, anchor: item.leader || item.at});
         } else {
           l.bindTooltip(item.label, opts);
           tip = l.getTooltip();
@@ -222,8 +182,14 @@
         group.addLayer(l);
       });
       layers.outlines = group.addTo(map);
+      layers.leaders = L.layerGroup().addTo(map);
       layers.labels = labels.addTo(map);
+      placeLabels();
     });
+  }
+
+  function placeLabels() {
+    if (layers.outlines && layers.placed.length) { window.raumatlasLabels.layout(map, layers.placed, layers.leaders); }
   }
 
   function drawLocations(loc) {
@@ -268,7 +234,7 @@
     map.getContainer().setAttribute("aria-label", a.title);
     document.documentElement.lang = a.lang;
     map.getContainer().style.background = a.background;
-    return loadGeometry(a.geometry).then(function (geo) {
+    return window.raumatlasGeometry.load(a.geometry).then(function (geo) {
       var newGeometry = a.geometry.key !== st.geometryKey;
       st.args = a;
       if (newGeometry) {

@@ -130,7 +130,8 @@ def test_comparison_from_the_ui_reloads_from_its_url_and_downloads_as_german_exc
     assert screen[0][:6] == ["Indikator", "Gebiet", "Stadt", "Ebene", "Gebiets-ID", "Stand"]
     assert {r[1] for r in screen[1:]} == {"Neuperlach", "Übriges München", "Neukölln"}
     with again.expect_download() as info:
-        again.get_by_role("button", name=_ui("download_csv_excel")).first.click()
+        # the comparison's own button (the open profile's tables have buttons of the same name)
+        again.locator(".st-key-cmp_dl_csv").get_by_role("button", name=_ui("download_csv_excel")).click()
     download = info.value
     assert download.suggested_filename == "raumatlas_vergleich.csv"
     rows = _read_like_german_excel(open(download.path(), "rb").read())  # noqa: SIM115

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.i18n import t
-from tests.e2e.harness import LEGEND, MAP_FRAME, wait_maps_drawn
+from tests.e2e.harness import LEGEND, MAP_FRAME, map_frame, wait_maps_drawn
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +23,8 @@ HR_LABEL = ".leaflet-tooltip.ra-label"
 STORY = ".st-key-ra-story"
 N_STORIES = 5
 SEARCH_DE = "Gebiet suchen (Name oder Nummer, beide Städte)"
+RANKING = ".st-key-ra-ranking"
+GRID_TABLE = '[data-testid="stDataFrame"] table'  # the grid's DOM table for screen readers: the text it draws
 
 
 def _open(browser_context, app_server, query: str, width: int, height: int):  # noqa: ANN001, ANN202
@@ -156,13 +158,26 @@ def test_keyboard_only_search_opens_neuperlach(browser_context, app_server):
         page.close()
 
 
-def _serious_axe_violations(page) -> list:  # noqa: ANN001
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate("""async () => {
-        const r = await axe.run(document, {iframes: false, resultTypes: ['violations']});
-        return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
-            .map(v => [v.id, v.impact, v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)]);
-    }""")
+_AXE_RUN = """async () => {
+    const r = await axe.run(document, {iframes: false, resultTypes: ['violations']});
+    return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+        .map(v => [v.id, v.impact, v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)]);
+}"""
+
+
+def _serious_axe_violations(page) -> dict[str, list]:  # noqa: ANN001
+    """axe-core in the page and, separately, inside each map frame (same origin: served by Streamlit).
+
+    Returns the serious/critical violations per document (``main``, ``map 0``, ``map 1``).
+    """
+    for i in range(2):  # each map has drawn its arguments (labels, tooltips, markers) before it is audited
+        map_frame(page, i).locator("body[data-ra-renders]").wait_for(state="attached", timeout=30_000)
+    frames = [page.locator(MAP_FRAME).nth(i).element_handle().content_frame() for i in range(2)]
+    out = {}
+    for name, doc in (("main", page.main_frame), ("map 0", frames[0]), ("map 1", frames[1])):
+        doc.add_script_tag(path=str(AXE))
+        out[name] = doc.evaluate(_AXE_RUN)
+    return out
 
 
 @pytest.mark.parametrize("query, wait_for", [
@@ -171,15 +186,17 @@ def _serious_axe_violations(page) -> list:  # noqa: ANN001
     ("?area=berlin:081005&lang=en", ".st-key-profile"),
     ("?present=1", STORY),
     ("?present=1&step=1&lang=en", STORY),
+    ("?loc=kita,youth_centre&area=munich:16", ".st-key-profile"),  # facility markers and clusters in the frames
 ])
 def test_axe_core_finds_no_serious_violations(browser_context, app_server, query, wait_for):
-    """Main page (with the ranking below the maps), profiles, presentation mode."""
+    """Main page (with the ranking below the maps), profiles, presentation mode — and inside both map frames."""
     page = _open(browser_context, app_server, query, 1366, 768)
     try:
         page.locator(wait_for).first.wait_for(timeout=30_000)
-        page.wait_for_timeout(1000)
+        if not query.startswith("?present"):
+            page.locator(f"{RANKING} {GRID_TABLE}").nth(1).wait_for(state="attached", timeout=30_000)
         violations = _serious_axe_violations(page)
-        assert not violations, violations
+        assert not any(violations.values()), violations
         lang = "en" if "lang=en" in query else "de"
         assert page.evaluate("document.documentElement.lang") == lang
     finally:
@@ -210,17 +227,51 @@ def _visible_text(page, lang: str) -> str:  # noqa: ANN001
     return " ".join([body, *parts[1:]])
 
 
+_GRID_ROWS_JS = f"""() => Array.from(document.querySelectorAll('{RANKING} {GRID_TABLE}'))
+    .map(t => Array.from(t.querySelectorAll('tr')).map(r => Array.from(r.children).map(c => c.textContent)))"""
+NUMBER = {"de": r"−?\d{1,3}(?:\.\d{3})*(?:,\d+)?", "en": r"−?\d{1,3}(?:,\d{3})*(?:\.\d+)?"}
+
+
+def _ranking_tables(page) -> list[list[list[str]]]:  # noqa: ANN001
+    """The rankings and the summary as read from the grid's DOM tables (the canvas has no text to read)."""
+    page.locator(f"{RANKING} {GRID_TABLE}").nth(2).wait_for(state="attached", timeout=30_000)
+    return page.evaluate(_GRID_ROWS_JS)
+
+
+def _check_ranking_language(tables: list[list[list[str]]], lang: str, forbidden: tuple[str, ...]) -> None:
+    """Headers in ``lang``; every value written with the language's decimal mark (German: decimal comma)."""
+    assert len(tables) == 3, f"two rankings and the summary expected, got {len(tables)}"
+    decimals = 0
+    for rows in tables:
+        header, body = rows[0], rows[1:]
+        assert t("col_area", lang) in header, header
+        values = [i for i, h in enumerate(header) if h.startswith(t("col_value", lang))]
+        assert len(values) == 1, header
+        assert not [w for w in forbidden if any(w in h for h in header)], header
+        for row in body:
+            cell = row[values[0]].strip()
+            if cell in ("", "–") or cell[0].isalpha():  # no value: a dash or the flag's text ("keine Daten")
+                continue
+            number = re.match(NUMBER[lang], cell)  # then nothing but a unit: "5,2", "4,60 %", "4.60%", "6.070 Einw."
+            assert number and re.fullmatch(rf"{NUMBER[lang]}(?:\s\S.*|%)?", cell), f"{lang}: value {cell!r} in {row}"
+            decimals += ("," if lang == "de" else ".") in number.group(0)
+    assert decimals, "no value with decimals: the check would not see a wrong decimal mark"
+
+
 @pytest.mark.parametrize("lang, forbidden", [("de", ENGLISH_UI_WORDS), ("en", GERMAN_UI_WORDS)])
 def test_one_language_at_a_time(browser_context, app_server, lang, forbidden):
+    """The page, the profile beside the maps, the upload panel and the ranking tables (headers and numbers)."""
     page = _open(browser_context, app_server, f"?lang={lang}&area=munich:16", 1920, 1080)
     try:
         page.locator(".st-key-profile").wait_for(timeout=30_000)
         page.locator('[data-testid="stExpander"] summary').first.click()  # the project upload panel
         page.locator('[data-testid="stFileUploaderDropzone"]').wait_for(timeout=30_000)
         page.locator(".st-key-profile svg text").first.wait_for(timeout=30_000)  # the time-series chart
+        tables = _ranking_tables(page)
         page.wait_for_timeout(800)
-        text = _visible_text(page, lang)
+        text = " ".join([_visible_text(page, lang), *(" ".join(c for r in rows for c in r) for rows in tables)])
         found = [w for w in forbidden if re.search(rf"(?<![\\wäöüß]){re.escape(w)}(?![\\wäöüß])", text)]
         assert not found, f"{lang} page shows {found}"
+        _check_ranking_language(tables, lang, forbidden)
     finally:
         page.close()
