@@ -77,11 +77,11 @@ def render(page: PageContext) -> None:
     if cmp.gap_lines:
         st.warning(f"**{t('cmp_gaps_title', lang)}**\n\n" + "\n".join(f"- {x}" for x in cmp.gap_lines))
     a, b, c = st.columns([2, 2, 1])
-    a.download_button(t("download_csv_excel", lang), csv_bytes(export), file_name="raumatlas_vergleich.csv",
-                      mime="text/csv", key="cmp_dl_csv", width="stretch")
-    b.download_button(t("download_xlsx", lang), xlsx_bytes(export), file_name="raumatlas_vergleich.xlsx",
+    a.download_button(t("download_csv_excel", lang), lambda: csv_bytes(export), file_name="raumatlas_vergleich.csv",
+                      mime="text/csv", key="cmp_dl_csv", on_click="ignore", width="stretch")
+    b.download_button(t("download_xlsx", lang), lambda: xlsx_bytes(export), file_name="raumatlas_vergleich.xlsx",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="cmp_dl_xlsx",
-                      width="stretch")
+                      on_click="ignore", width="stretch")
     c.button(t("cmp_clear", lang), key="cmp_clear", on_click=set_view,
              args=(replace(state, compare=(), compare_ind=(), compare_align=False),), width="stretch")
 

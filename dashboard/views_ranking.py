@@ -111,9 +111,14 @@ def _summary(page: PageContext, unit: str) -> None:
 
 
 def table_downloads(export: ExportTable, stem: str, key: str, lang: str) -> None:
-    """CSV for German Excel and XLSX of one table, side by side."""
+    """CSV for German Excel and XLSX of one table, side by side.
+
+    The files are written only when a button is clicked (a callable, no rerun): writing both on
+    every run was most of an indicator change's server time.
+    """
     a, b = st.columns(2)
-    a.download_button(t("download_csv_excel", lang), csv_bytes(export), file_name=f"{stem}.csv", mime="text/csv",
-                      key=key, width="stretch")
-    b.download_button(t("download_xlsx", lang), xlsx_bytes(export), file_name=f"{stem}.xlsx", key=f"{key}_xlsx",
+    a.download_button(t("download_csv_excel", lang), lambda: csv_bytes(export), file_name=f"{stem}.csv",
+                      mime="text/csv", key=key, on_click="ignore", width="stretch")
+    b.download_button(t("download_xlsx", lang), lambda: xlsx_bytes(export), file_name=f"{stem}.xlsx",
+                      key=f"{key}_xlsx", on_click="ignore",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", width="stretch")
