@@ -58,18 +58,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sessions import DEFAULT_POLYGONS, browser_sessions, close_browser_sessions  # noqa: E402
 
-from tests.e2e.harness import (  # noqa: E402
-    ARTIFACTS,
-    CHROMIUM,
+from tests.e2e.harness import ARTIFACTS, CHROMIUM, MAP_FRAME, AppServer, NetworkGuard, launch_browser, running_app
+from tests.e2e.map_probe import (
     COMPONENT_MARK,
-    MAP_FRAME,
-    AppServer,
-    NetworkGuard,
     WebsocketLog,
-    launch_browser,
     legend_texts,
     map_renders,
-    running_app,
     wait_legends_change,
     wait_maps_drawn,
     wait_renders,

@@ -35,7 +35,7 @@ class SessionRun:
 def browser_sessions(ctx, url: str, n: int, timeout_ms: int = 300_000,  # noqa: ANN001 - playwright context
                      polygons: tuple[int, int] = DEFAULT_POLYGONS) -> SessionRun:
     """``n`` tabs of one browser context opened at once; waits until each drew both maps."""
-    from tests.e2e.harness import wait_maps_drawn
+    from tests.e2e.map_probe import wait_maps_drawn
 
     run = SessionRun(handles=[ctx.new_page() for _ in range(n)])
     t0 = time.perf_counter()

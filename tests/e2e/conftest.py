@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import ARTIFACTS, AppServer, NetworkGuard, launch_browser, running_app, wait_maps_drawn
+from tests.e2e.harness import ARTIFACTS, AppServer, NetworkGuard, launch_browser, running_app
+from tests.e2e.map_probe import wait_maps_drawn
 
 WARM_POLYGONS = (25, 143)  # Munich Stadtbezirke, Berlin Bezirksregionen (default levels)
 

@@ -17,11 +17,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.harness import (
-    CHROMIUM,
-    POLYGON,
-    ROOT,
-    NetworkGuard,
+from tests.e2e.harness import CHROMIUM, POLYGON, ROOT, NetworkGuard
+from tests.e2e.map_probe import (
     choose_option,
     clickable_polygon_centre,
     legend_texts,

@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.harness import CHROMIUM, ROOT, map_frame, wait_maps_drawn
+from tests.e2e.harness import CHROMIUM, ROOT
+from tests.e2e.map_probe import map_frame, wait_maps_drawn
 
 if not CHROMIUM.exists():
     _why = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium` (CI does)"

@@ -10,7 +10,8 @@ import subprocess
 import pytest
 from PIL import Image
 
-from tests.e2e.harness import ARTIFACTS, CHROMIUM, wait_maps_drawn
+from tests.e2e.harness import ARTIFACTS, CHROMIUM
+from tests.e2e.map_probe import wait_maps_drawn
 
 if not CHROMIUM.exists():
     _why = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium` (CI does)"

@@ -14,12 +14,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.harness import (
+from tests.e2e.harness import CHROMIUM, MAP_FRAME, NetworkGuard
+from tests.e2e.map_probe import (
     AREA_POLYGON,
-    CHROMIUM,
     COMPONENT_MARK,
-    MAP_FRAME,
-    NetworkGuard,
     WebsocketLog,
     area_hit_point,
     choose_option,

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.e2e.harness import CHROMIUM, MAP_FRAME, ROOT, NetworkGuard, clickable_polygon_centre, map_frame
+from tests.e2e.harness import CHROMIUM, MAP_FRAME, ROOT, NetworkGuard
+from tests.e2e.map_probe import clickable_polygon_centre, map_frame
 
 if not CHROMIUM.exists():
     _why = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium` (CI does)"

@@ -14,7 +14,8 @@ import re
 import pytest
 
 from dashboard.i18n import t
-from tests.e2e.harness import AREA_POLYGON, MAP_FRAME, area_hit_point, map_frame, wait_maps_drawn
+from tests.e2e.harness import MAP_FRAME
+from tests.e2e.map_probe import AREA_POLYGON, area_hit_point, map_frame, wait_maps_drawn
 
 pytestmark = pytest.mark.e2e
 

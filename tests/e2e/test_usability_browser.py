@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.i18n import t
-from tests.e2e.harness import LEGEND, MAP_FRAME, map_frame, wait_maps_drawn
+from tests.e2e.harness import LEGEND, MAP_FRAME
+from tests.e2e.map_probe import map_frame, wait_maps_drawn
 
 pytestmark = pytest.mark.e2e
 
