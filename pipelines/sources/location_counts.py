@@ -58,15 +58,20 @@ def _by_members(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame, level: s
     if "members" not in areas.columns or "member_level" not in areas.columns:
         return ids
     rest = points.index.difference(ids.index)
-    extra = {}
-    for i in rest:
-        found = sorted(str(a.area_id) for a in areas.itertuples()
-                       if f"area_id_{a.member_level}" in points.columns
-                       and pd.notna(points.at[i, f"area_id_{a.member_level}"])
-                       and str(points.at[i, f"area_id_{a.member_level}"]) in
-                       {m.strip() for m in str(a.members).split(",")})
-        if found:
-            extra[i] = ",".join(found)
+    if not len(rest):
+        return ids
+    found: list[list[str]] = [[] for _ in rest]
+    for area_id, member_level, members in zip(areas["area_id"], areas["member_level"], areas["members"],
+                                              strict=True):
+        col = f"area_id_{member_level}"
+        if col not in points.columns:
+            continue
+        values = points.loc[rest, col]
+        wanted = {m.strip() for m in str(members).split(",")}
+        hit = values.notna().to_numpy() & np.fromiter((str(v) in wanted for v in values), bool, len(values))
+        for k in np.flatnonzero(hit):
+            found[k].append(str(area_id))
+    extra = {i: ",".join(sorted(f)) for i, f in zip(rest, found, strict=True) if f}
     return pd.concat([ids, pd.Series(extra, dtype=object)]) if extra else ids
 
 
