@@ -30,6 +30,7 @@ from pipelines.builder.checks import (
     validate_tables,
 )
 from pipelines.builder.lock import guard_build, preflight
+from pipelines.builder.parallel import build_both_cities
 from pipelines.builder.stages import (
     Progress,
     Runner,
@@ -91,9 +92,11 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     areas: dict[str, gpd.GeoDataFrame] = {}
     parts: list[pd.DataFrame] = []
     catalog: list[dict[str, Any]] = []
-    if "munich" in cities:
+    if "munich" in cities and "berlin" in cities:  # the two chains at once (2 cores), merged in serial order
+        areas.update(build_both_cities(ctx, run, parts, catalog))
+    elif "munich" in cities:
         areas["munich"] = build_munich(ctx, run, parts, catalog)
-    if "berlin" in cities:
+    elif "berlin" in cities:
         areas["berlin"] = build_berlin(ctx, run, parts, catalog)
 
     locations, loc_ind, loc_cat = run("locations", location_stage.stage, ctx, areas)
