@@ -112,3 +112,57 @@ def _merge(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame], catalog: l
     parts += result["parts"]
     catalog += result["catalog"]
     return result["areas"]
+
+
+class Forked:
+    """``fn(*args)`` computed in a forked process while this one goes on; :meth:`result` collects it.
+
+    For a pure function of tables that adds no findings (the web layers): ``result()`` returns
+    its value and the seconds it took, or None if the child failed — the caller then runs it
+    itself, at the place a serial build would, so an error surfaces there exactly as before.
+    Without two cores or ``fork``, nothing is started and ``result()`` is None.
+    """
+
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self._conn: Connection | None = None
+        self._child: Any = None
+        if not parallel_possible():
+            return
+        mp = multiprocessing.get_context("fork")
+        self._conn, send = mp.Pipe(duplex=False)
+        self._child = mp.Process(target=_forked_child, args=(fn, args, send), daemon=True)
+        self._child.start()
+        send.close()
+
+    def result(self) -> tuple[Any, float] | None:
+        """``(value, seconds)`` from the child, or None (not started or failed)."""
+        if self._conn is None:
+            return None
+        got = _receive(self._conn)
+        self._child.join()
+        self._conn = None
+        return (got["value"], got["seconds"]) if got is not None else None
+
+    def cancel(self) -> None:
+        """Stop the child (the build failed before its result was needed)."""
+        if self._child is not None and self._child.is_alive():
+            self._child.kill()
+            self._child.join()
+
+
+def _forked_child(fn: Any, args: tuple[Any, ...], conn: Connection) -> None:
+    import time
+
+    t0 = time.perf_counter()
+    try:
+        value = fn(*args)
+        payload = pickle.dumps({"ok": True, "value": value, "seconds": time.perf_counter() - t0},
+                               protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        if os.environ.get(PROCESSES_ENV, "").strip() == "debug":
+            traceback.print_exc(file=sys.stderr)
+        payload = pickle.dumps({"ok": False})
+    try:
+        conn.send_bytes(payload)
+    finally:
+        conn.close()
