@@ -9,6 +9,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from pipelines import config
 
@@ -33,7 +34,7 @@ def assign_areas(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame) -> gpd.
         polys = city_areas.loc[city_areas["level"] == level, ["area_id", "geometry"]].sort_values("area_id")
         if polys.empty:
             continue
-        hits = gpd.sjoin(out[["geometry"]], polys, predicate="intersects", how="inner")
+        hits = _intersecting(out, polys)
         if level in config.COVERAGE_LEVELS[city]:
             ids = hits.groupby(level=0)["area_id"].min()
             rest = out.index.difference(ids.index)
@@ -46,6 +47,19 @@ def assign_areas(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame) -> gpd.
         out[f"area_id_{level}"] = ids.reindex(out.index).astype("string")
     return out[[*points.columns.drop("geometry", errors="ignore"),
                 *(f"area_id_{lv}" for lv in levels if f"area_id_{lv}" in out.columns), "geometry"]]
+
+
+def _intersecting(points: gpd.GeoDataFrame, polys: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Every (point, area) pair that intersects: ``area_id`` indexed by the point's index (as an inner sjoin).
+
+    The tree is built on the points and queried with each polygon, so each polygon is prepared once
+    and tests all its candidate points (an sjoin of the points would test every point against an
+    unprepared polygon); ``intersects`` is symmetric, so the pairs are the same.
+    """
+    tree = shapely.STRtree(np.asarray(points.geometry.values))
+    poly_pos, point_pos = tree.query(np.asarray(polys.geometry.values), predicate="intersects")
+    ids = polys["area_id"].iloc[poly_pos]
+    return pd.DataFrame({"area_id": ids.to_numpy()}, index=points.index[point_pos]).astype({"area_id": ids.dtype})
 
 
 def _by_members(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame, level: str, ids: pd.Series) -> pd.Series:
