@@ -8,6 +8,11 @@ indicators, ``areas.population`` and the web layers. The planners' project lists
 folder that replaces ``out`` only when everything succeeded, so a failed build
 never destroys the previous good one. A build whose inputs and code are
 unchanged since the last manifest is a no-op (nothing is parsed).
+
+On two cores the two cities' chains run side by side (Berlin's in a forked process) and
+the web layers are drawn in a forked process while locations, projects and derived
+indicators run; results are merged in the serial order, so the output is the same
+(``builder/parallel.py``; ``RAUMATLAS_BUILD_PROCESSES=1`` runs everything here).
 """
 
 from __future__ import annotations

@@ -92,8 +92,8 @@ def mss_indicators(ctx: BuildContext, tables: list[SourceTable], weight_tables: 
             continue
         table = mss_table(ctx, raw, known, [s["column"] for s in kind_specs])
         weights = _weights(ctx, src, known, specs, weight_tables, population, cache)
-        bases = [(spec, _indicator_base(ctx, src, table, spec, weights)) for spec in kind_specs]
-        bases = [(spec, b) for spec, b in bases if b is not None]
+        maybe = [(spec, _indicator_base(ctx, src, table, spec, weights)) for spec in kind_specs]
+        bases = [(spec, b) for spec, b in maybe if b is not None]
         aggregates = _aggregates(bases, membership)
         for spec, (base, _) in bases:
             agg = aggregates.get(spec["id"])
