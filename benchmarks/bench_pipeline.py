@@ -30,7 +30,17 @@ no-op 0.15 s CPU / 24 MB for both (0.13 s wall at load ~4). The Indikatorenatlas
 3.8 s wall at load ~2 (numpy blocks per indicator, ``rows.py``), of which ~1.7 s is reading the three
 workbooks (``io_excel.read_excel_text``). Output identical (``compare_builds.py``: 15 files, 0 differences).
 
-    .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR] [--repeat N] [--baseline REV]
+Same run against main 53860c8 (2026-11-29, branch build-5s, ``--baseline 53860c8 --serial --repeat 3``,
+load average 2.7-4.6 from other work): cold 11.5 s CPU / 10.9 s wall vs 14.8 s CPU / 18.8 s wall (CPU 0.78x,
+wall 0.58x), peak 470 vs 509 MB; serial (``cold-1p``) 11.7 s CPU / 13.0 s wall; cached 8.5 vs 11.3 s CPU;
+no-op 0.14 s / 24 MB for both. CPU per stage (in-process, load ~4): Indikatorenatlas 2.9 s (reading the
+workbooks 1.4 s), Berlin areas 1.4 s, Berlin population 1.1 s, MSS 0.4 s, locations 0.5 s, derived 0.5 s,
+write 0.5 s, imports 0.6 s; the two cities' chains (~3 s each) run side by side, so on an idle machine the
+cold build's wall time is about imports + the longer chain + the serial tail (~5.5-6 s). Forking costs
+~0.5-1 s CPU (copy-on-write faults), so total CPU is a little higher than serial. Output identical
+(``compare_builds.py``: 15 files, 0 differences, parallel and ``RAUMATLAS_BUILD_PROCESSES=1``).
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR] [--repeat N] [--baseline REV] [--serial]
 """
 
 from __future__ import annotations
