@@ -37,8 +37,10 @@ no-op 0.14 s / 24 MB for both. CPU per stage (in-process, load ~4): Indikatorena
 workbooks 1.4 s), Berlin areas 1.4 s, Berlin population 1.1 s, MSS 0.4 s, locations 0.5 s, derived 0.5 s,
 write 0.5 s, imports 0.6 s; the two cities' chains (~3 s each) run side by side, so on an idle machine the
 cold build's wall time is about imports + the longer chain + the serial tail (~5.5-6 s). Forking costs
-~0.5-1 s CPU (copy-on-write faults), so total CPU is a little higher than serial. Output identical
-(``compare_builds.py``: 15 files, 0 differences, parallel and ``RAUMATLAS_BUILD_PROCESSES=1``).
+~0.5-1 s CPU (copy-on-write faults), so total CPU is a little higher than serial. The peak RSS printed
+is the largest single process; summed over the build and its forked processes (sampled every 50 ms from
+``/proc/*/smaps_rollup``) the peak is 591 MB PSS / 764 MB RSS, serial 501 MB PSS — close to the 600 MB target.
+Output identical (``compare_builds.py``: 15 files, 0 differences, parallel and ``RAUMATLAS_BUILD_PROCESSES=1``).
 
     .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR] [--repeat N] [--baseline REV] [--serial]
 """
