@@ -4,15 +4,21 @@ Runs ``python -m pipelines build`` as a child process for two code trees, interl
 fresh copies of the same geodata:
 
 * **current**: this checkout;
-* **baseline**: commit ``a6cd18f`` (before the build-speed work, issue 11), exported with
-  ``git archive`` into a temp dir, so the old code path stays measurable on the same machine
-  in the same run (``--baseline REV`` picks another commit, ``--no-baseline`` skips it).
+* **baseline**: commit ``53860c8`` (main before the 5-second work; ``a6cd18f`` is the state
+  before any build-speed work, issue 11), exported with ``git archive`` into a temp dir, so the
+  old code path stays measurable on the same machine in the same run (``--baseline REV`` picks
+  another commit, ``--no-baseline`` skips it).
+
+``--serial`` also measures this checkout's cold build with ``RAUMATLAS_BUILD_PROCESSES=1`` (no
+forked processes: the two cities' chains and the web layers one after the other).
 
 Measured per tree: **cold** = ``--force`` with no ``processed/`` and an empty ``.cache``;
 **cached** = ``--force`` again (the Indikatorenatlas stage cache is warm); **no-op** = a plain
 ``build`` with unchanged inputs. Each figure is wall seconds and CPU seconds (user + system of
-that child alone) and its peak RSS; the load average is printed next to it, because on a
-shared machine wall time follows the load and CPU time much less. No asserts: a measurement.
+that child and of the processes it forked and reaped — the build runs Berlin's chain and the
+web layers in forked processes) and the peak RSS of the largest of those processes; the load
+average is printed next to it, because on a shared machine wall time follows the load and CPU
+time much less. No asserts: a measurement.
 
 Figures recorded before the change (a6cd18f, 2 CPUs, load average ~5): cold 48.3 s wall /
 17.9 s CPU, peak 495 MB; no-op 2.96 s wall / 0.62 s CPU, 133 MB (the issue's idle-machine
@@ -24,7 +30,19 @@ no-op 0.15 s CPU / 24 MB for both (0.13 s wall at load ~4). The Indikatorenatlas
 3.8 s wall at load ~2 (numpy blocks per indicator, ``rows.py``), of which ~1.7 s is reading the three
 workbooks (``io_excel.read_excel_text``). Output identical (``compare_builds.py``: 15 files, 0 differences).
 
-    .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR] [--repeat N] [--baseline REV]
+Same run against main 53860c8 (2026-11-29, branch build-5s, ``--baseline 53860c8 --serial --repeat 3``,
+load average 2.7-4.6 from other work): cold 11.5 s CPU / 10.9 s wall vs 14.8 s CPU / 18.8 s wall (CPU 0.78x,
+wall 0.58x), peak 470 vs 509 MB; serial (``cold-1p``) 11.7 s CPU / 13.0 s wall; cached 8.5 vs 11.3 s CPU;
+no-op 0.14 s / 24 MB for both. CPU per stage (in-process, load ~4): Indikatorenatlas 2.9 s (reading the
+workbooks 1.4 s), Berlin areas 1.4 s, Berlin population 1.1 s, MSS 0.4 s, locations 0.5 s, derived 0.5 s,
+write 0.5 s, imports 0.6 s; the two cities' chains (~3 s each) run side by side, so on an idle machine the
+cold build's wall time is about imports + the longer chain + the serial tail (~5.5-6 s). Forking costs
+~0.5-1 s CPU (copy-on-write faults), so total CPU is a little higher than serial. The peak RSS printed
+is the largest single process; summed over the build and its forked processes (sampled every 50 ms from
+``/proc/*/smaps_rollup``) the peak is 591 MB PSS / 764 MB RSS, serial 501 MB PSS — close to the 600 MB target.
+Output identical (``compare_builds.py``: 15 files, 0 differences, parallel and ``RAUMATLAS_BUILD_PROCESSES=1``).
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR] [--repeat N] [--baseline REV] [--serial]
 """
 
 from __future__ import annotations
@@ -46,7 +64,7 @@ sys.path.insert(0, str(ROOT))
 from pipelines import config  # noqa: E402  (light: no pandas/geopandas, keeps this process small)
 
 TARGETS = {"cold": 5.0, "noop": 0.3, "peak_mb": 600.0}
-BASELINE_REV = "a6cd18f"
+BASELINE_REV = "53860c8"
 
 
 class Run(NamedTuple):
@@ -60,9 +78,9 @@ class Run(NamedTuple):
     load: float
 
 
-def _run(code_dir: Path, args: list[str]) -> Run:
-    """``python -m pipelines ARGS`` with ``code_dir`` first on the path; this child's own rusage."""
-    env = {**os.environ, "PYTHONPATH": str(code_dir)}
+def _run(code_dir: Path, args: list[str], extra_env: dict[str, str] | None = None) -> Run:
+    """``python -m pipelines ARGS`` with ``code_dir`` first on the path; rusage of it and its reaped children."""
+    env = {**os.environ, "PYTHONPATH": str(code_dir), **(extra_env or {})}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "pipelines", *args], cwd=code_dir, env=env,
@@ -90,15 +108,25 @@ def _export(rev: str, dest: Path) -> Path | None:
     return dest
 
 
-def _measure(code_dir: Path, geodata: Path, work: Path, tag: str) -> dict[str, Run]:
-    """Cold, cached and no-op build of ``code_dir`` on a fresh copy of ``geodata``."""
+def _measure(code_dir: Path, geodata: Path, work: Path, tag: str, serial: bool = False) -> dict[str, Run]:
+    """Cold, cached and no-op build of ``code_dir`` on a fresh copy of ``geodata`` (+ a serial cold build)."""
     g, out = work / f"geodata-{tag}", work / f"processed-{tag}"
+    build = ["build", "--geodata", str(g), "--out", str(out), "--quiet"]
+    runs: dict[str, Run] = {}
+    if serial:
+        _fresh(geodata, g, out)
+        runs["cold-1p"] = _run(code_dir, [*build, "--force"], {"RAUMATLAS_BUILD_PROCESSES": "1"})
+    _fresh(geodata, g, out)
+    runs.update(cold=_run(code_dir, [*build, "--force"]), cached=_run(code_dir, [*build, "--force"]),
+                noop=_run(code_dir, build))
+    return runs
+
+
+def _fresh(geodata: Path, g: Path, out: Path) -> None:
+    """A fresh copy of the geodata (no processed/, empty stage cache) and no output folder."""
     shutil.rmtree(g, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(geodata, g, ignore=shutil.ignore_patterns("processed", ".cache", "staging"))
-    build = ["build", "--geodata", str(g), "--out", str(out), "--quiet"]
-    return {"cold": _run(code_dir, [*build, "--force"]), "cached": _run(code_dir, [*build, "--force"]),
-            "noop": _run(code_dir, build)}
 
 
 def _median(runs: list[Run]) -> Run:
@@ -109,7 +137,8 @@ def _median(runs: list[Run]) -> Run:
 def _row(name: str, new: Run, base: Run | None, target: float | None) -> str:
     s = f"  {name:<8} {new.wall:7.2f} s wall {new.cpu:6.2f} s CPU {new.peak_mb:6.0f} MB  (load {new.load:4.1f})"
     if target is not None:
-        s += f"  target wall ≤ {target:g} s: {'ok' if new.wall <= target else 'OVER'}"
+        s += (f"  target ≤ {target:g} s: wall {'ok' if new.wall <= target else 'OVER'},"
+              f" CPU {'ok' if new.cpu <= target else 'OVER'}")
     if base is not None:
         s += (f"\n  {'':<8} baseline {base.wall:6.2f} s wall {base.cpu:6.2f} s CPU {base.peak_mb:6.0f} MB"
               f"  (load {base.load:4.1f})  ->  wall {new.wall / base.wall:4.2f}×, CPU {new.cpu / base.cpu:4.2f}×,"
@@ -124,7 +153,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="measure N times (interleaved), print the medians")
     parser.add_argument("--baseline", default=BASELINE_REV, help="commit to compare with (default %(default)s)")
     parser.add_argument("--no-baseline", action="store_true", help="measure the current code only")
+    parser.add_argument("--serial", action="store_true", help="also a cold build without forked processes")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="raumatlas-bench-") as tmp:
         work = Path(tmp)
         base_dir = None if args.no_baseline else _export(args.baseline, work / "baseline")
@@ -133,13 +164,17 @@ def main() -> None:
         for _ in range(args.repeat):
             if base_dir is not None:
                 base_runs.append(_measure(base_dir, args.geodata, work, "baseline"))
-            new_runs.append(_measure(ROOT, args.geodata, work, "current"))
+            new_runs.append(_measure(ROOT, args.geodata, work, "current", serial=args.serial))
         web = sum(p.stat().st_size for p in (work / "processed-current" / config.WEB_DIR).glob("*.geojson"))
     print(f"Raumatlas pipeline benchmark ({os.cpu_count()} CPUs, {args.repeat} run(s), medians; "
-          f"baseline = {args.baseline if base_dir else 'none'})")
-    for kind, target in (("cold", TARGETS["cold"]), ("cached", None), ("noop", TARGETS["noop"])):
+          f"baseline = {args.baseline if base_dir else 'none'}); load average before "
+          f"{' / '.join(f'{x:.1f}' for x in load_before)}, after {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    kinds = [("cold", TARGETS["cold"]), ("cached", None), ("noop", TARGETS["noop"])]
+    if args.serial:
+        kinds.insert(1, ("cold-1p", TARGETS["cold"]))
+    for kind, target in kinds:
         new = _median([r[kind] for r in new_runs])
-        base = _median([r[kind] for r in base_runs]) if base_runs else None
+        base = _median([r["cold" if kind == "cold-1p" else kind] for r in base_runs]) if base_runs else None
         print(_row(kind, new, base, target))
     cold = _median([r["cold"] for r in new_runs])
     print(f"  peak memory, cold build {cold.peak_mb:.0f} MB (target ≤ {TARGETS['peak_mb']:g} MB: "
@@ -148,7 +183,8 @@ def main() -> None:
     codes = sorted({r[k].code for r in new_runs + base_runs for k in r})
     print(f"  exit codes {codes}; no-op {'confirmed' if noop_ok else 'NOT confirmed'}; "
           f"web layers {web / 1e6:.2f} MB (budget {config.WEB_TOTAL_MAX_BYTES / 1e6:.1f} MB)")
-    print("  cold = --force, empty cache, no processed/; cached = --force with the stage cache warm")
+    print("  cold = --force, empty cache, no processed/; cold-1p = the same without forked processes;"
+          " cached = --force with the stage cache warm; CPU = user + system of the build and its forked processes")
 
 
 if __name__ == "__main__":

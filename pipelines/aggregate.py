@@ -76,10 +76,9 @@ def aggregate_long(
             joined[col] = joined[col] * share
     keys = ["indicator_id", "period", "level", "area_id"]
     grouped = joined.groupby(keys, sort=False, observed=True)
-    g = grouped.agg(
-        numerator=("_num", "sum"), denominator=("_den", "sum"), w_valid=("_wv", "sum"),
-        w_all=("_w", "sum"), n_valid=("_valid", "sum"),
-    ).reset_index()
+    # one cythonized sum over the five columns (the same per-column sums as named aggregations, less overhead)
+    g = grouped[["_num", "_den", "_wv", "_w", "_valid"]].sum().reset_index().rename(columns={
+        "_num": "numerator", "_den": "denominator", "_wv": "w_valid", "_w": "w_all", "_valid": "n_valid"})
     g["first_flag"] = _first_nonempty(joined["flag"], grouped.ngroup(), len(g))
     if rule == "sum":
         g["value"] = g["numerator"]

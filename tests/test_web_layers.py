@@ -209,3 +209,13 @@ def test_real_area_stages_give_valid_layers_under_budget(geodata):
         if level != "handlungsraum":
             report = coverage_report(layer)
             assert report["is_valid_coverage"] and report["overlap_m2"] < 1 and report["gap_m2"] < 1, (name, report)
+
+
+def test_report_on_the_frames_equals_the_report_on_the_written_geojson(areas) -> None:
+    """The build reports on the in-memory layer frames: exactly what re-reading the GeoJSON gives."""
+    from pipelines.builder.web_layers import build_web_layer_frames
+
+    frames, layers = build_web_layer_frames(areas)
+    assert layers == build_web_layers(areas)
+    for name, data in layers.items():
+        assert coverage_report(frames[name]) == coverage_report(data), name

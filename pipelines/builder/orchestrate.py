@@ -8,6 +8,11 @@ indicators, ``areas.population`` and the web layers. The planners' project lists
 folder that replaces ``out`` only when everything succeeded, so a failed build
 never destroys the previous good one. A build whose inputs and code are
 unchanged since the last manifest is a no-op (nothing is parsed).
+
+On two cores the two cities' chains run side by side (Berlin's in a forked process) and
+the web layers are drawn in a forked process while locations, projects and derived
+indicators run; results are merged in the serial order, so the output is the same
+(``builder/parallel.py``; ``RAUMATLAS_BUILD_PROCESSES=1`` runs everything here).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pipelines.builder.checks import (
     validate_tables,
 )
 from pipelines.builder.lock import guard_build, preflight
+from pipelines.builder.parallel import Forked, build_both_cities
 from pipelines.builder.stages import (
     Progress,
     Runner,
@@ -91,24 +97,22 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
     areas: dict[str, gpd.GeoDataFrame] = {}
     parts: list[pd.DataFrame] = []
     catalog: list[dict[str, Any]] = []
-    if "munich" in cities:
+    if "munich" in cities and "berlin" in cities:  # the two chains at once (2 cores), merged in serial order
+        areas.update(build_both_cities(ctx, run, parts, catalog))
+    elif "munich" in cities:
         areas["munich"] = build_munich(ctx, run, parts, catalog)
-    if "berlin" in cities:
+    elif "berlin" in cities:
         areas["berlin"] = build_berlin(ctx, run, parts, catalog)
 
-    locations, loc_ind, loc_cat = run("locations", location_stage.stage, ctx, areas)
-    parts.append(loc_ind)
-    catalog += loc_cat
-    projects, proj_ind, proj_cat = run("projects", project_stage, ctx, areas)
-    parts.append(proj_ind)
-    catalog += proj_cat
-    indicators = _concat_indicators(parts)
-    derived_ind, derived_cat = run("derived", derived.stage, ctx, areas, indicators, locations)
-    indicators = _concat_indicators([indicators, derived_ind])
-    catalog = merge_catalog(catalog + derived_cat)
-    areas = run("population", fill_population, areas, indicators)
-    web = run("web_layers", web_layers_with_report, areas)
-    run("validate", validate_tables, ctx, areas, indicators, locations, catalog)
+    # the web layers need only the areas' geometry and names (not the population filled in below): drawn
+    # in a forked process meanwhile; if that fails, they are drawn here at their serial place
+    web_job = Forked(web_layers_with_report, areas)
+    try:
+        web = _serial_stages(ctx, run, areas, parts, catalog, web_job)
+    except BaseException:
+        web_job.cancel()
+        raise
+    areas, indicators, locations, catalog, projects = web.pop("tables")
 
     findings = [dict(f.to_dict(), build_stage=s) for f, s in zip(ctx.findings, run.finding_stage, strict=False)]
     prev_tables = _previous_tables(paths.out, previous, cities)
@@ -131,6 +135,30 @@ def run_build(geodata: Path | str | None = None, out: Path | str | None = None, 
         io.write_json(tmp / config.MANIFEST_FILE, man)
         _readable(tmp)
     return BuildResult("built", paths.out, man, time.perf_counter() - t_start, run.seconds)
+
+
+def _serial_stages(ctx: BuildContext, run: Runner, areas: dict[str, gpd.GeoDataFrame], parts: list[pd.DataFrame],
+                   catalog: list[dict[str, Any]], web_job: Forked) -> dict[str, Any]:
+    """Locations, projects, derived, population, web layers (from ``web_job`` if it worked), validate."""
+    locations, loc_ind, loc_cat = run("locations", location_stage.stage, ctx, areas)
+    parts.append(loc_ind)
+    catalog += loc_cat
+    projects, proj_ind, proj_cat = run("projects", project_stage, ctx, areas)
+    parts.append(proj_ind)
+    catalog += proj_cat
+    indicators = _concat_indicators(parts)
+    derived_ind, derived_cat = run("derived", derived.stage, ctx, areas, indicators, locations)
+    indicators = _concat_indicators([indicators, derived_ind])
+    catalog = merge_catalog(catalog + derived_cat)
+    areas = run("population", fill_population, areas, indicators)
+    forked = web_job.result()
+    if forked is not None:
+        web = run("web_layers", lambda: forked[0])
+        run.seconds["web_layers"] = forked[1]
+    else:
+        web = run("web_layers", web_layers_with_report, areas)
+    run("validate", validate_tables, ctx, areas, indicators, locations, catalog)
+    return {**web, "tables": (areas, indicators, locations, catalog, projects)}
 
 
 def _concat_indicators(parts: list[pd.DataFrame]) -> pd.DataFrame:

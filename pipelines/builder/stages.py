@@ -93,8 +93,9 @@ def build_berlin(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
 
 def web_layers_with_report(areas: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
     """Simplified web layers and a coverage report (validity, bytes) per layer for the manifest."""
-    layers = web_layers.build_web_layers(areas)
-    report = {name: {"bytes": len(data), **web_layers.coverage_report(data)} for name, data in layers.items()}
+    frames, layers = web_layers.build_web_layer_frames(areas)
+    # the frames hold the geometry as written (rounded, EPSG:4326): no need to parse the GeoJSON back
+    report = {name: {"bytes": len(data), **web_layers.coverage_report(frames[name])} for name, data in layers.items()}
     return {"layers": layers, "report": report}
 
 

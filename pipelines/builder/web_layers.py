@@ -45,13 +45,24 @@ def build_web_layers(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame]) -
     set of layers within ``config.WEB_TOTAL_MAX_BYTES`` (all layers) and
     ``config.WEB_PLR_MAX_BYTES`` (Berlin Planungsräume).
     """
+    return build_web_layer_frames(areas)[1]
+
+
+def build_web_layer_frames(areas: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame],
+                           ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, bytes]]:
+    """:func:`build_web_layers` plus the layer frames the GeoJSON was written from (same keys).
+
+    The frames hold exactly the written geometry (rounded, EPSG:4326), so a report on them needs
+    no re-reading of the GeoJSON.
+    """
     sizes: dict[str, int] = {}
     for tolerance in SIMPLIFY_TOLERANCES_M:
-        out = {name: layer_to_geojson(frame) for name, frame in simplify_web_layers(areas, tolerance).items()}
+        frames = simplify_web_layers(areas, tolerance)
+        out = {name: layer_to_geojson(frame) for name, frame in frames.items()}
         sizes = {k: len(v) for k, v in out.items()}
         plr = sizes.get(config.web_layer_name("berlin", "planungsraum"), 0)
         if sum(sizes.values()) <= config.WEB_TOTAL_MAX_BYTES and plr <= config.WEB_PLR_MAX_BYTES:
-            return out
+            return frames, out
     raise PipelineError(
         f"web layers exceed the size budget even at {SIMPLIFY_TOLERANCES_M[-1]} m tolerance: {sizes} "
         f"(limits: total {config.WEB_TOTAL_MAX_BYTES}, Planungsräume {config.WEB_PLR_MAX_BYTES} bytes)")
@@ -240,12 +251,14 @@ def coverage_report(layer: gpd.GeoDataFrame | bytes, reference: gpd.GeoDataFrame
         layer = layer_from_geojson(bytes(layer))
     metric = _to_metric(layer)
     geoms = shapely.make_valid(metric.geometry.values)
-    union = shapely.coverage_union_all(geoms) if shapely.coverage_is_valid(geoms) else shapely.union_all(geoms)
+    valid = bool(shapely.coverage_is_valid(geoms))
+    union = shapely.coverage_union_all(geoms) if valid else shapely.union_all(geoms)
     holes = _holes(union)
     report: dict[str, Any] = {
         "n_features": int(len(geoms)),
-        "is_valid_coverage": bool(shapely.coverage_is_valid(geoms)),
-        "invalid_edges": int((~shapely.is_empty(shapely.coverage_invalid_edges(geoms))).sum()),
+        "is_valid_coverage": valid,
+        # a valid coverage has no invalid edge (GEOS: isValid is "no invalid edge found")
+        "invalid_edges": 0 if valid else int((~shapely.is_empty(shapely.coverage_invalid_edges(geoms))).sum()),
         "overlap_m2": float(max(shapely.area(geoms).sum() - union.area, 0.0)),
     }
     if reference is not None:

@@ -179,21 +179,26 @@ def _numeric(col: pd.Series, path: Path, name: str) -> pd.Series:
 
 
 def _base_values(table: pd.DataFrame, spec: dict[str, Any], period: str) -> pd.DataFrame:
-    """PLR-level rows of one indicator: counts (value only) or ratios (value, numerator, denominator)."""
-    num = table[spec["numerator"]].sum(axis=1, min_count=len(spec["numerator"]))
-    out = pd.DataFrame({"level": "planungsraum", "area_id": table.index, "indicator_id": spec["id"],
-                        "period": period, "numerator": np.nan, "denominator": np.nan, "flag": ""})
+    """PLR-level rows of one indicator: counts (value only) or ratios (value, numerator, denominator).
+
+    Computed on arrays and framed once (the same columns, order and dtypes as filling a frame step by step).
+    """
+    num = table[spec["numerator"]].sum(axis=1, min_count=len(spec["numerator"])).to_numpy()
+    nan = np.full(len(table), np.nan)
+    flag = np.full(len(table), "", dtype=object)
     if spec["rule"] == "sum":
-        out["value"] = num.to_numpy()
+        value, numerator, denominator = num, nan, nan
     else:
         den = table[spec["denominator"]].sum(axis=1, min_count=len(spec["denominator"])).to_numpy()
-        out["numerator"], out["denominator"] = num.to_numpy(), den
+        numerator, denominator = num, den
         with np.errstate(divide="ignore", invalid="ignore"):
-            out["value"] = np.where(den > 0, spec["scale"] * num.to_numpy() / den, np.nan)
-        out.loc[out["denominator"] == 0, "flag"] = "zero_denominator"
-    out.loc[out["value"].isna() & (out["flag"] == ""), "flag"] = "no_data"
-    out["coverage"] = np.where(out["flag"] == "", 1.0, 0.0)
-    return out
+            value = np.where(den > 0, spec["scale"] * num / den, np.nan)
+        flag[den == 0] = "zero_denominator"
+    flag[np.isnan(value) & (flag == "")] = "no_data"
+    return pd.DataFrame({"level": "planungsraum", "area_id": table.index, "indicator_id": spec["id"],
+                         "period": period, "numerator": numerator, "denominator": denominator,
+                         "flag": pd.array(flag, dtype="str"), "value": value,
+                         "coverage": np.where(flag == "", 1.0, 0.0)})
 
 
 def _with_aggregates(base: pd.DataFrame, membership: pd.DataFrame, specs: list[dict[str, Any]],

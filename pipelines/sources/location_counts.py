@@ -9,6 +9,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from pipelines import config
 
@@ -33,7 +34,7 @@ def assign_areas(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame) -> gpd.
         polys = city_areas.loc[city_areas["level"] == level, ["area_id", "geometry"]].sort_values("area_id")
         if polys.empty:
             continue
-        hits = gpd.sjoin(out[["geometry"]], polys, predicate="intersects", how="inner")
+        hits = _intersecting(out, polys)
         if level in config.COVERAGE_LEVELS[city]:
             ids = hits.groupby(level=0)["area_id"].min()
             rest = out.index.difference(ids.index)
@@ -48,6 +49,19 @@ def assign_areas(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame) -> gpd.
                 *(f"area_id_{lv}" for lv in levels if f"area_id_{lv}" in out.columns), "geometry"]]
 
 
+def _intersecting(points: gpd.GeoDataFrame, polys: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Every (point, area) pair that intersects: ``area_id`` indexed by the point's index (as an inner sjoin).
+
+    The tree is built on the points and queried with each polygon, so each polygon is prepared once
+    and tests all its candidate points (an sjoin of the points would test every point against an
+    unprepared polygon); ``intersects`` is symmetric, so the pairs are the same.
+    """
+    tree = shapely.STRtree(np.asarray(points.geometry.values))
+    poly_pos, point_pos = tree.query(np.asarray(polys.geometry.values), predicate="intersects")
+    ids = polys["area_id"].iloc[poly_pos]
+    return pd.DataFrame({"area_id": ids.to_numpy()}, index=points.index[point_pos]).astype({"area_id": ids.dtype})
+
+
 def _by_members(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame, level: str, ids: pd.Series) -> pd.Series:
     """Overlapping areas defined by members (Handlungsräume) for points in none of their polygons.
 
@@ -58,15 +72,20 @@ def _by_members(points: gpd.GeoDataFrame, city_areas: gpd.GeoDataFrame, level: s
     if "members" not in areas.columns or "member_level" not in areas.columns:
         return ids
     rest = points.index.difference(ids.index)
-    extra = {}
-    for i in rest:
-        found = sorted(str(a.area_id) for a in areas.itertuples()
-                       if f"area_id_{a.member_level}" in points.columns
-                       and pd.notna(points.at[i, f"area_id_{a.member_level}"])
-                       and str(points.at[i, f"area_id_{a.member_level}"]) in
-                       {m.strip() for m in str(a.members).split(",")})
-        if found:
-            extra[i] = ",".join(found)
+    if not len(rest):
+        return ids
+    found: list[list[str]] = [[] for _ in rest]
+    for area_id, member_level, members in zip(areas["area_id"], areas["member_level"], areas["members"],
+                                              strict=True):
+        col = f"area_id_{member_level}"
+        if col not in points.columns:
+            continue
+        values = points.loc[rest, col]
+        wanted = {m.strip() for m in str(members).split(",")}
+        hit = values.notna().to_numpy() & np.fromiter((str(v) in wanted for v in values), bool, len(values))
+        for k in np.flatnonzero(hit):
+            found[k].append(str(area_id))
+    extra = {i: ",".join(sorted(f)) for i, f in zip(rest, found, strict=True) if f}
     return pd.concat([ids, pd.Series(extra, dtype=object)]) if extra else ids
 
 

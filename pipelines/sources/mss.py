@@ -92,12 +92,43 @@ def mss_indicators(ctx: BuildContext, tables: list[SourceTable], weight_tables: 
             continue
         table = mss_table(ctx, raw, known, [s["column"] for s in kind_specs])
         weights = _weights(ctx, src, known, specs, weight_tables, population, cache)
-        for spec in kind_specs:
-            rows = _indicator_rows(ctx, src, table, spec, weights, membership)
-            if rows is not None:
-                frames.append(rows)
-                catalog.append(catalog_row(spec["entry"], [src.id], rows))
+        maybe = [(spec, _indicator_base(ctx, src, table, spec, weights)) for spec in kind_specs]
+        bases = [(spec, b) for spec, b in maybe if b is not None]
+        aggregates = _aggregates(bases, membership)
+        for spec, (base, _) in bases:
+            agg = aggregates.get(spec["id"])
+            rows = base if agg is None else pd.concat([base, agg], ignore_index=True)
+            frames.append(rows)
+            catalog.append(catalog_row(spec["entry"], [src.id], rows))
     return long_table(frames), catalog
+
+
+def _aggregates(bases: list[tuple[dict[str, Any], tuple[pd.DataFrame, pd.Series | None]]],
+                membership: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Aggregated rows per indicator id: one :func:`aggregate_long` per scale and weight, not per indicator.
+
+    Rows of different indicators never share a group (the id is part of the key), and each
+    indicator's rows keep their order, so every indicator's slice of the batch equals what a call
+    of its own returns (index aside, which the caller drops).
+    """
+    batches: dict[tuple[Any, ...], list[tuple[str, pd.DataFrame, pd.Series]]] = {}
+    for spec, (base, w) in bases:
+        if w is not None:
+            key = (spec["scale"], spec["weight_kind"], tuple(spec["weight"]))
+            batches.setdefault(key, []).append((spec["id"], base, w))
+    out: dict[str, pd.DataFrame] = {}
+    for (scale, _, _), batch in batches.items():
+        ids = [i for i, _, _ in batch]
+        if len(set(ids)) < len(ids):  # the same id twice in one table: aggregate each on its own
+            parts = [(i, aggregate_long(b, membership, rule="ratio", scale=scale, weights=w.fillna(0.0)))
+                     for i, b, w in batch]
+            out.update(parts[::-1])  # the first one wins, as the caller looks up by id
+            continue
+        agg = aggregate_long(pd.concat([b for _, b, _ in batch], ignore_index=True), membership, rule="ratio",
+                             scale=scale, weights=batch[0][2].fillna(0.0))
+        for iid, part in agg.groupby("indicator_id", sort=False):
+            out[str(iid)] = part.reset_index(drop=True)
+    return out
 
 
 def mss_specs(ctx: BuildContext) -> list[dict[str, Any]]:
@@ -220,8 +251,9 @@ def _cross_check(ctx: BuildContext, chosen: Source, table: pd.DataFrame, populat
                 f"population indicator says {float(city['value'].iloc[0]):.0f}", source=chosen.id)
 
 
-def _indicator_rows(ctx: BuildContext, src: Source, table: pd.DataFrame, spec: dict[str, Any],
-                    weights: dict[str, pd.DataFrame], membership: pd.DataFrame) -> pd.DataFrame | None:
+def _indicator_base(ctx: BuildContext, src: Source, table: pd.DataFrame, spec: dict[str, Any],
+                    weights: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.Series | None] | None:
+    """PLR rows of one indicator and the weight per PLR (None: not aggregated); None if the column is empty."""
     col = spec["column"]
     values, flags = table[col].to_numpy(dtype=float), table[f"{col}__flag"].to_numpy(dtype=object)
     if not np.isfinite(values).any():
@@ -235,12 +267,11 @@ def _indicator_rows(ctx: BuildContext, src: Source, table: pd.DataFrame, spec: d
                          "denominator": np.nan, "flag": flags})
     base["coverage"] = np.where(base["flag"] == "", 1.0, 0.0)
     if spec["rule"] == "none":
-        return base
+        return base, None
     w = weights[spec["weight_kind"]][spec["weight"]].sum(axis=1, min_count=len(spec["weight"]))
     base["denominator"] = w.to_numpy()
     base["numerator"] = base["value"] / spec["scale"] * base["denominator"]
-    agg = aggregate_long(base, membership, rule="ratio", scale=spec["scale"], weights=w.fillna(0.0))
-    return pd.concat([base, agg], ignore_index=True)
+    return base, w
 
 
 
