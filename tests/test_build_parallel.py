@@ -8,6 +8,7 @@ here so its error surfaces as in a serial build.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +40,12 @@ def _berlin(ctx: BuildContext, run: Runner, parts: list, catalog: list) -> str:
     parts.append(pd.DataFrame({"city": ["berlin"]}))
     catalog.append({"indicator_id": "b"})
     return "berlin-areas"
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test process may hold other threads (browser fixtures); the toy chains fork safely anyway."""
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
 
 
 def _run_both(monkeypatch: pytest.MonkeyPatch, processes: str) -> tuple[dict, BuildContext, Runner, list, list]:
@@ -94,3 +101,18 @@ def test_forked_function_returns_its_value_or_none(monkeypatch: pytest.MonkeyPat
     assert parallel.Forked(int, "not a number").result() is None  # failed child: the caller runs it itself
     monkeypatch.setenv(parallel.PROCESSES_ENV, "1")
     assert parallel.Forked(sorted, [2, 1]).result() is None  # switched off: nothing started
+
+
+def test_a_process_with_other_threads_builds_serially(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Streamlit server (many threads) never forks a build: a copied lock could hang the child."""
+    monkeypatch.undo()  # the real thread count
+    monkeypatch.delenv(parallel.PROCESSES_ENV, raising=False)
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait, daemon=True)
+    worker.start()
+    try:
+        assert not parallel.parallel_possible()
+        assert parallel.Forked(sorted, [2, 1]).result() is None  # nothing forked: the caller runs it itself
+    finally:
+        stop.set()
+        worker.join()

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import pickle
 import sys
+import threading
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
@@ -36,9 +37,14 @@ PROCESSES_ENV = "RAUMATLAS_BUILD_PROCESSES"
 
 
 def parallel_possible() -> bool:
-    """Two cores, ``fork`` available, and not switched off with ``RAUMATLAS_BUILD_PROCESSES=1``."""
+    """Two cores, ``fork`` available, one thread, and not switched off with ``RAUMATLAS_BUILD_PROCESSES=1``.
+
+    A process with other threads (the Streamlit server building a stale build for its first
+    visitor) builds serially: a fork copies locks other threads may hold at that moment
+    (imports, logging), and the child could hang on one.
+    """
     wanted = os.environ.get(PROCESSES_ENV, "")
-    if wanted.strip() == "1":
+    if wanted.strip() == "1" or threading.active_count() > 1:
         return False
     return (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
 
