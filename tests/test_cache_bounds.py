@@ -21,7 +21,10 @@ MUTATORS = {"append", "extend", "insert", "pop", "popitem", "clear", "update", "
 PROCESS_CACHES = {
     ("geometry_store.py", "_MEMO"): "which static geometry file was written for a (build, city, level)",
     ("views_build.py", "_BUILD_FAILURE"): "when this process last tried a failed rebuild (retry throttle)",
-    ("export_profile.py", "_PATHS"): "matplotlib paths of a build's areas, command-line exports only",
+    ("export_locator.py", "_PATHS"): "matplotlib paths of a build's area layers (one per layer read)",
+    ("export_view.py", "_LAST_CHOICES"): "the choices of the last build folder exported from (one entry)",
+    ("geometry_store.py", "_PRUNED"): "which build versions' old geometry folders this process removed",
+    ("page_memo.py", "_MEMO"): "page parts per build version, least recently used dropped past MEMO_MAX",
     ("export_batch.py", "_WORKER_DATA"): "the build folder of a forked export worker (command line)",
 }
 
@@ -60,9 +63,12 @@ def test_functools_caches_are_bounded():
                 for dec in node.decorator_list:
                     target = dec.func if isinstance(dec, ast.Call) else dec
                     name = getattr(target, "attr", getattr(target, "id", ""))
-                    if name == "cache" or (name == "lru_cache" and not (isinstance(dec, ast.Call) and any(
-                            k.arg == "maxsize" and isinstance(k.value, ast.Constant) and k.value.value
-                            for k in dec.keywords))):
+                    takes_nothing = not (node.args.args or node.args.posonlyargs or node.args.kwonlyargs
+                                         or node.args.vararg or node.args.kwarg)  # one value: bounded
+                    sized = isinstance(dec, ast.Call) and any(
+                        k.arg == "maxsize" and isinstance(k.value, ast.Constant) and k.value.value
+                        for k in dec.keywords)
+                    if (name == "cache" and not takes_nothing) or (name == "lru_cache" and not sized):
                         unbounded.append(f"{path.name}:{node.name}")
     assert unbounded == []
 

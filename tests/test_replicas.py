@@ -10,6 +10,7 @@ carried the cookie went to that replica, the websocket included.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import re
 import shutil
@@ -87,17 +88,23 @@ def test_new_visitors_reach_both_replicas_and_stay_on_theirs(replicas):
         assert {_replica_of(replicas["url"], f"raumatlas_replica={name}")[0] for _ in range(3)} == {name}
 
 
+def _in_own_loop(coro):  # noqa: ANN001, ANN202
+    """``asyncio.run`` in a thread: the browser tests' Playwright keeps an event loop running in this one."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def test_sessions_through_nginx_get_both_maps_on_both_replicas(replicas):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import st_client
 
-    sessions = asyncio.run(st_client.open_sessions(replicas["url"], 4, timeout_s=300))
+    sessions = _in_own_loop(st_client.open_sessions(replicas["url"], 4, timeout_s=300))
     try:
         assert [s.error for s in sessions] == [""] * 4
         assert all(s.maps_at is not None and s.geometry_bytes > 0 for s in sessions)
         assert sorted(s.replica for s in sessions) == ["r1", "r1", "r2", "r2"]
     finally:
-        asyncio.run(st_client.close_sessions(sessions))
+        _in_own_loop(st_client.close_sessions(sessions))
     log, deadline = "", time.monotonic() + 30
     while time.monotonic() < deadline:  # nginx logs a websocket when it closes
         log = (replicas["run"] / "access.log").read_text()
