@@ -38,8 +38,8 @@ from dashboard.export_view import (
 )
 from dashboard.i18n import catalog_text, t
 from dashboard.legend import text
-from dashboard.map_layers import LOCATION_COLORS
 from dashboard.page import PageContext
+from dashboard.palettes import LOCATION_COLORS
 from dashboard.state import ViewState
 from pipelines import config
 from pipelines.config import CITIES

@@ -21,9 +21,8 @@ from folium.plugins import FastMarkerCluster
 from dashboard.legend import text
 from dashboard.map_elements import GeoJsonLayer
 from dashboard.map_labels import has_label_positions
+from dashboard.palettes import LOCATION_COLORS
 from pipelines.config import WEB_COORD_DECIMALS, WEB_CRS
-
-LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
 
 
 def outline_items(outlines: gpd.GeoDataFrame, lang: str) -> list[dict]:

@@ -55,6 +55,9 @@ _SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.715152
                          [0.0193339, 0.1191920, 0.9503041]])
 _D65 = np.array([0.95047, 1.0, 1.08883])
 
+# Facility markers (maps, slides): blue and green, apart from every class ramp.
+LOCATION_COLORS: dict[str, str] = {"kita": "#08519c", "youth_centre": "#1b7837"}
+
 
 def hex_to_rgb(colour: str) -> np.ndarray:
     """``#rrggbb`` -> sRGB in 0..1."""

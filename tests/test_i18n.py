@@ -20,7 +20,7 @@ import pytest
 from dashboard.classify import METHODS, SCALES
 from dashboard.comparison import EXPORT_COLUMNS, REST_ID
 from dashboard.i18n import LANGS, format_period, load_ui_table, t
-from dashboard.map_layers import LOCATION_COLORS
+from dashboard.palettes import LOCATION_COLORS
 from dashboard.state import LAYERS
 from pipelines.config import CITIES, COVERAGE_LEVELS, FLAGS, LEVELS
 
