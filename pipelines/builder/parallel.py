@@ -102,13 +102,24 @@ def _berlin_child(ctx: BuildContext, total: int, conn: Connection) -> None:
     run = Runner(ctx, None, total)
     parts: list[pd.DataFrame] = []
     catalog: list[dict[str, Any]] = []
-    try:
+    def produce() -> dict[str, Any]:
         areas = build_berlin(ctx, run, parts, catalog)
         notes = {k: v for k, v in ctx.notes.items() if k not in notes_before or notes_before[k] != v}
-        payload = pickle.dumps({"ok": True, "areas": areas, "parts": parts, "catalog": catalog,
-                                "findings": ctx.findings[n_findings:], "finding_stage": run.finding_stage,
-                                "seconds": run.seconds, "notes": notes}, protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException:  # reported by the parent's serial re-run; the trace helps when debugging only
+        return {"areas": areas, "parts": parts, "catalog": catalog, "findings": ctx.findings[n_findings:],
+                "finding_stage": run.finding_stage, "seconds": run.seconds, "notes": notes}
+
+    _send_result(conn, produce)
+
+
+def _send_result(conn: Connection, produce: Any) -> None:
+    """In a child: ``produce()`` pickled as ``{"ok": True, ...}``, or ``{"ok": False}`` if it raised; then close.
+
+    A failure is reported by the parent's serial re-run; ``RAUMATLAS_BUILD_PROCESSES=debug``
+    prints the child's trace too.
+    """
+    try:
+        payload = pickle.dumps({"ok": True, **produce()}, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:
         if os.environ.get(PROCESSES_ENV, "").strip() == "debug":
             traceback.print_exc(file=sys.stderr)
         payload = pickle.dumps({"ok": False})
@@ -174,15 +185,9 @@ def _forked_child(fn: Any, args: tuple[Any, ...], conn: Connection) -> None:
     import time
 
     t0 = time.perf_counter()
-    try:
+
+    def produce() -> dict[str, Any]:
         value = fn(*args)
-        payload = pickle.dumps({"ok": True, "value": value, "seconds": time.perf_counter() - t0},
-                               protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException:
-        if os.environ.get(PROCESSES_ENV, "").strip() == "debug":
-            traceback.print_exc(file=sys.stderr)
-        payload = pickle.dumps({"ok": False})
-    try:
-        conn.send_bytes(payload)
-    finally:
-        conn.close()
+        return {"value": value, "seconds": time.perf_counter() - t0}
+
+    _send_result(conn, produce)
