@@ -45,7 +45,8 @@ _LOCK = threading.Lock()
 _MEMO_MAX = 64
 VERSION_PREFIX = "v-"
 _PRUNED: set[tuple[str, str]] = set()  # (geo folder, version) pruned by this process
-_FLAT_GEOMETRY = re.compile(r"^(munich|berlin)_[a-z]+-[0-9a-f]{16}\.json$")  # layers before version folders
+# layers and facility points of releases before version folders
+_FLAT_GEOMETRY = re.compile(r"^(locations_)?(munich|berlin)_[a-z_-]+-[0-9a-f]{16}\.json$")
 _STALE_SECONDS = 600  # temporary files of a killed writer older than this are removed
 
 

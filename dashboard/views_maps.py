@@ -141,7 +141,7 @@ def _payload(page: PageContext, city: CityPage, style: MapStyle, overlays: MapOv
         layers = tuple(sorted(city.locations["layer"].astype(str).unique()))
         loc_url, rows = geometry_store.memoized(
             ("locations", version, city.city, layers, lang),
-            lambda: _publish_locations(city, lang, layers))
+            lambda: _publish_locations(city, lang, layers, version))
         locations = {"url": loc_url} if loc_url else {"rows": rows}
     focus = ",".join(sorted(city.focus_ids)) if city.focus_ids else ""
     title = t("map_frame_title", lang, city=t(f"city_{city.city}", lang), level=t(f"level_{city.level}", lang),
@@ -151,10 +151,11 @@ def _payload(page: PageContext, city: CityPage, style: MapStyle, overlays: MapOv
                        outline_ids=outline_ids, locations=locations)
 
 
-def _publish_locations(city: CityPage, lang: str, layers: tuple[str, ...]) -> tuple[str | None, Any]:
+def _publish_locations(city: CityPage, lang: str, layers: tuple[str, ...], version: str) -> tuple[str | None, Any]:
+    """The facility points as a static file in the build version's folder (pruned with it)."""
     rows = locations_payload(city.locations, lang) or []
     name = f"locations_{city.city}_{'-'.join(layers)}_{lang}"
-    return geometry_store.publish_json(name, rows), rows
+    return geometry_store.publish_json(name, rows, version=version), rows
 
 
 def _new_click(city: str, out: Any) -> tuple[str, str] | None:

@@ -36,11 +36,13 @@ def test_new_version_removes_old_versions_and_keeps_the_current(tmp_path: Path) 
     assert all(u and _served(u, tmp_path).is_file() and "/v-aaa/" in u for u in old)
     legacy = tmp_path / "geo" / "berlin_planungsraum-0123456789abcdef.json"  # a flat file of an older release
     legacy.write_text("{}")
-    unversioned = publish_json("locations_munich_kita_de", [1], tmp_path)  # written without a version: kept
+    old_points = tmp_path / "geo" / "locations_munich_kita_de-0123456789abcdef.json"  # facility points, older release
+    old_points.write_text("[]")
+    unversioned = publish_json("my_own_file", [1], tmp_path)  # not a Raumatlas layer name: kept
     new = publish_json("munich_stadtbezirk", {"n": "new"}, tmp_path, version="bbb")
     assert new and _served(new, tmp_path).is_file()
     assert not any(_served(u, tmp_path).exists() for u in old if u)
-    assert not legacy.exists() and unversioned and _served(unversioned, tmp_path).is_file()
+    assert not legacy.exists() and not old_points.exists() and unversioned and _served(unversioned, tmp_path).is_file()
     second = publish_json("berlin_bezirk", {"n": "new"}, tmp_path, version="bbb")  # same version: nothing removed
     assert _served(new, tmp_path).is_file() and second and _served(second, tmp_path).is_file()
     assert {f.split("/")[0] for f in _files(tmp_path) if "/" in f} == {version_folder("bbb")}
