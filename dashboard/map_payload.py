@@ -24,8 +24,16 @@ import pandas as pd
 from dashboard.classify import NO_DATA_COLOR, relative_to_city
 from dashboard.i18n import format_number, format_value
 from dashboard.legend import flag_label, text, value_decimals
-from dashboard.map_layers import check_layer, location_rows, outline_items
-from dashboard.maps import AREA_STYLE, BACKGROUND, MapOverlays, MapStyle, as_float, city_value_line
+from dashboard.map_layers import location_rows, outline_items
+from dashboard.maps import (
+    AREA_STYLE,
+    BACKGROUND,
+    MapOverlays,
+    MapStyle,
+    as_float,
+    check_map_input,
+    city_value_line,
+)
 from dashboard.project_markers import SVG_LIMIT, project_rows
 
 PAYLOAD_VERSION = 1
@@ -63,12 +71,8 @@ def map_payload(layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays,
     Raises:
         ValueError: as :func:`dashboard.maps.build_map` (columns, duplicate ids, colour count).
     """
-    check_layer(layer, "layer", ("area_id", "name"))
+    check_map_input(layer, style, "map_payload")
     classification = style.classification
-    if len(style.colors) != classification.k:
-        raise ValueError(f"map_payload needs {classification.k} colours, got {len(style.colors)}")
-    if layer["area_id"].duplicated().any():
-        raise ValueError(f"layer has duplicate area_id: {sorted(layer.loc[layer['area_id'].duplicated(), 'area_id'])}")
     frame = pd.DataFrame(layer.drop(columns=layer.geometry.name)).assign(area_id=layer["area_id"].astype(str))
     frame = frame.set_index("area_id").reindex(ids)
     values = _floats(frame, "value")

@@ -111,6 +111,19 @@ class MapOverlays:
     projects: gpd.GeoDataFrame | None = None
 
 
+def check_map_input(layer: gpd.GeoDataFrame, style: MapStyle, who: str) -> None:
+    """What every map of a layer needs (the folium map and the component's payload alike).
+
+    Raises ValueError for missing ``area_id``/``name`` columns, a colour count that does not
+    match the classification, or a repeated ``area_id``; ``who`` names the caller in the message.
+    """
+    check_layer(layer, "layer", ("area_id", "name"))
+    if len(style.colors) != style.classification.k:
+        raise ValueError(f"{who} needs {style.classification.k} colours, got {len(style.colors)}")
+    if layer["area_id"].duplicated().any():
+        raise ValueError(f"layer has duplicate area_id: {sorted(layer.loc[layer['area_id'].duplicated(), 'area_id'])}")
+
+
 def build_map(layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays = MapOverlays()) -> folium.Map:
     """Build one offline choropleth map of one city and level.
 
@@ -129,12 +142,8 @@ def build_map(layer: gpd.GeoDataFrame, style: MapStyle, overlays: MapOverlays = 
         ValueError: missing columns, duplicate ``area_id``, a CRS other than
             EPSG:4326, or a colour count that does not match the classification.
     """
-    check_layer(layer, "layer", ("area_id", "name"))
+    check_map_input(layer, style, "build_map")
     classification = style.classification
-    if len(style.colors) != classification.k:
-        raise ValueError(f"build_map needs {classification.k} colours, got {len(style.colors)}")
-    if layer["area_id"].duplicated().any():
-        raise ValueError(f"layer has duplicate area_id: {sorted(layer.loc[layer['area_id'].duplicated(), 'area_id'])}")
     values = pd.to_numeric(layer.get("value", pd.Series(np.nan, index=layer.index)), errors="coerce")
     classed = relative_to_city(values, style.city_value) if style.scale == "relative" else values  # tooltips
     d = value_decimals(values) if style.decimals is None else style.decimals
