@@ -34,6 +34,19 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 ALLOWED_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+def require_chromium() -> None:
+    """Skip the calling test module when Debian's Chromium is missing; on CI (``CI`` set) fail instead."""
+    if CHROMIUM.exists():
+        return
+    why = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium` (CI does)"
+    if os.environ.get("CI"):
+        raise RuntimeError(why)
+    import pytest
+
+    pytest.skip(why, allow_module_level=True)
+
 MAP_FRAME = 'iframe[src*="/component/dashboard.views_map_component.raumatlas_map/"]'  # the Raumatlas map component
 POLYGON = "path.leaflet-interactive"
 LEGEND = ".ra-legend"

@@ -9,7 +9,6 @@ build's web layers, so the tests follow the data instead of hard-coding it.
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 from functools import cache
@@ -17,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.harness import CHROMIUM, POLYGON, ROOT, NetworkGuard
+from tests.e2e.harness import POLYGON, ROOT, NetworkGuard, require_chromium
 from tests.e2e.map_probe import (
     choose_option,
     clickable_polygon_centre,
@@ -29,11 +28,7 @@ from tests.e2e.map_probe import (
     wait_renders,
 )
 
-if not CHROMIUM.exists():
-    _why = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium` (CI does)"
-    if os.environ.get("CI"):
-        raise RuntimeError(_why)  # CI installs chromium: a missing browser must not pass as a skip
-    pytest.skip(_why, allow_module_level=True)
+require_chromium()  # CI installs chromium: there a missing browser fails instead of skipping
 
 from playwright.sync_api import expect  # noqa: E402 - only after the browser check
 

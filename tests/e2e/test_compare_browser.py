@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import tomllib
 from functools import cache
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.harness import CHROMIUM, ROOT
+from tests.e2e.harness import ROOT, require_chromium
 from tests.e2e.map_probe import map_frame, wait_maps_drawn
 
-if not CHROMIUM.exists():
-    _why = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium` (CI does)"
-    if os.environ.get("CI"):
-        raise RuntimeError(_why)
-    pytest.skip(_why, allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import expect  # noqa: E402 - only after the browser check
 

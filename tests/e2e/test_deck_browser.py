@@ -7,7 +7,6 @@ must make none. Colours are checked against the app's own loaders and classifica
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -16,13 +15,9 @@ import pytest
 from dashboard.deck import build_deck
 from dashboard.deck_data import read_build, read_stories
 from tests.deck_helpers import app_view, with_area_name
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
-if not CHROMIUM.exists():
-    _why = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium` (CI does)"
-    if os.environ.get("CI"):
-        raise RuntimeError(_why)
-    pytest.skip(_why, allow_module_level=True)
+require_chromium()
 
 pytestmark = pytest.mark.e2e
 

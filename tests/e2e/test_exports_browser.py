@@ -4,20 +4,14 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 
-import pytest
 from PIL import Image
 
-from tests.e2e.harness import ARTIFACTS, CHROMIUM
+from tests.e2e.harness import ARTIFACTS, require_chromium
 from tests.e2e.map_probe import wait_maps_drawn
 
-if not CHROMIUM.exists():
-    _why = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium` (CI does)"
-    if os.environ.get("CI"):
-        raise RuntimeError(_why)
-    pytest.skip(_why, allow_module_level=True)
+require_chromium()
 
 VIEW = "?ind=unemployment_share&lvl_muc=stadtbezirk&lvl_ber=bezirksregion&area=berlin:011001"
 

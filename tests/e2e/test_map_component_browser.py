@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.harness import CHROMIUM, MAP_FRAME, NetworkGuard
+from tests.e2e.harness import MAP_FRAME, NetworkGuard, require_chromium
 from tests.e2e.map_probe import (
     AREA_POLYGON,
     COMPONENT_MARK,
@@ -31,8 +31,7 @@ from tests.e2e.map_probe import (
     wait_renders,
 )
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import expect  # noqa: E402
 

@@ -8,7 +8,6 @@ dialog (``alert``) would mean an injected script ran: none may open.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from functools import cache
@@ -17,14 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.e2e.harness import CHROMIUM, MAP_FRAME, ROOT, NetworkGuard
+from tests.e2e.harness import MAP_FRAME, ROOT, NetworkGuard, require_chromium
 from tests.e2e.map_probe import clickable_polygon_centre, map_frame
 
-if not CHROMIUM.exists():
-    _why = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium` (CI does)"
-    if os.environ.get("CI"):
-        raise RuntimeError(_why)
-    pytest.skip(_why, allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import expect  # noqa: E402 - only after the browser check
 
