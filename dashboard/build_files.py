@@ -207,7 +207,8 @@ class BuildFolder:
 
     def choices(self, stories: int = 0) -> Choices:
         """What a story's query may name in this build (as the app's ``loaders.load_choices``)."""
-        return make_choices(list(self.catalog().values()), self.indicator_table(), self.areas(), stories)
+        return self._once(("choices", stories), lambda: make_choices(
+            list(self.catalog().values()), self.indicator_table(), self.areas(), stories))
 
 
 def _ids_as_text(df: pd.DataFrame) -> Any:

@@ -33,7 +33,6 @@ from dashboard.state import (
     Q_LANG,
     Q_PRESENT,
     Q_STEP,
-    Choices,
     ViewState,
     merge_story,
     parse_query,
@@ -129,17 +128,6 @@ def _stories(data: BuildFolder) -> list[dict[str, Any]]:
     return read_stories(path) if path.is_file() else []
 
 
-_LAST_CHOICES: list[tuple[BuildFolder, int, Choices]] = []
-
-
-def _choices(data: BuildFolder, stories: int) -> Choices:
-    """``data.choices(stories)``, kept for the build last asked (a slide reads its URL, then draws its page)."""
-    if _LAST_CHOICES and _LAST_CHOICES[0][0] is data and _LAST_CHOICES[0][1] == stories:
-        return _LAST_CHOICES[0][2]
-    _LAST_CHOICES[:] = [(data, stories, data.choices(stories))]
-    return _LAST_CHOICES[0][2]
-
-
 def parse_view(view: str | Mapping[str, object], data: BuildFolder, lang: str | None = None) -> ViewState:
     """The app's view state of a URL/query string; any value the app would replace is an ExportError.
 
@@ -153,7 +141,7 @@ def parse_view(view: str | Mapping[str, object], data: BuildFolder, lang: str | 
     if lang:
         params[Q_LANG] = lang
     msg_lang = str(params.get(Q_LANG)) if params.get(Q_LANG) in LANGS else "de"
-    state, notices = parse_query(params, _choices(data, len(stories)))
+    state, notices = parse_query(params, data.choices(len(stories)))
     if notices:
         raise ExportError("view: " + "; ".join(t(n.key, msg_lang, value=n.value) for n in notices))
     if state.indicator not in data.catalog():
@@ -169,7 +157,7 @@ def view_page(state: ViewState, data: BuildFolder) -> PageContext:
     slide's time). Maps, classes, colours and legends do not depend on ``present``; the label layout of
     the outlines does, but the slide places its labels itself (``export_slide._draw_outlines``).
     """
-    page = build_page(replace(state, present=True), _choices(data, len(_stories(data))), data)
+    page = build_page(replace(state, present=True), data.choices(len(_stories(data))), data)
     return page.with_state(state)
 
 
