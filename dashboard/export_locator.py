@@ -9,6 +9,9 @@ each PDF (a profile's file shrinks from ~230 kB to ~80 kB) with no visible diffe
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import geopandas as gpd
 import shapely
 from matplotlib.patches import PathPatch
@@ -23,7 +26,11 @@ DETAIL = 1500
 BASE_LEVEL = {"munich": "stadtbezirk", "berlin": "bezirk"}
 """The grey base under a Handlungsraum (or the city itself): the city's districts."""
 
-_PATHS: dict[tuple[int, str], tuple[gpd.GeoDataFrame, MplPath, tuple[float, ...]]] = {}
+PATHS_MAX = 16
+"""Layers whose paths are kept (a build has about ten; the app's readers hand out a fresh copy per
+download, so without a bound every profile PDF drawn in the server would keep one more)."""
+_PATHS: OrderedDict[tuple[int, str], tuple[gpd.GeoDataFrame, MplPath, tuple[float, ...]]] = OrderedDict()
+_LOCK = threading.Lock()  # downloads in the app are drawn on Streamlit's worker threads
 
 
 def draw_locator(doc: Flow, data: ExportData, city: str, level: str, area_id: str) -> None:
@@ -56,15 +63,22 @@ def layer_path(layer: gpd.GeoDataFrame, crs: str, cache: bool = True,
     ``tolerance`` in metres; default: the layer's own extent / :data:`DETAIL`.
     """
     key = (id(layer), crs)
-    if cache and key in _PATHS and _PATHS[key][0] is layer:
-        return _PATHS[key][1], _PATHS[key][2]
+    with _LOCK:
+        hit = _PATHS.get(key) if cache else None
+        if hit is not None and hit[0] is layer:
+            _PATHS.move_to_end(key)
+            return hit[1], hit[2]
     metric = layer.to_crs(crs)
     bounds = tuple(float(v) for v in metric.total_bounds)
     tol = _tolerance(bounds) if tolerance is None else tolerance
     shapes = shapely.simplify(metric.geometry.values, tol, preserve_topology=True)
     path = MplPath.make_compound_path(*(geometry_path(g) for g in shapes))
     if cache:
-        _PATHS[key] = (layer, path, bounds)
+        with _LOCK:
+            _PATHS[key] = (layer, path, bounds)
+            _PATHS.move_to_end(key)
+            while len(_PATHS) > PATHS_MAX:
+                _PATHS.popitem(last=False)
     return path, bounds
 
 

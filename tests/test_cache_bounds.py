@@ -21,7 +21,7 @@ MUTATORS = {"append", "extend", "insert", "pop", "popitem", "clear", "update", "
 PROCESS_CACHES = {
     ("geometry_store.py", "_MEMO"): "which static geometry file was written for a (build, city, level)",
     ("views_build.py", "_BUILD_FAILURE"): "when this process last tried a failed rebuild (retry throttle)",
-    ("export_locator.py", "_PATHS"): "matplotlib paths of a build's area layers (one per layer read)",
+    ("export_locator.py", "_PATHS"): "matplotlib paths of area layers, the PATHS_MAX most recent",
     ("geometry_store.py", "_PRUNED"): "which build versions' old geometry folders this process removed",
     ("page_memo.py", "_MEMO"): "page parts per build version, least recently used dropped past MEMO_MAX",
     ("export_batch.py", "_WORKER_DATA"): "the build folder of a forked export worker (command line)",

@@ -136,3 +136,20 @@ def test_usage_errors_exit_2(argv) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(argv)
     assert exc.value.code == 2
+
+
+def test_locator_paths_stay_bounded_and_are_reused() -> None:
+    """Each download in the app reads a fresh copy of a layer: the path cache keeps only the newest."""
+    from shapely.geometry import box
+
+    from dashboard import export_locator
+
+    layers = [gpd.GeoDataFrame(geometry=[box(11.5, 48.1, 11.6 + i / 1000, 48.2)], crs="EPSG:4326")
+              for i in range(export_locator.PATHS_MAX + 5)]
+    first = export_locator.layer_path(layers[0], "EPSG:25832")
+    assert export_locator.layer_path(layers[0], "EPSG:25832")[0] is first[0]  # the same layer: reused
+    for layer in layers[1:]:
+        export_locator.layer_path(layer, "EPSG:25832")
+    assert len(export_locator._PATHS) == export_locator.PATHS_MAX
+    assert export_locator.layer_path(layers[-1], "EPSG:25832")[0] is export_locator._PATHS[
+        (id(layers[-1]), "EPSG:25832")][1]
