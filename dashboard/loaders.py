@@ -2,9 +2,13 @@
 
 Every loader takes the build version (``manifest.json`` ``build_version``) as
 an argument, so a rebuild invalidates every cache at once. GeoDataFrames are
-never hashed arguments. The full indicator table is held once per server
-process (``cache_resource``, read-only) because copying it on every call would
-cost more than the filtering; the views get small filtered copies. The files
+never hashed arguments. The whole-build tables (the indicator table, the areas,
+the web layers, the locations, the build's projects) are held once per server
+process (``cache_resource``, shared read-only): ``cache_data`` would unpickle a
+fresh copy of each on every call, which cost a new session ~0.3 s of its first
+run. Views never change them in place (pandas' copy-on-write keeps derived
+frames apart; ``tests/test_shared_frames.py`` checks a tour of the app leaves
+them equal to the files); the per-view selections stay ``cache_data`` copies. The files
 themselves are read by :mod:`dashboard.build_files` (shared with the command-line
 exports, which read a build without Streamlit).
 """
@@ -100,7 +104,7 @@ def catalog_by_id(version: str) -> dict[str, dict[str, Any]]:
     return {c["indicator_id"]: c for c in load_catalog(version)}
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def load_areas(version: str) -> pd.DataFrame:
     """The areas table without geometry (names, parents, population, Handlungsraum facts)."""
     return build_files.read_areas(processed_dir())
@@ -130,13 +134,13 @@ def area_and_city_rows(version: str, city: str, level: str, area_id: str) -> pd.
     return build_files.select_area_and_city_rows(_indicator_table(version), city, level, area_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def load_web_layer(version: str, city: str, level: str) -> gpd.GeoDataFrame | None:
     """A simplified web layer ``web/<city>_<level>.geojson`` as the pipeline wrote it (EPSG:4326)."""
     return build_files.read_web_layer(processed_dir(), city, level)
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def load_locations(version: str) -> gpd.GeoDataFrame | None:
     """All locations (Kitas, youth centres) with the ``area_id_<level>`` of every level."""
     return build_files.read_locations(processed_dir())
@@ -208,7 +212,7 @@ def map_args(version: str, view_key: tuple, _make: Callable[[], dict[str, Any]])
     return _make()
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def load_projects(version: str) -> gpd.GeoDataFrame | None:
     """The build's projects (``projects.parquet`` from ``geodata/projects/``); None before such a build."""
     return build_files.read_projects(processed_dir())
