@@ -101,10 +101,23 @@ def make_choices(catalog: Sequence[Mapping[str, Any]], indicators: pd.DataFrame,
                    districts=districts, stories=stories)
 
 
-def select_values(table: pd.DataFrame, city: str, level: str, indicator: str, period: str) -> pd.DataFrame:
-    """Rows of one map: one city, level, indicator and period."""
-    return table[(table["city"] == city) & (table["level"] == level) & (table["indicator_id"] == indicator)
-                 & (table["period"] == period)].reset_index(drop=True)
+def select_values(table: pd.DataFrame, city: str, level: str, indicator: str, period: str,
+                  index: Mapping[tuple[str, str, str, str], np.ndarray] | None = None) -> pd.DataFrame:
+    """Rows of one map: one city, level, indicator and period.
+
+    ``index`` (:func:`value_row_index`) turns four comparisons over the whole table (~15 ms,
+    paid on every indicator change in the app) into a lookup.
+    """
+    if index is None:
+        return table[(table["city"] == city) & (table["level"] == level) & (table["indicator_id"] == indicator)
+                     & (table["period"] == period)].reset_index(drop=True)
+    rows = index.get((city, level, indicator, period), np.empty(0, dtype=np.int64))
+    return table.take(np.sort(rows)).reset_index(drop=True)
+
+
+def value_row_index(table: pd.DataFrame) -> dict[tuple[str, str, str, str], np.ndarray]:
+    """Row positions of the indicator table per ``(city, level, indicator_id, period)`` (one map each)."""
+    return dict(table.groupby(["city", "level", "indicator_id", "period"], sort=False, observed=True).indices)
 
 
 def select_rows(table: pd.DataFrame, city: str, indicator: str) -> pd.DataFrame:
@@ -173,8 +186,9 @@ class BuildFolder:
 
     def indicator_values(self, city: str, level: str, indicator: str, period: str) -> pd.DataFrame:
         """Rows of one map (remembered: stories ask for the same city values again)."""
+        index = self._once("value_index", lambda: value_row_index(self.indicator_table()))
         return self._once(("values", city, level, indicator, period),
-                          lambda: select_values(self.indicator_table(), city, level, indicator, period))
+                          lambda: select_values(self.indicator_table(), city, level, indicator, period, index))
 
     def indicator_rows(self, city: str, indicator: str) -> pd.DataFrame:
         """All levels and periods of one indicator in one city."""

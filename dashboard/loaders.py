@@ -119,7 +119,14 @@ def _indicator_table(version: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=256, ttl=VIEW_TTL_S)
 def indicator_values(version: str, city: str, level: str, indicator_id: str, period: str) -> pd.DataFrame:
     """Rows of one map: one city, level, indicator and period."""
-    return build_files.select_values(_indicator_table(version), city, level, indicator_id, period)
+    return build_files.select_values(_indicator_table(version), city, level, indicator_id, period,
+                                     _value_index(version))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _value_index(version: str) -> dict[tuple[str, str, str, str], Any]:
+    """Row positions of every map's rows in the shared indicator table (read-only)."""
+    return build_files.value_row_index(_indicator_table(version))
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=VIEW_TTL_S)

@@ -65,3 +65,17 @@ def test_a_broken_build_file_names_the_file_and_the_fix(tmp_path: Path) -> None:
     (tmp_path / config.INDICATORS_FILE_OUT).write_bytes(b"not parquet")
     with pytest.raises(InputError, match="cannot be read as parquet"):
         read_build(tmp_path).indicator_values("munich", "stadtbezirk", "a", "2024-12-31")
+
+
+def test_value_index_lookup_equals_the_scan(folder: BuildFolder) -> None:
+    import pandas as pd
+
+    from dashboard.build_files import select_values, value_row_index
+
+    table = folder.indicator_table()
+    index = value_row_index(table)
+    keys = [k for k in index if k[2] in ("unemployment_share", "foreign_share")][::7]
+    assert len(keys) > 10
+    for key in [*keys, ("berlin", "bezirk", "no_such_indicator", "2023-12-31")]:
+        pd.testing.assert_frame_equal(select_values(table, *key, index=index), select_values(table, *key))
+    assert sum(len(v) for v in index.values()) == len(table)  # every row belongs to exactly one map

@@ -50,7 +50,8 @@ def test_shared_tables_are_shared_and_unchanged_by_the_views() -> None:
     pd.testing.assert_frame_equal(loaders.load_areas(version), build_files.read_areas(PROCESSED))
     for city in config.CITIES:
         for level in (*config.COVERAGE_LEVELS[city], "handlungsraum"):
-            shared, fresh = loaders.load_web_layer(version, city, level), build_files.read_web_layer(PROCESSED, city, level)
+            shared = loaders.load_web_layer(version, city, level)
+            fresh = build_files.read_web_layer(PROCESSED, city, level)
             if fresh is None:
                 assert shared is None
                 continue
