@@ -23,7 +23,8 @@
   var layers = {areas: null, outlines: null, labels: null, leaders: null, placed: [], outlinesKey: null, cityLine: null, cityLineKey: null,
                 tiles: null, tilesUrl: null, locations: null, locationsKey: null, projects: null, projectsKey: null};
   // Read by the browser tests: how often the map rendered, restyled and fetched geometry.
-  window.raumatlas = {renders: 0, geometryLoads: 0, lastError: null};
+  // renders/renderTimes: how often (and when, on the clock shared with the page) new arguments were drawn (tests, benchmarks)
+  window.raumatlas = {renders: 0, renderTimes: [], geometryLoads: 0, lastError: null};
 
   function send(type, data) {
     window.parent.postMessage(Object.assign({isStreamlitMessage: true, type: type}, data || {}), "*");
@@ -256,6 +257,7 @@
       return Promise.all([drawOutlines(a.outlines), drawLocations(a.locations)]);
     }).then(function () {
       window.raumatlas.renders++;
+      window.raumatlas.renderTimes.push(performance.timeOrigin + performance.now());
       document.body.setAttribute("data-ra-renders", String(window.raumatlas.renders));
       document.getElementById("ra-error").hidden = true;
       quietPaths();
