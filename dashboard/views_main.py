@@ -82,36 +82,41 @@ def render() -> None:
     page = build_page(state, choices, loaders.BuildReader(version), uploads=views_projects.session_uploads(),
                       filters=views_projects.current_filters())
     lang = state.lang
+    search_slot = None
     if state.present:  # title and story text, then the maps: all on one projector screen
         st.title(headline or catalog_text(page.entry, "label", lang))
         with st.container(key="ra-story"):
             views_present.render_story_text(state, stories)
     else:
-        title, search = st.columns([3, 2], vertical_alignment="top")
+        title, search_slot = st.columns([3, 2], vertical_alignment="top")
         with title:
             st.title(t("app_title", lang))
             st.caption(t("app_subtitle", lang))
-        with search:
-            views_search.render(page)
-    with st.container():  # one element whatever it holds: the maps below keep their place (and their frames)
+    notices_slot = st.container()  # one element whatever it holds: the maps below keep their place (and frames)
+    commit(state)
+    with st.container(key=STAGE_KEY):  # maps, and the profile below them (beside them on wide screens)
+        maps_slot = st.container(key=MAPS_KEY)
+        profile_slot = st.container(key=PROFILE_SLOT_KEY)
+    panel_slot = None if state.present else st.container()  # projects, shown under the maps
+
+    # The maps are drawn first: their arguments reach the browser before the rest of the page is sent,
+    # so the map frames load (first visit) or recolour (a change) while the rest is still being drawn.
+    with maps_slot:
+        state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
+        views_exports.render_view_downloads(page.with_state(state))
+    with notices_slot:
         _show_notices(notices, lang)
         if problem := loaders.stories_problem(version):  # a typo in stories.toml: the maps work, the stories wait
             st.warning(t("stories_broken", lang, reason=md(problem, 600)), icon="⚠️")
         if problem := translations_problem(lang, quote=md):  # a broken translations.toml: keys show as such
             st.warning(problem, icon="⚠️")
         views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
-    commit(state)
-    with st.container(key=STAGE_KEY):  # maps, and the profile below them (beside them on wide screens)
-        maps_slot = st.container(key=MAPS_KEY)
-        profile_slot = st.container(key=PROFILE_SLOT_KEY)
-    if not state.present:
-        # Shown under the maps (they come first on a small screen) but drawn before them.
-        with st.container():
+    if search_slot is not None:
+        with search_slot:
+            views_search.render(page)
+    if panel_slot is not None:
+        with panel_slot:
             views_projects.render_panel(page)
-
-    with maps_slot:
-        state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
-        views_exports.render_view_downloads(page.with_state(state))
     page = page.with_state(state)  # a click changes only the selection: nothing to compute again
     commit(state)
     with profile_slot:
