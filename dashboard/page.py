@@ -150,7 +150,8 @@ def build_page(state: ViewState, choices: Choices, data: BuildData, *, uploads: 
     catalog = data.catalog()
     entry = dict(catalog.get(state.indicator, {}))
     areas = data.areas()
-    projects = combine_projects(data.projects(), uploads)
+    projects = (combine_projects(data.projects(), uploads) if uploads  # the build's own: reprojected once
+                else memoized(data, ("projects",), lambda: combine_projects(data.projects(), ())))
     cities = {city: _city_page(state, data, areas, entry, projects, filters, city) for city in CITIES}
     cities = _classify_cities(state, cities, str(entry.get("polarity", "neutral")))
     summary = None
