@@ -57,14 +57,15 @@ def _configure_profile(p: argparse.ArgumentParser) -> None:
 
 
 def _run_profile(args: argparse.Namespace) -> int:
-    from dashboard.export_batch import export_profiles
-    from dashboard.export_profile import export_profile
-
     t0 = time.perf_counter()
     if args.all:
+        from dashboard.export_batch import export_profiles  # multiprocessing: not for one profile
+
         written = export_profiles(args.out, args.city, args.level, args.lang, jobs=args.jobs)
         print(f"{len(written)} profiles -> {args.out} ({time.perf_counter() - t0:.1f} s)")
     else:
+        from dashboard.export_profile import export_profile
+
         out = export_profile(args.out, args.city, args.level, args.area, args.lang)
         print(f"{out} ({time.perf_counter() - t0:.1f} s)")
     return EXIT_OK

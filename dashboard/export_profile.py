@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from dashboard.attribution import group_sources
-from dashboard.deck_data import read_build
+from dashboard.export_build import read_one_export
 from dashboard.export_data import ExportData, ExportError
 from dashboard.export_locator import draw_locator
 from dashboard.export_render import INK, MUTED, Flow, check_target, rc_for, write_atomic
@@ -61,7 +61,7 @@ def export_profile(out: Path, city: str, level: str, area_id: str, lang: str = "
                    data: ExportData | None = None) -> Path:
     """Write the profile of one area to ``out`` (.pdf), atomically."""
     check_target(out, ("pdf",))
-    data = data or read_build()
+    data = data or read_one_export()
     check_area(data, city, level, area_id)
     pages = profile_pages(data, city, level, area_id, lang)
     return write_atomic(out, lambda tmp: write_pdf(pages, tmp, _title(data, city, area_id, lang)))

@@ -22,7 +22,7 @@ from matplotlib.patches import PathPatch, Rectangle
 
 from dashboard.attribution import group_sources
 from dashboard.build_files import BuildFolder
-from dashboard.deck_data import read_build
+from dashboard.export_build import read_one_export
 from dashboard.export_data import ExportData, ExportError
 from dashboard.export_render import INK, MUTED, check_target, figure_bytes, geometry_path, new_figure, save_figure, wrap
 from dashboard.export_view import (
@@ -89,7 +89,7 @@ def export_view(view: str, out: Path, size: tuple[int, int] = DEFAULT_SIZE, data
                 lang: str | None = None) -> Path:
     """Draw the view (an app URL or query string) into ``out`` (.png/.svg/.pdf), atomically."""
     fmt = check_target(out, FORMATS)
-    data = data or read_build()
+    data = data or read_one_export()
     page = view_page(parse_view(view, data, lang), data)
     slide = slide_figure(view_model(page), data, size)
     return save_figure(slide.fig, out, fmt, slide.dpi)
