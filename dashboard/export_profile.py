@@ -190,6 +190,8 @@ def _series(doc: Flow, rows: pd.DataFrame, table: pd.DataFrame, catalog: Mapping
         series = time_series(rows, city, level, area_id, ind)
         if not series.empty:
             charts.append((ind, series))
+            if len(charts) == MAX_SERIES:  # the rest would not be drawn
+                break
     if not charts:
         return
     doc.heading(t("profile_series_all", lang))

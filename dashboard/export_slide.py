@@ -147,10 +147,11 @@ def _draw_map(ax: Axes, model: ViewModel, panel: CityPanel) -> None:
     frame = panel.frame.to_crs(config.CITY_CRS[city])
     focus = set(panel.page.focus_ids or ())
     selected = state.area_id if state.area_city == city else ""
-    for (_, row), fill in zip(frame.iterrows(), panel.fills, strict=True):
-        area_id = str(row["area_id"])
+    # zip, not iterrows: no pandas Series per area
+    for raw_id, geom, fill in zip(frame["area_id"], frame.geometry, panel.fills, strict=True):
+        area_id = str(raw_id)
         dimmed = bool(focus) and area_id not in focus
-        ax.add_artist(PathPatch(geometry_path(row.geometry), facecolor=fill, edgecolor="#555555", linewidth=0.5,
+        ax.add_artist(PathPatch(geometry_path(geom), facecolor=fill, edgecolor="#555555", linewidth=0.5,
                                alpha=0.25 if dimmed else 1.0, gid=f"area-{city}-{area_id}"))
     union = shapely.union_all(shapely.make_valid(frame.geometry.values))
     ax.add_artist(PathPatch(geometry_path(union), facecolor="none", edgecolor="#222222", linewidth=1.4))
