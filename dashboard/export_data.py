@@ -17,13 +17,11 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from dashboard.export_errors import ExportError
 from dashboard.page import BuildData
 from dashboard.projects_view import ProjectDisplay
-from pipelines.errors import PipelineError
 
-
-class ExportError(PipelineError):
-    """Bad input for an export (unknown indicator, area, extension, unwritable path): exit code 1."""
+__all__ = ["ExportData", "ExportError"]
 
 
 class ExportData(BuildData, Protocol):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import matplotlib
@@ -26,7 +26,7 @@ from matplotlib.ticker import FuncFormatter
 
 from dashboard.attribution import group_sources
 from dashboard.export_build import read_one_export
-from dashboard.export_data import ExportData, ExportError
+from dashboard.export_errors import ExportError
 from dashboard.export_locator import draw_locator
 from dashboard.export_render import INK, MUTED, Flow, check_target, rc_for, write_atomic
 from dashboard.i18n import catalog_text, format_number, format_period, t
@@ -35,6 +35,9 @@ from dashboard.profile import action_area_info, comparable_vs_city, find_area, l
 from dashboard.projects_view import area_listing, projects_in_area
 from pipelines import config
 from pipelines.config import CITIES
+
+if TYPE_CHECKING:  # a profile draws without the page code that ExportData's module imports
+    from dashboard.export_data import ExportData
 
 MAX_SERIES = 6
 WARN = "#9a3412"
