@@ -27,6 +27,11 @@ def one_file() -> Iterator[None]:
     150,000 objects; the collector walks the young ones every 700 allocations (about 450 passes,
     0.1-0.2 s of a one-second export) and finds next to nothing: the pages become garbage only
     at the end, a few MB. ``profile --all`` (143 files in one process) keeps collecting.
+
+    Restored, the collector would walk all those objects at the next allocation, as one
+    generation (~50 ms); freezing and unfreezing first moves them to the oldest generation, whose
+    next full collection frees what is garbage. A command-line run freezes them for good right
+    after (:func:`dashboard.cli.main`).
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -34,6 +39,8 @@ def one_file() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
