@@ -18,6 +18,19 @@ CPU). Without it the ratio is to the figures recorded below for commit 552a5f8 (
 work, on the same 2-core machine, load average 2.5-4.3): PNG cold 7.62 s wall / 5.08 s CPU,
 profile PDF cold 4.86 s / 2.48 s CPU, ``--all`` 153 s / 106 s CPU (from the issue's report).
 
+Cold starts, second round (targets of the follow-up: PNG <= ~1.4 s, PDF <= ~1.2 s on a quiet
+machine), against a checkout of f300e26 (before it) in the same session, interleaved, on the
+same 2 CPUs. ``--runs 3 --baseline`` at load average 0.97: PNG cold 1.11 s wall / 1.23 s CPU
+(f300e26: 1.41 s / 1.53 s, x0.79 / x0.81), profile PDF cold 1.21 s / 1.32 s CPU (f300e26:
+1.55 s / 1.67 s, x0.78 / x0.79); best and median of 5 at load 1.05: PNG 1.13 / 1.15 s wall
+(f300e26: 1.36 / 1.39 s), PDF 1.18 / 1.23 s (f300e26: 1.53 / 1.63 s). ``--all`` (unchanged by
+this round) took 61.2 s / 56.6 s CPU at load 3.5 (others' work on the machine). What changed:
+a single export reads only the indicator rows it draws (:mod:`dashboard.export_build`: one
+indicator, one area, the choices from three columns), makes its one file without cyclic
+garbage collection and leaves the interpreter without one (:mod:`dashboard.export_commands`,
+:func:`dashboard.cli.main`), and a single profile imports neither ``multiprocessing`` nor the
+page code. The files are byte for byte the same.
+
 A part is a function returning ``Result`` rows; add it to ``PARTS``.
 """
 

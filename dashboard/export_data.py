@@ -1,8 +1,9 @@
 """What the exports read of a build, and their error.
 
 There is one plain reader of a build folder, :class:`dashboard.build_files.BuildFolder`
-(``raumatlas export-view``/``profile`` open it with :func:`dashboard.deck_data.read_build`,
-as ``raumatlas deck`` does), and one cached reader in the app,
+(``raumatlas deck`` and ``profile --all`` open it with :func:`dashboard.deck_data.read_build`; a single
+``export-view``/``profile`` with :func:`dashboard.export_build.read_one_export`, a subclass that reads
+only the rows it draws), and one cached reader in the app,
 :class:`dashboard.loaders.BuildReader`. Both are the page context's
 :class:`dashboard.page.BuildData` plus the three things a file needs beyond the page:
 the manifest (build date and version), the sources (attribution) and one area's rows
@@ -16,13 +17,11 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from dashboard.export_errors import ExportError
 from dashboard.page import BuildData
 from dashboard.projects_view import ProjectDisplay
-from pipelines.errors import PipelineError
 
-
-class ExportError(PipelineError):
-    """Bad input for an export (unknown indicator, area, extension, unwritable path): exit code 1."""
+__all__ = ["ExportData", "ExportError"]
 
 
 class ExportData(BuildData, Protocol):

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import shapely
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 
-from dashboard.export_data import ExportData
 from dashboard.export_render import Flow, geometry_path
 from pipelines import config
+
+if TYPE_CHECKING:  # a profile draws without the page code that ExportData's module imports
+    from dashboard.export_data import ExportData
 
 DETAIL = 1500
 """The locator's shapes keep details down to 1/DETAIL of the city's larger extent."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import matplotlib
@@ -25,8 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from dashboard.attribution import group_sources
-from dashboard.deck_data import read_build
-from dashboard.export_data import ExportData, ExportError
+from dashboard.export_build import read_one_export
+from dashboard.export_errors import ExportError
 from dashboard.export_locator import draw_locator
 from dashboard.export_render import INK, MUTED, Flow, check_target, rc_for, write_atomic
 from dashboard.i18n import catalog_text, format_number, format_period, t
@@ -35,6 +35,9 @@ from dashboard.profile import action_area_info, comparable_vs_city, find_area, l
 from dashboard.projects_view import area_listing, projects_in_area
 from pipelines import config
 from pipelines.config import CITIES
+
+if TYPE_CHECKING:  # a profile draws without the page code that ExportData's module imports
+    from dashboard.export_data import ExportData
 
 MAX_SERIES = 6
 WARN = "#9a3412"
@@ -61,7 +64,7 @@ def export_profile(out: Path, city: str, level: str, area_id: str, lang: str = "
                    data: ExportData | None = None) -> Path:
     """Write the profile of one area to ``out`` (.pdf), atomically."""
     check_target(out, ("pdf",))
-    data = data or read_build()
+    data = data or read_one_export()
     check_area(data, city, level, area_id)
     pages = profile_pages(data, city, level, area_id, lang)
     return write_atomic(out, lambda tmp: write_pdf(pages, tmp, _title(data, city, area_id, lang)))
@@ -190,6 +193,8 @@ def _series(doc: Flow, rows: pd.DataFrame, table: pd.DataFrame, catalog: Mapping
         series = time_series(rows, city, level, area_id, ind)
         if not series.empty:
             charts.append((ind, series))
+            if len(charts) == MAX_SERIES:  # the rest would not be drawn
+                break
     if not charts:
         return
     doc.heading(t("profile_series_all", lang))

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
-from dashboard.export_data import ExportError  # noqa: E402
+from dashboard.export_errors import ExportError  # noqa: E402
 from dashboard.export_fonts import pdf_rc  # noqa: E402
 
 RC: dict[str, Any] = {

@@ -22,7 +22,7 @@ from matplotlib.patches import PathPatch, Rectangle
 
 from dashboard.attribution import group_sources
 from dashboard.build_files import BuildFolder
-from dashboard.deck_data import read_build
+from dashboard.export_build import read_one_export
 from dashboard.export_data import ExportData, ExportError
 from dashboard.export_render import INK, MUTED, check_target, figure_bytes, geometry_path, new_figure, save_figure, wrap
 from dashboard.export_view import (
@@ -89,7 +89,7 @@ def export_view(view: str, out: Path, size: tuple[int, int] = DEFAULT_SIZE, data
                 lang: str | None = None) -> Path:
     """Draw the view (an app URL or query string) into ``out`` (.png/.svg/.pdf), atomically."""
     fmt = check_target(out, FORMATS)
-    data = data or read_build()
+    data = data or read_one_export()
     page = view_page(parse_view(view, data, lang), data)
     slide = slide_figure(view_model(page), data, size)
     return save_figure(slide.fig, out, fmt, slide.dpi)
@@ -147,10 +147,11 @@ def _draw_map(ax: Axes, model: ViewModel, panel: CityPanel) -> None:
     frame = panel.frame.to_crs(config.CITY_CRS[city])
     focus = set(panel.page.focus_ids or ())
     selected = state.area_id if state.area_city == city else ""
-    for (_, row), fill in zip(frame.iterrows(), panel.fills, strict=True):
-        area_id = str(row["area_id"])
+    # zip, not iterrows: no pandas Series per area
+    for raw_id, geom, fill in zip(frame["area_id"], frame.geometry, panel.fills, strict=True):
+        area_id = str(raw_id)
         dimmed = bool(focus) and area_id not in focus
-        ax.add_artist(PathPatch(geometry_path(row.geometry), facecolor=fill, edgecolor="#555555", linewidth=0.5,
+        ax.add_artist(PathPatch(geometry_path(geom), facecolor=fill, edgecolor="#555555", linewidth=0.5,
                                alpha=0.25 if dimmed else 1.0, gid=f"area-{city}-{area_id}"))
     union = shapely.union_all(shapely.make_valid(frame.geometry.values))
     ax.add_artist(PathPatch(geometry_path(union), facecolor="none", edgecolor="#222222", linewidth=1.4))
