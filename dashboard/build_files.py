@@ -12,17 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from dashboard.projects_view import ProjectDisplay, project_display
 from dashboard.state import Choices
 from pipelines import config
 from pipelines.io import read_geojson, read_geoparquet, read_json, read_parquet
-from pipelines.projects import load_project_schema
+
+if TYPE_CHECKING:
+    from dashboard.projects_view import ProjectDisplay
 
 AREA_INFO_COLUMNS = ["city", "level", "area_id", "name", "parent_id", "population", "area_km2", "approximate",
                      "short_name", "members", "member_level", "status", "status_en", "source_quote", "source_url",
@@ -217,6 +218,10 @@ class BuildFolder:
 
     def project_display(self) -> ProjectDisplay:
         """Theme colours and English labels of the project lists, from this geodata's ``projects/schema.toml``."""
+        # Imported here: the project readers (xlsx, GeoJSON) are ~25 ms of every cold export that never needs them.
+        from dashboard.projects_view import project_display
+        from pipelines.projects import load_project_schema
+
         return self._once("project_display", lambda: project_display(load_project_schema(self.geodata)))
 
     def choices(self, stories: int = 0) -> Choices:
