@@ -6,6 +6,7 @@ and the rules that keep it identical to pandas' ``dtype=str`` reading.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,16 @@ from pipelines.io import require_exists
 
 if TYPE_CHECKING:
     import pandas as pd
+
+# A sheet read ahead of time (``builder/prefetch.py``): ``(path, sheet)`` -> the frame, or None to read it here.
+Prefetched = Callable[[Path, "str | int"], "pd.DataFrame | None"]
+_prefetched: Prefetched | None = None
+
+
+def use_prefetched(source: Prefetched | None) -> None:
+    """Let :func:`read_excel_text` take sheets from ``source`` first (None: read every sheet here)."""
+    global _prefetched
+    _prefetched = source
 
 
 def read_excel_text(path: Path, sheet: str | int) -> pd.DataFrame:
@@ -26,6 +37,9 @@ def read_excel_text(path: Path, sheet: str | int) -> pd.DataFrame:
     """
     import pandas as pd
 
+    ready = _prefetched(path, sheet) if _prefetched is not None else None
+    if ready is not None:
+        return ready
     require_exists(path)
     try:
         fast = _read_plain_sheet(path, sheet)
