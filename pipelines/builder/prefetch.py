@@ -1,13 +1,13 @@
 """Read the Munich workbooks in a forked process while the build imports its libraries.
 
 A cold build first spends ~0.5 s importing pandas and geopandas on one core while the other
-idles, then ~1 s of Munich's chain (its longest) reading three workbooks. The CLI forks a
-reader before those imports (this module and ``sheets.py`` import no pandas); it reads the
-sheets the Indikatorenatlas stage will ask for, with the same function
-(:func:`pipelines.io_excel.read_excel_text`), and sends each one pickled as soon as it is read.
-``read_excel_text`` takes a sheet from here instead of reading it; anything not here (reader
-failed, file changed since, sheet not read ahead) is read as before, so the frames and any
-error are exactly those of a build without the reader.
+idles, then ~1 s of Munich's chain reading three workbooks. The CLI forks a reader before
+those imports; it reads the sheets the Indikatorenatlas stage will ask for with the function
+``read_excel_text`` uses for them (:func:`pipelines.io_excel.plain_sheet_columns`: calamine and
+pyarrow, no pandas, so the reader imports little) and sends each sheet's text columns pickled as
+soon as they are read. ``read_excel_text`` takes a sheet from here instead of reading it;
+anything not here (a sheet that is not plain, reader failed, file changed since, sheet not read
+ahead) is read as before, so the frames and any error are exactly those of a build without it.
 
 Not started for a build that reuses the stage's cache (the workbooks would not be read), nor
 where the build runs serially (``forks.parallel_possible``).
@@ -30,7 +30,10 @@ Stamp = tuple[int, int]  # (size, mtime_ns) of the workbook when it was read
 
 
 class SheetReader:
-    """A forked process reading ``sheets`` in order; :meth:`get` waits for one of them (or None)."""
+    """A forked process reading ``sheets`` in order; :meth:`get` waits for one of them (or None).
+
+    Only a single-threaded process with two cores forks it (``forks.parallel_possible``).
+    """
 
     def __init__(self, sheets: list[Sheet]) -> None:
         self._got: dict[tuple[str, str | int], tuple[Stamp, Any]] = {}
@@ -44,18 +47,18 @@ class SheetReader:
         self._child.start()
         send.close()
 
-    def get(self, path: Path, sheet: str | int) -> Any:
-        """The frame of ``sheet`` if the reader read it from the file as it is now, else None."""
+    def get(self, path: Path, sheet: str | int) -> dict[str, Any] | None:
+        """The text columns of ``sheet`` if the reader read them from the file as it is now, else None."""
         key = (str(Path(path).resolve()), sheet)
         while key not in self._got and self._conn is not None:
             try:
-                k, stamp, frame = pickle.loads(self._conn.recv_bytes())
+                k, stamp, columns = pickle.loads(self._conn.recv_bytes())
             except (EOFError, OSError, pickle.UnpicklingError):
                 self.close()
                 break
-            self._got[k] = (stamp, frame)
-        stamp, frame = self._got.pop(key, (None, None))
-        return frame if stamp is not None and stamp == _stamp(Path(key[0])) else None
+            self._got[k] = (stamp, columns)
+        stamp, columns = self._got.pop(key, (None, None))
+        return columns if stamp is not None and stamp == _stamp(Path(key[0])) else None
 
     def close(self) -> None:
         """Stop the reader (if still running) and drop what was not asked for."""
@@ -79,20 +82,21 @@ def _stamp(path: Path) -> Stamp | None:
 
 
 def _read_sheets(sheets: list[Sheet], conn: Connection) -> None:
-    """In the forked process: each sheet read and sent as ``(key, stamp, frame)``; a failing one is skipped."""
-    from pipelines.io_excel import read_excel_text
+    """In the forked process: each plain sheet read and sent as ``(key, stamp, columns)``; any other is skipped."""
+    from pipelines.io_excel import plain_sheet_columns
 
     try:
         for path, sheet in sheets:
             key = (str(Path(path).resolve()), sheet)
             stamp = _stamp(Path(key[0]))
             try:
-                frame = read_excel_text(Path(key[0]), sheet)
+                columns = plain_sheet_columns(Path(key[0]), sheet)
             except Exception:  # the parent reads it again and raises the error there
                 if debug_children():
                     traceback.print_exc(file=sys.stderr)
                 continue
-            conn.send_bytes(pickle.dumps((key, stamp, frame), protocol=pickle.HIGHEST_PROTOCOL))
+            if columns is not None:  # not plain: the parent's pandas reads it
+                conn.send_bytes(pickle.dumps((key, stamp, columns), protocol=pickle.HIGHEST_PROTOCOL))
     except (BrokenPipeError, OSError):
         pass  # the parent stopped listening
     finally:
