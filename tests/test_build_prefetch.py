@@ -97,3 +97,13 @@ def test_no_reader_for_berlin_only_or_a_warm_stage_cache(geodata: Path, tmp_path
     cache.mkdir(parents=True)
     (cache / "indikatorenatlas-0.parquet").write_bytes(b"")
     assert prefetch.start_workbook_reader(g, "all") is None
+
+
+def test_a_sheet_the_reader_skipped_leaves_the_others_it_sent(geodata: Path, tmp_path: Path) -> None:
+    book = _workbook(geodata, tmp_path)
+    reader = prefetch.SheetReader([(book, "NO SUCH SHEET"), (book, TABLE_SHEET)])
+    try:
+        assert reader.get(book, "NO SUCH SHEET") is None  # skipped: the build reads it and raises its error
+        assert reader.get(book, TABLE_SHEET) is not None  # received while waiting, kept after the reader ended
+    finally:
+        reader.close()

@@ -9,10 +9,12 @@ folder that replaces ``out`` only when everything succeeded, so a failed build
 never destroys the previous good one. A build whose inputs and code are
 unchanged since the last manifest is a no-op (nothing is parsed).
 
-On two cores the two cities' chains run side by side (Berlin's in a forked process) and
+On two cores the two cities' chains run side by side (Berlin's in a forked process),
 the web layers are drawn in a forked process while locations, projects and derived
-indicators run; results are merged in the serial order, so the output is the same
-(``builder/parallel.py``; ``RAUMATLAS_BUILD_PROCESSES=1`` runs everything here).
+indicators run, and ``indicators.parquet`` is sorted and written in one while the other
+outputs are written; results are merged in the serial order, so the output is the same
+(``builder/parallel.py``; ``RAUMATLAS_BUILD_PROCESSES=1`` runs everything here). The CLI
+also reads the Munich workbooks in a process forked before its imports (``builder/prefetch.py``).
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 A cold build first spends ~0.5 s importing pandas and geopandas on one core while the other
 idles, then ~1 s of Munich's chain reading three workbooks. The CLI forks a reader before
 those imports; it reads the sheets the Indikatorenatlas stage will ask for with the function
-``read_excel_text`` uses for them (:func:`pipelines.io_excel.plain_sheet_columns`: calamine and
-pyarrow, no pandas, so the reader imports little) and sends each sheet's text columns pickled as
-soon as they are read. ``read_excel_text`` takes a sheet from here instead of reading it;
+``read_excel_text`` uses for them (:func:`pipelines.io_excel.plain_sheet_columns`: calamine only,
+no pandas, numpy or pyarrow, so the reader imports little) and sends each sheet's text columns
+pickled as soon as they are read. ``read_excel_text`` takes a sheet from here instead of reading it;
 anything not here (a sheet that is not plain, reader failed, file changed since, sheet not read
 ahead) is read as before, so the frames and any error are exactly those of a build without it.
 
@@ -54,7 +54,7 @@ class SheetReader:
             try:
                 k, stamp, columns = pickle.loads(self._conn.recv_bytes())
             except (EOFError, OSError, pickle.UnpicklingError):
-                self.close()
+                self._stop()  # the reader is done (or failed): keep what it sent
                 break
             self._got[k] = (stamp, columns)
         stamp, columns = self._got.pop(key, (None, None))
@@ -62,6 +62,10 @@ class SheetReader:
 
     def close(self) -> None:
         """Stop the reader (if still running) and drop what was not asked for."""
+        self._stop()
+        self._got.clear()
+
+    def _stop(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -70,7 +74,6 @@ class SheetReader:
                 self._child.kill()
             self._child.join()
             self._child = None
-        self._got.clear()
 
 
 def _stamp(path: Path) -> Stamp | None:
