@@ -42,6 +42,21 @@ is the largest single process; summed over the build and its forked processes (s
 ``/proc/*/smaps_rollup``) the peak is 591 MB PSS / 764 MB RSS, serial 501 MB PSS — close to the 600 MB target.
 Output identical (``compare_builds.py``: 15 files, 0 differences, parallel and ``RAUMATLAS_BUILD_PROCESSES=1``).
 
+Same run against main f300e26 (2026-11-29, branch fast-build2, ``--baseline f300e26 --repeat 3``, load
+average 1.3 before, 1.9-3.5 during, from other work on the 2 CPUs): cold 8.60 s wall / 8.38 s CPU vs 9.11 s /
+8.47 s (wall 0.94x, CPU 0.99x), peak 439 vs 470 MB; cached 5.86 s CPU for both; no-op 0.10 s / 24 MB for both.
+Interleaved single builds at load ~3 (CPU = user + system of the build and its children): 7.9-8.2 s vs
+8.2-8.3 s, wall 5.0-7.9 s vs 8.1-9.4 s. What changed: the CLI forks a reader of the three Indikatorenatlas
+workbooks before importing pandas/geopandas (``builder/prefetch.py``; the reader imports only calamine, so
+its ~1.1 s of reading fills the idle core of the ~0.5 s import and leaves Munich's chain ~1 s shorter);
+Berlin population aggregates all editions of a kind in one ``aggregate_long`` per rule and scale (stage
+0.8 -> 0.45 s CPU); the derived stage no longer re-reads the facility lists; ``indicators.parquet`` is
+sorted and written in a forked process beside the other outputs. The extra forks cost ~0.2-0.3 s system
+time, so total CPU fell only ~2 %; geometry (Berlin dissolve/golden check ~0.9 s, web-layer coverage
+cleaning ~0.4 s) is left as it is because the output must stay byte-identical. No figures on an idle
+machine in this run. Output identical (``compare_builds.py``: 15 files, 0 differences, parallel and
+``RAUMATLAS_BUILD_PROCESSES=1``).
+
     .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR] [--repeat N] [--baseline REV] [--serial]
 """
 

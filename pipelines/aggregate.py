@@ -26,6 +26,7 @@ def aggregate_long(
     rule: str,
     scale: float = 1.0,
     weights: pd.Series | None = None,
+    weight_column: str | None = None,
 ) -> pd.DataFrame:
     """Aggregate base-level rows to every parent listed in ``membership``.
 
@@ -34,10 +35,12 @@ def aggregate_long(
     numerator may be empty (the value is summed). ``membership``: columns
     ``child_id, level, area_id`` mapping each base unit to each parent (every level).
     ``weights``: population per base ``area_id`` for the coverage share (defaults
-    to the denominator, or 1 per unit). An optional ``share`` column in
-    ``membership`` (0..1) apportions a child to a parent that contains only part of
-    it (e.g. a Stadtbezirk partly inside an approximated Handlungsraum, by the
-    share of its residents living in the member Bezirksteile): the child's
+    to the denominator, or 1 per unit); ``weight_column`` names a column of ``values`` holding
+    each row's weight instead (rows of several tables, each weighted by its own population).
+    An optional ``share`` column in ``membership`` (0..1) apportions a child to a
+    parent that contains only part of it (e.g. a Stadtbezirk partly inside an
+    approximated Handlungsraum, by the share of its residents living in the member
+    Bezirksteile): the child's
     numerator, denominator and weight are multiplied by it.
 
     Returns rows with the canonical columns minus ``city`` (level, area_id,
@@ -55,7 +58,9 @@ def aggregate_long(
         if col not in v.columns:
             v[col] = np.nan
     v["flag"] = v["flag"].fillna("")
-    if weights is not None:
+    if weight_column is not None:
+        v["_w"] = values[weight_column].astype(float).fillna(0.0)
+    elif weights is not None:
         v["_w"] = v["area_id"].map(weights).astype(float).fillna(0.0)
     elif v["denominator"].notna().any():
         v["_w"] = v["denominator"].astype(float).fillna(0.0)

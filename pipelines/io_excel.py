@@ -6,6 +6,8 @@ and the rules that keep it identical to pandas' ``dtype=str`` reading.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +16,17 @@ from pipelines.io import require_exists
 
 if TYPE_CHECKING:
     import pandas as pd
+
+# A sheet read ahead of time (``builder/prefetch.py``): ``(path, sheet)`` -> its :func:`plain_sheet_columns`,
+# or None to read it here.
+Prefetched = Callable[[Path, "str | int"], "dict[str, TextColumn] | None"]
+_prefetched: Prefetched | None = None
+
+
+def use_prefetched(source: Prefetched | None) -> None:
+    """Let :func:`read_excel_text` take sheets from ``source`` first (None: read every sheet here)."""
+    global _prefetched
+    _prefetched = source
 
 
 def read_excel_text(path: Path, sheet: str | int) -> pd.DataFrame:
@@ -26,6 +39,9 @@ def read_excel_text(path: Path, sheet: str | int) -> pd.DataFrame:
     """
     import pandas as pd
 
+    ready = _prefetched(path, sheet) if _prefetched is not None else None
+    if ready is not None:
+        return text_frame(ready)
     require_exists(path)
     try:
         fast = _read_plain_sheet(path, sheet)
@@ -41,12 +57,23 @@ _EXCEL_NA_TEXT = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN"
 
 
 def _read_plain_sheet(path: Path, sheet: str | int) -> pd.DataFrame | None:
-    """The sheet as pandas' ``dtype=str`` reading would give it, or None if it is not plain (then pandas reads it).
+    """The sheet as pandas' ``dtype=str`` reading would give it, or None if it is not plain (then pandas reads it)."""
+    columns = plain_sheet_columns(path, sheet)
+    return text_frame(columns) if columns is not None else None
+
+
+TextColumn = tuple[list["str | None"], bytes]  # a column's distinct texts; per cell, the position of its text
+
+
+def plain_sheet_columns(path: Path, sheet: str | int) -> dict[str, TextColumn] | None:
+    """A plain sheet's text columns (see :data:`TextColumn`), or None if it is not plain; imports only calamine.
 
     Cells become text as in pandas' calamine reader: whole floats as integers ("20", not "20.0"),
-    other floats by ``str`` ("19.8"), NA strings and empty cells as missing.
+    other floats by ``str`` ("19.8"), NA strings and empty cells as missing. Needing no pandas,
+    numpy or pyarrow, a process forked before those are imported can read the workbooks
+    (``builder/prefetch.py``); a column of ~100k cells holds a few thousand distinct texts, so
+    it travels as those texts and one machine int per cell.
     """
-    import pandas as pd
     from python_calamine import CalamineWorkbook
     book = CalamineWorkbook.from_path(str(path))
     ws = book.get_sheet_by_index(sheet) if isinstance(sheet, int) else book.get_sheet_by_name(sheet)
@@ -68,10 +95,27 @@ def _read_plain_sheet(path: Path, sheet: str | int) -> pd.DataFrame | None:
     maybe_blank = [i for i, v in enumerate(texts[0]) if v is None]
     if any(all(t[i] is None for t in texts) for i in maybe_blank):
         return None  # pandas' handling of blank rows is left to pandas
+    return {n: _encoded(v) for n, v in columns.items()}
+
+
+def _encoded(texts: list[str | None]) -> TextColumn:
+    distinct = list(dict.fromkeys(texts))
+    position = {t: i for i, t in enumerate(distinct)}
+    return distinct, array("i", map(position.__getitem__, texts)).tobytes()
+
+
+def text_frame(columns: dict[str, TextColumn]) -> pd.DataFrame:
+    """The frame of :func:`plain_sheet_columns`: one ``str`` column each, as ``pd.array(texts, dtype="str")``.
+
+    Each column is taken from its distinct texts by position as one arrow array: the same
+    ``str`` column as converting the list of texts, in a fraction of the time.
+    """
+    import numpy as np
+    import pandas as pd
     import pyarrow as pa
 
-    # via one arrow array per column: the same ``str`` column as ``pd.array(v, dtype="str")``, in half the time
-    return pd.DataFrame({n: pd.array(pa.array(v, type=pa.large_string()), dtype="str") for n, v in columns.items()})
+    return pd.DataFrame({n: pd.array(pa.array(distinct, type=pa.large_string()).take(
+        pa.array(np.frombuffer(codes, dtype=np.intc))), dtype="str") for n, (distinct, codes) in columns.items()})
 
 
 def _cells_as_text(cells: tuple[Any, ...]) -> list[str | None] | None:

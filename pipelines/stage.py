@@ -46,6 +46,9 @@ class BuildContext:
     indicator_registry: dict[str, Any]
     findings: list[Finding] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)  # e.g. which population table weighted MSS
+    # a file's rows as read, for a later stage that needs them again (the derived stage re-reads facility
+    # lists the locations stage read): keyed by the reader, handed out as copies; never in the manifest
+    reads: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, severity: str, stage: str, message: str, **kw: Any) -> None:
         """Record a finding."""

@@ -188,3 +188,23 @@ def test_aggregation_must_match_mapping():
     bad = {"indicator": [dict(REGISTRY["indicator"][1], aggregation="sum")]}
     with pytest.raises(RegistryError, match="does not match the mapping"):
         run_small(registry=bad)
+
+
+def test_editions_aggregated_together_equal_each_on_its_own(real):
+    """One aggregate_long per rule and scale for all editions: each edition's frame as if aggregated alone."""
+    ctx, areas, _, _ = real
+    membership = areas_berlin.berlin_membership(areas)
+    tables = [t for t in berlin_population.read_population(ctx) if t.source.kind == "berlin_population_t1"]
+    specs = [s for s in berlin_population.population_specs(ctx) if s["source_kind"] == "berlin_population_t1"]
+    needed = sorted({c for s in specs for c in s["numerator"] + s["denominator"]} | {"inhabitants"})
+    editions = []
+    for raw in tables[:3]:
+        period = berlin_population.source_period(ctx, raw.source)
+        table = berlin_population.population_table(ctx, raw, berlin_population.plr_ids(areas), needed)
+        base = pd.concat([berlin_population._base_values(table, s, period) for s in specs], ignore_index=True)
+        editions.append((period, base, table["inhabitants"]))
+    together = berlin_population._with_aggregates([*editions, editions[0]], membership, specs)  # a period twice
+    alone = [berlin_population._with_aggregates([e], membership, specs)[0] for e in [*editions, editions[0]]]
+    assert len(together) == 4
+    for got, want in zip(together, alone, strict=True):
+        pd.testing.assert_frame_equal(got, want, check_exact=True)

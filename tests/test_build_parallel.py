@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from pipelines import config
-from pipelines.builder import parallel
+from pipelines.builder import forks, parallel
 from pipelines.builder.stages import Runner
 from pipelines.errors import InputError
 from pipelines.stage import BuildContext
@@ -45,7 +45,7 @@ def _berlin(ctx: BuildContext, run: Runner, parts: list, catalog: list) -> str:
 @pytest.fixture(autouse=True)
 def _one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test process may hold other threads (browser fixtures); the toy chains fork safely anyway."""
-    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(forks.threading, "active_count", lambda: 1)
 
 
 def _run_both(monkeypatch: pytest.MonkeyPatch, processes: str) -> tuple[dict, BuildContext, Runner, list, list]:

@@ -56,6 +56,22 @@ def test_real_counts_and_missing_coordinates_reported(real):
                                                    "excluded": {"missing_coordinates": 62}}
 
 
+def test_a_facility_list_is_read_once_per_build_and_handed_out_as_copies(real, real_areas, geodata: Path):
+    """The derived stage's unlocated rows come from the rows the locations stage read (not a second read)."""
+    from pipelines.sources.locations import unlocated_for
+
+    ctx, _, _, _ = real
+    assert {key[1] for key in ctx.reads} == {s.id for s in ctx.sources if s.kind in ("munich_kitas",
+                                                                                     "berlin_locations")}
+    kept = dict(ctx.reads)
+    fresh = BuildContext(resolve_paths(geodata), load_sources(geodata), load_indicator_registry(geodata))
+    for city, layer in (("munich", "kita"), ("berlin", "kita")):
+        got = unlocated_for(ctx, city, layer, real_areas[city])
+        pd.testing.assert_frame_equal(got, unlocated_for(fresh, city, layer, real_areas[city]), check_exact=True)
+    assert ctx.reads == kept  # nothing read again; the stage's reason marks did not reach the kept rows
+    assert all((df["_reason"] != "outside_city").all() for df in ctx.reads.values())
+
+
 def test_real_locations_are_canonical_wgs84_with_text_ids(real):
     _, loc, _, _ = real
     assert loc.crs.equals(config.WEB_CRS)

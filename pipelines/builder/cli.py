@@ -59,6 +59,21 @@ def _run_build(args: argparse.Namespace) -> int:
                   f"{time.perf_counter() - t0:.2f} s)")
             return EXIT_OK
 
+    from pipelines import io_excel
+    from pipelines.builder.prefetch import start_workbook_reader
+
+    reader = start_workbook_reader(args.geodata, args.city)  # forked before pandas is imported (prefetch.py)
+    if reader is not None:
+        io_excel.use_prefetched(reader.get)
+    try:
+        return _build_and_report(args)
+    finally:
+        if reader is not None:
+            io_excel.use_prefetched(None)
+            reader.close()
+
+
+def _build_and_report(args: argparse.Namespace) -> int:
     from pipelines.builder.orchestrate import run_build
 
     bar: Any = None

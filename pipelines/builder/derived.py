@@ -240,7 +240,7 @@ def sum_of_numerators(rows: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
 def _catalog_row(ctx: BuildContext, entry: Mapping[str, Any], rows: pd.DataFrame,
                  tasks: Mapping[Task, Mapping[str, Any]]) -> dict[str, Any]:
     """Catalog entry from the registry entry; levels/periods only for the cities derived here."""
-    cities = [c for c in dict.fromkeys(rows["city"]) if (entry["id"], c) in tasks]
+    cities = [c for c in rows["city"].unique() if (entry["id"], c) in tasks]  # in order of appearance
     sources: list[str] = []
     for city in cities:
         layer = tasks[(entry["id"], city)].get("locations_layer")

@@ -9,10 +9,12 @@ folder that replaces ``out`` only when everything succeeded, so a failed build
 never destroys the previous good one. A build whose inputs and code are
 unchanged since the last manifest is a no-op (nothing is parsed).
 
-On two cores the two cities' chains run side by side (Berlin's in a forked process) and
+On two cores the two cities' chains run side by side (Berlin's in a forked process),
 the web layers are drawn in a forked process while locations, projects and derived
-indicators run; results are merged in the serial order, so the output is the same
-(``builder/parallel.py``; ``RAUMATLAS_BUILD_PROCESSES=1`` runs everything here).
+indicators run, and ``indicators.parquet`` is sorted and written in one while the other
+outputs are written; results are merged in the serial order, so the output is the same
+(``builder/parallel.py``; ``RAUMATLAS_BUILD_PROCESSES=1`` runs everything here). The CLI
+also reads the Munich workbooks in a process forked before its imports (``builder/prefetch.py``).
 """
 
 from __future__ import annotations
@@ -188,37 +190,54 @@ def _previous_tables(out: Path, previous: dict[str, Any] | None, cities: tuple[s
 def _write_outputs(tmp: Path, areas: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame,
                    locations: gpd.GeoDataFrame, catalog: list[dict[str, Any]], web: dict[str, Any],
                    prev: dict[str, Any] | None, projects: gpd.GeoDataFrame) -> dict[str, Any]:
-    area_frames = [gdf.to_crs(config.WEB_CRS) for gdf in areas.values()]
-    loc = locations.to_crs(config.WEB_CRS) if len(locations) else locations.set_crs(config.WEB_CRS, allow_override=True)
     if prev is not None:
-        area_frames.append(prev["areas"])
         indicators = pd.concat([indicators, prev["indicators"]], ignore_index=True)
-        loc = pd.concat([loc, prev["locations"]], ignore_index=True)
-        catalog = merge_catalog(catalog, previous=prev["catalog"], keep_cities=prev["cities"])
-        for p in prev["web"]:
-            io.copy_file_atomic(p, tmp / config.WEB_DIR / p.name)
-    all_areas = gpd.GeoDataFrame(pd.concat(area_frames, ignore_index=True), geometry="geometry", crs=config.WEB_CRS)
-    extra = [c for c in all_areas.columns if c not in config.AREA_COLUMNS]
-    all_areas = all_areas[[*config.AREA_COLUMNS, *extra]].sort_values(["city", "level", "area_id"])
-    io.write_geoparquet(all_areas.reset_index(drop=True), tmp / config.AREAS_FILE)
+    # the largest table is sorted and written in a forked process meanwhile (here if that fails)
+    ind_job = Forked(_write_indicators, tmp, indicators)
+    try:
+        area_frames = [gdf.to_crs(config.WEB_CRS) for gdf in areas.values()]
+        loc = locations.to_crs(config.WEB_CRS) if len(locations) else locations.set_crs(config.WEB_CRS,
+                                                                                         allow_override=True)
+        if prev is not None:
+            area_frames.append(prev["areas"])
+            loc = pd.concat([loc, prev["locations"]], ignore_index=True)
+            catalog = merge_catalog(catalog, previous=prev["catalog"], keep_cities=prev["cities"])
+            for p in prev["web"]:
+                io.copy_file_atomic(p, tmp / config.WEB_DIR / p.name)
+        all_areas = gpd.GeoDataFrame(pd.concat(area_frames, ignore_index=True), geometry="geometry",
+                                     crs=config.WEB_CRS)
+        extra = [c for c in all_areas.columns if c not in config.AREA_COLUMNS]
+        all_areas = all_areas[[*config.AREA_COLUMNS, *extra]].sort_values(["city", "level", "area_id"])
+        io.write_geoparquet(all_areas.reset_index(drop=True), tmp / config.AREAS_FILE)
+        loc = gpd.GeoDataFrame(loc, geometry="geometry", crs=config.WEB_CRS)
+        level_cols = [f"area_id_{lvl}" for c in config.CITIES for lvl in config.LEVELS[c] if f"area_id_{lvl}" in loc]
+        base_cols = [c for c in config.LOCATION_COLUMNS if c != "geometry"]
+        rest = [c for c in loc.columns if c not in (*base_cols, *level_cols, "geometry")]
+        loc = loc[[*base_cols, *level_cols, *rest, "geometry"]]
+        io.write_geoparquet(loc.sort_values(["city", "layer", "location_id"]).reset_index(drop=True),
+                            tmp / config.LOCATIONS_FILE)
+        io.write_json(tmp / config.CATALOG_FILE, sorted(catalog, key=lambda e: e["indicator_id"]))
+        projects = _merge_projects(projects, prev["projects"] if prev is not None else None)
+        io.write_geoparquet(projects, tmp / config.PROJECTS_FILE)
+        for name, data in web["layers"].items():
+            io.write_bytes_atomic(tmp / config.WEB_DIR / name, data)
+        counts = count_summary(all_areas, indicators, loc)  # counts need no row order
+    except BaseException:
+        ind_job.cancel()
+        raise
+    forked = ind_job.result()
+    n_ind = forked[0] if forked is not None else _write_indicators(tmp, indicators)
+    rows = {config.AREAS_FILE: len(all_areas), config.INDICATORS_FILE_OUT: n_ind, config.LOCATIONS_FILE: len(loc),
+            config.CATALOG_FILE: len(catalog), config.PROJECTS_FILE: len(projects)}
+    return {"rows": rows, "counts": counts}
+
+
+def _write_indicators(tmp: Path, indicators: pd.DataFrame) -> int:
+    """``indicators.parquet``: the canonical columns sorted by city, level, area, indicator, period; row count."""
     ind = indicators[list(config.INDICATOR_COLUMNS)].sort_values(
         ["city", "level", "area_id", "indicator_id", "period"]).reset_index(drop=True)
     io.write_parquet(ind, tmp / config.INDICATORS_FILE_OUT)
-    loc = gpd.GeoDataFrame(loc, geometry="geometry", crs=config.WEB_CRS)
-    level_cols = [f"area_id_{lvl}" for c in config.CITIES for lvl in config.LEVELS[c] if f"area_id_{lvl}" in loc]
-    base_cols = [c for c in config.LOCATION_COLUMNS if c != "geometry"]
-    rest = [c for c in loc.columns if c not in (*base_cols, *level_cols, "geometry")]
-    loc = loc[[*base_cols, *level_cols, *rest, "geometry"]]
-    io.write_geoparquet(loc.sort_values(["city", "layer", "location_id"]).reset_index(drop=True),
-                        tmp / config.LOCATIONS_FILE)
-    io.write_json(tmp / config.CATALOG_FILE, sorted(catalog, key=lambda e: e["indicator_id"]))
-    projects = _merge_projects(projects, prev["projects"] if prev is not None else None)
-    io.write_geoparquet(projects, tmp / config.PROJECTS_FILE)
-    for name, data in web["layers"].items():
-        io.write_bytes_atomic(tmp / config.WEB_DIR / name, data)
-    rows = {config.AREAS_FILE: len(all_areas), config.INDICATORS_FILE_OUT: len(ind), config.LOCATIONS_FILE: len(loc),
-            config.CATALOG_FILE: len(catalog), config.PROJECTS_FILE: len(projects)}
-    return {"rows": rows, "counts": count_summary(all_areas, ind, loc)}
+    return len(ind)
 
 
 def _merge_projects(projects: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:

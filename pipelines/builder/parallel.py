@@ -19,10 +19,8 @@ from __future__ import annotations
 import copy
 import gc
 import multiprocessing
-import os
 import pickle
 import sys
-import threading
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
@@ -30,23 +28,11 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from pipelines.builder.forks import PROCESSES_ENV, debug_children, parallel_possible
 from pipelines.builder.stages import Runner, build_berlin, build_munich
 from pipelines.stage import BuildContext
 
-PROCESSES_ENV = "RAUMATLAS_BUILD_PROCESSES"
-
-
-def parallel_possible() -> bool:
-    """Two cores, ``fork`` available, one thread, and not switched off with ``RAUMATLAS_BUILD_PROCESSES=1``.
-
-    A process with other threads (the Streamlit server building a stale build for its first
-    visitor) builds serially: a fork copies locks other threads may hold at that moment
-    (imports, logging), and the child could hang on one.
-    """
-    wanted = os.environ.get(PROCESSES_ENV, "")
-    if wanted.strip() == "1" or threading.active_count() > 1:
-        return False
-    return (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
+__all__ = ["PROCESSES_ENV", "Forked", "build_both_cities", "parallel_possible"]
 
 
 def build_both_cities(ctx: BuildContext, run: Runner, parts: list[pd.DataFrame],
@@ -120,7 +106,7 @@ def _send_result(conn: Connection, produce: Any) -> None:
     try:
         payload = pickle.dumps({"ok": True, **produce()}, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException:
-        if os.environ.get(PROCESSES_ENV, "").strip() == "debug":
+        if debug_children():
             traceback.print_exc(file=sys.stderr)
         payload = pickle.dumps({"ok": False})
     try:

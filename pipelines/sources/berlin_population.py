@@ -40,6 +40,7 @@ ID_COLUMN, POPULATION_COLUMN = POPULATION.columns  # "id", "inhabitants"
 # "-2021-01-" in a file name is the first half-year (30 June), "-2021-02-" the second (31 Dec).
 _HALF_YEAR = re.compile(r"-(\d{4})-(01|02)-")
 _HALF_YEAR_END = {"01": "06-30", "02": "12-31"}
+Edition = tuple[str, pd.DataFrame, pd.Series]  # period, base rows of every indicator, residents per PLR
 
 
 def stage(ctx: BuildContext, areas: pd.DataFrame, membership: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
@@ -71,14 +72,16 @@ def population_indicators(ctx: BuildContext, tables: list[SourceTable], areas: p
         if not kind_specs:
             continue
         needed = sorted({c for s in kind_specs for c in s["numerator"] + s["denominator"]} | {POPULATION_COLUMN})
+        editions: list[Edition] = []
         for raw in (t for t in tables if t.source.kind == kind):
             src = raw.source
             period = source_period(ctx, src)
             table = population_table(ctx, raw, known, needed)
             base = pd.concat([_base_values(table, s, period) for s in kind_specs], ignore_index=True)
-            frames.append(_with_aggregates(base, membership, kind_specs, table[POPULATION_COLUMN]))
+            editions.append((period, base, table[POPULATION_COLUMN]))
             for s in kind_specs:
                 used[s["id"]].add(src.id)
+        frames += _with_aggregates(editions, membership, kind_specs)
     if not frames:
         ctx.add("warning", STAGE, "no Berlin population sources or indicators registered")
         return long_table([]), []
@@ -201,20 +204,46 @@ def _base_values(table: pd.DataFrame, spec: dict[str, Any], period: str) -> pd.D
                          "coverage": np.where(flag == "", 1.0, 0.0)})
 
 
-def _with_aggregates(base: pd.DataFrame, membership: pd.DataFrame, specs: list[dict[str, Any]],
-                     weights: pd.Series) -> pd.DataFrame:
-    """Base rows plus their aggregates; coverage weighted by the table's residents."""
-    parts = [base]
-    for rule in ("sum", "ratio"):
-        for scale in sorted({s["scale"] for s in specs if s["rule"] == rule}):
-            ids = [s["id"] for s in specs if s["rule"] == rule and s["scale"] == scale]
-            sel = base[base["indicator_id"].isin(ids)]
-            if len(sel):
-                agg = aggregate_long(sel, membership, rule=rule, scale=scale, weights=weights.fillna(0.0))
+def _with_aggregates(editions: list[Edition], membership: pd.DataFrame,
+                     specs: list[dict[str, Any]]) -> list[pd.DataFrame]:
+    """Per edition: its base rows plus their aggregates, coverage weighted by its table's residents.
+
+    One :func:`aggregate_long` per rule and scale for all editions of a kind, not per edition:
+    rows of different periods never share a group (the period is part of the key), and each
+    edition's rows keep their order, so each period's slice of the batch equals what a call of
+    its own returns (index aside; the caller concatenates). Editions with the same period go
+    into separate batches.
+    """
+    out: dict[int, list[pd.DataFrame]] = {i: [base] for i, (_, base, _) in enumerate(editions)}
+    for batch in _distinct_period_batches(editions):
+        of_period = {editions[i][0]: i for i in batch}
+        rows = pd.concat([editions[i][1].assign(_weight=editions[i][1]["area_id"].map(editions[i][2].fillna(0.0)))
+                          for i in batch], ignore_index=True)
+        for rule in ("sum", "ratio"):
+            for scale in sorted({s["scale"] for s in specs if s["rule"] == rule}):
+                ids = [s["id"] for s in specs if s["rule"] == rule and s["scale"] == scale]
+                sel = rows[rows["indicator_id"].isin(ids)]
+                if not len(sel):
+                    continue
+                agg = aggregate_long(sel, membership, rule=rule, scale=scale, weight_column="_weight")
                 if rule == "sum":  # counts carry no numerator/denominator (canonical table contract)
                     agg["numerator"] = np.nan
-                parts.append(agg)
-    return pd.concat(parts, ignore_index=True)
+                for period, part in agg.groupby("period", sort=False):
+                    out[of_period[period]].append(part)
+    return [pd.concat(parts, ignore_index=True) for _, parts in sorted(out.items())]
+
+
+def _distinct_period_batches(editions: list[Edition]) -> list[list[int]]:
+    """Edition positions in batches whose periods differ (one batch unless a period repeats)."""
+    batches: list[tuple[set[str], list[int]]] = []
+    for i, (period, _, _) in enumerate(editions):
+        batch = next((b for b in batches if period not in b[0]), None)
+        if batch is None:
+            batch = (set(), [])
+            batches.append(batch)
+        batch[0].add(period)
+        batch[1].append(i)
+    return [ids for _, ids in batches]
 
 
 def _check_totals(ctx: BuildContext, long: pd.DataFrame) -> None:

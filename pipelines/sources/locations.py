@@ -87,13 +87,20 @@ def _count_id(source: Source) -> str:
 
 
 def _read_source(ctx: BuildContext, source: Source) -> pd.DataFrame:
-    """Rows as ``location_id, name, category, address, provider, x, y`` (metric CRS), ``_row``, ``_reason``."""
+    """Rows as ``location_id, name, category, address, provider, x, y`` (metric CRS), ``_row``, ``_reason``.
+
+    Read once per build (``ctx.reads``): the derived stage asks again for the newest edition's rows.
+    Each caller gets its own copy, because :func:`_validate` marks reasons in the frame it is given.
+    """
     layer = _layer(ctx, source)
     path = source.path(ctx.paths.geodata)
-    df = read_munich_kitas(path) if source.kind == "munich_kitas" else read_berlin_locations(path)
-    df.insert(0, "layer", layer)
-    df.insert(0, "city", source.city)
-    return df
+    key = ("locations", source.id, str(path))
+    if key not in ctx.reads:
+        df = read_munich_kitas(path) if source.kind == "munich_kitas" else read_berlin_locations(path)
+        df.insert(0, "layer", layer)
+        df.insert(0, "city", source.city)
+        ctx.reads[key] = df
+    return ctx.reads[key].copy()
 
 
 def _city_polygon(city_areas: gpd.GeoDataFrame) -> Any:

@@ -19,12 +19,10 @@ from pipelines.errors import InputError
 from pipelines.io_excel import excel_sheet_names, read_excel_text
 from pipelines.sources.expectations import EXPECTATIONS
 from pipelines.sources.indikatorenatlas.formula import MAX_BASISWERTE
+from pipelines.sources.indikatorenatlas.sheets import INHALT_SHEET, KIND, TABLE_SHEET
 
-KIND = "munich_indikatorenatlas"
 CITY_ID = config.CITY_IDS["munich"]
 CITY_LABEL = "Stadt München"
-TABLE_SHEET = 1  # the long table is the second sheet (its name is the topic in capitals)
-INHALT_SHEET = "INHALT"
 TABLE_COLUMNS = EXPECTATIONS[KIND].columns  # required columns: one table with fetch (sources/expectations.py)
 INHALT_COLUMNS = EXPECTATIONS[KIND].sheet_columns(INHALT_SHEET)
 _GERMAN_NUMBER = r"^-?(\d+|\d*,\d+)$"

@@ -29,7 +29,7 @@ from pipelines import config
 from pipelines.aggregate import aggregate_long
 from pipelines.errors import InputError
 from pipelines.io import read_toml
-from pipelines.registry import Source, slugify, sources_by_kind
+from pipelines.registry import Source, slugify
 from pipelines.sources.indikatorenatlas.catalog import (
     CITY,
     catalog_row,
@@ -42,6 +42,7 @@ from pipelines.sources.indikatorenatlas.formula import Formula, fit_formula
 from pipelines.sources.indikatorenatlas.periods import period_for_year, period_kind
 from pipelines.sources.indikatorenatlas.read import CITY_ID, KIND, read_inhalt, read_table
 from pipelines.sources.indikatorenatlas.rows import IndicatorRows, split_indicators
+from pipelines.sources.indikatorenatlas.sheets import source_for_topic
 from pipelines.stage import BuildContext
 
 STAGE = "indikatorenatlas"
@@ -115,11 +116,11 @@ def _with_stadt(membership: pd.DataFrame, district_ids: set[str]) -> pd.DataFram
 
 
 def _source_for(ctx: BuildContext, topic: str) -> Source:
-    found = [s for s in sources_by_kind(ctx.sources, KIND) if s.extra.get("topic") == topic]
-    if not found:
+    found = source_for_topic(ctx.sources, topic)
+    if found is None:
         raise InputError(ctx.paths.sources_registry, f"no source of kind {KIND!r} with topic {topic!r}",
                          fix="register the Indikatorenatlas export (with topic = ...) in geodata/sources.toml")
-    return found[-1]
+    return found
 
 
 def _topic(ctx: BuildContext, table: pd.DataFrame, inhalt: pd.DataFrame, iset: dict[str, Any], src: Source,
