@@ -180,6 +180,29 @@ class WebsocketLog:
         return [d for t, _, d in self.frames if t >= t0]
 
 
+RUNNING = '[data-testid="stStatusWidget"]'  # Streamlit's "Running..." while a script run is in progress
+
+
+def wait_still(page, i: int, timeout_ms: float = 10_000, settle_ms: int = 120) -> None:  # noqa: ANN001
+    """Wait until map ``i``'s frame stays put (no smooth scroll to a new profile, no layout change in flight).
+
+    A point computed while the page still scrolls is stale by the time the mouse gets there: the
+    hover shows one area and the click lands on another (or on none).
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    page.locator(RUNNING).wait_for(state="detached", timeout=timeout_ms)  # the run (and its scroll script) is done
+    frame = page.locator(MAP_FRAME).nth(i)
+    last, same = None, 0
+    while time.monotonic() < deadline:
+        now = (frame.bounding_box(), page.evaluate("() => [window.scrollX, window.scrollY]"))
+        same = same + 1 if now == last else 0
+        if same == 2:  # unchanged over two intervals
+            return
+        last = now
+        page.wait_for_timeout(settle_ms)
+    raise TimeoutError(f"map {i} still moving after {timeout_ms:.0f} ms: {last!r}")
+
+
 def area_hit_point(page, i: int, nth: int) -> tuple[float, float] | None:  # noqa: ANN001
     """Page coordinates of a point where the ``nth`` largest area polygon of map ``i`` is really hit, or None."""
     frame = page.locator(MAP_FRAME).nth(i)

@@ -29,6 +29,7 @@ from tests.e2e.map_probe import (
     wait_legends_change,
     wait_maps_drawn,
     wait_renders,
+    wait_still,
 )
 
 require_chromium()
@@ -180,6 +181,7 @@ def _profile_heading(page, name: str):  # noqa: ANN001, ANN202
 
 def _click_area(page, i: int, nth: int) -> str | None:  # noqa: ANN001
     """Hover and click the ``nth`` largest area of map ``i``; returns its name from the tooltip."""
+    wait_still(page, i)  # the page scrolls to the last profile opened: aim once it has stopped
     point = area_hit_point(page, i, nth)
     if point is None:
         return None
@@ -199,6 +201,7 @@ def test_ten_clicks_on_ten_areas_open_ten_profiles(page, browser_context, app_se
     seen: list[str] = []
     plan = [(1, 0), (1, 1), (0, 0), (1, 2), (1, 3), (0, 1), (0, 2), (1, 4), (0, 3), (1, 5)]
     for i, nth in plan:
+        wait_still(page, i)
         page.locator(MAP_FRAME).nth(i).scroll_into_view_if_needed()
         name = _click_area(page, i, nth)
         assert name, (i, nth)
