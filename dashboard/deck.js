@@ -30,8 +30,8 @@
 
   function drawAreas(city, v) {
     var areas = L.geoJSON(null, {
-      // "ra-area": hit-tested by the fill only (deck_template.html), so a hovered neighbour's thick outline
-      // never swallows the pointer: the tooltip is always the area whose geometry is under the mouse.
+      // "ra-area": hit-tested by the fill only (map_component/raumatlas_map.css, inlined), so a hovered
+      // neighbour's thick outline never swallows the pointer: the tooltip is the area under the mouse.
       style: function (f) { return Object.assign({className: "ra-area"}, v.styles[v.s[f.properties.i]]); },
       filter: function (f) { return v.s[f.properties.i] >= 0; },
       onEachFeature: function (f, layer) {

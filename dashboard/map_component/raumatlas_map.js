@@ -98,7 +98,9 @@
     layers.areas = L.featureGroup();
     st.areas = geo.shapes.map(function (polys, i) {
       if (!polys.length) { return null; }
-      var l = L.polygon(latlngs(polys), {bubblingMouseEvents: false});
+      // "ra-area": hit-tested by its fill only (raumatlas_map.css): a hovered area's 3 px outline must not
+      // catch the mouse over its neighbour's edge and keep the old tooltip there.
+      var l = L.polygon(latlngs(polys), {bubblingMouseEvents: false, className: "ra-area"});
       l.bindTooltip(function () { return tooltipHtml(i); }, {sticky: true, className: "ra-tt"});
       l.on("mouseover", function (e) { e.target.setStyle({weight: 3, color: "#000000"}); });
       l.on("mouseout", function (e) { e.target.setStyle(areaStyle(i)); });

@@ -252,3 +252,40 @@ def test_no_external_requests_from_the_map_component(browser_context, network_gu
     assert network_guard.allowed > 0
     assert network_guard.blocked == []
     assert json.dumps(network_guard.blocked) == "[]"
+
+
+_BORDER_SIDES_JS = """(sel) => {
+    // Hover-highlight one area in the middle of the city, then look 1.2 px to each side of its outline:
+    // hit-tested by the fill, one side is this area and the other its neighbour (or nothing at the city edge).
+    const paths = Array.from(document.querySelectorAll(sel));
+    const box = document.querySelector(".leaflet-container").getBoundingClientRect();
+    const mid = [box.left + box.width / 2, box.top + box.height / 2];
+    const inner = paths.map(p => [p, p.getBoundingClientRect()])
+        .filter(([p, r]) => r.width > 30 && r.height > 30)
+        .sort((a, b) => Math.hypot(a[1].x + a[1].width / 2 - mid[0], a[1].y + a[1].height / 2 - mid[1])
+                      - Math.hypot(b[1].x + b[1].width / 2 - mid[0], b[1].y + b[1].height / 2 - mid[1]))[0][0];
+    inner.setAttribute("stroke-width", "3");  // as on mouseover
+    const svg = inner.ownerSVGElement, m = inner.getScreenCTM(), len = inner.getTotalLength();
+    let sampled = 0, split = 0;
+    for (let k = 0; k < 60; k++) {
+        const a = inner.getPointAtLength(len * k / 60), b = inner.getPointAtLength(len * k / 60 + 0.5);
+        const dx = b.x - a.x, dy = b.y - a.y, n = Math.hypot(dx, dy) || 1;
+        const p = new DOMPoint(a.x, a.y).matrixTransform(m);
+        const side = s => document.elementFromPoint(p.x - s * 1.2 * dy / n, p.y + s * 1.2 * dx / n);
+        const one = side(1), other = side(-1);
+        if (!one || !other || !svg.contains(one) && !svg.contains(other)) continue;
+        sampled++;
+        if (one !== other && (one === inner || other === inner)) split++;
+    }
+    return [sampled, split];
+}"""
+
+
+def test_a_hovered_outline_does_not_catch_the_mouse_over_the_neighbour(page):
+    """Areas answer the mouse by their fill: 1.2 px across a highlighted (3 px) border is the neighbour."""
+    wait_maps_drawn(page, DEFAULT_POLYGONS)
+    for i in range(2):
+        assert frame_eval(page, i, f"() => getComputedStyle(document.querySelector('{AREA_POLYGON}')).pointerEvents"
+                          ).lower() == "visiblefill"
+        sampled, split = frame_eval(page, i, _BORDER_SIDES_JS, AREA_POLYGON)
+        assert sampled >= 40 and split >= 0.9 * sampled, (i, sampled, split)  # the stroke catches both sides
