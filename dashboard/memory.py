@@ -1,0 +1,138 @@
+"""Give memory back when a session ends, so the server returns to its baseline (issue 12).
+
+Two things kept a closed session's memory in the server for good:
+
+- Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` (120 s) so a
+  reconnecting browser can resume it, in a TTL cache that only drops expired entries when
+  another session is stored — and drops them without ``AppSession.shutdown()``. The session's
+  uploaded files (up to 10 MB each, in the uploaded-file manager), its download buttons' data
+  and its dataframes stay referenced by the runtime's managers forever. :func:`reap_sessions`
+  shuts every expired session down, on the runtime's event loop (where Streamlit touches its
+  sessions), through the same calls Streamlit uses when a session is closed.
+- glibc's malloc keeps freed memory in its arenas (one per busy thread, up to 8 per core) and
+  gives little of it back: a 100,000-row upload freed leaves hundreds of MiB resident.
+  :func:`tune_malloc` caps the arenas at :data:`ARENA_MAX` and :func:`trim` returns free pages
+  (``malloc_trim(0)``) after a collection. Both are no-ops where the C library is not glibc.
+
+:func:`install` (once per process, from ``streamlit_app.py``) starts one daemon thread that
+reaps every :data:`REAP_EVERY_S` seconds and trims after a session ended or when a run asked
+for it (:func:`request_trim`: an upload was replaced or removed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import functools
+import gc
+import logging
+import os
+import sys
+import threading
+from typing import Any
+
+ARENA_MAX = 2
+"""glibc malloc arenas (default: 8 x cores): fewer arenas hold less freed memory; the script threads
+mostly wait on I/O and pandas, so they contend little for the allocator."""
+M_ARENA_MAX = -8  # mallopt parameter numbers from glibc's malloc.h
+REAP_EVERY_S = 10.0
+HOOK_ENV = "RAUMATLAS_MEMORY_HOOK"
+_WAKE = threading.Event()
+_LOG = logging.getLogger("raumatlas")
+
+
+@functools.cache
+def glibc() -> Any | None:
+    """The process's C library when it is glibc (it has ``malloc_trim``), else None (musl, macOS, Windows)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        libc.gnu_get_libc_version  # noqa: B018 - only glibc has it
+        libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+        libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def tune_malloc(libc: Any | None = None) -> bool:
+    """Cap glibc's malloc arenas at :data:`ARENA_MAX`; True when it was done (glibc only)."""
+    libc = libc if libc is not None else glibc()
+    return bool(libc is not None and libc.mallopt(M_ARENA_MAX, ARENA_MAX))
+
+
+def trim(libc: Any | None = None) -> bool:
+    """Collect garbage, then hand free malloc pages back to the system; True when glibc trimmed."""
+    gc.collect()
+    libc = libc if libc is not None else glibc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True
+
+
+def request_trim() -> None:
+    """Ask the reaper thread to trim soon (a run freed a large object, e.g. a replaced upload)."""
+    _WAKE.set()
+
+
+def expired_sessions(session_mgr: Any) -> list[Any]:
+    """Remove the expired stored sessions of Streamlit's session manager; their ``AppSession`` objects.
+
+    Only for the manager and storage Streamlit ships (a TTL cache with ``expire()``); any other
+    returns nothing, so a Streamlit release that changes them costs this clean-up, not the app.
+    """
+    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    lock = getattr(session_mgr, "_storage_lock", None)
+    if cache is None or lock is None or not callable(getattr(cache, "expire", None)):
+        return []
+    with lock:
+        removed = cache.expire()
+    return [info.session for _, info in removed if getattr(info, "session", None) is not None]
+
+
+def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
+    """Shut down every expired stored session of ``runtime`` on its event loop; how many ended."""
+    async def reap() -> int:
+        sessions = expired_sessions(getattr(runtime, "_session_mgr", None))
+        for session in sessions:
+            session.shutdown()  # frees its uploaded files, media and dataframe sources
+        return len(sessions)
+
+    try:
+        loop = runtime._get_async_objs().eventloop
+        return asyncio.run_coroutine_threadsafe(reap(), loop).result(timeout_s)
+    except Exception:  # noqa: BLE001 - a runtime that stopped or changed: nothing to reap
+        _LOG.debug("session reaping skipped", exc_info=True)
+        return 0
+
+
+def _streamlit_runtime() -> Any | None:
+    from streamlit import runtime
+
+    return runtime.get_instance() if runtime.exists() else None
+
+
+def _reap_forever(every_s: float) -> None:
+    """The reaper thread: reap expired sessions; trim after one ended or when asked."""
+    while True:
+        asked = _WAKE.wait(every_s)
+        _WAKE.clear()
+        rt = _streamlit_runtime()
+        ended = reap_sessions(rt) if rt is not None else 0
+        if asked or ended:
+            trim()
+
+
+@functools.cache
+def install() -> bool:
+    """Tune malloc and start the reaper thread, once per process; True when malloc is glibc's.
+
+    ``RAUMATLAS_MEMORY_HOOK=off`` leaves both out (to compare, or should a Streamlit release break it).
+    """
+    if os.environ.get(HOOK_ENV, "").lower() in ("0", "off", "no", "false"):
+        return False
+    tuned = tune_malloc()
+    threading.Thread(target=_reap_forever, args=(REAP_EVERY_S,), name="raumatlas-memory", daemon=True).start()
+    return tuned

@@ -1,0 +1,146 @@
+"""The memory hook (dashboard/memory.py): expired sessions are shut down, malloc is trimmed only on glibc."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+from streamlit.runtime.caching.ttl_cache import TTLCache
+
+from dashboard import memory
+
+
+class FakeLibc:
+    """Records the glibc calls instead of making them."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def malloc_trim(self, pad: int) -> int:
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append(("mallopt", param, value))
+        return 1
+
+
+class FakeSession:
+    def __init__(self) -> None:
+        self.shut_down = 0
+
+    def shutdown(self) -> None:
+        self.shut_down += 1
+
+
+def _manager(now: list[float]) -> SimpleNamespace:
+    """A session manager shaped like Streamlit's: a TTL cache of stored sessions behind a lock."""
+    cache = TTLCache(maxsize=128, ttl=120, timer=lambda: now[0])
+    return SimpleNamespace(_session_storage=SimpleNamespace(_cache=cache), _storage_lock=threading.Lock())
+
+
+def test_trim_calls_malloc_trim_on_glibc():
+    libc = FakeLibc()
+    assert memory.trim(libc) is True
+    assert libc.calls == [("malloc_trim", 0)]
+
+
+def test_tune_malloc_caps_the_arenas():
+    libc = FakeLibc()
+    assert memory.tune_malloc(libc) is True
+    assert libc.calls == [("mallopt", memory.M_ARENA_MAX, memory.ARENA_MAX)]
+
+
+def test_without_glibc_nothing_is_called(monkeypatch):
+    monkeypatch.setattr(memory, "glibc", lambda: None)
+    assert memory.trim() is False
+    assert memory.tune_malloc() is False
+
+
+def test_glibc_is_none_off_linux(monkeypatch):
+    memory.glibc.cache_clear()
+    monkeypatch.setattr(sys, "platform", "darwin")
+    try:
+        assert memory.glibc() is None
+    finally:
+        memory.glibc.cache_clear()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc check on Linux")
+def test_glibc_found_here_has_malloc_trim():
+    libc = memory.glibc()
+    if libc is not None:  # glibc (Debian): the real call must work
+        assert memory.trim(libc) is True
+
+
+def test_expired_sessions_are_removed_and_returned_live_ones_kept():
+    now = [0.0]
+    mgr = _manager(now)
+    old, new = FakeSession(), FakeSession()
+    mgr._session_storage._cache["old"] = SimpleNamespace(session=old)
+    now[0] = 100.0
+    mgr._session_storage._cache["new"] = SimpleNamespace(session=new)
+    assert memory.expired_sessions(mgr) == []  # nothing past 120 s yet
+    now[0] = 130.0
+    assert memory.expired_sessions(mgr) == [old]
+    assert list(mgr._session_storage._cache) == ["new"]
+
+
+def test_unknown_session_manager_gives_nothing():
+    assert memory.expired_sessions(None) == []
+    assert memory.expired_sessions(SimpleNamespace(_session_storage=SimpleNamespace(_cache={}))) == []
+
+
+def test_reap_sessions_shuts_them_down_on_the_runtime_loop():
+    now = [0.0]
+    mgr = _manager(now)
+    gone = FakeSession()
+    mgr._session_storage._cache["gone"] = SimpleNamespace(session=gone)
+    now[0] = 121.0
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        rt = SimpleNamespace(_session_mgr=mgr, _get_async_objs=lambda: SimpleNamespace(eventloop=loop))
+        assert memory.reap_sessions(rt) == 1
+        assert gone.shut_down == 1
+        assert memory.reap_sessions(rt) == 0  # once only
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def test_reap_sessions_of_a_stopped_runtime_is_harmless():
+    def not_started() -> None:
+        raise RuntimeError("Runtime hasn't started yet!")
+
+    assert memory.reap_sessions(SimpleNamespace(_session_mgr=None, _get_async_objs=not_started)) == 0
+
+
+def test_reaper_trims_when_asked(monkeypatch):
+    trims: list[float] = []
+    monkeypatch.setattr(memory, "_streamlit_runtime", lambda: None)
+    monkeypatch.setattr(memory, "trim", lambda libc=None: trims.append(time.monotonic()) or True)
+    threading.Thread(target=memory._reap_forever, args=(3600.0,), daemon=True).start()
+    memory.request_trim()
+    deadline = time.monotonic() + 10
+    while not trims and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert trims, "a requested trim did not happen"
+
+
+def test_install_can_be_switched_off(monkeypatch):
+    started: list[str] = []
+    monkeypatch.setenv(memory.HOOK_ENV, "off")
+    monkeypatch.setattr(memory.threading, "Thread", lambda **kw: started.append(kw["name"]))
+    memory.install.cache_clear()
+    try:
+        assert memory.install() is False
+        assert started == []
+    finally:
+        memory.install.cache_clear()
