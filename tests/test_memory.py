@@ -144,3 +144,43 @@ def test_install_can_be_switched_off(monkeypatch):
         assert started == []
     finally:
         memory.install.cache_clear()
+
+
+def _fake_streamlit(monkeypatch, state: dict) -> list[str]:
+    """views_projects with a dict as session state and a recorded trim request."""
+    import contextlib
+
+    from dashboard import views_projects
+
+    asked: list[str] = []
+    monkeypatch.setattr(views_projects, "st", SimpleNamespace(session_state=state,
+                                                              spinner=lambda _: contextlib.nullcontext()))
+    monkeypatch.setattr(views_projects.memory, "request_trim", lambda: asked.append("trim"))
+    monkeypatch.setattr(views_projects, "loaders", SimpleNamespace(load_area_shapes=lambda v: None,
+                                                                   project_schema=lambda v: None))
+    monkeypatch.setattr(views_projects, "process_upload", lambda data, name, *a, **k: f"result of {name}")
+    return asked
+
+
+def test_a_removed_upload_is_forgotten_and_memory_trimmed(monkeypatch):
+    from dashboard import views_projects as vp
+
+    state = {vp.UPLOAD_KEY: "old result", vp.UPLOAD_SEEN: "old key"}
+    asked = _fake_streamlit(monkeypatch, state)
+    vp._take_upload(None, "v1")
+    assert state == {} and asked == ["trim"]
+    vp._take_upload(None, "v1")  # nothing to forget: no trim
+    assert asked == ["trim"]
+
+
+def test_a_replaced_upload_is_dropped_before_the_new_one_is_read(monkeypatch):
+    from dashboard import views_projects as vp
+
+    state = {vp.UPLOAD_KEY: "old result", vp.UPLOAD_SEEN: "old key"}
+    asked = _fake_streamlit(monkeypatch, state)
+    seen_during: list[object] = []
+    monkeypatch.setattr(vp, "process_upload", lambda data, name, *a, **k: seen_during.append(
+        state.get(vp.UPLOAD_KEY)) or f"result of {name}")
+    vp._take_upload(SimpleNamespace(getvalue=lambda: b"id;titel\n", name="neu.csv"), "v1")
+    assert seen_during == [None]  # the old projects were no longer held while the new file was read
+    assert state[vp.UPLOAD_KEY] == "result of neu.csv" and asked == ["trim"]
