@@ -6,9 +6,12 @@ Two things kept a closed session's memory in the server for good:
   reconnecting browser can resume it, in a TTL cache that only drops expired entries when
   another session is stored — and drops them without ``AppSession.shutdown()``. The session's
   uploaded files (up to 10 MB each, in the uploaded-file manager), its download buttons' data
-  and its dataframes stay referenced by the runtime's managers forever. :func:`reap_sessions`
-  shuts every expired session down, on the runtime's event loop (where Streamlit touches its
-  sessions), through the same calls Streamlit uses when a session is closed.
+  (deferred downloads hold closures over the whole page: several MB per session) and its
+  dataframes stay referenced by the runtime's managers forever; so do those of sessions the
+  cache evicts when more than 128 are stored. :func:`reap_sessions` shuts every expired session
+  down and releases what the managers still hold for sessions that exist no more, on the
+  runtime's event loop (where Streamlit touches its sessions), through the calls Streamlit
+  itself uses when a session is closed.
 - glibc's malloc keeps freed memory in its arenas (one per busy thread, up to 8 per core) and
   gives little of it back: a 100,000-row upload freed leaves hundreds of MiB resident.
   :func:`tune_malloc` caps the arenas at :data:`ARENA_MAX` and :func:`trim` returns free pages
@@ -92,13 +95,43 @@ def expired_sessions(session_mgr: Any) -> list[Any]:
     return [info.session for _, info in removed if getattr(info, "session", None) is not None]
 
 
+def known_session_ids(session_mgr: Any) -> set[str] | None:
+    """Ids of the active and the stored sessions; None when the manager is not the one Streamlit ships."""
+    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    if cache is None or not callable(getattr(session_mgr, "list_active_sessions", None)):
+        return None
+    return {info.session.id for info in session_mgr.list_active_sessions()} | {str(k) for k in list(cache.keys())}
+
+
+def held_session_ids(runtime: Any) -> set[str]:
+    """Session ids for which the runtime's managers hold uploaded files, download data or dataframes."""
+    holders = (getattr(getattr(runtime, "uploaded_file_mgr", None), "file_storage", None),
+               getattr(getattr(runtime, "media_file_mgr", None), "_files_by_session_and_coord", None),
+               getattr(getattr(runtime, "dataframe_source_mgr", None), "_sources_by_session_and_coord", None))
+    return {str(k) for held in holders if isinstance(held, dict) for k in list(held.keys())}
+
+
+def release_orphans(runtime: Any, known: set[str]) -> int:
+    """Release what the managers hold for sessions not in ``known`` (ended without a shutdown); how many."""
+    gone = held_session_ids(runtime) - known
+    for sid in gone:  # the calls of AppSession.shutdown(), for a session that is no longer there
+        runtime.uploaded_file_mgr.remove_session_files(sid)
+        runtime.media_file_mgr.clear_session_refs(sid)
+        runtime.dataframe_source_mgr.clear_all_for_session(sid)
+    if gone:
+        runtime.media_file_mgr.remove_orphaned_files()
+    return len(gone)
+
+
 def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
-    """Shut down every expired stored session of ``runtime`` on its event loop; how many ended."""
+    """On ``runtime``'s event loop: shut expired stored sessions down, release the orphans; how many ended."""
     async def reap() -> int:
-        sessions = expired_sessions(getattr(runtime, "_session_mgr", None))
+        mgr = getattr(runtime, "_session_mgr", None)
+        sessions = expired_sessions(mgr)
         for session in sessions:
             session.shutdown()  # frees its uploaded files, media and dataframe sources
-        return len(sessions)
+        known = known_session_ids(mgr)
+        return len(sessions) + (release_orphans(runtime, known) if known is not None else 0)
 
     try:
         loop = runtime._get_async_objs().eventloop

@@ -184,3 +184,37 @@ def test_a_replaced_upload_is_dropped_before_the_new_one_is_read(monkeypatch):
     vp._take_upload(SimpleNamespace(getvalue=lambda: b"id;titel\n", name="neu.csv"), "v1")
     assert seen_during == [None]  # the old projects were no longer held while the new file was read
     assert state[vp.UPLOAD_KEY] == "result of neu.csv" and asked == ["trim"]
+
+
+class FakeManagers:
+    """The runtime's file, media and dataframe managers as far as the hook uses them."""
+
+    def __init__(self, held: dict[str, list[str]]) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.uploaded_file_mgr = SimpleNamespace(file_storage={s: {} for s in held.get("files", [])},
+                                                 remove_session_files=lambda sid: self.calls.append(("files", sid)))
+        self.media_file_mgr = SimpleNamespace(_files_by_session_and_coord={s: {} for s in held.get("media", [])},
+                                              clear_session_refs=lambda sid: self.calls.append(("media", sid)),
+                                              remove_orphaned_files=lambda: self.calls.append(("orphans", "")))
+        self.dataframe_source_mgr = SimpleNamespace(
+            _sources_by_session_and_coord={s: {} for s in held.get("frames", [])},
+            clear_all_for_session=lambda sid: self.calls.append(("frames", sid)))
+
+
+def test_what_ended_sessions_left_behind_is_released_and_live_sessions_keep_theirs():
+    rt = FakeManagers({"files": ["live", "evicted"], "media": ["stored", "gone"], "frames": ["gone"]})
+    assert memory.held_session_ids(rt) == {"live", "evicted", "stored", "gone"}
+    assert memory.release_orphans(rt, {"live", "stored"}) == 2
+    released = {sid for kind, sid in rt.calls if kind != "orphans"}
+    assert released == {"evicted", "gone"}
+    assert ("orphans", "") in rt.calls
+    assert memory.release_orphans(FakeManagers({"files": ["live"]}), {"live"}) == 0
+
+
+def test_known_sessions_are_the_active_and_the_stored_ones():
+    now = [0.0]
+    mgr = _manager(now)
+    mgr._session_storage._cache["stored"] = SimpleNamespace(session=FakeSession())
+    mgr.list_active_sessions = lambda: [SimpleNamespace(session=SimpleNamespace(id="live"))]
+    assert memory.known_session_ids(mgr) == {"live", "stored"}
+    assert memory.known_session_ids(SimpleNamespace()) is None  # not Streamlit's manager: release nothing
