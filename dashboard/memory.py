@@ -11,7 +11,8 @@ Two things kept a closed session's memory in the server for good:
   cache evicts when more than 128 are stored. :func:`reap_sessions` shuts every expired session
   down and releases what the managers still hold for sessions that exist no more, on the
   runtime's event loop (where Streamlit touches its sessions), through the calls Streamlit
-  itself uses when a session is closed.
+  itself uses when a session is closed. A disconnected session's download closures and lazy
+  dataframes go at once (:func:`release_page_data`): a reconnect reruns the page anyway.
 - glibc's malloc keeps freed memory in its arenas (one per busy thread, up to 8 per core) and
   gives little of it back: a 100,000-row upload freed leaves hundreds of MiB resident.
   :func:`tune_malloc` caps the arenas at :data:`ARENA_MAX` and :func:`trim` returns free pages
@@ -100,7 +101,7 @@ def known_session_ids(session_mgr: Any) -> set[str] | None:
     cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
     if cache is None or not callable(getattr(session_mgr, "list_active_sessions", None)):
         return None
-    return {info.session.id for info in session_mgr.list_active_sessions()} | {str(k) for k in list(cache.keys())}
+    return {info.session.id for info in session_mgr.list_active_sessions()} | stored_session_ids(session_mgr)
 
 
 def held_session_ids(runtime: Any) -> set[str]:
@@ -123,15 +124,41 @@ def release_orphans(runtime: Any, known: set[str]) -> int:
     return len(gone)
 
 
+def stored_session_ids(session_mgr: Any) -> set[str]:
+    """Ids of the disconnected sessions Streamlit keeps for a reconnect."""
+    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    return {str(k) for k in list(cache.keys())} if cache is not None else set()
+
+
+def release_page_data(runtime: Any, stored: set[str]) -> int:
+    """Drop the download callables and lazy dataframes of disconnected sessions; how many sessions held some.
+
+    A deferred download keeps a closure over the page it was drawn on (several MB) until its session
+    runs again or ends; a disconnected session cannot click, and a reconnect reruns the script, which
+    registers them anew. Uploaded files stay: the reconnected session's uploader still names them.
+    """
+    media = getattr(getattr(runtime, "media_file_mgr", None), "_files_by_session_and_coord", None)
+    frames = getattr(getattr(runtime, "dataframe_source_mgr", None), "_sources_by_session_and_coord", None)
+    holding = {str(k) for held in (media, frames) if isinstance(held, dict) for k in list(held.keys())} & stored
+    for sid in holding:
+        runtime.media_file_mgr.clear_session_refs(sid)
+        runtime.dataframe_source_mgr.clear_all_for_session(sid)
+    if holding:
+        runtime.media_file_mgr.remove_orphaned_files()
+    return len(holding)
+
+
 def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
-    """On ``runtime``'s event loop: shut expired stored sessions down, release the orphans; how many ended."""
+    """On ``runtime``'s event loop: shut expired sessions down, release orphans and idle page data; how many."""
     async def reap() -> int:
         mgr = getattr(runtime, "_session_mgr", None)
         sessions = expired_sessions(mgr)
         for session in sessions:
             session.shutdown()  # frees its uploaded files, media and dataframe sources
         known = known_session_ids(mgr)
-        return len(sessions) + (release_orphans(runtime, known) if known is not None else 0)
+        if known is None:
+            return len(sessions)
+        return len(sessions) + release_orphans(runtime, known) + release_page_data(runtime, stored_session_ids(mgr))
 
     try:
         loop = runtime._get_async_objs().eventloop

@@ -218,3 +218,10 @@ def test_known_sessions_are_the_active_and_the_stored_ones():
     mgr.list_active_sessions = lambda: [SimpleNamespace(session=SimpleNamespace(id="live"))]
     assert memory.known_session_ids(mgr) == {"live", "stored"}
     assert memory.known_session_ids(SimpleNamespace()) is None  # not Streamlit's manager: release nothing
+
+
+def test_disconnected_sessions_lose_their_page_data_but_keep_their_uploads():
+    rt = FakeManagers({"files": ["stored"], "media": ["stored", "live"], "frames": ["stored"]})
+    assert memory.release_page_data(rt, {"stored"}) == 1
+    assert sorted(rt.calls) == [("frames", "stored"), ("media", "stored"), ("orphans", "")]
+    assert memory.release_page_data(FakeManagers({"media": ["live"]}), {"stored"}) == 0
