@@ -12,7 +12,8 @@ Two things kept a closed session's memory in the server for good:
   down and releases what the managers still hold for sessions that exist no more, on the
   runtime's event loop (where Streamlit touches its sessions), through the calls Streamlit
   itself uses when a session is closed. A disconnected session's download closures and lazy
-  dataframes go at once (:func:`release_page_data`): a reconnect reruns the page anyway.
+  dataframes go at once (:func:`release_page_data`): a reconnect reruns the page anyway; and a
+  disconnected session with nothing but its URL goes after :data:`VIEW_GRACE_S`.
 - glibc's malloc keeps freed memory in its arenas (one per busy thread, up to 8 per core) and
   gives little of it back: a 100,000-row upload freed leaves hundreds of MiB resident.
   :func:`tune_malloc` caps the arenas at :data:`ARENA_MAX` and :func:`trim` returns free pages
@@ -40,6 +41,13 @@ ARENA_MAX = 2
 mostly wait on I/O and pandas, so they contend little for the allocator."""
 M_ARENA_MAX = -8  # mallopt parameter numbers from glibc's malloc.h
 REAP_EVERY_S = 10.0
+VIEW_GRACE_S = 30.0
+"""A disconnected session whose whole state is in its URL is let go after this, not after Streamlit's
+120 s: a browser that reconnects later gets a new session, which draws the same view from the URL.
+Each kept session pins several MB of the heap (issue 12: 1,000 different views kept 128 of them)."""
+SESSION_ONLY_KEYS = ("_proj_upload", "_proj_example")
+"""Session state no URL can restore (``dashboard.views_projects``: an upload, the example projects):
+a session holding one keeps the full TTL."""
 HOOK_ENV = "RAUMATLAS_MEMORY_HOOK"
 _WAKE = threading.Event()
 _LOG = logging.getLogger("raumatlas")
@@ -148,6 +156,29 @@ def release_page_data(runtime: Any, stored: set[str]) -> int:
     return len(holding)
 
 
+def holds_session_only_state(session: Any, uploads: dict | None = None) -> bool:
+    """True when ``session`` has uploaded files or :data:`SESSION_ONLY_KEYS` state (or cannot be read: keep it)."""
+    if uploads and uploads.get(getattr(session, "id", None)):
+        return True
+    state = getattr(session, "_session_state", None)
+    try:
+        return state is None or any(key in state for key in SESSION_ONLY_KEYS)
+    except Exception:  # noqa: BLE001 - a state that cannot be read is kept, never dropped
+        return True
+
+
+def idle_view_sessions(session_mgr: Any, uploads: dict | None = None, grace_s: float = VIEW_GRACE_S) -> list[str]:
+    """Ids of the stored sessions disconnected for ``grace_s`` or longer whose state is all in their URL."""
+    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    expirations, data = getattr(cache, "_expirations", None), getattr(cache, "_data", None)
+    if not isinstance(expirations, dict) or not isinstance(data, dict):
+        return []
+    now, ttl = cache.timer(), cache.ttl
+    return [str(sid) for sid, expires in list(expirations.items())
+            if now - (expires - ttl) >= grace_s and sid in data
+            and not holds_session_only_state(data[sid].session, uploads)]
+
+
 def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
     """On ``runtime``'s event loop: shut expired sessions down, release orphans and idle page data; how many."""
     async def reap() -> int:
@@ -155,6 +186,10 @@ def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
         sessions = expired_sessions(mgr)
         for session in sessions:
             session.shutdown()  # frees its uploaded files, media and dataframe sources
+        idle = idle_view_sessions(mgr, getattr(getattr(runtime, "uploaded_file_mgr", None), "file_storage", None))
+        for sid in idle:
+            mgr.close_session(sid)  # Streamlit's own end of a stored session: out of storage, shut down
+        sessions += idle
         known = known_session_ids(mgr)
         if known is None:
             return len(sessions)

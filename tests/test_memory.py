@@ -225,3 +225,25 @@ def test_disconnected_sessions_lose_their_page_data_but_keep_their_uploads():
     assert memory.release_page_data(rt, {"stored"}) == 1
     assert sorted(rt.calls) == [("frames", "stored"), ("media", "stored"), ("orphans", "")]
     assert memory.release_page_data(FakeManagers({"media": ["live"]}), {"stored"}) == 0
+
+
+def test_sessions_with_only_a_url_go_after_the_grace_uploads_and_examples_stay():
+    now = [0.0]
+    mgr = _manager(now)
+    cache = mgr._session_storage._cache
+    view = SimpleNamespace(id="view", _session_state={"_view": "state"})
+    upload = SimpleNamespace(id="upload", _session_state={"_proj_upload": "projects"})
+    files = SimpleNamespace(id="files", _session_state={})
+    unknown = SimpleNamespace(id="unknown")
+    for s in (view, upload, files, unknown):
+        cache[s.id] = SimpleNamespace(session=s)
+    now[0] = memory.VIEW_GRACE_S - 1
+    assert memory.idle_view_sessions(mgr, {"files": {"f1": b"x"}}) == []  # not yet
+    now[0] = memory.VIEW_GRACE_S
+    assert memory.idle_view_sessions(mgr, {"files": {"f1": b"x"}}) == ["view"]
+
+
+def test_session_only_keys_are_the_project_views_keys():
+    from dashboard import views_projects
+
+    assert set(memory.SESSION_ONLY_KEYS) == {views_projects.UPLOAD_KEY, views_projects.EXAMPLE_KEY}
