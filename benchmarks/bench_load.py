@@ -5,8 +5,10 @@ all have both maps; then all are closed. Per N it prints: the server's peak RSS 
 sessions ran (sampled every 0.2 s; target: 60 sessions <= 1.2 GB), the time until each session
 had both maps (median, maximum), failures, the server's RSS ``--settle`` seconds after all were
 closed (target: within 10 % of the warm baseline; ``--after-ttl 130`` reads it again once Streamlit's
-``server.disconnectedSessionTTL`` of 120 s has let the closed sessions go), the load average, and the client's CPU time
-next to the wall time: a client that is not the bottleneck uses far less than wall x cores.
+``server.disconnectedSessionTTL`` of 120 s has let the closed sessions go, polled until three readings
+agree; ``dashboard/memory.py`` lets a session with nothing but its URL go after 30 s), the load average,
+and the client's CPU time next to the wall time: a client that is not the bottleneck uses far less than
+wall x cores.
 
 Clients (``--client``): ``ws`` (default) speaks Streamlit's websocket protocol with the message
 classes of the ``streamlit`` package and fetches each map's geometry file (``benchmarks/st_client.py``);
