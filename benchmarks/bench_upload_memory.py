@@ -57,7 +57,11 @@ def _upload(page, path: Path, timeout_ms: int) -> str:  # noqa: ANN001 - playwri
     try:
         alert.first.wait_for(state="visible", timeout=timeout_ms)
     except Exception as err:  # noqa: BLE001 - a missing report is a finding, not a crash
-        return f"no report ({type(err).__name__})"
+        from tests.e2e.harness import ARTIFACTS
+
+        shot = ARTIFACTS / f"upload-memory-no-report-{path.stem}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        return f"no report ({type(err).__name__}; {shot.name})"
     return alert.first.inner_text().splitlines()[0][:90]
 
 

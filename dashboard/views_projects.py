@@ -119,6 +119,7 @@ def _take_upload(uploaded: object, version: str) -> None:
                                 loaders.project_schema(version), isolated=True)
     st.session_state[UPLOAD_KEY] = result
     st.session_state[UPLOAD_SEEN] = key
+    memory.clear_upload_caches()  # the validator's per-cell memos would keep this file's cells
     memory.request_trim()  # validating a large file left freed memory in malloc's arenas
 
 

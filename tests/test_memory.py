@@ -156,6 +156,7 @@ def _fake_streamlit(monkeypatch, state: dict) -> list[str]:
     monkeypatch.setattr(views_projects, "st", SimpleNamespace(session_state=state,
                                                               spinner=lambda _: contextlib.nullcontext()))
     monkeypatch.setattr(views_projects.memory, "request_trim", lambda: asked.append("trim"))
+    monkeypatch.setattr(views_projects.memory, "clear_upload_caches", lambda: asked.append("clear") or 0)
     monkeypatch.setattr(views_projects, "loaders", SimpleNamespace(load_area_shapes=lambda v: None,
                                                                    project_schema=lambda v: None))
     monkeypatch.setattr(views_projects, "process_upload", lambda data, name, *a, **k: f"result of {name}")
@@ -183,7 +184,7 @@ def test_a_replaced_upload_is_dropped_before_the_new_one_is_read(monkeypatch):
         state.get(vp.UPLOAD_KEY)) or f"result of {name}")
     vp._take_upload(SimpleNamespace(getvalue=lambda: b"id;titel\n", name="neu.csv"), "v1")
     assert seen_during == [None]  # the old projects were no longer held while the new file was read
-    assert state[vp.UPLOAD_KEY] == "result of neu.csv" and asked == ["trim"]
+    assert state[vp.UPLOAD_KEY] == "result of neu.csv" and asked == ["clear", "trim"]
 
 
 class FakeManagers:
@@ -247,3 +248,13 @@ def test_session_only_keys_are_the_project_views_keys():
     from dashboard import views_projects
 
     assert set(memory.SESSION_ONLY_KEYS) == {views_projects.UPLOAD_KEY, views_projects.EXAMPLE_KEY}
+
+
+def test_upload_caches_are_emptied():
+    from pipelines.projects import validate, values
+
+    values.parse_float("48,137")
+    validate._slug("Sozialreferat")
+    assert values.parse_float.cache_info().currsize and validate._slug.cache_info().currsize
+    assert memory.clear_upload_caches() >= 3
+    assert values.parse_float.cache_info().currsize == 0 and validate._slug.cache_info().currsize == 0
