@@ -6,7 +6,10 @@ views in :mod:`dashboard.views_main` do the rest.
 
 import streamlit as st
 
+from dashboard import memory
 from dashboard.views_main import TITLE, render
+
+memory.install()  # once per process: expired sessions shut down, freed memory handed back
 
 st.set_page_config(page_title=TITLE, page_icon="🗺️", layout="wide", initial_sidebar_state="auto")
 render()

@@ -5,8 +5,10 @@ all have both maps; then all are closed. Per N it prints: the server's peak RSS 
 sessions ran (sampled every 0.2 s; target: 60 sessions <= 1.2 GB), the time until each session
 had both maps (median, maximum), failures, the server's RSS ``--settle`` seconds after all were
 closed (target: within 10 % of the warm baseline; ``--after-ttl 130`` reads it again once Streamlit's
-``server.disconnectedSessionTTL`` of 120 s has let the closed sessions go), the load average, and the client's CPU time
-next to the wall time: a client that is not the bottleneck uses far less than wall x cores.
+``server.disconnectedSessionTTL`` of 120 s has let the closed sessions go, polled until three readings
+agree; ``dashboard/memory.py`` lets a session with nothing but its URL go after 30 s), the load average,
+and the client's CPU time next to the wall time: a client that is not the bottleneck uses far less than
+wall x cores.
 
 Clients (``--client``): ``ws`` (default) speaks Streamlit's websocket protocol with the message
 classes of the ``streamlit`` package and fetches each map's geometry file (``benchmarks/st_client.py``);
@@ -55,27 +57,30 @@ from sessions import (  # noqa: E402
     close_protocol_sessions,
     protocol_sessions,
     rss_kib,
+    settled_rss,
 )
 
 
-def _load() -> str:
+def load_text() -> str:
+    """The load average (1 and 5 minutes): timings are read next to it."""
     one, five, _ = os.getloadavg()
     return f"load {one:.1f}/{five:.1f}"
 
 
-def _mib(kib: int) -> str:
+def mib(kib: int) -> str:
+    """KiB as whole MiB."""
     return f"{kib / 1024:.0f} MiB"
 
 
 @contextlib.contextmanager
-def _server(url: str | None, pids: str) -> Iterator[tuple[str, list[int]]]:
-    """(base URL, server pids): the given server, or the app started here like a user starts it."""
+def app_server(url: str | None, pids: str, log: str = "bench-load-streamlit.log") -> Iterator[tuple[str, list[int]]]:
+    """(base URL, server pids): the given server, or the app started here like a user starts it (``log``)."""
     if url:
         yield url.rstrip("/"), [int(p) for p in pids.split(",") if p.strip()]
         return
     from tests.e2e.harness import ARTIFACTS, running_app
 
-    with running_app(ARTIFACTS / "bench-load-streamlit.log") as server:
+    with running_app(ARTIFACTS / log) as server:
         yield server.url, [server.process.pid]
 
 
@@ -128,21 +133,21 @@ def measure_sessions(client: Client, url: str, pids: list[int], counts: list[int
             run = client.open(url, n, timeout_s)
         wall, cpu = time.perf_counter() - wall0, client.cpu() - cpu0
         client.close(run)
+        closed = time.perf_counter()
         time.sleep(settle)
         after = sum(rss_kib(p) for p in pids)
+        gone = ""
         if ttl_wait > settle:  # Streamlit keeps a closed session for server.disconnectedSessionTTL (120 s)
-            time.sleep(ttl_wait - settle)
-            gone = f"  RSS +{ttl_wait:.0f} s {_mib(sum(rss_kib(p) for p in pids))}"
-        else:
-            gone = ""
+            left, secs = settled_rss(pids, closed, at_least_s=ttl_wait, at_most_s=ttl_wait + 30)
+            gone = f"  RSS +{secs:.0f} s {mib(left)} ({(left - base) / max(base, 1) * 100:+.0f}% vs warm)"
         med = f"{statistics.median(run.times):.1f} s" if run.times else "-"
         worst = f"{max(run.times):.1f} s" if run.times else "-"
         per = " ".join(f"{k}:{v}" for k, v in sorted(run.replicas.items())) or "-"
-        print(f"{n:>4} {_mib(sampler.peak):>10} {med:>12} {worst:>9} {run.failures:>7} {_mib(after):>10} "
-              f"{(after - base) / max(base, 1) * 100:>+7.0f}% {cpu:>7.1f} s/{wall:>5.1f} s  {_load()}  {per}{gone}"
+        print(f"{n:>4} {mib(sampler.peak):>10} {med:>12} {worst:>9} {run.failures:>7} {mib(after):>10} "
+              f"{(after - base) / max(base, 1) * 100:>+7.0f}% {cpu:>7.1f} s/{wall:>5.1f} s  {load_text()}  {per}{gone}"
               + (f"  errors: {sorted(set(run.errors))[:3]}" if run.errors else ""), flush=True)
         if len(pids) > 1:
-            print("      peak per server: " + ", ".join(f"pid {p} {_mib(v)}" for p, v in sampler.peaks.items()))
+            print("      peak per server: " + ", ".join(f"pid {p} {mib(v)}" for p, v in sampler.peaks.items()))
 
 
 def distinct_views(count: int, seed: int = 12) -> list[str]:
@@ -179,9 +184,9 @@ def measure_views(client: Client, url: str, pids: list[int], count: int, timeout
             client.close(run)
             done = i + batch
             if done % 100 == 0 or done >= count:
-                print(f"  {done:>5} views  RSS {_mib(sum(rss_kib(p) for p in pids)):>9}  peak {_mib(sampler.peak):>9}"
-                      f"  failed {failures} (one map only: {one_map})  {time.perf_counter() - t0:6.0f} s  {_load()}",
-                      flush=True)
+                print(f"  {done:>5} views  RSS {mib(sum(rss_kib(p) for p in pids)):>9}  peak {mib(sampler.peak):>9}"
+                      f"  failed {failures} (one map only: {one_map})  {time.perf_counter() - t0:6.0f} s"
+                      f"  {load_text()}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,13 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pids", default="", help="with --url: the server processes whose RSS is measured")
     args = ap.parse_args(argv)
     with contextlib.ExitStack() as stack:
-        url, pids = stack.enter_context(_server(args.url, args.pids))
+        url, pids = stack.enter_context(app_server(args.url, args.pids))
         client = Client(args.client, stack)
         warm = client.open(url, 1, args.timeout)
         client.close(warm)
         time.sleep(min(args.settle, 10))
-        print(f"{os.cpu_count()} CPUs, {_load()}; client {args.client}; servers {pids}; warm RSS "
-              f"{_mib(sum(rss_kib(p) for p in pids))} (first session {'failed' if warm.failures else 'ok'})",
+        print(f"{os.cpu_count()} CPUs, {load_text()}; client {args.client}; servers {pids}; warm RSS "
+              f"{mib(sum(rss_kib(p) for p in pids))} (first session {'failed' if warm.failures else 'ok'})",
               flush=True)
         if args.views:
             measure_views(client, url, pids, args.views, args.timeout)

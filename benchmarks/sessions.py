@@ -119,6 +119,27 @@ class RssSampler:
         self._thread.join()
 
 
+def settled_rss(pids: list[int], since: float, *, at_least_s: float, at_most_s: float, every: float = 5.0,
+                tolerance: float = 0.01, trace: list[tuple[float, int]] | None = None) -> tuple[int, float]:
+    """(summed RSS in KiB, seconds after ``since``) once ``at_least_s`` passed and three readings agree.
+
+    A closed Streamlit session lingers for ``server.disconnectedSessionTTL`` (120 s): reading once at
+    a fixed moment could catch the server halfway through letting it go. Readings agree when they
+    differ by less than ``tolerance`` of the last; after ``at_most_s`` the last reading is returned.
+    ``trace`` receives every reading as (seconds, KiB).
+    """
+    readings: list[int] = []
+    while True:
+        now = time.perf_counter() - since
+        readings = (readings + [sum(rss_kib(p) for p in pids)])[-3:]
+        if trace is not None:
+            trace.append((now, readings[-1]))
+        if now >= at_most_s or (now >= at_least_s and len(readings) == 3
+                                and max(readings) - min(readings) <= tolerance * readings[-1]):
+            return readings[-1], now
+        time.sleep(every)
+
+
 def client_cpu(browser_profile: str | None = None) -> float:
     """CPU seconds of this process, plus every Chromium process of ``browser_profile`` (the client's whole cost)."""
     ru = resource.getrusage(resource.RUSAGE_SELF)

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, safe_text
+from dashboard import loaders, memory, safe_text
 from dashboard.i18n import format_number, t
 from dashboard.page import PageContext, ProjectFilters
 from dashboard.projects_view import (
@@ -107,16 +107,20 @@ def _take_upload(uploaded: object, version: str) -> None:
     if uploaded is None:  # the planner removed the file: forget its projects
         if st.session_state.pop(UPLOAD_SEEN, None) is not None:
             st.session_state.pop(UPLOAD_KEY, None)
+            memory.request_trim()
         return
     data = uploaded.getvalue()  # type: ignore[attr-defined]
     key = hashlib.sha256(data).hexdigest() + str(getattr(uploaded, "name", ""))
     if st.session_state.get(UPLOAD_SEEN) == key:
         return
+    st.session_state.pop(UPLOAD_KEY, None)  # the previous file's projects go before the new one is read
     with st.spinner(t("proj_checking", "de")):
         result = process_upload(data, str(getattr(uploaded, "name", "upload")), loaders.load_area_shapes(version),
                                 loaders.project_schema(version), isolated=True)
     st.session_state[UPLOAD_KEY] = result
     st.session_state[UPLOAD_SEEN] = key
+    memory.clear_upload_caches()  # the validator's per-cell memos would keep this file's cells
+    memory.request_trim()  # validating a large file left freed memory in malloc's arenas
 
 
 def _load_example(version: str) -> None:

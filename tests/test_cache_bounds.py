@@ -25,6 +25,7 @@ PROCESS_CACHES = {
     ("geometry_store.py", "_PRUNED"): "which build versions' old geometry folders this process removed",
     ("page_memo.py", "_MEMO"): "page parts per build version, least recently used dropped past MEMO_MAX",
     ("export_batch.py", "_WORKER_DATA"): "the build folder of a forked export worker (command line)",
+    ("memory.py", "_WAKE"): "a flag: a run freed a large upload, the memory thread should trim",
 }
 
 

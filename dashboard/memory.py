@@ -1,0 +1,254 @@
+"""Give memory back when a session ends, so the server returns to its baseline (issue 12).
+
+Two things kept a closed session's memory in the server for good:
+
+- Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` (120 s) so a
+  reconnecting browser can resume it, in a TTL cache that only drops expired entries when
+  another session is stored — and drops them without ``AppSession.shutdown()``. The session's
+  uploaded files (up to 10 MB each, in the uploaded-file manager), its download buttons' data
+  (deferred downloads hold closures over the whole page: several MB per session) and its
+  dataframes stay referenced by the runtime's managers forever; so do those of sessions the
+  cache evicts when more than 128 are stored. :func:`reap_sessions` shuts every expired session
+  down and releases what the managers still hold for sessions that exist no more, on the
+  runtime's event loop (where Streamlit touches its sessions), through the calls Streamlit
+  itself uses when a session is closed. A disconnected session's download closures and lazy
+  dataframes go at once (:func:`release_page_data`): a reconnect reruns the page anyway; and a
+  disconnected session with nothing but its URL goes after :data:`VIEW_GRACE_S`.
+- glibc's malloc keeps freed memory in its arenas (one per busy thread, up to 8 per core) and
+  gives little of it back: a 100,000-row upload freed leaves hundreds of MiB resident.
+  :func:`tune_malloc` caps the arenas at :data:`ARENA_MAX` and :func:`trim` returns free pages
+  (``malloc_trim(0)``) after a collection. Both are no-ops where the C library is not glibc.
+
+:func:`install` (once per process, from ``streamlit_app.py``) starts one daemon thread that
+reaps every :data:`REAP_EVERY_S` seconds and trims after a session ended or when a run asked
+for it (:func:`request_trim`: an upload was replaced or removed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import functools
+import gc
+import logging
+import os
+import sys
+import threading
+from typing import Any
+
+ARENA_MAX = 2
+"""glibc malloc arenas (default: 8 x cores): fewer arenas hold less freed memory; the script threads
+mostly wait on I/O and pandas, so they contend little for the allocator."""
+M_ARENA_MAX = -8  # mallopt parameter numbers from glibc's malloc.h
+REAP_EVERY_S = 10.0
+VIEW_GRACE_S = 30.0
+"""A disconnected session whose whole state is in its URL is let go after this, not after Streamlit's
+120 s: a browser that reconnects later gets a new session, which draws the same view from the URL.
+Each kept session pins several MB of the heap (issue 12: 1,000 different views kept 128 of them)."""
+SESSION_ONLY_KEYS = ("_proj_upload", "_proj_example")
+"""Session state no URL can restore (``dashboard.views_projects``: an upload, the example projects):
+a session holding one keeps the full TTL."""
+HOOK_ENV = "RAUMATLAS_MEMORY_HOOK"
+_WAKE = threading.Event()
+_LOG = logging.getLogger("raumatlas")
+
+
+@functools.cache
+def glibc() -> Any | None:
+    """The process's C library when it is glibc (it has ``malloc_trim``), else None (musl, macOS, Windows)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        libc.gnu_get_libc_version  # noqa: B018 - only glibc has it
+        libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+        libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def tune_malloc(libc: Any | None = None) -> bool:
+    """Cap glibc's malloc arenas at :data:`ARENA_MAX`; True when it was done (glibc only)."""
+    libc = libc if libc is not None else glibc()
+    return bool(libc is not None and libc.mallopt(M_ARENA_MAX, ARENA_MAX))
+
+
+def trim(libc: Any | None = None) -> bool:
+    """Collect garbage, then hand free malloc pages back to the system; True when glibc trimmed."""
+    gc.collect()
+    libc = libc if libc is not None else glibc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True
+
+
+UPLOAD_PACKAGE = "pipelines.projects"
+
+
+def clear_upload_caches(package: str = UPLOAD_PACKAGE) -> int:
+    """Empty the ``functools`` caches of the upload readers (``package`` and its modules); how many.
+
+    The validator memoises per cell text (``lru_cache(maxsize=65536)``: slugs, numbers, dates). In the
+    server that kept one large upload's cells — about 800,000 objects, 200 MiB — after its session
+    ended. They only speed up one file, so they are emptied once it has been validated.
+    """
+    cleared = 0
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == package or name.startswith(package + ".")):
+            continue
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", "") == name:
+                value.cache_clear()
+                cleared += 1
+    return cleared
+
+
+def request_trim() -> None:
+    """Ask the reaper thread to trim soon (a run freed a large object, e.g. a replaced upload)."""
+    _WAKE.set()
+
+
+def expired_sessions(session_mgr: Any) -> list[Any]:
+    """Remove the expired stored sessions of Streamlit's session manager; their ``AppSession`` objects.
+
+    Only for the manager and storage Streamlit ships (a TTL cache with ``expire()``); any other
+    returns nothing, so a Streamlit release that changes them costs this clean-up, not the app.
+    """
+    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    lock = getattr(session_mgr, "_storage_lock", None)
+    if cache is None or lock is None or not callable(getattr(cache, "expire", None)):
+        return []
+    with lock:
+        removed = cache.expire()
+    return [info.session for _, info in removed if getattr(info, "session", None) is not None]
+
+
+def known_session_ids(session_mgr: Any) -> set[str] | None:
+    """Ids of the active and the stored sessions; None when the manager is not the one Streamlit ships."""
+    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    if cache is None or not callable(getattr(session_mgr, "list_active_sessions", None)):
+        return None
+    return {info.session.id for info in session_mgr.list_active_sessions()} | stored_session_ids(session_mgr)
+
+
+def held_session_ids(runtime: Any) -> set[str]:
+    """Session ids for which the runtime's managers hold uploaded files, download data or dataframes."""
+    holders = (getattr(getattr(runtime, "uploaded_file_mgr", None), "file_storage", None),
+               getattr(getattr(runtime, "media_file_mgr", None), "_files_by_session_and_coord", None),
+               getattr(getattr(runtime, "dataframe_source_mgr", None), "_sources_by_session_and_coord", None))
+    return {str(k) for held in holders if isinstance(held, dict) for k in list(held.keys())}
+
+
+def release_orphans(runtime: Any, known: set[str]) -> int:
+    """Release what the managers hold for sessions not in ``known`` (ended without a shutdown); how many."""
+    gone = held_session_ids(runtime) - known
+    for sid in gone:  # the calls of AppSession.shutdown(), for a session that is no longer there
+        runtime.uploaded_file_mgr.remove_session_files(sid)
+        runtime.media_file_mgr.clear_session_refs(sid)
+        runtime.dataframe_source_mgr.clear_all_for_session(sid)
+    if gone:
+        runtime.media_file_mgr.remove_orphaned_files()
+    return len(gone)
+
+
+def stored_session_ids(session_mgr: Any) -> set[str]:
+    """Ids of the disconnected sessions Streamlit keeps for a reconnect."""
+    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    return {str(k) for k in list(cache.keys())} if cache is not None else set()
+
+
+def release_page_data(runtime: Any, stored: set[str]) -> int:
+    """Drop the download callables and lazy dataframes of disconnected sessions; how many sessions held some.
+
+    A deferred download keeps a closure over the page it was drawn on (several MB) until its session
+    runs again or ends; a disconnected session cannot click, and a reconnect reruns the script, which
+    registers them anew. Uploaded files stay: the reconnected session's uploader still names them.
+    """
+    media = getattr(getattr(runtime, "media_file_mgr", None), "_files_by_session_and_coord", None)
+    frames = getattr(getattr(runtime, "dataframe_source_mgr", None), "_sources_by_session_and_coord", None)
+    holding = {str(k) for held in (media, frames) if isinstance(held, dict) for k in list(held.keys())} & stored
+    for sid in holding:
+        runtime.media_file_mgr.clear_session_refs(sid)
+        runtime.dataframe_source_mgr.clear_all_for_session(sid)
+    if holding:
+        runtime.media_file_mgr.remove_orphaned_files()
+    return len(holding)
+
+
+def holds_session_only_state(session: Any, uploads: dict | None = None) -> bool:
+    """True when ``session`` has uploaded files or :data:`SESSION_ONLY_KEYS` state (or cannot be read: keep it)."""
+    if uploads and uploads.get(getattr(session, "id", None)):
+        return True
+    state = getattr(session, "_session_state", None)
+    try:
+        return state is None or any(key in state for key in SESSION_ONLY_KEYS)
+    except Exception:  # noqa: BLE001 - a state that cannot be read is kept, never dropped
+        return True
+
+
+def idle_view_sessions(session_mgr: Any, uploads: dict | None = None, grace_s: float = VIEW_GRACE_S) -> list[str]:
+    """Ids of the stored sessions disconnected for ``grace_s`` or longer whose state is all in their URL."""
+    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    expirations, data = getattr(cache, "_expirations", None), getattr(cache, "_data", None)
+    if not isinstance(expirations, dict) or not isinstance(data, dict):
+        return []
+    now, ttl = cache.timer(), cache.ttl
+    return [str(sid) for sid, expires in list(expirations.items())
+            if now - (expires - ttl) >= grace_s and sid in data
+            and not holds_session_only_state(data[sid].session, uploads)]
+
+
+def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
+    """On ``runtime``'s event loop: shut expired sessions down, release orphans and idle page data; how many."""
+    async def reap() -> int:
+        mgr = getattr(runtime, "_session_mgr", None)
+        sessions = expired_sessions(mgr)
+        for session in sessions:
+            session.shutdown()  # frees its uploaded files, media and dataframe sources
+        idle = idle_view_sessions(mgr, getattr(getattr(runtime, "uploaded_file_mgr", None), "file_storage", None))
+        for sid in idle:
+            mgr.close_session(sid)  # Streamlit's own end of a stored session: out of storage, shut down
+        sessions += idle
+        known = known_session_ids(mgr)
+        if known is None:
+            return len(sessions)
+        return len(sessions) + release_orphans(runtime, known) + release_page_data(runtime, stored_session_ids(mgr))
+
+    try:
+        loop = runtime._get_async_objs().eventloop
+        return asyncio.run_coroutine_threadsafe(reap(), loop).result(timeout_s)
+    except Exception:  # noqa: BLE001 - a runtime that stopped or changed: nothing to reap
+        _LOG.debug("session reaping skipped", exc_info=True)
+        return 0
+
+
+def _streamlit_runtime() -> Any | None:
+    from streamlit import runtime
+
+    return runtime.get_instance() if runtime.exists() else None
+
+
+def _reap_forever(every_s: float) -> None:
+    """The reaper thread: reap expired sessions; trim after one ended or when asked."""
+    while True:
+        asked = _WAKE.wait(every_s)
+        _WAKE.clear()
+        rt = _streamlit_runtime()
+        ended = reap_sessions(rt) if rt is not None else 0
+        if asked or ended:
+            trim()
+
+
+@functools.cache
+def install() -> bool:
+    """Tune malloc and start the reaper thread, once per process; True when malloc is glibc's.
+
+    ``RAUMATLAS_MEMORY_HOOK=off`` leaves both out (to compare, or should a Streamlit release break it).
+    """
+    if os.environ.get(HOOK_ENV, "").lower() in ("0", "off", "no", "false"):
+        return False
+    tuned = tune_malloc()
+    threading.Thread(target=_reap_forever, args=(REAP_EVERY_S,), name="raumatlas-memory", daemon=True).start()
+    return tuned
