@@ -43,6 +43,14 @@ the comparison's 896 pin labels on every run; now the comparison, the Handlungsr
 per-city ranking/frame and the Handlungsraum summary are memoised per build version in
 ``dashboard/page_memo.py``).
 
+Quiet machine, 2026-11-29 (main after the page-clock change, load average 1.8 at the start, ``--runs 5
+--sessions 30``): first visit 2.61 s, repeat visit 1.82 s, indicator change 0.28 s (driver 0.42 s), the
+same at Planungsraum level 0.28 s, story step 0.25 s, language switch 0.21 s, 30 sessions 514 MiB. For
+scale, the same two map components with the same data on a page that holds nothing else (one
+``views_maps.render`` after ``build_page``, no sidebar, tables or comparison), same clock and machine:
+first visit 1.77 s, repeat visit 0.95 s — Streamlit's own page takes ~0.75 s to its websocket with the
+cache off, and it mounts each component frame twice.
+
     .venv/bin/python benchmarks/bench_app.py [--runs 5] [--sessions 30]
 
 Needs Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the project's
