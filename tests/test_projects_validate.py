@@ -151,3 +151,23 @@ def test_every_message_code_in_the_code_has_german_and_english_text(schema):
     for code in codes:
         de, en = schema.messages[code]
         assert de and en and de != en, code
+
+
+def test_suggestions_are_computed_once_per_distinct_value_and_bounded(schema, munich_areas, monkeypatch):
+    """A long file of wrong themes: one fuzzy match per distinct value, and none past MAX_HINTS of them."""
+    calls: list[str] = []
+    real = projects_validate.difflib.get_close_matches
+    monkeypatch.setattr(projects_validate.difflib, "get_close_matches",
+                        lambda word, *a, **k: calls.append(word) or real(word, *a, **k))
+    monkeypatch.setattr(projects_validate, "MAX_HINTS", 3)
+    themes = ["Bildugn", "Bildugn", "Jugnd", "Bildugn", "Umwlet", "Kultr", "Gesundheitt"]
+    rows = "\n".join(f"P-{i};Titel {i};muenchen;48.137;11.575;{t};Referat;laufend"
+                     for i, t in enumerate(themes))
+    data = f"id;titel;stadt;lat;lon;thema;federfuehrung;status\n{rows}\n".encode()
+    report = validate_projects(parse_projects(data, "themen.csv", schema), munich_areas, schema=schema)
+    assert len(calls) == 3  # Bildugn, Jugnd, Umwlet: not per row, and not past the bound
+    hinted = [p for p in report.problems if p.code == "unknown_thema"]
+    assert [p.row for p in hinted] == [2, 3, 5, 6]  # every Bildugn row, and Umwlet (Jugnd is too far from any)
+    assert len({p.message_de for p in hinted if "Bildugn" in p.message_de}) == 1  # the same hint each time
+    nohint = {p.row for p in report.problems if p.code == "unknown_thema_nohint"}
+    assert nohint == {4, 7, 8}  # Jugnd; Kultr and Gesundheitt come after the bound: allowed values only
