@@ -51,7 +51,12 @@ def _small_valid_file(folder: Path) -> Path:
 
 
 def _upload(page, path: Path, timeout_ms: int) -> str:  # noqa: ANN001 - playwright page
-    """Upload ``path`` through the app's file uploader and wait for its report; the report's first line."""
+    """Upload ``path`` through the app's file uploader and wait for its report; the report's first line.
+
+    The file is chosen once the last run has finished, as a person would: a file set while the run
+    that showed the previous report is still drawing the panel went to an uploader about to be redrawn.
+    """
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=timeout_ms)
     page.locator(UPLOAD_INPUT).set_input_files(str(path))
     alert = page.locator(ALERT, has_text=re.compile(re.escape(path.name) + r"\b"))
     try:
