@@ -218,8 +218,21 @@ def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
 
     try:
         loop = runtime._get_async_objs().eventloop
-        return asyncio.run_coroutine_threadsafe(reap(), loop).result(timeout_s)
     except Exception:  # noqa: BLE001 - a runtime that stopped or changed: nothing to reap
+        _LOG.debug("session reaping skipped", exc_info=True)
+        return 0
+    if not loop.is_running():  # a test's runtime (AppTest) or one shutting down: nothing would run the reap
+        return 0
+    coro = reap()  # made only once a running loop will take it: never left un-awaited
+    try:
+        future = asyncio.run_coroutine_threadsafe(coro, loop)
+    except Exception:  # noqa: BLE001 - the loop is closed
+        coro.close()
+        _LOG.debug("session reaping skipped", exc_info=True)
+        return 0
+    try:
+        return future.result(timeout_s)
+    except Exception:  # noqa: BLE001 - the reap failed or took too long: try again next time
         _LOG.debug("session reaping skipped", exc_info=True)
         return 0
 

@@ -122,6 +122,21 @@ def test_reap_sessions_of_a_stopped_runtime_is_harmless():
     assert memory.reap_sessions(SimpleNamespace(_session_mgr=None, _get_async_objs=not_started)) == 0
 
 
+def test_reap_sessions_leaves_no_coroutine_on_a_loop_that_is_not_running():
+    """AppTest's runtime has a loop nobody runs: nothing is scheduled there (no 'never awaited' reap)."""
+    loop = asyncio.new_event_loop()
+    try:
+        gone = FakeSession()
+        mgr = _manager([121.0])
+        mgr._session_storage._cache["gone"] = SimpleNamespace(session=gone)
+        rt = SimpleNamespace(_session_mgr=mgr, _get_async_objs=lambda: SimpleNamespace(eventloop=loop))
+        assert memory.reap_sessions(rt, timeout_s=0.2) == 0
+        assert gone.shut_down == 0
+        assert not loop._ready  # nothing queued on the idle loop
+    finally:
+        loop.close()
+
+
 def test_reaper_trims_when_asked(monkeypatch):
     trims: list[float] = []
     monkeypatch.setattr(memory, "_streamlit_runtime", lambda: None)
