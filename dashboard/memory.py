@@ -26,7 +26,7 @@ for it (:func:`request_trim`: an upload was replaced or removed).
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
 import ctypes
 import functools
 import gc
@@ -201,8 +201,12 @@ def idle_view_sessions(session_mgr: Any, uploads: dict | None = None, grace_s: f
 
 
 def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
-    """On ``runtime``'s event loop: shut expired sessions down, release orphans and idle page data; how many."""
-    async def reap() -> int:
+    """On ``runtime``'s event loop: shut expired sessions down, release orphans and idle page data; how many.
+
+    A plain callback (``call_soon_threadsafe``), not a coroutine: a loop that stops before it runs it
+    (AppTest's runtime ends with each test) simply drops it, with no "coroutine never awaited".
+    """
+    def reap() -> int:
         mgr = getattr(runtime, "_session_mgr", None)
         sessions = expired_sessions(mgr)
         for session in sessions:
@@ -216,23 +220,20 @@ def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
             return len(sessions)
         return len(sessions) + release_orphans(runtime, known) + release_page_data(runtime, stored_session_ids(mgr))
 
+    def run(done: concurrent.futures.Future) -> None:
+        try:
+            done.set_result(reap())
+        except Exception as err:  # noqa: BLE001 - reported through the future
+            done.set_exception(err)
+
+    done: concurrent.futures.Future = concurrent.futures.Future()
     try:
         loop = runtime._get_async_objs().eventloop
-    except Exception:  # noqa: BLE001 - a runtime that stopped or changed: nothing to reap
-        _LOG.debug("session reaping skipped", exc_info=True)
-        return 0
-    if not loop.is_running():  # a test's runtime (AppTest) or one shutting down: nothing would run the reap
-        return 0
-    coro = reap()  # made only once a running loop will take it: never left un-awaited
-    try:
-        future = asyncio.run_coroutine_threadsafe(coro, loop)
-    except Exception:  # noqa: BLE001 - the loop is closed
-        coro.close()
-        _LOG.debug("session reaping skipped", exc_info=True)
-        return 0
-    try:
-        return future.result(timeout_s)
-    except Exception:  # noqa: BLE001 - the reap failed or took too long: try again next time
+        if not loop.is_running():  # a test's runtime or one shutting down: nothing would run the reap
+            return 0
+        loop.call_soon_threadsafe(run, done)
+        return int(done.result(timeout_s))
+    except Exception:  # noqa: BLE001 - a runtime that stopped or changed, or a reap that failed: next time
         _LOG.debug("session reaping skipped", exc_info=True)
         return 0
 

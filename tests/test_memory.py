@@ -122,8 +122,8 @@ def test_reap_sessions_of_a_stopped_runtime_is_harmless():
     assert memory.reap_sessions(SimpleNamespace(_session_mgr=None, _get_async_objs=not_started)) == 0
 
 
-def test_reap_sessions_leaves_no_coroutine_on_a_loop_that_is_not_running():
-    """AppTest's runtime has a loop nobody runs: nothing is scheduled there (no 'never awaited' reap)."""
+def test_reap_sessions_schedules_nothing_on_a_loop_that_is_not_running():
+    """AppTest's runtime has a loop nobody runs: nothing is queued there, nothing is shut down."""
     loop = asyncio.new_event_loop()
     try:
         gone = FakeSession()
