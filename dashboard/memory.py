@@ -110,13 +110,39 @@ def request_trim() -> None:
     _WAKE.set()
 
 
+def _stored(session_mgr: Any) -> Any:
+    """Streamlit's TTL cache of disconnected sessions (``SessionManager._session_storage._cache``), or None."""
+    return getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+
+
+def _held(runtime: Any, *, files: bool) -> list[Any]:
+    """The managers' per-session maps: download data and dataframes (and uploaded files with ``files``)."""
+    maps = [getattr(getattr(runtime, "media_file_mgr", None), "_files_by_session_and_coord", None),
+            getattr(getattr(runtime, "dataframe_source_mgr", None), "_sources_by_session_and_coord", None)]
+    if files:
+        maps.append(getattr(getattr(runtime, "uploaded_file_mgr", None), "file_storage", None))
+    return [m for m in maps if isinstance(m, dict)]
+
+
+def _release(runtime: Any, session_ids: set[str], *, files: bool) -> int:
+    """The calls of ``AppSession.shutdown()`` for ``session_ids`` (uploaded files only with ``files``); how many."""
+    for sid in session_ids:
+        if files:
+            runtime.uploaded_file_mgr.remove_session_files(sid)
+        runtime.media_file_mgr.clear_session_refs(sid)
+        runtime.dataframe_source_mgr.clear_all_for_session(sid)
+    if session_ids:
+        runtime.media_file_mgr.remove_orphaned_files()
+    return len(session_ids)
+
+
 def expired_sessions(session_mgr: Any) -> list[Any]:
     """Remove the expired stored sessions of Streamlit's session manager; their ``AppSession`` objects.
 
     Only for the manager and storage Streamlit ships (a TTL cache with ``expire()``); any other
     returns nothing, so a Streamlit release that changes them costs this clean-up, not the app.
     """
-    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    cache = _stored(session_mgr)
     lock = getattr(session_mgr, "_storage_lock", None)
     if cache is None or lock is None or not callable(getattr(cache, "expire", None)):
         return []
@@ -127,35 +153,24 @@ def expired_sessions(session_mgr: Any) -> list[Any]:
 
 def known_session_ids(session_mgr: Any) -> set[str] | None:
     """Ids of the active and the stored sessions; None when the manager is not the one Streamlit ships."""
-    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
-    if cache is None or not callable(getattr(session_mgr, "list_active_sessions", None)):
+    if _stored(session_mgr) is None or not callable(getattr(session_mgr, "list_active_sessions", None)):
         return None
     return {info.session.id for info in session_mgr.list_active_sessions()} | stored_session_ids(session_mgr)
 
 
 def held_session_ids(runtime: Any) -> set[str]:
     """Session ids for which the runtime's managers hold uploaded files, download data or dataframes."""
-    holders = (getattr(getattr(runtime, "uploaded_file_mgr", None), "file_storage", None),
-               getattr(getattr(runtime, "media_file_mgr", None), "_files_by_session_and_coord", None),
-               getattr(getattr(runtime, "dataframe_source_mgr", None), "_sources_by_session_and_coord", None))
-    return {str(k) for held in holders if isinstance(held, dict) for k in list(held.keys())}
+    return {str(k) for held in _held(runtime, files=True) for k in list(held.keys())}
 
 
 def release_orphans(runtime: Any, known: set[str]) -> int:
     """Release what the managers hold for sessions not in ``known`` (ended without a shutdown); how many."""
-    gone = held_session_ids(runtime) - known
-    for sid in gone:  # the calls of AppSession.shutdown(), for a session that is no longer there
-        runtime.uploaded_file_mgr.remove_session_files(sid)
-        runtime.media_file_mgr.clear_session_refs(sid)
-        runtime.dataframe_source_mgr.clear_all_for_session(sid)
-    if gone:
-        runtime.media_file_mgr.remove_orphaned_files()
-    return len(gone)
+    return _release(runtime, held_session_ids(runtime) - known, files=True)
 
 
 def stored_session_ids(session_mgr: Any) -> set[str]:
     """Ids of the disconnected sessions Streamlit keeps for a reconnect."""
-    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    cache = _stored(session_mgr)
     return {str(k) for k in list(cache.keys())} if cache is not None else set()
 
 
@@ -166,15 +181,8 @@ def release_page_data(runtime: Any, stored: set[str]) -> int:
     runs again or ends; a disconnected session cannot click, and a reconnect reruns the script, which
     registers them anew. Uploaded files stay: the reconnected session's uploader still names them.
     """
-    media = getattr(getattr(runtime, "media_file_mgr", None), "_files_by_session_and_coord", None)
-    frames = getattr(getattr(runtime, "dataframe_source_mgr", None), "_sources_by_session_and_coord", None)
-    holding = {str(k) for held in (media, frames) if isinstance(held, dict) for k in list(held.keys())} & stored
-    for sid in holding:
-        runtime.media_file_mgr.clear_session_refs(sid)
-        runtime.dataframe_source_mgr.clear_all_for_session(sid)
-    if holding:
-        runtime.media_file_mgr.remove_orphaned_files()
-    return len(holding)
+    holding = {str(k) for held in _held(runtime, files=False) for k in list(held.keys())} & stored
+    return _release(runtime, holding, files=False)
 
 
 def holds_session_only_state(session: Any, uploads: dict | None = None) -> bool:
@@ -190,7 +198,7 @@ def holds_session_only_state(session: Any, uploads: dict | None = None) -> bool:
 
 def idle_view_sessions(session_mgr: Any, uploads: dict | None = None, grace_s: float = VIEW_GRACE_S) -> list[str]:
     """Ids of the stored sessions disconnected for ``grace_s`` or longer whose state is all in their URL."""
-    cache = getattr(getattr(session_mgr, "_session_storage", None), "_cache", None)
+    cache = _stored(session_mgr)
     expirations, data = getattr(cache, "_expirations", None), getattr(cache, "_data", None)
     if not isinstance(expirations, dict) or not isinstance(data, dict):
         return []
