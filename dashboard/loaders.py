@@ -138,7 +138,14 @@ def indicator_rows(version: str, city: str, indicator_id: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=256, ttl=VIEW_TTL_S)
 def area_and_city_rows(version: str, city: str, level: str, area_id: str) -> pd.DataFrame:
     """Every indicator row of one area plus the city rows (the profile's comparison values)."""
-    return build_files.select_area_and_city_rows(_indicator_table(version), city, level, area_id)
+    return build_files.select_area_and_city_rows(_indicator_table(version), city, level, area_id,
+                                                 _area_index(version))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _area_index(version: str) -> dict[tuple[str, str, str], Any]:
+    """Row positions of every area's rows in the shared indicator table (read-only), as the exports use it."""
+    return build_files.area_row_index(_indicator_table(version))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
