@@ -24,10 +24,11 @@ from dashboard.build_files import BuildFolder
 from dashboard.classify import NO_DATA_COLOR, Classification, map_classes
 from dashboard.deck_data import read_stories
 from dashboard.export_data import ExportError
-from dashboard.i18n import LANGS, catalog_text, format_period, t
+from dashboard.i18n import LANGS, catalog_text, t
 from dashboard.legend import class_counts, class_labels, legend_note, text, unit_text
 from dashboard.map_texts import comparability_note, map_message
 from dashboard.page import CityPage, PageContext, build_page
+from dashboard.period_labels import entry_period_label
 from dashboard.state import (
     Q_IND,
     Q_LANG,
@@ -195,10 +196,10 @@ def panel_legend_note(model: ViewModel, panel: CityPanel) -> str:
 
 
 def panel_heading(model: ViewModel, city: str) -> str:
-    """``München · Stadtbezirke · 31.12.2024`` (city, level, reference date)."""
+    """``München · Stadtbezirke · Jahresmittel 2024`` (city, level, reference date labelled as in the app)."""
     lang, panel = model.state.lang, model.panels[city]
     return (f"{t(f'city_{city}', lang)} · {t(f'level_short_{panel.level}', lang)} · "
-            f"{format_period(panel.period, lang)}")
+            f"{entry_period_label(model.page.entry, city, panel.period, lang)}")
 
 
 def comparability_text(model: ViewModel) -> str:

@@ -236,3 +236,15 @@ def test_the_apps_download_draws_the_apps_page(processed_build) -> None:
     png = slide_bytes(page, data, "png")
     assert Image.open(io.BytesIO(png)).size == (1920, 1080)
     assert slide_bytes(page, data, "pdf")[:5] == b"%PDF-"
+
+
+def test_panel_heading_labels_the_period_as_the_app(reader: BuildFolder) -> None:
+    """A yearly mean reads "Jahresmittel 2024" on the slide, as in the app's period picker, not its stored date."""
+    from dashboard.export_view import panel_heading
+    from dashboard.period_labels import entry_period_label
+
+    model = _model("ind=unemployment_share&lvl_muc=stadtbezirk&lvl_ber=bezirksregion", reader)
+    for city in ("munich", "berlin"):
+        period = model.panels[city].period
+        assert panel_heading(model, city).endswith(entry_period_label(model.page.entry, city, period, "de"))
+    assert panel_heading(model, "munich").endswith("Jahresmittel 2024")
