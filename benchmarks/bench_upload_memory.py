@@ -37,7 +37,6 @@ from sessions import DEFAULT_POLYGONS, RssSampler, rss_kib, settled_rss  # noqa:
 
 from tests import hostile_files as hf  # noqa: E402
 
-UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 ALERT = '[data-testid="stAlert"]'
 TARGET = 0.10
 
@@ -56,8 +55,10 @@ def _upload(page, path: Path, timeout_ms: int) -> str:  # noqa: ANN001 - playwri
     The file is chosen once the last run has finished, as a person would: a file set while the run
     that showed the previous report is still drawing the panel went to an uploader about to be redrawn.
     """
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=timeout_ms)
-    page.locator(UPLOAD_INPUT).set_input_files(str(path))
+    from tests.e2e.project_panel import choose_file, open_project_panel
+
+    open_project_panel(page, timeout_ms=timeout_ms)
+    choose_file(page, path, timeout_ms)
     alert = page.locator(ALERT, has_text=re.compile(re.escape(path.name) + r"\b"))
     try:
         alert.first.wait_for(state="visible", timeout=timeout_ms)

@@ -10,6 +10,9 @@ Theme colours and English names of themes and statuses are data in
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +120,56 @@ def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame, schema: Proj
     return UploadResult(safe_name, origin, report, shape_projects(gdf).assign(origin=origin))
 
 
+class FinishedUploads:
+    """Checked uploads not yet stored in their session: the answer to a run interrupted after the check.
+
+    Streamlit stops a run at its next Streamlit call (session state included) when the browser asks
+    for a new one meanwhile, e.g. because the planner clicked while a large file was being checked.
+    The check (seconds) is done by then; its result waits here, keyed by session and file, and the
+    session's next run takes it instead of checking the file again. Bounded: ``max_entries`` results,
+    each kept at most ``max_age_s`` seconds (a session that never comes back does not keep one).
+    """
+
+    def __init__(self, max_entries: int = 4, max_age_s: float = 300.0) -> None:
+        self.max_entries, self.max_age_s = max_entries, max_age_s
+        self._items: OrderedDict[str, tuple[str, float, UploadResult]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, session: str, key: str, result: UploadResult) -> None:
+        """Keep ``result`` of the file ``key`` for ``session`` (replacing an older one of the session)."""
+        with self._lock:
+            self._items.pop(session, None)
+            self._items[session] = (key, time.monotonic(), result)
+            self._expire()
+
+    def take(self, session: str, key: str) -> UploadResult | None:
+        """The kept result of ``key`` for ``session`` (removed), or None."""
+        with self._lock:
+            self._expire()
+            item = self._items.get(session)
+            if item is None or item[0] != key:
+                return None
+            del self._items[session]
+            return item[2]
+
+    def discard(self, session: str) -> None:
+        """Forget what ``session`` has kept (its run stored the result itself)."""
+        with self._lock:
+            self._items.pop(session, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._expire()
+            return len(self._items)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for session in [s for s, (_, at, _) in self._items.items() if now - at > self.max_age_s]:
+            del self._items[session]
+        while len(self._items) > self.max_entries:
+            self._items.popitem(last=False)
+
+
 def combine_projects(build: gpd.GeoDataFrame | None, uploads: Iterable[UploadResult]) -> gpd.GeoDataFrame:
     """The build's projects (``origin`` "build") and this session's accepted uploads in one table."""
     frames = []
@@ -175,9 +228,9 @@ def _labelled_columns(projects: pd.DataFrame, display: ProjectDisplay, lang: str
 
 def report_counts(report: ValidationReport) -> dict[str, int]:
     """Rows read, kept, dropped, and findings per severity."""
-    sev = [p.severity for p in report.problems]
+    sev = report.severity_counts()
     return {"rows": report.n_rows, "valid": report.n_valid, "dropped": report.n_rows - report.n_valid,
-            "errors": sev.count("error"), "warnings": sev.count("warning"), "info": sev.count("info")}
+            "errors": sev["error"], "warnings": sev["warning"], "info": sev["info"]}
 
 
 def report_table(report: ValidationReport, lang: str, severity_labels: dict[str, str],

@@ -13,6 +13,7 @@ import hashlib
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from dashboard import loaders, memory, safe_text
 from dashboard.i18n import format_number, t
@@ -20,6 +21,7 @@ from dashboard.page import PageContext, ProjectFilters
 from dashboard.projects_view import (
     EXAMPLE_FILE,
     UPLOAD_SUFFIXES,
+    FinishedUploads,
     ProjectDisplay,
     UploadResult,
     area_collaboration,
@@ -37,6 +39,7 @@ from dashboard.projects_view import (
 from pipelines.projects import to_safe_csv
 
 UPLOAD_KEY, EXAMPLE_KEY, UPLOAD_SEEN = "_proj_upload", "_proj_example", "_proj_upload_seen"
+PANEL_OPENED = "_proj_panel_opened"
 VERDICT_KEYS: dict[str, str] = {"ok": "proj_verdict_ok", "partial": "proj_verdict_partial",
                                 "template": "proj_verdict_template"}
 """Message of a validation report by its status (anything else: refused)."""
@@ -78,11 +81,13 @@ def render_panel(page: PageContext) -> None:
     """
     lang, version = page.state.lang, page.version
     limits = loaders.project_schema(version).limits
-    loaded = bool(session_uploads()) or not page.projects.empty
-    # Folded while nothing is loaded: the maps stay on the first screen; it opens once projects exist.
-    # A new key when projects arrive: the expander then opens (Streamlit keeps a rendered expander's state).
-    with st.expander(t("proj_title", lang), expanded=loaded, icon=":material/folder_open:",
-                     key=f"proj_panel_{int(loaded)}"):
+    if session_uploads() or not page.projects.empty:
+        st.session_state[PANEL_OPENED] = True
+    # Folded until the session has projects: the maps stay on the first screen. Once opened it stays open,
+    # under one key: a panel that closed (or changed its key) while a file replaces the last one would
+    # remount the uploader and lose the file it is sending (the replaced file's run has no projects).
+    with st.expander(t("proj_title", lang), expanded=bool(st.session_state.get(PANEL_OPENED)),
+                     icon=":material/folder_open:", key="proj_panel"):
         upload, actions = st.columns([3, 1], gap="medium", vertical_alignment="bottom")
         with upload:
             st.file_uploader(  # its file is taken above, from session_state, before the panel is drawn
@@ -114,13 +119,27 @@ def _take_upload(uploaded: object, version: str) -> None:
     if st.session_state.get(UPLOAD_SEEN) == key:
         return
     st.session_state.pop(UPLOAD_KEY, None)  # the previous file's projects go before the new one is read
-    with st.spinner(t("proj_checking", "de")):
-        result = process_upload(data, str(getattr(uploaded, "name", "upload")), loaders.load_area_shapes(version),
-                                loaders.project_schema(version), isolated=True)
+    session = _session_id()
+    result = _FINISHED.take(session, key)  # checked in a run that was interrupted before it could store it
+    if result is None:
+        with st.spinner(t("proj_checking", "de")):
+            result = process_upload(data, str(getattr(uploaded, "name", "upload")),
+                                    loaders.load_area_shapes(version), loaders.project_schema(version), isolated=True)
+            _FINISHED.put(session, key, result)  # before any Streamlit call: each may end this run
+        memory.clear_upload_caches()  # the validator's per-cell memos would keep this file's cells
+        memory.request_trim()  # validating a large file left freed memory in malloc's arenas
     st.session_state[UPLOAD_KEY] = result
     st.session_state[UPLOAD_SEEN] = key
-    memory.clear_upload_caches()  # the validator's per-cell memos would keep this file's cells
-    memory.request_trim()  # validating a large file left freed memory in malloc's arenas
+    _FINISHED.discard(session)
+
+
+_FINISHED = FinishedUploads()
+"""Checked uploads whose run ended before storing them (one per session, a few minutes at most)."""
+
+
+def _session_id() -> str:
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else ""
 
 
 def _load_example(version: str) -> None:

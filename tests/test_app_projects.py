@@ -93,3 +93,82 @@ def test_refused_file_gives_a_message_not_a_traceback(areas: gpd.GeoDataFrame) -
     at.run()
     assert not at.exception
     assert any("bild.csv" in e.value.replace("\\", "") and "abgelehnt" in e.value for e in at.error)
+
+
+def test_an_upload_checked_in_an_interrupted_run_is_stored_by_the_next_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rerun asked for while a file is checked ends the run at its next Streamlit call; the check is not lost.
+
+    The spinner's end is such a call: here it raises the rerun once, as Streamlit does when the browser
+    asked for a new run meanwhile. The next run must store the finished check, not check the file again
+    (a second, third ... interruption would otherwise keep the planner waiting for ever).
+    """
+    import contextlib
+
+    from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+
+    from dashboard import views_projects
+    from dashboard.projects_view import UploadResult
+
+    checked: list[str] = []
+    interrupted: list[bool] = []
+
+    def check(data: bytes, name: str, *_: object, **__: object) -> UploadResult:
+        checked.append(name)
+        return UploadResult(name, "upload", None, None, "geprüft", "checked")
+
+    @contextlib.contextmanager
+    def spinner(*_: object, **__: object):  # noqa: ANN202
+        yield
+        if not interrupted:
+            interrupted.append(True)
+            raise RerunException(RerunData())
+
+    monkeypatch.setattr(views_projects, "process_upload", check)
+    monkeypatch.setattr(views_projects.st, "spinner", spinner)
+    monkeypatch.setattr(views_projects.loaders, "load_area_shapes", lambda version: None)
+    monkeypatch.setattr(views_projects.loaders, "project_schema", lambda version: None)
+
+    def script() -> None:
+        import streamlit as st
+
+        from dashboard import views_projects
+
+        class Upload:
+            name = "gross.xlsx"
+
+            def getvalue(self) -> bytes:
+                return b"bytes of a large file"
+
+        views_projects._take_upload(Upload(), "v")  # noqa: SLF001 - the step under test
+        result = st.session_state.get(views_projects.UPLOAD_KEY)
+        st.write(f"stored: {result.name if result else None}")
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    assert not at.exception
+    assert interrupted == [True]  # the first run was ended after the check
+    assert checked == ["gross.xlsx"]  # checked once, not again in the run after the interruption
+    assert "stored: gross.xlsx" in [m.value for m in at.markdown]
+    assert len(views_projects._FINISHED) == 0  # noqa: SLF001 - nothing kept once the session holds it
+
+
+def test_the_project_panel_keeps_its_identity_while_a_file_is_replaced(areas: gpd.GeoDataFrame) -> None:
+    """The uploader lives in the panel: if the panel changed its key or closed between runs, the browser would
+    remount the uploader and lose the file it is still sending (a replaced file's run has no projects)."""
+    def panel(at: AppTest) -> tuple[str, bool]:
+        (block,) = [e for e in at.expander if "proj_panel" in e._block_id]  # noqa: SLF001 - its identity
+        return block._block_id, block.proto.expanded  # noqa: SLF001
+
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    first_id, first_open = panel(at)
+    assert not first_open  # folded while the session has no projects: the maps stay on the first screen
+    at.session_state[UPLOAD_KEY] = process_upload((FIXTURES / "html_titel.csv").read_bytes(), "html_titel.csv",
+                                                  areas, SCHEMA)
+    at.run()
+    with_file = panel(at)
+    del at.session_state[UPLOAD_KEY]  # the run between removing the old file and receiving the new one
+    at.run()
+    between = panel(at)
+    assert not at.exception
+    assert first_id == with_file[0] == between[0]
+    assert with_file[1] and between[1]  # open once projects came, and it stays open

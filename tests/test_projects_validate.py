@@ -146,7 +146,7 @@ def test_every_message_code_in_the_code_has_german_and_english_text(schema):
     codes |= set(re.findall(r'self\.add\("\w+", "(\w+)"', src))
     codes |= {f"unknown_{c}{s}" for c in ("stadt", "thema", "status") for s in ("", "_nohint")}
     codes |= {"link_fixed", "link_bad", "formula_cell", "not_a_point", "unknown_column", "cell_too_long",
-              "areas_not_checked", "in_other_city", "utm_coordinates", "outside_city"}
+              "areas_not_checked", "in_other_city", "utm_coordinates", "outside_city", "more_findings"}
     assert len(codes) > 30
     for code in codes:
         de, en = schema.messages[code]
@@ -171,3 +171,58 @@ def test_suggestions_are_computed_once_per_distinct_value_and_bounded(schema, mu
     assert len({p.message_de for p in hinted if "Bildugn" in p.message_de}) == 1  # the same hint each time
     nohint = {p.row for p in report.problems if p.code == "unknown_thema_nohint"}
     assert nohint == {4, 7, 8}  # Jugnd; Kultr and Gesundheitt come after the bound: allowed values only
+
+
+def _capped(schema, cap):
+    import dataclasses
+
+    return dataclasses.replace(schema, limits={**schema.limits, "max_findings_per_code": cap})
+
+
+def test_findings_past_the_cap_are_counted_exactly_and_summed_up_in_one_line(schema, munich_areas):
+    """300 rows with an unknown city and a bad date: 25 of each kind listed, the rest in one line each, counts exact."""
+    rows = "\n".join(f"P-{i};Titel {i};Atlantis;48.137;11.575;Bildung;Referat;laufend;32.13.2024"
+                     for i in range(300))
+    data = f"id;titel;stadt;lat;lon;thema;federfuehrung;status;beginn\n{rows}\nP-ok;Gut;muenchen;48.137;11.575;" \
+           "Bildung;Referat;laufend;\nP-ok;Doppelt;muenchen;48.137;11.575;Bildung;Referat;laufend;\n"
+    report = validate_projects(parse_projects(data.encode(), "viele.csv", _capped(schema, 25)), munich_areas,
+                               schema=_capped(schema, 25))
+    listed = [p for p in report.problems if p.code.startswith("unknown_stadt")]
+    assert len(listed) == 25 and [p.row for p in listed] == list(range(2, 27))  # the first ones, in file order
+    summary = {p.severity: p for p in report.problems if p.code == "more_findings"}
+    assert set(summary) == {"error", "warning"}  # one line for the cities (errors), one for the dates (warnings)
+    assert summary["error"].row is None and summary["error"].message_de.startswith("275 weitere Befunde")
+    assert "Atlantis" in summary["error"].message_de and summary["error"].message_en.startswith("275 more")
+    assert report.severity_counts()["error"] == 300 + 1  # every unknown city, and the duplicate ID
+    assert report.n_rows == 302 and report.n_valid == 1  # every bad row is still dropped, listed or not
+    assert report.hidden == {"error": 275, "warning": 300 - 25}
+    from dashboard.projects_view import report_counts
+
+    assert report_counts(report)["errors"] == 301 and report_counts(report)["warnings"] == 300
+
+
+def test_a_file_under_the_cap_lists_every_finding_and_no_summary(schema, munich_areas):
+    report = validate_projects(read_projects(FIX / "probleme.csv", schema), munich_areas, schema=schema)
+    assert report.hidden == {} and "more_findings" not in _codes(report)
+    assert report.severity_counts()["error"] == sum(p.severity == "error" for p in report.problems)
+
+
+def test_reader_findings_are_capped_too(schema):
+    """Formula cells of an .xlsx: the reader lists the first ones and counts the rest."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["id", "titel", "stadt", "lat", "lon", "thema", "federfuehrung", "status"])
+    for i in range(40):
+        ws.append([f"P{i}", f"=A{i + 2}&\"x\"", "muenchen", 48.1, 11.5, "Bildung", "Referat", "laufend"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    table = parse_projects(buf.getvalue(), "formeln.xlsx", _capped(schema, 10))
+    assert len([p for p in table.problems if p.code == "formula_cell"]) == 10
+    assert table.problems.hidden() == {"warning": 30}
+    report = validate_projects(table, schema=_capped(schema, 10))
+    assert report.severity_counts()["warning"] >= 40  # 40 formula cells, listed or counted
+    assert any(p.code == "more_findings" and "Excel-Formel" in p.message_de for p in report.problems)

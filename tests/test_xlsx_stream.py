@@ -139,3 +139,24 @@ def test_irregular_xml_beyond_the_budget_is_refused_before_parsing():
     assert sum(1 for _ in xlsx_stream.iter_first_sheet(data)) == 3_001
     with pytest.raises(SheetTooComplex, match="too complex"):
         list(xlsx_stream.iter_first_sheet(data, max_slow_tags=10_000))
+
+
+@pytest.mark.parametrize("block", [
+    b'<row r="1"><c r="A1"><v>1</v></c>junk</row>',  # text between cells
+    b'<row r="1"><c r="A1"><v>1</v></c></row>x<row r="2"/>',  # text between rows
+    b'<row r="1"><c r="A1"><v>1</v></c><!-- note --></row>',  # a comment
+    b'<row r="1"><c r="A1"><v>1</v></c></row><mergeCells/>',  # another element
+])
+def test_a_block_with_anything_besides_simple_rows_goes_to_the_xml_parser(block):
+    from pipelines.projects.xlsx_fast import rows_block
+
+    assert rows_block(block, 0) is None
+
+
+def test_simple_rows_with_blanks_between_them_are_read_fast():
+    from pipelines.projects.xlsx_fast import rows_block, strings_block
+
+    rows = rows_block(b'\n <row r="3"><c r="B3" t="s"><v>2</v></c>\n<c r="C3"/></row>\n<row/>\n', 0)
+    assert [(n, [c[1:3] for c in cells]) for n, cells in rows] == [(3, [(b"B", b"3"), (b"C", b"3")]), (4, [])]
+    assert strings_block(b"<si><t>a</t></si>\n<si><t/></si> ") == ["a", ""]
+    assert strings_block(b"<si><t>a</t></si><si><r><t>b</t></r></si>") is None  # rich text: the XML parser

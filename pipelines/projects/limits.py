@@ -34,6 +34,7 @@ DEFAULT_LIMITS: dict[str, int] = {
     "max_cells": 2_000_000,  # cells in the whole file (100,000 rows x 20 columns)
     "parse_timeout_s": 10,  # an upload is parsed in a child process stopped after this many CPU seconds
     "parse_memory_mb": 500,  # ... and limited to this much extra address space
+    "max_findings_per_code": 1_000,  # findings listed per kind; the rest are counted in one summary line
 }
 
 # Used when a schema.toml of an older layout lacks these messages (German, English, fix).
@@ -58,6 +59,10 @@ DEFAULT_MESSAGES: dict[str, tuple[str, str, str]] = {
                    ""),
     "parse_failed": ("Datei nicht lesbar ({detail})", "file cannot be read ({detail})",
                      "Datei neu exportieren / export the file again"),
+    "more_findings": ("{n} weitere Befunde dieser Art nicht einzeln aufgeführt (die ersten {shown} stehen im "
+                      "Bericht), z. B.: {example}",
+                      "{n_en} more findings of this kind not listed (the first {shown} are in the report), "
+                      "e.g.: {example_en}", ""),
 }
 
 

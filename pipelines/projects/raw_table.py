@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.projects.limits import DEFAULT_MESSAGES, TableGuard
+from pipelines.projects.findings import Findings, findings_for
+from pipelines.projects.limits import DEFAULT_LIMITS, DEFAULT_MESSAGES, TableGuard
 from pipelines.projects.schema import Problem, ProjectFileError, ProjectSchema, fail
 from pipelines.projects.values import cell_text
 from pipelines.registry import slugify
@@ -26,7 +27,7 @@ class RawTable:
     format: str
     frame: pd.DataFrame
     row_label: tuple[str, str] = ("Zeile", "Row")
-    problems: list[Problem] = field(default_factory=list)
+    problems: Findings = field(default_factory=lambda: Findings(DEFAULT_LIMITS["max_findings_per_code"]))
     encoding: str = ""
     delimiter: str = ""
 
@@ -71,7 +72,7 @@ def header_map(header: list[str], name: str, schema: ProjectSchema, table: RawTa
 
 def build_table(records: list[tuple[int, list[str]]], name: str, schema: ProjectSchema, fmt: str) -> RawTable:
     """Header = first non-blank record; blank records are skipped but keep their numbers."""
-    table = RawTable(source=name, format=fmt, frame=pd.DataFrame())
+    table = RawTable(source=name, format=fmt, frame=pd.DataFrame(), problems=findings_for(schema))
     nonblank = [(n, c) for n, c in records if any(x.strip() for x in c)]
     if not nonblank:
         raise fail(name, schema, "empty_file")
@@ -94,8 +95,7 @@ def build_table(records: list[tuple[int, list[str]]], name: str, schema: Project
                 text = cell.strip()
                 if len(text) > limit:
                     text = text[:limit]
-                    table.problems.append(Problem("warning", "cell_too_long", number, canon,
-                                                  *schema.message("cell_too_long", limit=limit)))
+                    table.problems.note("warning", "cell_too_long", number, canon, schema, limit=limit)
                 row[canon] = text
         row["_row"] = number
         for k, v in row.items():

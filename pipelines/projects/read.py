@@ -20,10 +20,10 @@ from typing import Any
 
 from pipelines.errors import InputError
 from pipelines.io import read_bytes_limited
+from pipelines.projects.findings import findings_for
 from pipelines.projects.limits import limit
 from pipelines.projects.raw_table import RawTable, build_table, cut_cell, header_map, refuse, table_guard
 from pipelines.projects.schema import (
-    Problem,
     ProjectSchema,
     fail,
 )
@@ -135,6 +135,7 @@ def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
         guard = table_guard(name, schema)
         records: list[tuple[int, list[str]]] = []
         formulas: list[tuple[int, int, str]] = []
+        cap, more_formulas = limit(schema.limits, "max_findings_per_code"), 0
         for number, in_xml, present in iter_first_sheet(data):
             guard.raw(in_xml, f"Zeile {number}", f"row {number}")
             width = max((j + 1 for j, (v, f) in present.items() if v not in (None, "") or f), default=0)
@@ -145,9 +146,12 @@ def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
                 if j >= width:
                     continue
                 if formula is not None:
-                    formulas.append((number, j, formula))
+                    if len(formulas) < cap:  # the first ones are listed; the rest only counted
+                        formulas.append((number, j, formula))
+                    else:
+                        more_formulas += 1
                     value = formula if value is None else value
-                cells[j] = _excel_text(value)
+                cells[j] = value if type(value) is str else _excel_text(value)
             records.append((number, guard.row(cells, f"Zeile {number}", f"row {number}")))
     except (InputError, MemoryError):
         raise
@@ -157,8 +161,8 @@ def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
     header = header_map(next((c for _, c in records if any(x.strip() for x in c)), []), name, schema)
     for row, j, text in formulas:
         col = header[j] if j < len(header) and header[j] else f"#{j + 1}"
-        table.problems.append(Problem("warning", "formula_cell", row, col,
-                                      *schema.message("formula_cell", formula=cell_text(text, 60))))
+        table.problems.note("warning", "formula_cell", row, col, schema, formula=cell_text(text, 60))
+    table.problems.skip("warning", "formula_cell", "", more_formulas)
     return table
 
 
@@ -192,7 +196,7 @@ def _parse_geojson(text: str, name: str, schema: ProjectSchema, encoding: str) -
         raise fail(name, schema, "too_many_rows", limit=schema.limits["max_rows"])
     keys: dict[str, None] = {}  # distinct property keys in order of appearance (dict: O(1) membership)
     rows: list[dict[str, str]] = []
-    problems: list[Problem] = []
+    problems = findings_for(schema)
     guard = table_guard(name, schema)
     for i, feat in enumerate(features, start=1):
         props = feat.get("properties") if isinstance(feat, dict) else None
@@ -205,8 +209,7 @@ def _parse_geojson(text: str, name: str, schema: ProjectSchema, encoding: str) -
             row["lon"], row["lat"] = (_json_text(c) for c in geom["coordinates"][:2])
         elif geom:
             kind = str(geom.get("type", "?")) if isinstance(geom, dict) else "?"
-            problems.append(Problem("error", "not_a_point", i, "geometry",
-                                    *schema.message("not_a_point", kind=cell_text(kind, 30))))
+            problems.note("error", "not_a_point", i, "geometry", schema, kind=cell_text(kind, 30))
         if "lon" in row:
             keys.setdefault("lon")
             keys.setdefault("lat")

@@ -6,11 +6,12 @@ app all read a report (lines, summary, exit code, problem table) without running
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from pipelines.errors import InputError
+from pipelines.projects.findings import SUMMARY_CODE
 from pipelines.projects.schema import Problem
 
 # Canonical columns of a validated project row (German names: they are the planners' own schema).
@@ -30,6 +31,18 @@ class ValidationReport:
     n_rows: int
     row_label: tuple[str, str] = ("Zeile", "Row")
     is_template: bool = False
+    hidden: dict[str, int] = field(default_factory=dict)
+    """Findings per severity past ``max_findings_per_code``: counted, summed up in one line per kind, not listed."""
+
+    def severity_counts(self) -> dict[str, int]:
+        """Findings per severity ("error", "warning", "info"), the unlisted ones included; summary lines not."""
+        out = dict.fromkeys(("error", "warning", "info"), 0)
+        for p in self.problems:
+            if p.code != SUMMARY_CODE:
+                out[p.severity] = out.get(p.severity, 0) + 1
+        for severity, count in self.hidden.items():
+            out[severity] = out.get(severity, 0) + count
+        return out
 
     @property
     def n_valid(self) -> int:

@@ -22,6 +22,7 @@ import shapely
 
 from pipelines import config
 from pipelines.errors import InputError
+from pipelines.projects.findings import findings_for
 from pipelines.projects.raw_table import RawTable
 from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport
 from pipelines.projects.schema import Problem, ProjectSchema
@@ -46,8 +47,8 @@ def validate_projects(table: RawTable, areas: gpd.GeoDataFrame | None = None,
     area IDs are not checked (an info line says so).
     """
     if table.is_template:
-        return ValidationReport(table.source, pd.DataFrame(columns=list(PROJECT_COLUMNS)), list(table.problems), 0,
-                                table.row_label, True)
+        return ValidationReport(table.source, pd.DataFrame(columns=list(PROJECT_COLUMNS)),
+                                table.problems.problems(schema), 0, table.row_label, True, table.problems.hidden())
     df = table.frame.copy()
     v = _Validator(schema, table, df)
     v.check_read_problems()
@@ -63,7 +64,8 @@ def validate_projects(table: RawTable, areas: gpd.GeoDataFrame | None = None,
         valid[col] = [split_list(t) for t in valid[col]]
     valid["source"], valid["row"] = table.source, valid["_row"]
     projects = valid.reindex(columns=list(PROJECT_COLUMNS)).reset_index(drop=True)
-    return ValidationReport(table.source, projects, v.problems, len(df), table.row_label, table.is_template)
+    return ValidationReport(table.source, projects, v.problems.problems(schema), len(df), table.row_label,
+                            table.is_template, v.problems.hidden())
 
 
 @lru_cache(maxsize=65536)
@@ -76,13 +78,13 @@ class _Validator:
 
     def __init__(self, schema: ProjectSchema, table: RawTable, df: pd.DataFrame) -> None:
         self.schema, self.table, self.df = schema, table, df
-        self.problems: list[Problem] = list(table.problems)
+        self.problems = findings_for(schema, table.problems)  # capped per kind, counted exactly
         self.drop = np.zeros(len(df), dtype=bool)
         self.rows = df["_row"].to_numpy() if len(df) else np.array([], dtype="int64")
         self._pos = {int(r): i for i, r in enumerate(self.rows)}
 
     def add(self, severity: str, code: str, i: int, column: str, **params: object) -> None:
-        self.problems.append(Problem(severity, code, int(self.rows[i]), column, *self.schema.message(code, **params)))
+        self.problems.note(severity, code, int(self.rows[i]), column, self.schema, **params)
         if severity == "error":
             self.drop[i] = True
 
@@ -97,11 +99,15 @@ class _Validator:
                 self.add("error", "missing_value", int(i), col)
 
     def check_ids(self) -> None:
-        ids = self.df["id"]
-        first = self.df.drop_duplicates("id").set_index("id")["_row"]
-        for i in np.flatnonzero((ids.duplicated(keep="first") & (ids != "")).to_numpy()):
-            self.add("error", "duplicate_id", int(i), "id", id=cell_text(ids.iloc[i], 40),
-                     first=int(first[ids.iloc[i]]))
+        ids = self.df["id"].to_numpy(dtype=object)
+        first: dict[str, int] = {}
+        for i, (value, row) in enumerate(zip(ids, self.rows, strict=True)):
+            if not value:
+                continue
+            if value in first:
+                self.add("error", "duplicate_id", i, "id", id=cell_text(value, 40), first=first[value])
+            else:
+                first[value] = int(row)
 
     def check_enum(self, col: str) -> None:
         vocab = self.schema.vocabularies[self.schema.column(col).vocabulary or col]

@@ -18,6 +18,7 @@ import pytest
 
 from tests.e2e.harness import MAP_FRAME, ROOT, NetworkGuard, require_chromium
 from tests.e2e.map_probe import clickable_polygon_centre, map_frame
+from tests.e2e.project_panel import choose_file, open_project_panel
 
 require_chromium()
 
@@ -54,11 +55,18 @@ def test_upload_report_markers_collaboration_without_xss(page, tmp_path: Path, n
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     path, n_rows = _fixture(tmp_path)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    open_project_panel(page)
+    # first a file that is refused, then the good one in its place (the uploader replaces its file)
+    refused = tmp_path / "falsche_spalten.csv"
+    refused.write_text("name;ort\nA;B\n", encoding="utf-8")
+    choose_file(page, refused)
+    expect(page.get_by_text(re.compile(r"falsche_spalten\.csv.*abgelehnt"))).to_be_visible(timeout=60_000)
+    choose_file(page, path)
 
-    # the report shows at once
+    # the report shows at once, in the panel that stayed open
     verdict = _ui("proj_verdict_ok").split("**:")[1].split("{rows}")[0].strip()  # "alle"
     expect(page.get_by_text(re.compile(rf"{verdict} {n_rows} Zeilen gültig"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"falsche_spalten\.csv.*abgelehnt"))).to_have_count(0)  # replaced
 
     # the projects are on both maps, escaped in their tooltips
     muc, ber = map_frame(page, 0), map_frame(page, 1)
