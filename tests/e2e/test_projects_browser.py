@@ -68,6 +68,14 @@ def test_upload_report_markers_collaboration_without_xss(page, tmp_path: Path, n
     expect(page.get_by_text(re.compile(rf"{verdict} {n_rows} Zeilen gültig"))).to_be_visible(timeout=60_000)
     expect(page.get_by_text(re.compile(r"falsche_spalten\.csv.*abgelehnt"))).to_have_count(0)  # replaced
 
+    # the cleaned file, made when it is asked for: German Excel CSV, titles as text
+    page.locator('[data-testid="stExpander"] summary', has_text=path.name).click()  # the report's details
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=_ui("proj_download")).click()
+    cleaned = Path(info.value.path()).read_bytes()
+    assert cleaned.startswith("\ufeff".encode()) and cleaned.count(b"\r\n") == n_rows + 1
+    assert XSS_TITLE.encode() in cleaned and b"id;titel;stadt;lat;lon" in cleaned
+
     # the projects are on both maps, escaped in their tooltips
     muc, ber = map_frame(page, 0), map_frame(page, 1)
     muc.locator(MARKER).nth(n_rows - 2).wait_for(state="attached", timeout=60_000)  # 1 point + 25 areas
