@@ -12,6 +12,7 @@ from __future__ import annotations
 from html import escape
 
 import geopandas as gpd
+import numpy as np
 from branca.element import MacroElement
 from folium.template import Template
 
@@ -68,15 +69,21 @@ def project_rows(projects: gpd.GeoDataFrame, lang: str) -> list[list]:
         raise ValueError(f"projects lack columns {missing}; use dashboard.projects_view.map_projects")
     if projects.crs is None or projects.crs.to_epsg() != 4326:
         raise ValueError(f"projects must be in EPSG:4326 (got {projects.crs})")
-    lead = t("proj_col_federfuehrung", lang)
-    rows = []
-    ok = projects.geometry.notna() & ~projects.geometry.is_empty
-    for r in projects[ok].itertuples(index=False):
-        tip = (f"<b>{escape(clean(r.titel))}</b><br>{escape(clean(r.thema))} · {escape(clean(r.status))}"
-               f"<br>{escape(lead)}: {escape(clean(r.federfuehrung))}")  # clean: no bidi/control characters
-        rows.append([round(r.geometry.y, WEB_COORD_DECIMALS), round(r.geometry.x, WEB_COORD_DECIMALS), tip,
-                     _color(r.color)])
-    return rows
+    lead = escape(t("proj_col_federfuehrung", lang))
+    ok = (projects.geometry.notna() & ~projects.geometry.is_empty).to_numpy()
+    shown = projects[ok]
+    text = {c: [escape(clean(v)) for v in _values(shown[c])] for c in ("titel", "thema", "status", "federfuehrung")}
+    colors = {c: _color(c) for c in set(_values(shown["color"]))}  # a few themes: each checked once
+    lat = np.round(shown.geometry.y.to_numpy(), WEB_COORD_DECIMALS).tolist()
+    lon = np.round(shown.geometry.x.to_numpy(), WEB_COORD_DECIMALS).tolist()
+    return [[y, x, f"<b>{ti}</b><br>{th} · {st}<br>{lead}: {fe}", colors[co]]  # clean: no bidi/control characters
+            for y, x, ti, th, st, fe, co in zip(lat, lon, text["titel"], text["thema"], text["status"],
+                                                text["federfuehrung"], _values(shown["color"]), strict=True)]
+
+
+def _values(column: object) -> list:
+    """A column as a plain list (iterating an Arrow-backed column value by value is several times slower)."""
+    return column.tolist() if hasattr(column, "tolist") else list(column)
 
 
 def project_legend_html(projects: gpd.GeoDataFrame, lang: str) -> str:

@@ -289,17 +289,21 @@ def matrix_styles(matrix: pd.DataFrame) -> pd.DataFrame:
 def area_project_counts(projects: pd.DataFrame, city: str, level: str) -> pd.DataFrame:
     """Per area of one level: ``projects`` (count) and ``multi_share`` (% with ≥ 2 departments, NaN if none)."""
     col = f"area_id_{level}"
-    rows: dict[str, list[int]] = {}
-    if col in projects.columns and len(projects):
-        sel = projects[projects["stadt"] == city]
-        for ids, n in zip(sel[col], sel["anzahl_referate"], strict=True):
-            for aid in (a for a in str(ids or "").split(",") if a):
-                c = rows.setdefault(aid, [0, 0])
-                c[0] += 1
-                c[1] += int(n >= 2)
-    out = pd.DataFrame([(a, c[0], 100.0 * c[1] / c[0]) for a, c in rows.items()],
-                       columns=["area_id", "projects", "multi_share"])
-    return out.astype({"area_id": object, "projects": "int64", "multi_share": float})
+    empty = pd.DataFrame({"area_id": pd.Series([], dtype=object), "projects": pd.Series([], dtype="int64"),
+                          "multi_share": pd.Series([], dtype=float)})
+    if col not in projects.columns or not len(projects):
+        return empty
+    sel = projects.loc[(projects["stadt"] == city).to_numpy(), [col, "anzahl_referate"]]
+    ids = sel[col].fillna("").astype(str).str.split(",").explode()  # an area project may name several areas
+    ids = ids[ids != ""]
+    if ids.empty:
+        return empty
+    multi = (sel["anzahl_referate"].to_numpy() >= 2)[sel.index.get_indexer(ids.index)]
+    grouped = pd.DataFrame({"area_id": ids.to_numpy(dtype=object), "multi": multi}).groupby("area_id", sort=False)
+    out = pd.DataFrame({"projects": grouped.size(), "multi": grouped["multi"].sum()}).reset_index()
+    out["multi_share"] = 100.0 * out["multi"] / out["projects"]
+    return out[["area_id", "projects", "multi_share"]].astype({"area_id": object, "projects": "int64",
+                                                               "multi_share": float})
 
 
 def with_project_counts(table: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:

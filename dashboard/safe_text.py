@@ -35,6 +35,9 @@ _MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation ch
 def clean(text: object, max_chars: int = MAX_CHARS) -> str:
     """``text`` without control/bidi/invisible characters, on one line, at most ``max_chars`` characters."""
     s = "" if text is None else str(text)
+    if s.isprintable():  # no control, format (bidi, zero-width) or line-separator character: nothing to drop
+        s = s.strip()
+        return s if len(s) <= max_chars else s[: max_chars - 1] + "…"
     s = re.sub(r"[\t\r\n\u2028\u2029\x85\x0b\x0c]+", " ", s)
     s = _BIDI_AND_INVISIBLE.sub("", s)
     s = "".join(ch for ch in s if unicodedata.category(ch) != "Cc")

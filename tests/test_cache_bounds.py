@@ -26,6 +26,8 @@ PROCESS_CACHES = {
     ("page_memo.py", "_MEMO"): "page parts per build version, least recently used dropped past MEMO_MAX",
     ("export_batch.py", "_WORKER_DATA"): "the build folder of a forked export worker (command line)",
     ("memory.py", "_WAKE"): "a flag: a run freed a large upload, the memory thread should trim",
+    ("views_projects.py", "_FINISHED"): "a checked upload whose run was interrupted, until that session's next run "
+                                        "takes it (the same websocket, so the same replica; <= 4, <= 5 min)",
 }
 
 
