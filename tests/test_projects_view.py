@@ -166,3 +166,15 @@ def test_cleaned_download_neutralises_formulas(areas: gpd.GeoDataFrame) -> None:
     assert result.projects["titel"].str.startswith(("=", "-")).all()  # the formulas reach the export...
     text = to_safe_csv(result.projects.drop(columns="geometry")).decode("utf-8-sig")
     assert "\n=" not in text and ";=" not in text and ";-2+3" not in text  # ...and leave it as text
+
+
+def test_counts_per_area_split_multi_area_projects_and_skip_other_cities() -> None:
+    p = pd.DataFrame({"stadt": ["munich", "munich", "munich", "berlin", "munich"],
+                      "area_id_stadtbezirk": ["01,02", "02", "", "01", None],
+                      "anzahl_referate": [2, 1, 3, 2, 2]})
+    counts = area_project_counts(p, "munich", "stadtbezirk").set_index("area_id")
+    assert counts["projects"].to_dict() == {"01": 1, "02": 2}  # a project in two areas counts in both
+    assert counts["multi_share"].to_dict() == {"01": 100.0, "02": 50.0}
+    assert area_project_counts(p, "munich", "bezirksteil").empty  # no such column
+    empty = area_project_counts(p.iloc[[2]], "munich", "stadtbezirk")
+    assert empty.empty and list(empty.columns) == ["area_id", "projects", "multi_share"]
