@@ -65,7 +65,11 @@ _SEEN_AREA = "_area_seen"
 
 
 def render() -> None:
-    """Draw the whole dashboard for the current URL and widgets."""
+    """Draw the dashboard for the current URL and widgets.
+
+    A session's first run stops after the maps' screen; the maps' "drawn" report starts the run that
+    draws the sections below them (:mod:`dashboard.views_first_paint`).
+    """
     views_build.ensure_build(_lang_hint())
     version = loaders.build_version()
     choices = loaders.load_choices(version)
