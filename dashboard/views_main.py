@@ -83,7 +83,7 @@ def render() -> None:
         views_present.inject_css()
         headline = views_present.render_bar(state, choices, stories)
     else:
-        state = views_sidebar.render(state, choices, version)
+        state = views_sidebar.read(state, choices)  # drawn after the maps (views_sidebar.read says why)
         views_projects.take_upload(version)  # an upload shows on the maps in the run it arrives
     page = build_page(state, choices, loaders.BuildReader(version), uploads=views_projects.session_uploads(),
                       filters=views_projects.current_filters())
@@ -113,6 +113,9 @@ def render() -> None:
     with maps_slot:
         state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
         views_exports.render_view_downloads(page.with_state(state))
+    if search_slot is not None:  # above the maps: its code loads with theirs, before the sidebar's
+        with search_slot:
+            views_search.render(page)
     with notices_slot:
         _show_notices(notices, lang, toast=new_notices)
         if problem := loaders.stories_problem(version):  # a typo in stories.toml: the maps work, the stories wait
@@ -120,9 +123,8 @@ def render() -> None:
         if problem := translations_problem(lang, quote=md):  # a broken translations.toml: keys show as such
             st.warning(problem, icon="⚠️")
         views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
-    if search_slot is not None:
-        with search_slot:
-            views_search.render(page)
+    if not state.present:
+        views_sidebar.render(state, choices, version)
     if panel_slot is not None and not deferring:
         with panel_slot:
             views_projects.render_panel(page)
