@@ -123,8 +123,8 @@ def render() -> None:
         if problem := translations_problem(lang, quote=md):  # a broken translations.toml: keys show as such
             st.warning(problem, icon="⚠️")
         views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
-    if not state.present:
-        views_sidebar.render(state, choices, version)
+    if not state.present:  # the controls follow the maps in a first paint; the sidebar is there from the start
+        views_sidebar.render_pending() if deferring else views_sidebar.render(state, choices, version)
     if panel_slot is not None and not deferring:
         with panel_slot:
             views_projects.render_panel(page)

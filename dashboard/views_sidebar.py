@@ -94,6 +94,16 @@ def _period_picker(choices: Choices, entry: dict[str, Any] | None, indicator: st
     st.selectbox(label, periods, key=key, format_func=lambda p: entry_period_label(entry, city, p, lang))
 
 
+def render_pending() -> None:
+    """The sidebar of a first paint: empty, but there, so the maps do not move when the controls arrive.
+
+    The widgets' code and styles cost the browser ~0.3 s before the maps are drawn (measured,
+    ``benchmarks/bench_app.py``); their values are in the session already (:func:`read`).
+    """
+    with st.sidebar:
+        st.html('<div class="ra-sidebar-pending" aria-hidden="true"></div>')
+
+
 def _fix_period(choices: Choices, indicator: str, city: str) -> None:
     """A new indicator that lacks the picker's period: its latest."""
     periods = tuple(reversed(choices.periods.get((indicator, city), ())))

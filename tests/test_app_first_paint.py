@@ -51,7 +51,8 @@ def test_first_run_draws_the_maps_and_leaves_the_sections_below_for_the_report()
     maps = _maps(at)
     assert len(maps) == 2 and maps[0]["drawn"] and maps[0]["drawn"] == maps[1]["drawn"]  # one token per session
     heads = _headings(at)
-    assert at.title and at.sidebar.selectbox(key="w_ind")  # the shell: title, sidebar, maps, legends
+    assert at.title and at.text_input(key="w_area_search")  # the shell: title, search, maps, legends
+    assert not at.sidebar.selectbox and at.sidebar.get("html")  # the sidebar is there, its controls follow
     assert not _has(heads, t("cmp_title", "de")) and not _has(heads, t("footer_sources", "de"))
     assert not _has(heads, t("summary_title", "de"))
     assert not at.dataframe and not at.expander  # no ranking grids, no project panel yet
@@ -62,16 +63,30 @@ def test_first_run_draws_the_maps_and_leaves_the_sections_below_for_the_report()
     assert _has(heads, t("cmp_title", "de")) and _has(heads, t("summary_title", "de"))
     assert _has(heads, t("footer_sources", "de"))
     assert len(at.dataframe) >= 3 and at.expander  # both rankings, the summary; the project panel
+    assert at.sidebar.selectbox(key="w_ind").value == "unemployment_share"
     assert [m["drawn"] for m in _maps(at)] == [m["drawn"] for m in maps]  # same arguments: the frames keep going
 
 
 def test_every_run_after_the_first_draws_the_whole_page() -> None:
     at = run_app()
-    at.sidebar.selectbox(key="w_ind").set_value("foreign_share").run()  # the user was quicker than the report
+    at.selectbox(key="w_level_berlin").set_value("planungsraum").run()  # the user was quicker than the report
     assert _has(_headings(at), t("cmp_title", "de")) and len(at.dataframe) >= 3
     at = _report(at)  # the late report changes nothing
     assert _has(_headings(at), t("cmp_title", "de")) and len(at.dataframe) >= 3
-    assert query_of(at)["ind"] == "foreign_share"
+    assert query_of(at)["lvl_ber"] == "planungsraum"
+
+
+def test_the_controls_show_the_url_state_once_they_arrive() -> None:
+    query = {"ind": "foreign_share", "lvl_ber": "planungsraum", "k": "4", "scale": "common", "lang": "en"}
+    at = run_app(query)
+    assert not at.sidebar.selectbox
+    at = _report(at)
+    assert not at.exception
+    assert at.sidebar.selectbox(key="w_ind").value == "foreign_share" and at.sidebar.slider(key="w_k").value == 4
+    assert at.sidebar.radio(key="w_scale").value == "common"
+    assert at.selectbox(key="w_level_berlin").value == "planungsraum"
+    q = query_of(at)
+    assert all(q[k] == v for k, v in query.items()), q
 
 
 def test_a_comparison_link_shows_its_table_after_the_report_without_any_action() -> None:
