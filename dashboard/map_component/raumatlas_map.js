@@ -237,7 +237,8 @@
   // The last map frame of the page to settle (drawn, or failed with its message shown) reports, so the
   // sections the app then sends do not compete with a map still drawing. The token is new per session;
   // sessionStorage (shared by the page's frames, per tab) keeps a frame Streamlit mounts again from
-  // reporting twice. A frame whose neighbour never settles reports after DRAWN_FALLBACK_MS anyway.
+  // reporting twice. A frame reports DRAWN_FALLBACK_MS after its first arguments anyway (a map that never settles
+  // must not keep the controls and sections of the page away).
   var DRAWN_FALLBACK_MS = 8000, DRAWN_STORE = "raumatlas-drawn", drawnTimer = null;
 
   function reported(token) {
@@ -268,8 +269,13 @@
     document.body.setAttribute("data-ra-settled", "1");
     var token = a && a.drawn;
     if (!token || reported(token)) { return; }
-    if (otherMapsSettled()) { reportDrawn(token); return; }
-    if (!drawnTimer) { drawnTimer = setTimeout(function () { reportDrawn(token); }, DRAWN_FALLBACK_MS); }
+    if (otherMapsSettled()) { reportDrawn(token); }
+  }
+
+  function armDrawnFallback(a) {
+    var token = a && a.drawn;
+    if (!token || drawnTimer || reported(token)) { return; }
+    drawnTimer = setTimeout(function () { reportDrawn(token); }, DRAWN_FALLBACK_MS);
   }
 
   // ---- one render: new arguments from the app ----
@@ -331,6 +337,7 @@
     if (!data || data.type !== "streamlit:render") { return; }
     pending = data.args && data.args.args;
     if (!pending) { return; }
+    armDrawnFallback(pending);
     if (!busy) { pump(); }
   });
   send("streamlit:componentReady", {apiVersion: 1});

@@ -329,3 +329,18 @@ def test_first_paint_draws_both_maps_before_the_sections_below_them(browser_cont
             expect(page.get_by_text("Datenquellen", exact=False).first).to_be_attached()  # the footer too
     finally:
         page.close()
+
+
+def test_a_map_that_never_draws_does_not_keep_the_rest_of_the_page_away(browser_context, app_server):
+    """Berlin's geometry request hangs: Munich draws, and its frame reports after the fallback delay all the same."""
+    page = browser_context.new_page()
+    held = []
+    page.route("**/app/static/geo/**/berlin_*", lambda route: held.append(route))  # never answered
+    try:
+        page.goto(app_server.url)
+        map_frame(page, 0).locator(AREA_POLYGON).nth(DEFAULT_POLYGONS[0] - 1).wait_for(state="attached")
+        page.locator(".st-key-ra-ranking").wait_for(state="attached", timeout=30_000)  # the fallback: 8 s
+        expect(page.get_by_role("combobox", name="Indikator", exact=True)).to_be_visible()  # the controls too
+        assert held and frame_eval(page, 1, "() => window.raumatlas.renders") == 0
+    finally:
+        page.close()
