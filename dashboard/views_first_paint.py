@@ -2,10 +2,11 @@
 
 The browser renders every section of the page on the same main thread as the two map frames.
 Measured on the 2-core machine (issue 11), a page holding only the two map components drew both
-maps ~0.85 s sooner than the whole page, whose sections below the maps (the comparison with its
-~900 pin options, the ranking grids, the project panel, the footer) cost React and the grids their
-time while the maps waited. So the first run of a session leaves those sections out (their slots
-stay empty, below the maps: nothing above them moves), and the map component reports once that the
+maps ~0.85 s sooner than the whole page, whose other sections (the sidebar's controls, and below
+the maps the comparison with its ~900 pin options, the ranking grids, the project panel, the footer)
+cost React and the grids their time while the maps waited. So the first run of a session leaves
+those out (an empty sidebar holds its place; the other slots stay empty below the maps: nothing
+above them moves), and the map component reports once that the
 page's maps are drawn (the ``drawn`` token in its arguments, ``dashboard/map_component/
 raumatlas_map.js``). The report is a widget value, so it starts the run that fills the sections in.
 Every later run draws the whole page, whatever started it (the report or the user), so a URL that
