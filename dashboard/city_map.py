@@ -52,6 +52,11 @@ class CityMap:
     project_legend_html: str = ""
 
 
+def has_map(page: PageContext, city: CityPage) -> bool:
+    """Whether ``city`` gets a drawn map in this page (else a message: see :func:`map_message`)."""
+    return not map_message(page, city) and city.frame is not None and city.classification is not None
+
+
 def city_map_parts(page: PageContext, city: CityPage, *, display: ProjectDisplay, tiles: str | None = None,
                    height: int = 560, fill_frame: bool = False) -> CityMapParts | None:
     """Style, overlays and legends of ``city`` (None when there is nothing to draw: see :func:`map_message`).
@@ -60,7 +65,7 @@ def city_map_parts(page: PageContext, city: CityPage, *, display: ProjectDisplay
     of the geodata folder the caller knows (the app's, or the one a command was given).
     """
     state, entry = page.state, page.entry
-    if map_message(page, city) or city.frame is None or city.classification is None:
+    if not has_map(page, city) or city.frame is None or city.classification is None:  # (narrows the types)
         return None
     lang = state.lang
     label, unit = catalog_text(entry, "label", lang), catalog_text(entry, "unit", lang)

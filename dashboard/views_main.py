@@ -9,6 +9,7 @@ from dashboard import (
     views_build,
     views_compare,
     views_exports,
+    views_first_paint,
     views_footer,
     views_maps,
     views_present,
@@ -18,6 +19,7 @@ from dashboard import (
     views_search,
     views_sidebar,
 )
+from dashboard.city_map import has_map
 from dashboard.i18n import DEFAULT_LANG, LANGS, catalog_text, t, translations_problem
 from dashboard.page import build_page
 from dashboard.page_style import BASE_CSS, MAPS_KEY, PRESENT_CSS, PROFILE_SLOT_KEY, STAGE_KEY, page_script
@@ -35,10 +37,10 @@ def _lang_hint() -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
 
-def _show_notices(notices: list[Notice], lang: str) -> None:
+def _show_notices(notices: list[Notice], lang: str, *, toast: bool = True) -> None:
     for n in notices:
         st.warning(t(n.key, lang, value=md(n.value)), icon="⚠️")  # a URL value is text, never Markdown
-    if notices:
+    if notices and toast:
         st.toast(t("notice_fallback", lang), icon="⚠️")
 
 
@@ -63,7 +65,11 @@ _SEEN_AREA = "_area_seen"
 
 
 def render() -> None:
-    """Draw the whole dashboard for the current URL and widgets."""
+    """Draw the dashboard for the current URL and widgets.
+
+    A session's first run stops after the maps' screen; the maps' "drawn" report starts the run that
+    draws the sections below them (:mod:`dashboard.views_first_paint`).
+    """
     views_build.ensure_build(_lang_hint())
     version = loaders.build_version()
     choices = loaders.load_choices(version)
@@ -77,11 +83,14 @@ def render() -> None:
         views_present.inject_css()
         headline = views_present.render_bar(state, choices, stories)
     else:
-        state = views_sidebar.render(state, choices, version)
+        state = views_sidebar.read(state, choices)  # drawn after the maps (views_sidebar.read says why)
         views_projects.take_upload(version)  # an upload shows on the maps in the run it arrives
     page = build_page(state, choices, loaders.BuildReader(version), uploads=views_projects.session_uploads(),
                       filters=views_projects.current_filters())
     lang = state.lang
+    # A session's first run: the shell and the maps only; the maps' report starts the run with the rest.
+    deferring = views_first_paint.defer_rest(any(has_map(page, c) for c in page.cities.values()))
+    notices, new_notices = views_first_paint.keep_notices(notices, deferring)
     search_slot = None
     if state.present:  # title and story text, then the maps: all on one projector screen
         st.title(headline or catalog_text(page.entry, "label", lang))
@@ -104,17 +113,19 @@ def render() -> None:
     with maps_slot:
         state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
         views_exports.render_view_downloads(page.with_state(state))
+    if search_slot is not None:  # above the maps: its code loads with theirs, before the sidebar's
+        with search_slot:
+            views_search.render(page)
     with notices_slot:
-        _show_notices(notices, lang)
+        _show_notices(notices, lang, toast=new_notices)
         if problem := loaders.stories_problem(version):  # a typo in stories.toml: the maps work, the stories wait
             st.warning(t("stories_broken", lang, reason=md(problem, 600)), icon="⚠️")
         if problem := translations_problem(lang, quote=md):  # a broken translations.toml: keys show as such
             st.warning(problem, icon="⚠️")
         views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
-    if search_slot is not None:
-        with search_slot:
-            views_search.render(page)
-    if panel_slot is not None:
+    if not state.present:  # the controls follow the maps in a first paint; the sidebar is there from the start
+        views_sidebar.render_pending() if deferring else views_sidebar.render(state, choices, version)
+    if panel_slot is not None and not deferring:
         with panel_slot:
             views_projects.render_panel(page)
     page = page.with_state(state)  # a click changes only the selection: nothing to compute again
@@ -122,6 +133,8 @@ def render() -> None:
     with profile_slot:
         views_profile.render(page)
     _page_script(lang, (state.area_city, state.area_id))
+    if deferring:  # below the maps: their slots stay empty until the next run
+        return
     if not state.present:
         views_compare.render(page)
         views_ranking.render(page)

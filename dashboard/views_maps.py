@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import geometry_store, loaders, views_compare, views_projects
+from dashboard import geometry_store, loaders, views_compare, views_first_paint, views_projects
 from dashboard.city_map import city_map_parts
 from dashboard.clicks import component_click
 from dashboard.i18n import t
@@ -97,7 +97,9 @@ def _city_map(page: PageContext, city: CityPage) -> tuple[str, str] | None:
         else:
             _no_data_at_level(state, city, page.entry)
         return None
-    out = raumatlas_map(_map_args(page, city, parts.style, parts.overlays), key=MAP_KEYS[city.city])
+    # "drawn": the session's token the frames send back once the page's maps are drawn (views_first_paint)
+    args = {**_map_args(page, city, parts.style, parts.overlays), "drawn": views_first_paint.drawn_token()}
+    out = raumatlas_map(args, key=MAP_KEYS[city.city])
     # The legend sits under the map, not on it: on a projector no area may hide behind it.
     st.html(parts.legend_html)
     if parts.project_legend_html:

@@ -39,8 +39,21 @@ def indicator_option_label(entry: dict[str, Any] | None, lang: str) -> str:
     return f"{t(GROUP_KEYS.get(entry.get('group', ''), 'group_other'), lang)}: {label}"
 
 
-def render(state: ViewState, choices: Choices, version: str) -> ViewState:
-    """Draw the sidebar; returns the state the widgets now describe."""
+def read(state: ViewState, choices: Choices) -> ViewState:
+    """The state the sidebar's widgets describe, before they are drawn (their values are in the session).
+
+    The page draws the sidebar after the maps: in a first visit the browser then loads the map
+    component's code before the code of the sidebar's widgets (slider, radio, toggles), which
+    otherwise queues ahead of it on the few connections the browser opens to the server.
+    """
+    indicator = st.session_state.get(W_IND) or state.indicator
+    for city in CITIES:
+        _fix_period(choices, indicator, city)
+    return state_from_widgets(state, choices)
+
+
+def render(state: ViewState, choices: Choices, version: str) -> None:
+    """Draw the sidebar (after :func:`read`, which gave the state these widgets describe)."""
     catalog = loaders.catalog_by_id(version)
     lang = st.session_state.get(W_LANG) or state.lang
     with st.sidebar:
@@ -68,7 +81,6 @@ def render(state: ViewState, choices: Choices, version: str) -> ViewState:
         st.toggle(t("basemap_toggle", lang), key=W_BASEMAP, help=t("basemap_help", lang))
         st.divider()
         st.toggle(t("present_toggle", lang), key=W_PRESENT, help=t("present_help", lang))
-    return state_from_widgets(state, choices)
 
 
 def _period_picker(choices: Choices, entry: dict[str, Any] | None, indicator: str, city: str, lang: str) -> None:
@@ -78,10 +90,26 @@ def _period_picker(choices: Choices, entry: dict[str, Any] | None, indicator: st
     if not periods:
         st.caption(f"{label}: {t('not_available_city', lang)}")
         return
-    if st.session_state.get(key) not in periods:
-        st.session_state[key] = periods[0]  # the new indicator lacks the old period: latest
     # "Jahresmittel 2024", not "01.07.2024"
     st.selectbox(label, periods, key=key, format_func=lambda p: entry_period_label(entry, city, p, lang))
+
+
+def render_pending() -> None:
+    """The sidebar of a first paint: empty, but there, so the maps do not move when the controls arrive.
+
+    The widgets' code and styles cost the browser ~0.3 s before the maps are drawn (measured,
+    ``benchmarks/bench_app.py``); their values are in the session already (:func:`read`).
+    """
+    with st.sidebar:
+        st.html('<div class="ra-sidebar-pending" aria-hidden="true"></div>')
+
+
+def _fix_period(choices: Choices, indicator: str, city: str) -> None:
+    """A new indicator that lacks the picker's period: its latest."""
+    periods = tuple(reversed(choices.periods.get((indicator, city), ())))
+    key = w_period(city)
+    if periods and st.session_state.get(key) not in periods:
+        st.session_state[key] = periods[0]
 
 
 def _district_names(version: str) -> dict[str, str]:

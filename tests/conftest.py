@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,18 @@ def processed_build(geodata: Path) -> Path:
     if not is_build_current(geodata, out):
         run_build(geodata, out)
     return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _whole_page_in_first_run() -> Iterator[None]:
+    """AppTest has no browser whose map frames report "drawn": the app draws its whole page in the first run.
+
+    Session-wide, so that module-scoped app fixtures see it too. The progressive first paint
+    (``dashboard/views_first_paint.py``) is tested where it is on: ``tests/test_app_first_paint.py``
+    switches it back on, and the browser tests run a real server that this fixture does not reach.
+    """
+    from dashboard import views_first_paint
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(views_first_paint, "ENABLED", False)
+        yield

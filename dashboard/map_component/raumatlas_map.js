@@ -9,6 +9,10 @@
  *
  * A click on an area sends {area_id, nonce}: the nonce is new for every click, so the
  * same area twice and another area after a profile both reach the app.
+ *
+ * Once the page's maps are drawn, one frame sends {drawn: token} (once per session): a
+ * session's first run holds only the maps' screen, and this report starts the run that
+ * draws the sections below them (dashboard/views_first_paint.py).
  */
 (function () {
   "use strict";
@@ -229,6 +233,51 @@
     layers.projects = group.addTo(map);
   }
 
+  // ---- first paint: report once that the page's maps are drawn (dashboard/views_first_paint.py) ----
+  // The last map frame of the page to settle (drawn, or failed with its message shown) reports, so the
+  // sections the app then sends do not compete with a map still drawing. The token is new per session;
+  // sessionStorage (shared by the page's frames, per tab) keeps a frame Streamlit mounts again from
+  // reporting twice. A frame reports DRAWN_FALLBACK_MS after its first arguments anyway (a map that never settles
+  // must not keep the controls and sections of the page away).
+  var DRAWN_FALLBACK_MS = 8000, DRAWN_STORE = "raumatlas-drawn", drawnTimer = null;
+
+  function reported(token) {
+    try { return window.sessionStorage.getItem(DRAWN_STORE) === token; } catch (e) { return window.raumatlas.reported === token; }
+  }
+
+  function reportDrawn(token) {
+    if (reported(token)) { return; }
+    window.raumatlas.reported = token;
+    try { window.sessionStorage.setItem(DRAWN_STORE, token); } catch (e) { /* private mode: this frame remembers */ }
+    send("streamlit:setComponentValue", {value: {drawn: token}, dataType: "json"});
+  }
+
+  function otherMapsSettled() {
+    try {
+      var frames = window.parent.document.querySelectorAll("iframe");
+      for (var i = 0; i < frames.length; i++) {
+        var f = frames[i];
+        if (f.contentWindow === window || String(f.src).indexOf("raumatlas_map") < 0) { continue; }
+        var body = f.contentDocument && f.contentDocument.body;
+        if (!body || !body.hasAttribute("data-ra-settled")) { return false; }
+      }
+    } catch (e) { /* the page cannot be read: report now */ }
+    return true;
+  }
+
+  function settled(a) {
+    document.body.setAttribute("data-ra-settled", "1");
+    var token = a && a.drawn;
+    if (!token || reported(token)) { return; }
+    if (otherMapsSettled()) { reportDrawn(token); }
+  }
+
+  function armDrawnFallback(a) {
+    var token = a && a.drawn;
+    if (!token || drawnTimer || reported(token)) { return; }
+    drawnTimer = setTimeout(function () { reportDrawn(token); }, DRAWN_FALLBACK_MS);
+  }
+
   // ---- one render: new arguments from the app ----
   function apply(a) {
     send("streamlit:setFrameHeight", {height: a.height});
@@ -278,6 +327,7 @@
       box.hidden = false;
     }).then(function () {
       busy = false;
+      settled(a);
       if (pending) { pump(); }
     });
   }
@@ -287,6 +337,7 @@
     if (!data || data.type !== "streamlit:render") { return; }
     pending = data.args && data.args.args;
     if (!pending) { return; }
+    armDrawnFallback(pending);
     if (!busy) { pump(); }
   });
   send("streamlit:componentReady", {apiVersion: 1});

@@ -289,3 +289,58 @@ def test_a_hovered_outline_does_not_catch_the_mouse_over_the_neighbour(page):
                           ).lower() == "visiblefill"
         sampled, split = frame_eval(page, i, _BORDER_SIDES_JS, AREA_POLYGON)
         assert sampled >= 40 and split >= 0.9 * sampled, (i, sampled, split)  # the stroke catches both sides
+
+
+# Stamps (on the page's clock) the first moment each deferred section is in the page.
+_SECTION_STAMPS_JS = """(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  window.__raSections = {};
+  const look = () => {
+    for (const [name, sel] of [["ranking", ".st-key-ra-ranking"], ["comparison", "#vergleich"]]) {
+      if (!(name in window.__raSections) && document.querySelector(sel)) window.__raSections[name] = now();
+    }
+  };
+  const watch = () => new MutationObserver(look).observe(document.body, {subtree: true, childList: true});
+  if (document.body) watch(); else document.addEventListener("DOMContentLoaded", watch);
+})()"""
+
+
+def _first_renders(page) -> list[float]:  # noqa: ANN001
+    return [frame_eval(page, i, "() => window.raumatlas.renderTimes[0]") for i in range(2)]
+
+
+def test_first_paint_draws_both_maps_before_the_sections_below_them(browser_context, app_server):
+    """A new session gets the maps first; the ranking and the comparison arrive only after both maps were drawn.
+
+    Deterministic: the first run sends no ranking or comparison at all, and the run that sends them
+    starts when the last map frame reports that it is drawn. A reload is a new session: it reports again.
+    """
+    page = browser_context.new_page()
+    page.add_init_script(_SECTION_STAMPS_JS)
+    try:
+        for _ in range(2):  # first open, then a reload in the same tab (a new session, a new token)
+            page.goto(app_server.url) if not page.url.startswith("http") else page.reload()
+            wait_maps_drawn(page, DEFAULT_POLYGONS)
+            page.locator(".st-key-ra-ranking").wait_for(state="attached", timeout=30_000)
+            page.locator("#vergleich").wait_for(state="attached", timeout=30_000)
+            stamps = page.evaluate("() => window.__raSections")
+            drawn = max(_first_renders(page))
+            assert stamps["ranking"] > drawn and stamps["comparison"] > drawn, (stamps, drawn)
+            expect(page.get_by_text("Datenquellen", exact=False).first).to_be_attached()  # the footer too
+    finally:
+        page.close()
+
+
+def test_a_map_that_never_draws_does_not_keep_the_rest_of_the_page_away(browser_context, app_server):
+    """Berlin's geometry request hangs: Munich draws, and its frame reports after the fallback delay all the same."""
+    page = browser_context.new_page()
+    held = []
+    page.route("**/app/static/geo/**/berlin_*", lambda route: held.append(route))  # never answered
+    try:
+        page.goto(app_server.url)
+        map_frame(page, 0).locator(AREA_POLYGON).nth(DEFAULT_POLYGONS[0] - 1).wait_for(state="attached")
+        page.locator(".st-key-ra-ranking").wait_for(state="attached", timeout=30_000)  # the fallback: 8 s
+        expect(page.get_by_role("combobox", name="Indikator", exact=True)).to_be_visible()  # the controls too
+        assert held and frame_eval(page, 1, "() => window.raumatlas.renders") == 0
+    finally:
+        page.close()
