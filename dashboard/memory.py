@@ -208,6 +208,22 @@ def idle_view_sessions(session_mgr: Any, uploads: dict | None = None, grace_s: f
             and not holds_session_only_state(data[sid].session, uploads)]
 
 
+def drop_state(session: Any) -> None:
+    """Empty the session state of a session that has been shut down (its uploads, checked reports, the page).
+
+    Streamlit 1.67 can keep a shut-down ``AppSession`` referenced: ``Runtime._loop_coroutine`` leaves the
+    last session it flushed messages to in a loop variable while it waits for the next message, until
+    another session's messages are sent. On a server whose last visitor uploaded a 100,000-row file,
+    that pinned the whole upload for good. Nothing reads the state of a session that has ended.
+    """
+    state = getattr(session, "_session_state", None)
+    try:
+        if state is not None:
+            state.clear()
+    except Exception:  # noqa: BLE001 - a Streamlit release that changed SessionState: the next reap tries again
+        _LOG.debug("could not clear an ended session's state", exc_info=True)
+
+
 def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
     """On ``runtime``'s event loop: shut expired sessions down, release orphans and idle page data; how many.
 
@@ -219,9 +235,13 @@ def reap_sessions(runtime: Any, timeout_s: float = 10.0) -> int:
         sessions = expired_sessions(mgr)
         for session in sessions:
             session.shutdown()  # frees its uploaded files, media and dataframe sources
+            drop_state(session)
         idle = idle_view_sessions(mgr, getattr(getattr(runtime, "uploaded_file_mgr", None), "file_storage", None))
         for sid in idle:
+            info = mgr.get_session_info(sid)
             mgr.close_session(sid)  # Streamlit's own end of a stored session: out of storage, shut down
+            if info is not None:
+                drop_state(info.session)
         sessions += idle
         known = known_session_ids(mgr)
         if known is None:

@@ -32,6 +32,10 @@ class FakeLibc:
 class FakeSession:
     def __init__(self) -> None:
         self.shut_down = 0
+        from streamlit.runtime.state.session_state import SessionState
+
+        self._session_state = SessionState()
+        self._session_state["_proj_upload"] = "a 100,000-row upload"
 
     def shutdown(self) -> None:
         self.shut_down += 1
@@ -108,6 +112,9 @@ def test_reap_sessions_shuts_them_down_on_the_runtime_loop():
         rt = SimpleNamespace(_session_mgr=mgr, _get_async_objs=lambda: SimpleNamespace(eventloop=loop))
         assert memory.reap_sessions(rt) == 1
         assert gone.shut_down == 1
+        # its state is emptied: Streamlit may still reference the ended session object (the runtime's send
+        # loop keeps the last flushed session in a loop variable), which must not pin the upload
+        assert "_proj_upload" not in gone._session_state
         assert memory.reap_sessions(rt) == 0  # once only
     finally:
         loop.call_soon_threadsafe(loop.stop)
