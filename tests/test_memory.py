@@ -53,10 +53,11 @@ def test_trim_calls_malloc_trim_on_glibc():
     assert libc.calls == [("malloc_trim", 0)]
 
 
-def test_tune_malloc_caps_the_arenas():
+def test_tune_malloc_caps_the_arenas_and_fixes_the_mmap_threshold():
     libc = FakeLibc()
     assert memory.tune_malloc(libc) is True
-    assert libc.calls == [("mallopt", memory.M_ARENA_MAX, memory.ARENA_MAX)]
+    assert libc.calls == [("mallopt", memory.M_ARENA_MAX, memory.ARENA_MAX),
+                          ("mallopt", memory.M_MMAP_THRESHOLD, memory.MMAP_THRESHOLD)]
 
 
 def test_without_glibc_nothing_is_called(monkeypatch):
