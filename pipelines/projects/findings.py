@@ -36,29 +36,22 @@ class Findings:
 
     def room(self, severity: str, code: str, column: str = "") -> bool:
         """Count one finding of ``code``; True when it is to be listed (only then is its message made)."""
-        seen = self._seen.get(code, 0) + 1
-        self._seen[code] = seen
-        if seen <= self.cap:
-            return True
-        entry = self._hidden.get((severity, code))
-        if entry is None:
-            self._hidden[(severity, code)] = [1, column]
-        else:
-            entry[0] += 1
-        return False
+        if self._seen.get(code, 0) >= self.cap:
+            self.skip(severity, code, column, 1)
+            return False
+        self._seen[code] = self._seen.get(code, 0) + 1
+        return True
 
     def note(self, severity: str, code: str, row: int | None, column: str, schema: ProjectSchema,
              **params: object) -> bool:
         """Add a finding whose message is made from ``schema`` only if it is listed; True when listed."""
         if not self.room(severity, code, column):
             return False
-        de, en = schema.message(code, **params)
-        self.listed.append(Problem(severity, code, row, column, de, en))
-        self._first.setdefault(code, (de, en))
+        self._list(Problem(severity, code, row, column, *schema.message(code, **params)))
         return True
 
     def skip(self, severity: str, code: str, column: str, count: int) -> None:
-        """Count ``count`` more findings of ``code`` that a reader did not even collect (past the cap)."""
+        """Count ``count`` more findings of ``code`` that are not listed (past the cap)."""
         if count > 0:
             self._seen[code] = self._seen.get(code, 0) + count
             entry = self._hidden.setdefault((severity, code), [0, column])
@@ -67,8 +60,11 @@ class Findings:
     def append(self, problem: Problem) -> None:
         """List ``problem`` if its kind still has room, else count it."""
         if self.room(problem.severity, problem.code, problem.column):
-            self.listed.append(problem)
-            self._first.setdefault(problem.code, (problem.message_de, problem.message_en))
+            self._list(problem)
+
+    def _list(self, problem: Problem) -> None:
+        self.listed.append(problem)
+        self._first.setdefault(problem.code, (problem.message_de, problem.message_en))
 
     def extend(self, problems: Iterable[Problem]) -> None:
         """:meth:`append` each of ``problems``; another :class:`Findings` brings its unlisted counts too."""
