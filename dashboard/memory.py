@@ -36,6 +36,8 @@ import sys
 import threading
 from typing import Any
 
+from dashboard.download_hold import HOLD_SESSION
+
 ARENA_MAX = 2
 """glibc malloc arenas (default: 8 x cores): fewer arenas hold less freed memory; the script threads
 mostly wait on I/O and pandas, so they contend little for the allocator."""
@@ -171,8 +173,11 @@ def held_session_ids(runtime: Any) -> set[str]:
 
 
 def release_orphans(runtime: Any, known: set[str]) -> int:
-    """Release what the managers hold for sessions not in ``known`` (ended without a shutdown); how many."""
-    return _release(runtime, held_session_ids(runtime) - known, files=True)
+    """Release what the managers hold for sessions not in ``known`` (ended without a shutdown); how many.
+
+    Files held for a browser that is fetching them (:mod:`dashboard.download_hold`) are no session's: they stay.
+    """
+    return _release(runtime, held_session_ids(runtime) - known - {HOLD_SESSION}, files=True)
 
 
 def stored_session_ids(session_mgr: Any) -> set[str]:
