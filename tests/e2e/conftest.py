@@ -1,11 +1,13 @@
 """Fixtures for the browser tests: one app server and one Chromium per session, a fresh page per test.
 
 A failing test leaves a screenshot in ``test-artifacts/`` (gitignored) and the
-server log stays in ``test-artifacts/e2e-streamlit.log``.
+server log stays in ``test-artifacts/e2e-streamlit.log`` (``e2e-streamlit-gw0.log`` … when pytest-xdist runs
+the suite in several workers: each worker has its own server and browser).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,8 @@ WARM_POLYGONS = (25, 143)  # Munich Stadtbezirke, Berlin Bezirksregionen (defaul
 @pytest.fixture(scope="session")
 def app_server(processed_build: Path) -> Iterator[AppServer]:
     """``streamlit run streamlit_app.py`` on a free port of 127.0.0.1 for the whole session."""
-    with running_app(ARTIFACTS / "e2e-streamlit.log") as server:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    with running_app(ARTIFACTS / f"e2e-streamlit{'-' + worker if worker else ''}.log") as server:
         yield server
 
 
