@@ -29,9 +29,9 @@ from pipelines.projects import (
     ProjectSchema,
     ValidationReport,
     collaboration,
-    join_projects,
     parse_isolated,
     parse_projects,
+    place_projects,
     shape_projects,
     validate_projects,
 )
@@ -91,7 +91,7 @@ class UploadResult:
 
 
 def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame, schema: ProjectSchema, *,
-                   origin: str = "upload", period: str | None = None, isolated: bool = False) -> UploadResult:
+                   origin: str = "upload", isolated: bool = False) -> UploadResult:
     """Read, validate and join a file's bytes; never raises for a bad file (the result says why).
 
     ``areas``: the build's canonical areas with geometry (any CRS); ``schema``: the app's
@@ -116,7 +116,7 @@ def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame, schema: Proj
                             f"file cannot be read ({what})")
     if report.n_valid == 0:
         return UploadResult(safe_name, origin, report, None)
-    gdf, _ = join_projects(report.projects, areas, period=period, schema=schema)
+    gdf = place_projects(report.projects, areas)  # an upload's project counts are not shown: none are made
     return UploadResult(safe_name, origin, report, shape_projects(gdf).assign(origin=origin))
 
 

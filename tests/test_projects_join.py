@@ -266,3 +266,27 @@ def test_real_build_areas(processed_build):
     assert p.loc["R-1", "area_id_stadtbezirk"] == "01" and p.loc["R-1", "area_id_bezirksteil"].startswith("01.")
     assert (p.loc["R-2", "area_id"], p.loc["R-2", "area_id_stadtbezirk"]) == ("01.1", "01")
     assert "innenstadt" in p.loc["R-2", "area_id_handlungsraum"].split(",")
+
+
+def test_a_point_in_overlapping_handlungsraeume_lists_them_sorted_and_place_projects_matches_the_join(areas):
+    """Two Handlungsräume over one point: both, sorted, comma-separated; the upload path places alike."""
+    from pipelines.projects import place_projects
+
+    extra = areas[areas["area_id"] == "hr1"].assign(area_id="hr0", members="01.2")
+    both = gpd.GeoDataFrame(pd.concat([areas, extra], ignore_index=True), geometry="geometry", crs=areas.crs)
+    rows = [f"M-{i};TESTDATEN (fiktiv);München;{_latlon(688_000 + i, 5_336_000, 'EPSG:25832')};;Wohnen;"
+            f"Sozialreferat;{'Baureferat' if i % 2 else 'sozialreferat, RBS'};;Planung" for i in range(6)]
+    rows.append(f"M-9;TESTDATEN (fiktiv);München;{_latlon(692_000, 5_336_000, 'EPSG:25832')};;Kultur;RBS;;;Idee")
+    report = validate_projects(parse_projects((HEADER + "\n".join(rows) + "\n").encode(), "t.csv", SCHEMA), both,
+                               schema=SCHEMA)
+    gdf, _ = join_projects(report.projects, both, period="2025-06-30", schema=SCHEMA)
+    p = gdf.set_index("id")
+    assert set(p.loc[[f"M-{i}" for i in range(6)], "area_id_handlungsraum"]) == {"hr0,hr1"}
+    assert p.loc["M-9", "area_id_handlungsraum"] == "" and p.loc["M-9", "area_id_bezirksteil"] == "02.2"
+    assert p.loc["M-1", "alle_referate"] == ["Sozialreferat", "Baureferat"]
+    assert p.loc["M-0", "alle_referate"] == ["Sozialreferat", "RBS"], "case-insensitive: the lead counts once"
+    p.loc["M-1", "alle_referate"].append("x")
+    assert p.loc["M-3", "alle_referate"] == ["Sozialreferat", "Baureferat"], "rows do not share one list"
+    placed = place_projects(report.projects, both)
+    pd.testing.assert_frame_equal(pd.DataFrame(placed.drop(columns="alle_referate")),
+                                  pd.DataFrame(gdf.drop(columns="alle_referate")))

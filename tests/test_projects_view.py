@@ -65,7 +65,7 @@ P-4;Kaputt;München;;;;Soziales;Sozialreferat;;;Umsetzung
 
 @pytest.fixture(scope="module")
 def uploaded(areas: gpd.GeoDataFrame):
-    return process_upload(CSV.encode("cp1252"), "liste.csv", areas, SCHEMA, period="2025-01-01")
+    return process_upload(CSV.encode("cp1252"), "liste.csv", areas, SCHEMA)
 
 
 def test_upload_is_read_validated_and_joined(uploaded) -> None:

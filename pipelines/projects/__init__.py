@@ -13,7 +13,7 @@ bounded parsing of untrusted files: ``limits`` (caps counted while reading), ``x
 from __future__ import annotations
 
 from pipelines.projects.api import PROJECT_SUFFIXES, load_project_folder, to_safe_csv
-from pipelines.projects.join import collaboration, department_list, join_projects
+from pipelines.projects.join import collaboration, department_list, join_projects, place_projects
 from pipelines.projects.raw_table import RawTable
 from pipelines.projects.read import parse_projects, read_projects
 from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport, require_usable
@@ -27,7 +27,7 @@ from pipelines.projects.values import is_formula_like
 __all__ = [
     "PROJECT_COLUMNS", "PROJECT_SUFFIXES", "Problem", "ProjectFileError", "ProjectSchema", "RawTable",
     "ValidationReport", "collaboration", "department_list", "is_formula_like",
-    "join_projects", "load_project_folder", "load_project_schema", "parse_isolated", "parse_projects",
+    "join_projects", "load_project_folder", "load_project_schema", "parse_isolated", "parse_projects", "place_projects",
     "project_catalog",
     "project_stage", "project_table_columns", "read_projects", "require_usable", "shape_projects", "to_safe_csv",
     "validate_projects",

@@ -49,21 +49,44 @@ def join_projects(projects: pd.DataFrame, areas: gpd.GeoDataFrame, period: str |
 
     ``projects``: :attr:`ValidationReport.projects` (several files concatenated is fine; ``id`` must be
     unique per city). ``areas``: canonical areas (any CRS, must be set). ``period``: ISO date of the
-    snapshot (default: today). The projects GeoDataFrame (EPSG:4326) gets ``alle_referate`` (list),
-    ``anzahl_referate``, ``location_kind`` ("punkt" | "gebiet"; an area-based project is drawn at a
-    point inside its area) and ``area_id_<level>`` for every level (comma-separated if several).
+    snapshot (default: today). The projects GeoDataFrame is :func:`place_projects`'.
     """
+    p, membership, gdf = _place(projects, areas)
+    return gdf, _indicators(p, membership, areas, period or date.today().isoformat(), schema)
+
+
+def place_projects(projects: pd.DataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Validated projects placed in the areas, without the indicators (an upload shows its projects, not counts).
+
+    The GeoDataFrame (EPSG:4326) gets ``alle_referate`` (list), ``anzahl_referate``, ``location_kind``
+    ("punkt" | "gebiet"; an area-based project is drawn at a point inside its area) and
+    ``area_id_<level>`` for every level (comma-separated if several).
+    """
+    return _place(projects, areas)[2]
+
+
+def _place(projects: pd.DataFrame, areas: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame]:
     _check_areas(areas)
     p = projects.reset_index(drop=True).copy()
-    p["alle_referate"] = [department_list(lead, inv) for lead, inv in zip(p["federfuehrung"],
-                                                                       p["beteiligte_referate"], strict=True)]
+    p["alle_referate"] = _department_lists(p["federfuehrung"].tolist(), p["beteiligte_referate"].tolist())
     p["anzahl_referate"] = p["alle_referate"].map(len).astype("int64")
     is_point = p["lat"].notna().to_numpy() & p["lon"].notna().to_numpy()
     membership = pd.concat([_join_points(p, is_point, areas), _join_area_ids(p, ~is_point, areas)],
                            ignore_index=True)
-    gdf = _projects_frame(p, is_point, areas, membership)
-    indicators = _indicators(p, membership, areas, period or date.today().isoformat(), schema)
-    return gdf, indicators
+    return p, membership, _projects_frame(p, is_point, areas, membership)
+
+
+def _department_lists(leads: list[Any], involved: list[Any]) -> list[list[str]]:
+    """:func:`department_list` per project; a file repeats few combinations, so each is worked out once."""
+    seen: dict[tuple[Any, ...], list[str]] = {}
+    out = []
+    for lead, inv in zip(leads, involved, strict=True):
+        key = (lead, *inv)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = department_list(lead, inv)
+        out.append(list(found))
+    return out
 
 
 def _check_areas(areas: gpd.GeoDataFrame) -> None:
@@ -137,14 +160,26 @@ def _projects_frame(p: pd.DataFrame, is_point: np.ndarray, areas: gpd.GeoDataFra
         if pt is not None:
             lon[i], lat[i] = pt.x, pt.y
     out = p.assign(location_kind=np.where(is_point, "punkt", "gebiet"))
-    all_levels = dict.fromkeys(lv for city in config.CITIES for lv in config.LEVELS[city])
-    per_level: dict[str, dict[int, list[str]]] = {level: {} for level in all_levels}
-    for i, level, aid in zip(membership["_i"].tolist(), membership["level"].tolist(), membership["area_id"].tolist(),
-                             strict=True):
-        per_level.setdefault(level, {}).setdefault(int(i), []).append(str(aid))
-    for level, found in per_level.items():
-        out[f"area_id_{level}"] = [",".join(sorted(found[i])) if i in found else "" for i in range(len(out))]
+    mem = pd.DataFrame({"_i": membership["_i"].to_numpy(dtype="int64"), "level": membership["level"].astype(str),
+                        "area_id": membership["area_id"].astype(str)}).sort_values(["_i", "area_id"], kind="stable")
+    by_level = dict(tuple(mem.groupby("level", sort=False)))
+    for level in dict.fromkeys([lv for city in config.CITIES for lv in config.LEVELS[city]] + list(by_level)):
+        out[f"area_id_{level}"] = _joined_ids(by_level.get(level), len(out))
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs=config.WEB_CRS)
+
+
+def _joined_ids(found: pd.DataFrame | None, n: int) -> np.ndarray:
+    """Per project, its areas of one level (sorted, comma-separated; "" for none); ``found`` sorted by ``_i``, id."""
+    col = np.full(n, "", dtype=object)
+    if found is None or found.empty:
+        return col
+    rows = found["_i"].to_numpy()
+    several = found["_i"].duplicated(keep=False).to_numpy()
+    col[rows[~several]] = found["area_id"].to_numpy()[~several]  # a partition level: one area each
+    if several.any():  # overlapping Handlungsräume
+        joined = found[several].groupby("_i", sort=False)["area_id"].agg(",".join)
+        col[joined.index.to_numpy()] = joined.to_numpy()
+    return col
 
 
 def _indicators(p: pd.DataFrame, membership: pd.DataFrame, areas: gpd.GeoDataFrame, period: str,

@@ -95,7 +95,8 @@ def shape_projects(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame(pd.DataFrame(data, columns=cols), geometry=gpd.GeoSeries(geometry, crs=config.WEB_CRS),
                            crs=config.WEB_CRS)
     for c in _LIST_COLUMNS:
-        out[c] = [list(v) if isinstance(v, list | tuple) or hasattr(v, "tolist") else [] for v in out[c]]
+        out[c] = [v if type(v) is list else list(v) if isinstance(v, tuple) or hasattr(v, "tolist") else []
+                  for v in out[c]]
     for c in _FLOAT_COLUMNS:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     out["anzahl_referate"] = pd.to_numeric(out["anzahl_referate"], errors="coerce").fillna(0).astype("int64")
