@@ -36,7 +36,7 @@ from dashboard.projects_view import (
     report_table,
     with_project_counts,
 )
-from pipelines.projects import to_safe_csv
+from pipelines.projects import sandbox, to_safe_csv
 
 UPLOAD_KEY, EXAMPLE_KEY, UPLOAD_SEEN = "_proj_upload", "_proj_example", "_proj_upload_seen"
 PANEL_OPENED = "_proj_panel_opened"
@@ -83,6 +83,8 @@ def render_panel(page: PageContext) -> None:
     limits = loaders.project_schema(version).limits
     if session_uploads() or not page.projects.empty:
         st.session_state[PANEL_OPENED] = True
+    if st.session_state.get(UPLOAD_SEEN) is not None or st.session_state.get(EXAMPLE_KEY) is not None:
+        sandbox.warm()  # a planner who has uploaded (or tried the example) usually uploads (again): ~1 s sooner
     # Folded until the session has projects: the maps stay on the first screen. Once opened it stays open,
     # under one key: a panel that closed (or changed its key) while a file replaces the last one would
     # remount the uploader and lose the file it is sending (the replaced file's run has no projects).

@@ -60,13 +60,21 @@ class Source:
         return geodata / self.files[index].path
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def slugify(text: str) -> str:
-    """ASCII snake_case id part: 'Arbeitslose - Anteil' -> 'arbeitslose_anteil', ä -> ae."""
+    """ASCII snake_case id part: 'Arbeitslose - Anteil' -> 'arbeitslose_anteil', ä -> ae.
+
+    ASCII text skips the umlaut and Unicode steps (they change nothing there): an upload's
+    validator slugs every cell of its vocabulary columns.
+    """
     t = text.lower()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        t = t.replace(a, b)
-    t = unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "_", t).strip("_")
+    if not t.isascii():
+        for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+            t = t.replace(a, b)
+        t = unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode("ascii")
+    return _NOT_SLUG.sub("_", t).strip("_")
 
 
 def load_sources(geodata: Path) -> list[Source]:

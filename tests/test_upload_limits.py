@@ -27,6 +27,17 @@ def schema():
     return load_project_schema()
 
 
+@pytest.fixture(autouse=True)
+def _own_spare(monkeypatch):
+    """No child started ahead by another test module's app (views_projects warms one) reaches these tests."""
+    from pipelines.projects import sandbox
+
+    spare = sandbox._Spare(idle_s=30)
+    monkeypatch.setattr(sandbox, "_SPARE", spare)
+    yield
+    spare.stop()
+
+
 def _csv(rows: list[list[str]]) -> bytes:
     return "\n".join(";".join(r) for r in [HEAD, *rows]).encode("utf-8")
 
@@ -269,3 +280,50 @@ def test_a_waiting_upload_is_told_to_retry_when_the_server_stays_busy(schema, mo
             sandbox.parse_isolated(b"x", "warten.csv", schema, timeout_s=0.2)
     finally:
         sandbox._LOCK.release()
+
+
+# ----------------------------------------------------------------- the spare child: started ahead, stopped when idle
+
+def test_a_warmed_child_takes_the_next_file_and_a_dead_or_idle_one_is_replaced(schema, monkeypatch):
+    from pipelines.projects import sandbox
+
+    started = []
+    real_start = sandbox._start_child
+
+    def counted():
+        started.append(real_start())
+        return started[-1]
+
+    spare = sandbox._Spare(idle_s=30)
+    monkeypatch.setattr(sandbox, "_SPARE", spare)
+    monkeypatch.setattr(sandbox, "_start_child", counted)
+    sandbox.warm()
+    sandbox.warm()  # one spare at most
+    assert len(started) == 1
+    table = sandbox.parse_isolated(_csv([ROW]), "gut.csv", schema)
+    assert list(table.frame["id"]) == ["P1"] and len(started) == 1, "the spare parsed it: no second start"
+    assert started[0].returncode == 0
+
+    sandbox.warm()
+    started[-1].kill()
+    started[-1].wait()
+    table = sandbox.parse_isolated(_csv([ROW]), "gut.csv", schema)  # the spare died: a new child
+    assert list(table.frame["id"]) == ["P1"] and len(started) == 3
+
+    idle = sandbox._Spare(idle_s=0.3)
+    monkeypatch.setattr(sandbox, "_SPARE", idle)
+    sandbox.warm()
+    proc = started[-1]
+    proc.wait(timeout=10)  # killed once idle
+    assert proc.returncode is not None and idle.take() is None
+
+
+def test_a_warmed_child_is_held_to_the_same_memory_limit(schema, monkeypatch):
+    """The limits are set after the file is read, so a child started ahead is bounded the same way."""
+    from pipelines.projects import sandbox
+
+    sandbox.warm()
+    huge = dataclasses.replace(schema, limits={**schema.limits, "max_cells": 10**9})
+    data = _csv([ROW[:1] + ["t" * 40 + str(i)] + ROW[2:] for i in range(60_000)])
+    with pytest.raises(ProjectFileError, match="Speicher|Prüfung abgebrochen"):
+        sandbox.parse_isolated(data, "gross.csv", huge, memory_mb=5)

@@ -42,6 +42,10 @@ class Findings:
         self._seen[code] = self._seen.get(code, 0) + 1
         return True
 
+    def room_left(self, code: str) -> int:
+        """How many more findings of ``code`` would be listed."""
+        return max(self.cap - self._seen.get(code, 0), 0)
+
     def note(self, severity: str, code: str, row: int | None, column: str, schema: ProjectSchema,
              **params: object) -> bool:
         """Add a finding whose message is made from ``schema`` only if it is listed; True when listed."""

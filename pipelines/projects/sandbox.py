@@ -15,6 +15,12 @@ A lock lets one parse run per server process at a time; a second upload waits fo
 the timeout) and is otherwise asked to try again. The child is a new interpreter (no fork of
 the threaded server, no ``preexec_fn``). Bounds that the reader counts while streaming
 (:mod:`pipelines.projects.limits`) refuse most hostile files long before these limits.
+
+A child spends ~0.8 s (more on a busy machine) starting Python and importing pandas and openpyxl
+before it reads a byte. :func:`warm` starts one ahead, at low priority, when another upload is
+likely (a planner who has uploaded a file usually fixes it and uploads it again): it waits on its
+standard input with its imports done and takes the next file; unused, it is stopped after
+:data:`SPARE_IDLE_S`. One spare per server process at most.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from pipelines.projects.read import RawTable
 from pipelines.projects.schema import ProjectFileError, ProjectSchema
 
 _LOCK = threading.Lock()
+SPARE_IDLE_S = 60.0
 _ROOT = Path(__file__).resolve().parents[2]
 _OK, _REFUSED = b"OK", b"NO"
 STARTUP_ALLOWANCE_S = 15.0
@@ -62,18 +69,75 @@ def parse_isolated(data: bytes, name: str, schema: ProjectSchema, *, geodata: Pa
         _LOCK.release()
 
 
-def _run_child(data: bytes, name: str, schema: ProjectSchema, geodata: Path | None, timeout: float,
-               memory: int) -> RawTable:
+class _Spare:
+    """At most one started child waiting for a file; stopped when unused for ``idle_s``."""
+
+    def __init__(self, idle_s: float = SPARE_IDLE_S) -> None:
+        self.idle_s = idle_s
+        self._proc: subprocess.Popen | None = None
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Start the spare unless one is waiting; either way it waits ``idle_s`` from now."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._proc = _start_child()
+            self._restart_timer()
+
+    def take(self) -> subprocess.Popen | None:
+        """The waiting spare, now the caller's (None when there is none, or it has died)."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+            if self._timer is not None:
+                self._timer.cancel()
+        return proc if proc is not None and proc.poll() is None else None
+
+    def stop(self) -> None:
+        """Stop the spare (unused for ``idle_s``, or the server ends)."""
+        proc = self.take()
+        if proc is not None:
+            proc.kill()
+            proc.communicate()
+
+    def _restart_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = threading.Timer(self.idle_s, self.stop)
+        self._timer.daemon = True
+        self._timer.start()
+
+
+def warm() -> None:
+    """Have a child ready for the next upload (see the module's docstring); cheap when one is."""
+    _SPARE.warm()
+
+
+def _child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "OPENBLAS_", "MKL_"))}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([str(_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    return env
+
+
+def _start_child() -> subprocess.Popen:
+    """A child that lowers its priority, imports, and then waits for a file on its standard input."""
+    return subprocess.Popen([sys.executable, *_child_args()], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=_child_env(), cwd=_ROOT)
+
+
+def _run_child(data: bytes, name: str, schema: ProjectSchema, geodata: Path | None, timeout: float,
+               memory: int) -> RawTable:
     name_line = name.replace("\n", " ").replace("\r", " ")
     header = f"{memory}\n{max(int(timeout), 1)}\n{geodata or ''}\n{json.dumps(schema.limits)}\n{name_line}\n".encode()
+    proc = _SPARE.take() or _start_child()
     try:
-        proc = subprocess.run([sys.executable, *_child_args()], input=header + data, capture_output=True,
-                              timeout=_wall_timeout(timeout), env=env, cwd=_ROOT, check=False)
-    except subprocess.TimeoutExpired:  # subprocess.run has killed the child
+        stdout, stderr = proc.communicate(header + data, timeout=_wall_timeout(timeout))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         raise _message(schema, name, "parse_timeout", seconds=int(timeout)) from None
+    proc = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     tag, body = proc.stdout[:2], proc.stdout[2:]
     if tag == _OK:
         table = pickle.loads(body)  # noqa: S301 - our own child's output, never the user's bytes
@@ -112,6 +176,7 @@ def _child_main() -> int:
     import dataclasses
     import resource
 
+    os.nice(10)  # before the imports: a spare starts them while the server draws a page
     import openpyxl  # noqa: F401 - imported before the limit, so the limit counts only the file's cost
     import pandas  # noqa: F401
 
@@ -126,7 +191,6 @@ def _child_main() -> int:
     del raw, fields
     schema = load_project_schema(Path(geodata) if geodata else None)
     schema = dataclasses.replace(schema, limits=limits)  # the caller's limits (tests narrow them)
-    os.nice(10)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_limit = int(usage.ru_utime + usage.ru_stime) + cpu_s  # the parse's own CPU time, not the imports'
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, cpu_limit + 2))
@@ -144,6 +208,9 @@ def _child_main() -> int:
         return 3
     out.write(_OK + pickle.dumps(table))
     return 0
+
+
+_SPARE = _Spare()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ entities in values, CDATA) to ``pyexpat``. A block is taken only when the matche
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from xml.sax.saxutils import unescape
 
 _ROW = re.compile(rb'(\s*<row((?: [A-Za-z:]+="[^"<>]*")*)\s*(?:/>|>(.*?)</row>))', re.S)
@@ -21,6 +22,7 @@ _CELL = re.compile(rb'(\s*<c r="([A-Z]{1,3})(\d{1,7})"(?: s="(\d{1,6})")?(?: t="
                    rb'(?:/>|>(?:<f((?: [a-zA-Z]+="[^"<>]*")*)\s*(?:/>|>([^<]*)</f>))?'
                    rb'(?:<v>([^<&]*)</v>|<v\s*/>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>))')
 _SI = re.compile(rb'(\s*<si>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|<t/>)</si>)')
+_WHOLE = itemgetter(0)
 _ENTITIES = {"&quot;": '"', "&apos;": "'"}
 _NUMERIC_REF = re.compile(r"&#(x[0-9a-fA-F]{1,6}|[0-9]{1,7});")
 
@@ -82,4 +84,4 @@ def _covers(matches: list[tuple], text: bytes) -> bool:
     Matches never overlap, so their lengths add up to the text's (trailing blanks aside) only when
     nothing lies between them: one addition per match instead of a second regular-expression pass.
     """
-    return sum(len(m[0]) for m in matches) == len(text.rstrip())
+    return sum(map(len, map(_WHOLE, matches))) == len(text.rstrip())
