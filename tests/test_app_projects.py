@@ -172,3 +172,44 @@ def test_the_project_panel_keeps_its_identity_while_a_file_is_replaced(areas: gp
     assert not at.exception
     assert first_id == with_file[0] == between[0]
     assert with_file[1] and between[1]  # open once projects came, and it stays open
+
+
+def test_the_run_that_checks_a_file_draws_its_report_before_the_maps(areas: gpd.GeoDataFrame, monkeypatch) -> None:
+    """The verdict is what the planner waits for: it is sent before the maps' 100,000 markers are prepared.
+
+    Later runs draw the maps first again (they recolour while the rest follows); the panel is drawn once.
+    """
+    import streamlit as st
+
+    from dashboard import views_maps, views_projects
+
+    result = process_upload((FIXTURES / "html_titel.csv").read_bytes(), "html_titel.csv", areas, SCHEMA)
+    order: list[str] = []
+    real_panel, real_maps = views_projects.render_panel, views_maps.render
+
+    def take(version: str) -> bool:  # the run in which a file arrives and is checked
+        if UPLOAD_KEY in st.session_state:
+            return False
+        st.session_state[UPLOAD_KEY] = result
+        return True
+
+    def panel(page):  # noqa: ANN001, ANN202
+        order.append("panel")
+        return real_panel(page)
+
+    def maps(page):  # noqa: ANN001, ANN202
+        order.append("maps")
+        return real_maps(page)
+
+    monkeypatch.setattr(views_projects, "take_upload", take)
+    monkeypatch.setattr(views_projects, "render_panel", panel)
+    monkeypatch.setattr(views_maps, "render", maps)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    assert order == ["panel", "maps"]
+    assert len([e for e in at.expander if "proj_panel" in e._block_id]) == 1  # noqa: SLF001
+    alerts = [a.value for kind in (at.warning, at.success, at.error) for a in kind]
+    assert any("titel" in text for text in alerts), alerts
+    order.clear()
+    at.run()
+    assert order == ["maps", "panel"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 from pipelines import io
@@ -134,6 +135,27 @@ def test_slugify() -> None:
     assert slugify("Arbeitslose - Anteil") == "arbeitslose_anteil"
     assert slugify("Bevölkerungsdichte (Einw./km²)") == "bevoelkerungsdichte_einw_km2"
     assert slugify("Größe") == "groesse"
+
+
+def _slugify_reference(text: str) -> str:
+    """The rule in its plain form (every step for every text), as slugify had it before its ASCII shortcut."""
+    import re
+    import unicodedata
+
+    t = text.lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        t = t.replace(a, b)
+    t = unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "_", t).strip("_")
+
+
+_SLUG_TEXT = hypothesis.strategies.sampled_from(list("aAzZ09 _-./()²ÄäÖöÜüßéÉñ\t\u00a0İ") + ["\u212a", "ﬁ"])
+
+
+@hypothesis.given(hypothesis.strategies.text(alphabet=_SLUG_TEXT, max_size=30)
+                  | hypothesis.strategies.text(max_size=20))
+def test_slugify_matches_the_plain_rule(text: str) -> None:
+    assert slugify(text) == _slugify_reference(text)
 
 
 def test_latest_source_picks_the_newest_edition_and_names_a_missing_kind(geodata: Path, sources) -> None:
