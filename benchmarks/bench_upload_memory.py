@@ -6,7 +6,10 @@ file and is closed (so the first upload's one-time costs — the area shapes, th
 imports — are in the baseline, as on a server that has seen uploads before). Then one
 headless Chromium page uploads every file of ``bench_upload_limits.CASES`` through the app's
 real file uploader (``set_input_files``), one after the other, waiting for each file's report,
-and is closed. Printed: the server's RSS at the warm baseline, the peak during the uploads,
+and is closed. Each file's line gives two times from choosing it (once the previous file's run has
+ended): until its report shows, and until its run has ended (the maps with its projects prepared and
+sent; the run that checks a file sends its report first). Printed too: the server's RSS at the warm
+baseline, the peak during the uploads,
 right after the close, and once Streamlit's ``server.disconnectedSessionTTL`` (120 s) has let
 the closed sessions go (polled until three readings agree, up to ``--ttl-max`` s), each with
 its ratio to the baseline.
@@ -71,6 +74,11 @@ def _upload(page, path: Path, timeout_ms: int) -> str:  # noqa: ANN001 - playwri
     return alert.first.inner_text().splitlines()[0][:90]
 
 
+def _idle(page, timeout_ms: int) -> None:  # noqa: ANN001 - playwright page
+    """Wait until the page's run has finished (Streamlit's running indicator is gone)."""
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=timeout_ms)
+
+
 def _open_page(ctx, url: str, timeout_ms: int):  # noqa: ANN001, ANN202 - playwright objects
     from tests.e2e.map_probe import wait_maps_drawn
 
@@ -116,9 +124,12 @@ def run(url: str, pids: list[int], cases: dict, timeout_s: float, ttl_min: float
                     continue
                 path = folder / name
                 path.write_bytes(data)
+                _idle(page, timeout_ms)  # what the previous file's run still draws is not this file's time
                 t0 = time.perf_counter()
                 verdict = _upload(page, path, timeout_ms)
-                print(f"  {label:50s} {len(data) / 1e3:6.0f} KB {time.perf_counter() - t0:5.1f} s  "
+                reported = time.perf_counter() - t0
+                _idle(page, timeout_ms)
+                print(f"  {label:50s} {len(data) / 1e3:6.0f} KB {reported:5.1f} s {time.perf_counter() - t0:5.1f} s  "
                       f"RSS {mib(rss()):>9}  peak {mib(sampler.peak):>9}  {verdict}  ({load_text()})", flush=True)
         page.close()
         closed, after = time.perf_counter(), rss()
