@@ -17,7 +17,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from dashboard.i18n import t
-from dashboard.projects_view import FALLBACK_COLOR
+from dashboard.projects_view import FALLBACK_COLOR, per_distinct
 from dashboard.safe_text import clean
 from pipelines.config import WEB_COORD_DECIMALS
 
@@ -72,18 +72,15 @@ def project_rows(projects: gpd.GeoDataFrame, lang: str) -> list[list]:
     lead = escape(t("proj_col_federfuehrung", lang))
     ok = (projects.geometry.notna() & ~projects.geometry.is_empty).to_numpy()
     shown = projects[ok]
-    text = {c: [escape(clean(v)) for v in _values(shown[c])] for c in ("titel", "thema", "status", "federfuehrung")}
-    colors = {c: _color(c) for c in set(_values(shown["color"]))}  # a few themes: each checked once
+    # each distinct text cleaned (no bidi/control characters) and escaped once: few themes, statuses, departments
+    text = {c: per_distinct(shown[c], lambda v: escape(clean(v)))
+            for c in ("titel", "thema", "status", "federfuehrung")}
+    colors = per_distinct(shown["color"], _color)
     lat = np.round(shown.geometry.y.to_numpy(), WEB_COORD_DECIMALS).tolist()
     lon = np.round(shown.geometry.x.to_numpy(), WEB_COORD_DECIMALS).tolist()
-    return [[y, x, f"<b>{ti}</b><br>{th} · {st}<br>{lead}: {fe}", colors[co]]  # clean: no bidi/control characters
+    return [[y, x, f"<b>{ti}</b><br>{th} · {st}<br>{lead}: {fe}", co]
             for y, x, ti, th, st, fe, co in zip(lat, lon, text["titel"], text["thema"], text["status"],
-                                                text["federfuehrung"], _values(shown["color"]), strict=True)]
-
-
-def _values(column: object) -> list:
-    """A column as a plain list (iterating an Arrow-backed column value by value is several times slower)."""
-    return column.tolist() if hasattr(column, "tolist") else list(column)
+                                                text["federfuehrung"], colors, strict=True)]
 
 
 def project_legend_html(projects: gpd.GeoDataFrame, lang: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,16 +212,35 @@ def map_projects(projects: gpd.GeoDataFrame, display: ProjectDisplay, lang: str)
     """Columns the map draws: ``titel``, ``thema`` (UI language), ``status``, ``federfuehrung``, ``color``."""
     return gpd.GeoDataFrame({
         **_labelled_columns(projects, display, lang),
-        "color": [display.color(v) for v in projects["thema"]],
+        "color": per_distinct(projects["thema"], display.color),
     }, geometry=projects.geometry.to_numpy(), crs=projects.crs)
+
+
+def per_distinct(values: Iterable[Any], f: Callable[[Any], Any]) -> list[Any]:
+    """``[f(v) for v in values]`` with ``f`` called once per distinct value.
+
+    The project columns the maps show hold few distinct values (themes, statuses, departments) in
+    up to 100,000 rows: the labels, colours and escaped tooltip texts are made once each.
+    """
+    made: dict[Any, Any] = {}
+    out = []
+    for v in values.tolist() if hasattr(values, "tolist") else values:  # Arrow columns: one conversion, not per value
+        try:
+            r = made[v]
+        except KeyError:
+            r = made[v] = f(v)
+        except TypeError:  # unhashable (a list)
+            r = f(v)
+        out.append(r)
+    return out
 
 
 def _labelled_columns(projects: pd.DataFrame, display: ProjectDisplay, lang: str) -> dict[str, Any]:
     """Title, theme and status in the UI language, lead department: what every project view shows first."""
     return {
         "titel": projects["titel"].astype(str).to_numpy(),
-        "thema": [display.label("thema", v, lang) for v in projects["thema"]],
-        "status": [display.label("status", v, lang) for v in projects["status"]],
+        "thema": per_distinct(projects["thema"], lambda v: display.label("thema", v, lang)),
+        "status": per_distinct(projects["status"], lambda v: display.label("status", v, lang)),
         "federfuehrung": projects["federfuehrung"].astype(str).to_numpy(),
     }
 

@@ -178,3 +178,40 @@ def test_counts_per_area_split_multi_area_projects_and_skip_other_cities() -> No
     assert area_project_counts(p, "munich", "bezirksteil").empty  # no such column
     empty = area_project_counts(p.iloc[[2]], "munich", "stadtbezirk")
     assert empty.empty and list(empty.columns) == ["area_id", "projects", "multi_share"]
+
+
+def test_per_distinct_calls_once_per_value_and_keeps_the_order():
+    from dashboard.projects_view import per_distinct
+
+    calls: list[object] = []
+
+    def label(v: object) -> str:
+        calls.append(v)
+        return f"<{v}>"
+
+    values = pd.Series(["Wohnen", "Kultur", "Wohnen", None, "Kultur", "Wohnen"], dtype=object)
+    made = per_distinct(values, label)
+    assert calls == ["Wohnen", "Kultur", None]  # once per distinct value
+    assert made == [label(v) for v in values]
+    assert per_distinct([], label) == []
+
+
+def test_marker_rows_escape_and_clean_each_text_like_one_by_one():
+    """Texts made once per distinct value give the same tooltips as cleaning and escaping each row."""
+    from html import escape
+
+    from dashboard.project_markers import project_rows
+    from dashboard.safe_text import clean
+
+    titles = ["<b>A</b>", "Bad\u202eevil", "A & B", "<b>A</b>"]
+    projects = gpd.GeoDataFrame({"titel": titles, "thema": ["Kultur", "<i>x</i>", "Kultur", "Kultur"],
+                                 "status": ["Idee"] * 4, "federfuehrung": ["RBS", "RBS\u200f", "RBS", "RBS"],
+                                 "color": ["#112233", "red", "#112233", "#112233"]},
+                                geometry=gpd.points_from_xy([11.5, 11.6, 11.7, 11.8], [48.1, 48.1, 48.2, 48.3]),
+                                crs="EPSG:4326")
+    rows = project_rows(projects, "de")
+    for row, (_, p) in zip(rows, projects.iterrows(), strict=True):
+        e = {c: escape(clean(p[c])) for c in ("titel", "thema", "status", "federfuehrung")}
+        assert row[2] == f"<b>{e['titel']}</b><br>{e['thema']} · {e['status']}<br>Federführung: {e['federfuehrung']}"
+    assert [r[3] for r in rows] == ["#112233", "#777777", "#112233", "#112233"]
+    assert "\u202e" not in rows[1][2] and "&lt;b&gt;" in rows[0][2]
