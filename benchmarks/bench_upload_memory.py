@@ -8,7 +8,7 @@ headless Chromium page uploads every file of ``bench_upload_limits.CASES`` throu
 real file uploader (``set_input_files``), one after the other, waiting for each file's report,
 and is closed. Each file's line gives two times from choosing it (once the previous file's run has
 ended): until its report shows, and until its run has ended (the maps with its projects prepared and
-sent; the run that checks a file sends its report first). Printed too: the server's RSS at the warm
+sent). Printed too: the server's RSS at the warm
 baseline, the peak during the uploads,
 right after the close, and once Streamlit's ``server.disconnectedSessionTTL`` (120 s) has let
 the closed sessions go (polled until three readings agree, up to ``--ttl-max`` s), each with

@@ -76,7 +76,7 @@ def render() -> None:
     stories = loaders.load_stories(version)
     state, notices = current_state(choices, stories)
 
-    headline, checked = "", False
+    headline = ""
     views_present.inject_base_css()
     _inject_style(state.lang, state.present)
     if state.present:
@@ -84,7 +84,7 @@ def render() -> None:
         headline = views_present.render_bar(state, choices, stories)
     else:
         state = views_sidebar.read(state, choices)  # drawn after the maps (views_sidebar.read says why)
-        checked = views_projects.take_upload(version)  # an upload shows on the maps in the run it arrives
+        views_projects.take_upload(version)  # an upload shows on the maps in the run it arrives
     page = build_page(state, choices, loaders.BuildReader(version), uploads=views_projects.session_uploads(),
                       filters=views_projects.current_filters())
     lang = state.lang
@@ -110,12 +110,6 @@ def render() -> None:
 
     # The maps are drawn first: their arguments reach the browser before the rest of the page is sent,
     # so the map frames load (first visit) or recolour (a change) while the rest is still being drawn.
-    # Except in the run that checked an uploaded file: its verdict comes first (in its place below the
-    # maps), then the maps with its projects (100,000 markers take a second or two to prepare and send).
-    report_first = panel_slot is not None and checked and not deferring
-    if report_first:
-        with panel_slot:
-            views_projects.render_panel(page)
     with maps_slot:
         state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
         views_exports.render_view_downloads(page.with_state(state))
@@ -131,7 +125,7 @@ def render() -> None:
         views_projects.render_banner(lang)  # permanent while the fictitious example projects are loaded
     if not state.present:  # the controls follow the maps in a first paint; the sidebar is there from the start
         views_sidebar.render_pending() if deferring else views_sidebar.render(state, choices, version)
-    if panel_slot is not None and not deferring and not report_first:
+    if panel_slot is not None and not deferring:
         with panel_slot:
             views_projects.render_panel(page)
     page = page.with_state(state)  # a click changes only the selection: nothing to compute again

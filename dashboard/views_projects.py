@@ -58,12 +58,9 @@ def current_filters() -> ProjectFilters:
                           departments=tuple(ss.get(W_DEPTS) or ()))
 
 
-def take_upload(version: str) -> bool:
-    """Process a newly uploaded file before the page is computed, so it shows on the maps in the same run.
-
-    True when this run checked a file: its report is then drawn before the maps (:mod:`dashboard.views_main`).
-    """
-    return _take_upload(st.session_state.get(W_UPLOAD), version)
+def take_upload(version: str) -> None:
+    """Process a newly uploaded file before the page is computed, so it shows on the maps in the same run."""
+    _take_upload(st.session_state.get(W_UPLOAD), version)
 
 
 def project_display_for(version: str) -> ProjectDisplay:
@@ -112,20 +109,17 @@ def render_panel(page: PageContext) -> None:
         st.caption(t("proj_session_note", lang))
 
 
-def _take_upload(uploaded: object, version: str) -> bool:
-    """Process a newly uploaded file once (keyed on its bytes); forget it when the file is removed.
-
-    True when a file was checked (or its check, finished in an interrupted run, taken) in this run.
-    """
+def _take_upload(uploaded: object, version: str) -> None:
+    """Process a newly uploaded file once (keyed on its bytes); forget it when the file is removed."""
     if uploaded is None:  # the planner removed the file: forget its projects
         if st.session_state.pop(UPLOAD_SEEN, None) is not None:
             st.session_state.pop(UPLOAD_KEY, None)
             memory.request_trim()
-        return False
+        return
     data = uploaded.getvalue()  # type: ignore[attr-defined]
     key = hashlib.sha256(data).hexdigest() + str(getattr(uploaded, "name", ""))
     if st.session_state.get(UPLOAD_SEEN) == key:
-        return False
+        return
     st.session_state.pop(UPLOAD_KEY, None)  # the previous file's projects go before the new one is read
     session = _session_id()
     result = _FINISHED.take(session, key)  # checked in a run that was interrupted before it could store it
@@ -139,7 +133,6 @@ def _take_upload(uploaded: object, version: str) -> bool:
     st.session_state[UPLOAD_KEY] = result
     st.session_state[UPLOAD_SEEN] = key
     _FINISHED.discard(session)
-    return True
 
 
 _FINISHED = FinishedUploads()
