@@ -146,6 +146,10 @@ def test_irregular_xml_beyond_the_budget_is_refused_before_parsing():
     b'<row r="1"><c r="A1"><v>1</v></c></row>x<row r="2"/>',  # text between rows
     b'<row r="1"><c r="A1"><v>1</v></c><!-- note --></row>',  # a comment
     b'<row r="1"><c r="A1"><v>1</v></c></row><mergeCells/>',  # another element
+    b'<c r="A1"><v>1</v></c><row r="2"/>',  # a cell outside a row
+    b'<row r="1"><row r="2"></row></row>',  # a row in a row
+    b'<row r="1"><c r="A1"><v>1</v></c>',  # a row that does not end in the block
+    b'<row r="1"></row></row>',  # an end without a start
 ])
 def test_a_block_with_anything_besides_simple_rows_goes_to_the_xml_parser(block):
     from pipelines.projects.xlsx_fast import rows_block

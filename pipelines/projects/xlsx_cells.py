@@ -109,7 +109,7 @@ class SheetReader:
             if len(cells) > MAX_ROW_CELLS:
                 raise SheetTooComplex(f"row {number} holds more than {MAX_ROW_CELLS:,} cells")
             out: dict[int, tuple[Any, str | None]] = {}
-            for _, letters, digits, style, kind, f_attrs, f_text, raw, inline in cells:  # raw bytes, b"" = absent
+            for _, letters, digits, style, kind, f_attrs, f_text, raw, inline, _e, _r, _a, _s in cells:  # b"" = absent
                 col = columns.get(letters) or _column_bytes(letters, columns)
                 if kind == b"s" and raw:
                     value: Any = strings[int(raw)]

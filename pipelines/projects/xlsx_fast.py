@@ -15,12 +15,14 @@ import re
 from operator import itemgetter
 from xml.sax.saxutils import unescape
 
-_ROW = re.compile(rb'(\s*<row((?: [A-Za-z:]+="[^"<>]*")*)\s*(?:/>|>(.*?)</row>))', re.S)
 _ROW_NUMBER = re.compile(rb' r="(\d{1,7})"')
-_CELL = re.compile(rb'(\s*<c r="([A-Z]{1,3})(\d{1,7})"(?: s="(\d{1,6})")?(?: t="([a-zA-Z]{1,9})")?'
-                   rb'(?: (?![rst]=)[a-zA-Z]+="[^"<>]*")*'
-                   rb'(?:/>|>(?:<f((?: [a-zA-Z]+="[^"<>]*")*)\s*(?:/>|>([^<]*)</f>))?'
-                   rb'(?:<v>([^<&]*)</v>|<v\s*/>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>))')
+_TOKEN = re.compile(rb'(\s*(?:<c r="([A-Z]{1,3})(\d{1,7})"(?: s="(\d{1,6})")?(?: t="([a-zA-Z]{1,9})")?'
+                    rb'(?: (?![rst]=)[a-zA-Z]+="[^"<>]*")*'
+                    rb'(?:/>|>(?:<f((?: [a-zA-Z]+="[^"<>]*")*)\s*(?:/>|>([^<]*)</f>))?'
+                    rb'(?:<v>([^<&]*)</v>|<v\s*/>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)'
+                    rb'|(</row>)|(<row)((?: [A-Za-z:]+="[^"<>]*")*)\s*(/?)>))')
+"""One token of a block of rows: a cell (groups 2-9), a row's end (10) or a row's start (11-13: ``/`` if empty).
+Cells first: they are nearly all of a sheet."""
 _SI = re.compile(rb'(\s*<si>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|<t/>)</si>)')
 _WHOLE = itemgetter(0)
 _ENTITIES = {"&quot;": '"', "&apos;": "'"}
@@ -58,24 +60,36 @@ def rows_block(block: bytes, last_row: int) -> list[tuple[int, list[tuple]]] | N
     """Rows of a block of whole ``<row>`` elements, or None when it is not all simple rows.
 
     Each row is ``(row number, [(whole cell, column letters, row digits, style, type, formula attributes,
-    formula, value, inline string)])``, all raw bytes, ``b""`` when absent; formula attributes are e.g.
+    formula, value, inline string, …)])``, all raw bytes, ``b""`` when absent (the tuple's last four
+    entries are the other kinds of token, empty for a cell); formula attributes are e.g.
     `` t="shared" si="0"`` for a shared formula.
 
-    None: anything in the block is not a simple row of simple cells (the caller then parses it as
-    XML).
+    One regular-expression pass over the whole block finds rows' starts and ends and the cells
+    between them; the block is taken only if these tokens make it up completely and nest as rows
+    of cells. None: anything in the block is not a simple row of simple cells (the caller then
+    parses it as XML).
     """
-    found = _ROW.findall(block)
-    if not _covers(found, block):  # anything between the rows: not simple
+    found = _TOKEN.findall(block)
+    if not _covers(found, block):  # anything else in the block: not simple
         return None
     rows: list[tuple[int, list[tuple]]] = []
-    for _, attrs, body in found:
-        number = _ROW_NUMBER.search(attrs) if attrs else None
-        last_row = int(number[1]) if number else last_row + 1
-        cells = _CELL.findall(body) if body else []
-        if body and not _covers(cells, body):
-            return None
-        rows.append((last_row, cells))
-    return rows
+    cells: list[tuple] | None = None  # the open row's cells
+    for token in found:
+        if token[1]:  # a cell
+            if cells is None:
+                return None
+            cells.append(token)
+        elif token[9]:  # </row>
+            if cells is None:
+                return None
+            cells = None
+        else:  # <row ...> or <row .../>
+            if cells is not None:
+                return None
+            number = _ROW_NUMBER.search(token[11]) if token[11] else None
+            last_row = int(number[1]) if number else last_row + 1
+            rows.append((last_row, [] if token[12] else (cells := [])))
+    return rows if cells is None else None
 
 
 def _covers(matches: list[tuple], text: bytes) -> bool:
