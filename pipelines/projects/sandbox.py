@@ -31,6 +31,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from pipelines.projects.limits import DEFAULT_MESSAGES, limit
@@ -70,42 +71,54 @@ def parse_isolated(data: bytes, name: str, schema: ProjectSchema, *, geodata: Pa
 
 
 class _Spare:
-    """At most one started child waiting for a file; stopped when unused for ``idle_s``."""
+    """At most one started child waiting for a file; stopped when unused for ``idle_s``.
+
+    One watcher thread per started child (not per :meth:`warm`: every run of a session that has
+    uploaded asks for one) stops it once ``idle_s`` has passed since the last :meth:`warm`.
+    """
 
     def __init__(self, idle_s: float = SPARE_IDLE_S) -> None:
         self.idle_s = idle_s
         self._proc: subprocess.Popen | None = None
-        self._timer: threading.Timer | None = None
+        self._until = 0.0
         self._lock = threading.Lock()
 
     def warm(self) -> None:
         """Start the spare unless one is waiting; either way it waits ``idle_s`` from now."""
         with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
-                self._proc = _start_child()
-            self._restart_timer()
+            self._until = time.monotonic() + self.idle_s
+            if self._proc is not None and self._proc.poll() is None:
+                return
+            self._proc = proc = _start_child()
+        threading.Thread(target=self._stop_when_idle, args=(proc,), name="raumatlas-spare", daemon=True).start()
 
     def take(self) -> subprocess.Popen | None:
         """The waiting spare, now the caller's (None when there is none, or it has died)."""
         with self._lock:
             proc, self._proc = self._proc, None
-            if self._timer is not None:
-                self._timer.cancel()
         return proc if proc is not None and proc.poll() is None else None
 
     def stop(self) -> None:
-        """Stop the spare (unused for ``idle_s``, or the server ends)."""
-        proc = self.take()
-        if proc is not None:
-            proc.kill()
-            proc.communicate()
+        """Stop the spare (the server ends, or a test is done with it)."""
+        _end(self.take())
 
-    def _restart_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = threading.Timer(self.idle_s, self.stop)
-        self._timer.daemon = True
-        self._timer.start()
+    def _stop_when_idle(self, proc: subprocess.Popen) -> None:
+        while True:
+            with self._lock:
+                if self._proc is not proc:  # taken for a file (or replaced): not this thread's any more
+                    return
+                left = self._until - time.monotonic()
+                if left <= 0:
+                    self._proc = None
+                    break
+            time.sleep(min(left, 5.0))
+        _end(proc)
+
+
+def _end(proc: subprocess.Popen | None) -> None:
+    if proc is not None:
+        proc.kill()
+        proc.communicate()
 
 
 def warm() -> None:
