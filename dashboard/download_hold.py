@@ -13,12 +13,15 @@ The same sweep also drops the callables of the buttons a session shows while tha
 again: a run starts by forgetting the session's references (``clear_session_refs``) and registers
 each button anew, so a click on a button drawn by the previous run, while the next one is under
 way (a page filling in after its first paint, or any change), fails with "Failed to generate file"
-when another session's run or the reaper sweeps meanwhile.
+when another session's run or the reaper sweeps meanwhile. A busy browser also applies a run's
+new buttons some time after the run has ended (seen in CI under two test workers: "Deferred file
+… not found" for a click on the first paint's button after the fill-in run had ended).
 
 :func:`hold_served_downloads` wraps the manager so that each file it serves stays referenced,
 under one pseudo session, for :data:`HOLD_S` seconds (at most :data:`MAX_HELD` files; the oldest
-goes first), and so that the callables of a session's previous run stay referenced until its next
-run has ended. The sweep then drops them like anything else.
+goes first), and so that the callables of a session's previous run stay referenced while its next
+run is under way and for :data:`RUN_GRACE_S` seconds after it (one previous run per session). The
+sweep then drops them like anything else.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ HOLD_S = 120.0
 """Long enough for a browser on a slow network to start fetching the file it was just given."""
 MAX_HELD = 64
 """A bound on memory: files are a few KB (tables) to a few MB (a slide, a profile PDF)."""
+RUN_GRACE_S = 30.0
+"""How long a session's previous-run buttons stay clickable after the run that replaced them (a lagging browser)."""
 HOLD_SESSION = "raumatlas-served-downloads"
 """The pseudo session id under which held files are referenced (not a real session: the reaper skips it)."""
 _RUN_KEY = "\x1f"
@@ -57,7 +62,8 @@ def running_session_id() -> str | None:
 
 def hold_served_downloads(mgr: Any, hold_s: float = HOLD_S, max_held: int = MAX_HELD,
                           clock: Callable[[], float] = time.monotonic,
-                          session_of: Callable[[], str | None] = running_session_id) -> bool:
+                          session_of: Callable[[], str | None] = running_session_id,
+                          run_grace_s: float = RUN_GRACE_S) -> bool:
     """Make ``mgr`` (a Streamlit ``MediaFileManager``) keep served files and a rerunning session's buttons.
 
     Idempotent; True when done. Returns False, changing nothing, when the manager lacks what this
@@ -72,16 +78,20 @@ def hold_served_downloads(mgr: Any, hold_s: float = HOLD_S, max_held: int = MAX_
         return False
     serve, sweep, forget = mgr.execute_deferred, mgr.remove_orphaned_files, mgr.clear_session_refs
     held: dict[str, float] = {}  # file id -> when its hold ends
+    previous_until: dict[str, float] = {}  # session id -> when its previous run's buttons are let go
 
     def hold_refs() -> dict[str, str]:  # callers hold mgr._lock
         return mgr._files_by_session_and_coord.setdefault(HOLD_SESSION, {})
 
     def drop_previous_run(session_id: str) -> None:  # callers hold mgr._lock
+        previous_until.pop(session_id, None)
         refs = hold_refs()
         for key in [k for k in refs if k.startswith(session_id + _RUN_KEY)]:
             del refs[key]
 
     def release_expired(now: float) -> None:  # callers hold mgr._lock
+        for session_id in [sid for sid, until in previous_until.items() if until <= now]:
+            drop_previous_run(session_id)
         refs = mgr._files_by_session_and_coord.get(HOLD_SESSION)
         for file_id, until in list(held.items()):
             if until <= now or len(held) > max_held:
@@ -105,12 +115,13 @@ def hold_served_downloads(mgr: Any, hold_s: float = HOLD_S, max_held: int = MAX_
     def clear_session_refs(session_id: str | None = None) -> None:
         running = session_of() if session_id is None else None
         with mgr._lock:
-            if running is not None:  # a run starts: its buttons stay clickable until it has ended
+            if running is not None:  # a run starts: the buttons on screen stay clickable while it runs
                 refs = mgr._files_by_session_and_coord.get(running) or {}
                 kept = {running + _RUN_KEY + coord: file_id for coord, file_id in refs.items()
                         if file_id in mgr._deferred_callables}
-                drop_previous_run(running)
+                drop_previous_run(running)  # one previous run per session
                 hold_refs().update(kept)
+                previous_until[running] = float("inf")
             elif session_id is not None:  # a session ends: nothing of it stays
                 drop_previous_run(session_id)
         forget(session_id)
@@ -118,8 +129,8 @@ def hold_served_downloads(mgr: Any, hold_s: float = HOLD_S, max_held: int = MAX_
     def remove_orphaned_files() -> None:
         running = session_of()
         with mgr._lock:
-            if running is not None:  # the end of a run: the buttons it drew have replaced the previous ones
-                drop_previous_run(running)
+            if running in previous_until:  # the end of a run: the browser gets its buttons; the old ones wait
+                previous_until[running] = clock() + run_grace_s
             release_expired(clock())
         sweep()
 

@@ -127,10 +127,11 @@ def _button(mgr: MediaFileManager, data: bytes, coordinates: str = "1.5") -> tup
     return ids, draw
 
 
-def test_a_button_of_the_previous_run_still_works_while_the_next_run_is_under_way(runs: Runs):
-    """A click while the page fills in after its first paint: another session's run ends meanwhile."""
-    mgr = _manager()
-    hold_served_downloads(mgr, session_of=runs)
+def test_a_button_of_the_previous_run_still_works_during_the_next_run_and_a_while_after_it(runs: Runs):
+    """A click while the page fills in after its first paint, or one a busy browser sends just after: the
+    old button's callable survives other sessions' sweeps, until ``run_grace_s`` after the new run ended."""
+    mgr, clock = _manager(), Clock()
+    hold_served_downloads(mgr, session_of=runs, clock=clock, run_grace_s=30)
     first_ids, first_draw = _button(mgr, b"profil")
     runs.run(mgr, "s1", first_draw)
     clicked = first_ids[0]  # the button the browser shows
@@ -140,15 +141,31 @@ def test_a_button_of_the_previous_run_still_works_while_the_next_run_is_under_wa
     runs.session = None
     runs.run(mgr, "s2", lambda: None)  # ... another session's run ends: a sweep
     mgr.remove_orphaned_files()  # and the reaper's
-    url = mgr.execute_deferred(clicked)  # the click on the button of the first run arrives
-    assert _fetchable(mgr, url)
+    assert _fetchable(mgr, mgr.execute_deferred(clicked))  # the click on the first run's button
 
     runs.session = "s1"
     mgr.add_deferred(lambda: b"profil", "text/csv", "1.5", "profil.csv")  # the run redraws the button
-    mgr.remove_orphaned_files()  # and ends: the old button is gone now
+    mgr.remove_orphaned_files()  # and ends
     runs.session = None
-    assert clicked not in mgr._deferred_callables
+    clock.now += 10
+    mgr.remove_orphaned_files()
+    mgr.remove_orphaned_files()
+    assert _fetchable(mgr, mgr.execute_deferred(clicked)), "a lagging browser's click 10 s later still works"
+
+    clock.now += 21
+    mgr.remove_orphaned_files()
+    assert clicked not in mgr._deferred_callables, "let go after the grace"
     assert not any(k.startswith("s1") for k in mgr._files_by_session_and_coord.get(HOLD_SESSION, {}))
+
+
+def test_only_the_previous_run_is_held_per_session(runs: Runs):
+    mgr = _manager()
+    hold_served_downloads(mgr, session_of=runs)
+    ids: list[str] = []
+    for _ in range(4):  # four quick changes
+        runs.run(mgr, "s1", lambda: ids.append(mgr.add_deferred(lambda: b"x", "text/csv", "1.5", "x.csv")))
+    mgr.remove_orphaned_files()
+    assert [i in mgr._deferred_callables for i in ids] == [False, False, True, True]
 
 
 def test_without_the_hold_that_click_fails(runs: Runs):
@@ -212,6 +229,7 @@ def test_served_file_id_reads_streamlits_media_urls():
 _SCRIPT = """
 import streamlit as st
 from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from dashboard.download_hold import HOLD_SESSION, install
 
 st.session_state["installed"] = install()
@@ -220,19 +238,24 @@ st.download_button("Tabelle", data=lambda: b"a;b", file_name="t.csv", on_click="
 button = set(mgr._deferred_callables)
 mgr.clear_session_refs()  # what the runner does when this session's next run starts
 held = dict(mgr._files_by_session_and_coord.get(HOLD_SESSION, {}))
-mgr.remove_orphaned_files()  # what it does when that run has ended
-st.session_state["seen"] = (button, held, dict(mgr._files_by_session_and_coord.get(HOLD_SESSION, {})),
+mgr.remove_orphaned_files()  # what it does when that run has ended: the old button waits for a lagging browser
+after_run = dict(mgr._files_by_session_and_coord.get(HOLD_SESSION, {}))
+mgr.clear_session_refs(get_script_run_ctx().session_id)  # what AppSession.shutdown does when the session ends
+mgr.remove_orphaned_files()
+st.session_state["seen"] = (button, held, after_run, dict(mgr._files_by_session_and_coord.get(HOLD_SESSION, {})),
                             set(mgr._deferred_callables))
 """
 
 
 def test_on_streamlits_script_thread_the_hold_finds_the_running_session():
-    """With the real script runner: a run's start keeps this session's buttons, its end lets them go."""
+    """With the real script runner: a run's start keeps this session's buttons, its end keeps them for the
+    grace, the session's end lets them go."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_string(_SCRIPT).run()
     assert not at.exception and at.session_state["installed"] is True
-    button, held, after, callables = at.session_state["seen"]
+    button, held, after_run, after_end, callables = at.session_state["seen"]
     assert len(button) == 1 and set(held.values()) == button, held
     assert all(key.split("\x1f")[0] not in ("", "dontcare") for key in held), held
-    assert not after and not callables
+    assert after_run == held
+    assert not after_end and not callables
