@@ -26,7 +26,7 @@ check: $(STAMP)
 	$(BIN)/python -m pipelines check
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
