@@ -13,9 +13,9 @@ import hashlib
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from dashboard import loaders, memory, safe_text
+from dashboard.download_hold import running_session_id
 from dashboard.i18n import format_number, t
 from dashboard.page import PageContext, ProjectFilters
 from dashboard.projects_view import (
@@ -121,7 +121,7 @@ def _take_upload(uploaded: object, version: str) -> None:
     if st.session_state.get(UPLOAD_SEEN) == key:
         return
     st.session_state.pop(UPLOAD_KEY, None)  # the previous file's projects go before the new one is read
-    session = _session_id()
+    session = running_session_id() or ""
     result = _FINISHED.take(session, key)  # checked in a run that was interrupted before it could store it
     if result is None:
         with st.spinner(t("proj_checking", "de")):
@@ -137,11 +137,6 @@ def _take_upload(uploaded: object, version: str) -> None:
 
 _FINISHED = FinishedUploads()
 """Checked uploads whose run ended before storing them (one per session, a few minutes at most)."""
-
-
-def _session_id() -> str:
-    ctx = get_script_run_ctx(suppress_warning=True)
-    return ctx.session_id if ctx is not None else ""
 
 
 def _load_example(version: str) -> None:

@@ -147,11 +147,9 @@ def _run_child(data: bytes, name: str, schema: ProjectSchema, geodata: Path | No
     try:
         stdout, stderr = proc.communicate(header + data, timeout=_wall_timeout(timeout))
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
+        _end(proc)
         raise _message(schema, name, "parse_timeout", seconds=int(timeout)) from None
-    proc = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-    tag, body = proc.stdout[:2], proc.stdout[2:]
+    tag, body = stdout[:2], stdout[2:]
     if tag == _OK:
         table = pickle.loads(body)  # noqa: S301 - our own child's output, never the user's bytes
         if isinstance(table, RawTable):
@@ -159,11 +157,11 @@ def _run_child(data: bytes, name: str, schema: ProjectSchema, geodata: Path | No
     if tag == _REFUSED:
         de, en, fix = pickle.loads(body)  # noqa: S301
         raise ProjectFileError(name, de, en, fix=fix)
-    if b"MemoryError" in proc.stderr or proc.returncode in (-9, -6):
+    if b"MemoryError" in stderr or proc.returncode in (-9, -6):
         raise _message(schema, name, "parse_memory", mb=memory)
     if proc.returncode == -24:  # SIGXCPU: CPU time limit
         raise _message(schema, name, "parse_timeout", seconds=int(timeout))
-    last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+    last = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
     raise _message(schema, name, "parse_failed", detail=last[0].split(":", 1)[0][:80])
 
 

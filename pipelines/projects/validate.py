@@ -128,7 +128,8 @@ class _Validator:
         vocab = self.schema.vocabularies[self.schema.column(col).vocabulary or col]
         lookup = {alias: canon for canon, aliases in vocab.items() for alias in aliases}
         aliases = list(lookup)
-        codes, distinct = pd.factorize(self.df[col].to_numpy(dtype=object))
+        values = self.df[col].to_numpy(dtype=object)
+        codes, distinct = pd.factorize(values)
         slugs = [slugify(str(v)) if v else "" for v in distinct]
         canon = np.array([lookup.get(slug, "") for slug in slugs] + [""], dtype=object)
         hints: dict[str, str] = {}  # a fuzzy match costs ~0.2 ms: bounded to MAX_HINTS distinct values
@@ -139,7 +140,6 @@ class _Validator:
                 guess = difflib.get_close_matches(slug, aliases, n=1, cutoff=0.5) if len(hints) < MAX_HINTS else []
                 hints[slug] = lookup[guess[0]] if guess else ""
             hint_of[k] = hints[slug]
-        values = self.df[col].to_numpy()
         unknown = np.flatnonzero((canon[codes] == "") & (values != ""))
         with_hint = hint_of[codes[unknown]] != ""
         allowed = ", ".join(vocab)
