@@ -34,7 +34,7 @@ from dashboard.maps import (
     check_map_input,
     city_value_line,
 )
-from dashboard.project_markers import SVG_LIMIT, project_rows
+from dashboard.project_markers import SVG_LIMIT, project_columns
 
 PAYLOAD_VERSION = 1
 OSM = {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
@@ -164,8 +164,7 @@ def _outlines(overlays: MapOverlays, lang: str, geometry: dict[str, Any] | None,
 def _projects(overlays: MapOverlays, lang: str) -> dict[str, Any] | None:
     if overlays.projects is None or not len(overlays.projects):
         return None
-    rows = project_rows(overlays.projects, lang)
-    return {"rows": rows, "canvas": len(rows) > SVG_LIMIT}
+    return {**project_columns(overlays.projects, lang), "svgLimit": SVG_LIMIT}
 
 
 def locations_payload(locations: gpd.GeoDataFrame | None, lang: str) -> list[list] | None:

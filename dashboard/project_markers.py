@@ -9,15 +9,20 @@ with the class ``ra-project`` (testable in the DOM); more are drawn on a canvas 
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from html import escape
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
 from dashboard.i18n import t
-from dashboard.projects_view import FALLBACK_COLOR, per_distinct
+from dashboard.projects_view import FALLBACK_COLOR
 from dashboard.safe_text import clean
 from pipelines.config import WEB_COORD_DECIMALS
 
@@ -64,6 +69,21 @@ def project_markers(projects: gpd.GeoDataFrame, lang: str) -> ProjectMarkers:
 
 def project_rows(projects: gpd.GeoDataFrame, lang: str) -> list[list]:
     """Rows ``[lat, lon, tooltip_html, colour]`` of the projects (tooltips escaped, colours checked)."""
+    c = project_columns(projects, lang)
+    titles, details, colors = c["titles"], c["details"], c["colors"]
+    return [[y, x, f"<b>{titles[ti]}</b><br>{details[di]}", colors[ci]]
+            for y, x, ti, di, ci in zip(c["lat"], c["lon"], c["title"], c["detail"], c["color"], strict=True)]
+
+
+def project_columns(projects: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
+    """The projects as columns for the map component: ``lat``, ``lon`` and, per row, indices into tables.
+
+    ``title`` indexes ``titles`` (escaped), ``detail`` indexes ``details`` (escaped ``theme · status<br>lead:
+    department``) and ``color`` indexes ``colors`` (``#rrggbb`` only); a tooltip is ``<b>title</b><br>detail``.
+    ``key`` changes exactly when any of it does. Why columns: 100,000 uploaded projects as one tooltip string
+    per row were ~11 MB on every run of the page; with each distinct text sent once they are a fraction of it, and
+    the component builds a tooltip only for the marker under the pointer (issue 12).
+    """
     missing = [c for c in REQUIRED if c not in projects.columns]
     if missing:
         raise ValueError(f"projects lack columns {missing}; use dashboard.projects_view.map_projects")
@@ -72,15 +92,36 @@ def project_rows(projects: gpd.GeoDataFrame, lang: str) -> list[list]:
     lead = escape(t("proj_col_federfuehrung", lang))
     ok = (projects.geometry.notna() & ~projects.geometry.is_empty).to_numpy()
     shown = projects[ok]
-    # each distinct text cleaned (no bidi/control characters) and escaped once: few themes, statuses, departments
-    text = {c: per_distinct(shown[c], lambda v: escape(clean(v)))
-            for c in ("titel", "thema", "status", "federfuehrung")}
-    colors = per_distinct(shown["color"], _color)
-    lat = np.round(shown.geometry.y.to_numpy(), WEB_COORD_DECIMALS).tolist()
-    lon = np.round(shown.geometry.x.to_numpy(), WEB_COORD_DECIMALS).tolist()
-    return [[y, x, f"<b>{ti}</b><br>{th} · {st}<br>{lead}: {fe}", co]
-            for y, x, ti, th, st, fe, co in zip(lat, lon, text["titel"], text["thema"], text["status"],
-                                                text["federfuehrung"], colors, strict=True)]
+    title, titles = _table(shown["titel"], lambda v: escape(clean(v)))
+    theme, themes = _table(shown["thema"], lambda v: escape(clean(v)))
+    status, statuses = _table(shown["status"], lambda v: escape(clean(v)))
+    dept, depts = _table(shown["federfuehrung"], lambda v: escape(clean(v)))
+    combined = (theme.astype(np.int64) * len(statuses) + status) * len(depts) + dept
+    detail, parts = pd.factorize(combined)
+    step = len(statuses) * len(depts)
+    details = [f"{themes[k // step]} · {statuses[k // len(depts) % len(statuses)]}<br>{lead}: {depts[k % len(depts)]}"
+               for k in parts.tolist()]
+    color, colors = _table(shown["color"], _color)
+    lat = np.round(shown.geometry.y.to_numpy(), WEB_COORD_DECIMALS)
+    lon = np.round(shown.geometry.x.to_numpy(), WEB_COORD_DECIMALS)
+    digest = hashlib.blake2b(digest_size=12)
+    for part in (lat, lon, title, detail, color):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    digest.update(json.dumps([titles, details, colors], ensure_ascii=False).encode())
+    return {"key": digest.hexdigest(), "lat": lat.tolist(), "lon": lon.tolist(),
+            "title": title.tolist(), "titles": titles, "detail": detail.tolist(), "details": details,
+            "color": color.tolist(), "colors": colors}
+
+
+def _table(values: pd.Series, f: Callable[[Any], str]) -> tuple[np.ndarray, list[str]]:
+    """(per row: index into the table, the table of ``f`` of each distinct value): ``f`` runs once per value.
+
+    Two values ``f`` makes the same text of (``"A"`` and ``"A\u202e"`` after cleaning) share one entry.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)  # a missing value is a value too
+    made = [f(v) for v in uniques.tolist()]
+    remap, table = pd.factorize(np.array(made, dtype=object))
+    return remap[codes], table.tolist()
 
 
 def project_legend_html(projects: gpd.GeoDataFrame, lang: str) -> str:

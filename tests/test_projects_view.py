@@ -215,3 +215,35 @@ def test_marker_rows_escape_and_clean_each_text_like_one_by_one():
         assert row[2] == f"<b>{e['titel']}</b><br>{e['thema']} · {e['status']}<br>Federführung: {e['federfuehrung']}"
     assert [r[3] for r in rows] == ["#112233", "#777777", "#112233", "#112233"]
     assert "\u202e" not in rows[1][2] and "&lt;b&gt;" in rows[0][2]
+
+
+def test_marker_columns_send_each_text_once_and_key_what_they_show() -> None:
+    """The component's marker columns: each distinct text once, indices per row, a key that follows the content."""
+    import json
+
+    from dashboard.project_markers import project_columns, project_rows
+
+    n = 20_000
+    projects = gpd.GeoDataFrame({"titel": [f"Projekt {i}" for i in range(n)], "thema": ["Kultur", "Wohnen"] * (n // 2),
+                                 "status": ["Idee"] * n, "federfuehrung": ["RBS", "KR", "RBS", "SOZ"] * (n // 4),
+                                 "color": ["#112233", "#445566"] * (n // 2)},
+                                geometry=gpd.points_from_xy(np.linspace(11.4, 11.7, n), np.full(n, 48.1)),
+                                crs="EPSG:4326")
+    cols = project_columns(projects, "de")
+    assert len(cols["titles"]) == n and len(cols["colors"]) == 2
+    pairs = set(zip(projects["thema"], projects["federfuehrung"], strict=True))
+    assert sorted(cols["details"]) == sorted(f"{th} · Idee<br>Federführung: {fe}" for th, fe in pairs)
+    rows = project_rows(projects, "de")
+    for i in (0, 1, 2, 3, n - 1):  # a row's tooltip is its title and detail, looked up
+        assert rows[i][2] == f"<b>{cols['titles'][cols['title'][i]]}</b><br>{cols['details'][cols['detail'][i]]}"
+        assert rows[i][3] == cols["colors"][cols["color"][i]] and rows[i][:2] == [cols["lat"][i], cols["lon"][i]]
+    assert len(json.dumps(cols)) < 0.6 * len(json.dumps(rows))
+    assert project_columns(projects.copy(), "de")["key"] == cols["key"]
+    for column, value in (("titel", "Projekt X"), ("status", "Planung"), ("color", "#000000")):
+        other = projects.copy()
+        other.loc[5, column] = value
+        assert project_columns(other, "de")["key"] != cols["key"], column
+    moved = projects.copy()
+    moved.geometry = gpd.points_from_xy(np.linspace(11.4, 11.7, n) + 0.001, np.full(n, 48.1))
+    assert project_columns(moved, "de")["key"] != cols["key"]
+    assert project_columns(projects, "en")["key"] != cols["key"]  # "Lead" instead of "Federführung"

@@ -25,7 +25,7 @@
   var st = {args: null, geo: null, geometryKey: null, view: null, areas: [], focus: null, bounds: null,
             fitted: true, programmatic: false, clicks: 0};
   var layers = {areas: null, outlines: null, labels: null, leaders: null, placed: [], outlinesKey: null, cityLine: null, cityLineKey: null,
-                tiles: null, tilesUrl: null, locations: null, locationsKey: null, projects: null, projectsKey: null};
+                tiles: null, tilesUrl: null, locations: null, locationsKey: null, projects: null, projectsKey: null, projectsData: null};
   // Read by the browser tests: how often the map rendered, restyled and fetched geometry.
   // renders/renderTimes: how often (and when, on the clock shared with the page) new arguments were drawn (tests, benchmarks)
   window.raumatlas = {renders: 0, renderTimes: [], geometryLoads: 0, lastError: null};
@@ -217,21 +217,57 @@
     });
   }
 
+  // Projects come as columns (dashboard/project_markers.py: project_columns): per marker its position and indices
+  // into tables of escaped texts and colours. Up to svgLimit markers are SVG circles (class ra-project), each
+  // getting its tooltip when the pointer first reaches it; more are drawn on one canvas (raumatlas_points.js).
+  var PROJECT_STYLE = {radius: 6, color: "#ffffff", weight: 1.5, fillOpacity: 0.95, className: "ra-project",
+                       pane: "raProjects"};
+  var PROJECT_TIP = {className: "ra-tt ra-project-tt", direction: "top"};
+
+  function projectTipHtml(p, i) {
+    return "<b>" + p.titles[p.title[i]] + "</b><br>" + p.details[p.detail[i]];
+  }
+
+  function projectTip(e) {
+    var m = e.layer, p = layers.projectsData;
+    if (!m || m.getTooltip() || !p) { return; }
+    m.bindTooltip(projectTipHtml(p, m.raIndex), PROJECT_TIP);
+    m.openTooltip();
+  }
+
   function drawProjects(p) {
-    var key = p ? JSON.stringify(p) : null;
+    var key = p ? p.key : null;
     if (key === layers.projectsKey) { return; }
     layers.projectsKey = key;
-    if (layers.projects) { map.removeLayer(layers.projects); layers.projects = null; }
+    if (layers.projects) { map.removeLayer(layers.projects); layers.projects = null; layers.projectsData = null; }
     if (!p) { return; }
-    var renderer = p.canvas ? L.canvas({padding: 0.3, pane: "raProjects"}) : L.svg({pane: "raProjects"});
-    var group = L.featureGroup();
-    p.rows.forEach(function (r) {
-      L.circleMarker([r[0], r[1]], {radius: 6, color: "#ffffff", weight: 1.5, fillOpacity: 0.95, fillColor: r[3],
-                                    className: "ra-project", pane: "raProjects", renderer: renderer})
-        .bindTooltip(r[2], {className: "ra-tt", direction: "top"}).addTo(group);
+    layers.projectsData = p;
+    if (p.lat.length > p.svgLimit) {
+      layers.projects = new window.raumatlasPoints.PointLayer(p, function (i) { return projectTipHtml(p, i); },
+                                                              {tooltip: PROJECT_TIP}).addTo(map);
+      return;
+    }
+    var renderer = L.svg({pane: "raProjects"});
+    var styles = p.colors.map(function (c) { return Object.assign({fillColor: c, renderer: renderer}, PROJECT_STYLE); });
+    var markers = p.lat.map(function (lat, i) {
+      var m = L.circleMarker([lat, p.lon[i]], styles[p.color[i]]);
+      m.raIndex = i;
+      return m;
     });
-    layers.projects = group.addTo(map);
+    layers.projects = L.featureGroup(markers).on("mouseover", projectTip).addTo(map);
   }
+
+  // Read by the browser tests: where the first project marker whose (escaped) title holds `text` is drawn (frame
+  // pixels), and whether it is on the canvas.
+  window.raumatlas.projectPoint = function (text) {
+    var p = layers.projectsData, i = -1;
+    for (var k = 0; p && k < p.title.length; k++) {
+      if (p.titles[p.title[k]].indexOf(text) >= 0) { i = k; break; }
+    }
+    if (i < 0) { return null; }
+    var pt = map.latLngToContainerPoint([p.lat[i], p.lon[i]]), box = map.getContainer().getBoundingClientRect();
+    return {x: box.left + pt.x, y: box.top + pt.y, canvas: !(layers.projects instanceof L.FeatureGroup)};
+  };
 
   // ---- first paint: report once that the page's maps are drawn (dashboard/views_first_paint.py) ----
   // The last map frame of the page to settle (drawn, or failed with its message shown) reports, so the

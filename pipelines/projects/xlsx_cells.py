@@ -105,6 +105,7 @@ class SheetReader:
         if rows is None:
             return False
         strings, dates, columns = self.strings, self.date_styles, self.columns
+        texts: dict[bytes, str] = {}  # this block's inline strings, each decoded once
         for number, cells in rows:
             if len(cells) > MAX_ROW_CELLS:
                 raise SheetTooComplex(f"row {number} holds more than {MAX_ROW_CELLS:,} cells")
@@ -113,8 +114,10 @@ class SheetReader:
                 col = columns.get(letters) or _column_bytes(letters, columns)
                 if kind == b"s" and raw:
                     value: Any = strings[int(raw)]
-                elif kind == b"inlineStr":
-                    value = xml_text(inline)
+                elif kind == b"inlineStr":  # writers such as openpyxl repeat a column's text in every row
+                    value = texts.get(inline)
+                    if value is None:
+                        value = texts[inline] = xml_text(inline)
                 elif not raw:
                     value = None
                 elif kind in (b"", b"n") and not (style and int(style) in dates):

@@ -100,3 +100,46 @@ def test_upload_report_markers_collaboration_without_xss(page, tmp_path: Path, n
     assert muc.locator("img[src='x']").count() == 0 and ber.locator("img[src='x']").count() == 0
     assert dialogs == [], f"an injected script ran: {dialogs}"
     assert network_guard.blocked == [], network_guard.blocked
+
+
+def test_many_markers_on_a_canvas_show_their_tooltip_when_pointed_at(page, tmp_path: Path) -> None:
+    """Past the SVG limit the markers are drawn on a canvas and a tooltip is made when the pointer reaches one.
+
+    2,600 Berlin projects: all but one in a heap in Spandau, one alone at the Alexanderplatz, whose escaped
+    title must show when the pointer is on it (the component sends texts as tables and builds the tooltip then).
+    """
+    from dashboard.project_markers import SVG_LIMIT
+    from tests.e2e.map_probe import frame_eval
+
+    n = SVG_LIMIT + 600
+    lines = ["id;titel;stadt;lat;lon;area_id;thema;federfuehrung;beteiligte_referate;partner;status"]
+    heap = "Berlin;52,535;13,20;;Soziales;Bezirksamt Spandau;;;Idee"
+    lines += [f"H-{i};TESTDATEN Haufen {i};{heap}" for i in range(n - 1)]
+    lines.append("ALONE;<b>TESTDATEN allein</b>;Berlin;52,5219;13,4132;;Kultur;Bezirksamt Mitte;;;Planung")
+    path = tmp_path / "viele_projekte_fiktiv.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    open_project_panel(page)
+    choose_file(page, path)
+    expect(page.get_by_text(re.compile(rf"{n} Zeilen gültig"))).to_be_visible(timeout=60_000)
+    page.locator(MAP_FRAME).nth(1).scroll_into_view_if_needed()
+    ber = map_frame(page, 1)
+    ber.locator("body[data-ra-settled]").wait_for(state="attached", timeout=30_000)
+    expect(ber.locator(MARKER)).to_have_count(0)  # no SVG path per marker
+    point = None
+    for _ in range(60):  # until the run that brought the projects has been drawn
+        point = frame_eval(page, 1, "() => window.raumatlas.projectPoint && window.raumatlas.projectPoint('allein')")
+        if point:
+            break
+        page.wait_for_timeout(500)
+    assert point and point["canvas"], point
+    frame_box = page.locator(MAP_FRAME).nth(1).bounding_box()
+    page.mouse.move(frame_box["x"] + point["x"], frame_box["y"] + point["y"])
+    tooltip = ber.locator(".leaflet-tooltip.ra-project-tt")
+    expect(tooltip).to_contain_text("<b>TESTDATEN allein</b>", timeout=10_000)  # the title as text, not markup
+    expect(tooltip).to_contain_text("Kultur")
+    assert ber.locator(".leaflet-tooltip b", has_text="TESTDATEN allein").count() == 1  # only the app's own bold
+    # the area below (the canvas lets the pointer through) does not open its tooltip over the project's
+    for other in ber.locator(".leaflet-tooltip.ra-tt:not(.ra-project-tt)").all():
+        expect(other).to_be_hidden()
+    page.mouse.move(frame_box["x"] + 5, frame_box["y"] + frame_box["height"] - 5)  # away from the marker
+    expect(tooltip).to_have_count(0)
