@@ -214,7 +214,12 @@ def available_layers(version: str) -> tuple[str, ...]:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def load_area_shapes(version: str) -> gpd.GeoDataFrame:
     """The canonical areas with geometry (EPSG:4326), shared read-only: uploads are validated and joined on it."""
-    return gpd.read_parquet(processed_dir() / config.AREAS_FILE)
+    return gpd.read_parquet(area_shapes_file())
+
+
+def area_shapes_file() -> Path:
+    """The file of :func:`load_area_shapes`: the upload check's child process reads it itself."""
+    return processed_dir() / config.AREAS_FILE
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=VIEW_TTL_S)

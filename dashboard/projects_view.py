@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -28,8 +29,8 @@ from pipelines.projects import (
     ProjectFileError,
     ProjectSchema,
     ValidationReport,
+    check_isolated,
     collaboration,
-    parse_isolated,
     parse_projects,
     place_projects,
     shape_projects,
@@ -90,21 +91,26 @@ class UploadResult:
         return self.error_en if lang == "en" else self.error_de
 
 
-def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame, schema: ProjectSchema, *,
-                   origin: str = "upload", isolated: bool = False) -> UploadResult:
+def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame | Path, schema: ProjectSchema, *,
+                   origin: str = "upload") -> UploadResult:
     """Read, validate and join a file's bytes; never raises for a bad file (the result says why).
 
-    ``areas``: the build's canonical areas with geometry (any CRS); ``schema``: the app's
-    ``projects/schema.toml`` (the view reads it once, :func:`dashboard.loaders.project_schema`).
-    Size and row limits come from the schema (``[limits]``); a binary, empty, truncated or
-    oversized file gives ``error_de``/``error_en``.
-    ``isolated``: parse in a child process with a memory limit and a timeout, one upload at a time
-    (:mod:`pipelines.projects.sandbox`) — for files from strangers (the app's uploads).
+    ``areas``: the build's canonical areas with geometry (any CRS), or the path of their file
+    (``areas.parquet``): then the file is checked in a child process with a memory limit and a
+    timeout, one upload at a time (:func:`pipelines.projects.sandbox.check_isolated`) — for files
+    from strangers (the app's uploads); the server receives only the report and the placed projects.
+    ``schema``: the app's ``projects/schema.toml`` (the view reads it once,
+    :func:`dashboard.loaders.project_schema`). Size and row limits come from the schema
+    (``[limits]``); a binary, empty, truncated or oversized file gives ``error_de``/``error_en``.
     """
     safe_name = file_name(name)  # no path, control or bidi characters (an RLO would reverse what follows)
-    parse = parse_isolated if isolated else parse_projects
     try:
-        report = validate_projects(parse(data, safe_name, schema), areas, schema=schema)
+        if isinstance(areas, Path):
+            report, placed = check_isolated(data, safe_name, schema, areas)
+        else:
+            report = validate_projects(parse_projects(data, safe_name, schema), areas, schema=schema)
+            # an upload's project counts are not shown: none are made
+            placed = shape_projects(place_projects(report.projects, areas)) if report.n_valid else None
     except ProjectFileError as err:
         fix = f" → {err.fix}" if err.fix else ""
         return UploadResult(safe_name, origin, None, None, err.message_de + fix, err.message_en + fix)
@@ -114,10 +120,9 @@ def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame, schema: Proj
         what = type(err).__name__
         return UploadResult(safe_name, origin, None, None, f"Datei nicht lesbar ({what})",
                             f"file cannot be read ({what})")
-    if report.n_valid == 0:
+    if placed is None or report.n_valid == 0:
         return UploadResult(safe_name, origin, report, None)
-    gdf = place_projects(report.projects, areas)  # an upload's project counts are not shown: none are made
-    return UploadResult(safe_name, origin, report, shape_projects(gdf).assign(origin=origin))
+    return UploadResult(safe_name, origin, report, placed.assign(origin=origin))
 
 
 class FinishedUploads:

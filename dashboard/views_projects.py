@@ -125,11 +125,10 @@ def _take_upload(uploaded: object, version: str) -> None:
     result = _FINISHED.take(session, key)  # checked in a run that was interrupted before it could store it
     if result is None:
         with st.spinner(t("proj_checking", "de")):
-            result = process_upload(data, str(getattr(uploaded, "name", "upload")),
-                                    loaders.load_area_shapes(version), loaders.project_schema(version), isolated=True)
+            result = process_upload(data, str(getattr(uploaded, "name", "upload")), loaders.area_shapes_file(),
+                                    loaders.project_schema(version))
             _FINISHED.put(session, key, result)  # before any Streamlit call: each may end this run
-        memory.clear_upload_caches()  # the validator's per-cell memos would keep this file's cells
-        memory.request_trim()  # validating a large file left freed memory in malloc's arenas
+        memory.request_trim()  # the child's answer (a large file's report and projects) was unpickled here
     st.session_state[UPLOAD_KEY] = result
     st.session_state[UPLOAD_SEEN] = key
     _FINISHED.discard(session)

@@ -180,7 +180,7 @@ def _fake_streamlit(monkeypatch, state: dict) -> list[str]:
                                                               spinner=lambda _: contextlib.nullcontext()))
     monkeypatch.setattr(views_projects.memory, "request_trim", lambda: asked.append("trim"))
     monkeypatch.setattr(views_projects.memory, "clear_upload_caches", lambda: asked.append("clear") or 0)
-    monkeypatch.setattr(views_projects, "loaders", SimpleNamespace(load_area_shapes=lambda v: None,
+    monkeypatch.setattr(views_projects, "loaders", SimpleNamespace(area_shapes_file=lambda: None,
                                                                    project_schema=lambda v: None))
     monkeypatch.setattr(views_projects, "process_upload", lambda data, name, *a, **k: f"result of {name}")
     return asked
@@ -207,7 +207,7 @@ def test_a_replaced_upload_is_dropped_before_the_new_one_is_read(monkeypatch):
         state.get(vp.UPLOAD_KEY)) or f"result of {name}")
     vp._take_upload(SimpleNamespace(getvalue=lambda: b"id;titel\n", name="neu.csv"), "v1")
     assert seen_during == [None]  # the old projects were no longer held while the new file was read
-    assert state[vp.UPLOAD_KEY] == "result of neu.csv" and asked == ["clear", "trim"]
+    assert state[vp.UPLOAD_KEY] == "result of neu.csv" and asked == ["trim"]
 
 
 class FakeManagers:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -220,6 +221,40 @@ def test_amplifying_geojson_is_refused_within_the_memory_limit(schema):
         parse_isolated(data, "schluessel.geojson", schema, timeout_s=60, memory_mb=300)
 
 
+@pytest.mark.usefixtures("processed_build")
+@pytest.mark.parametrize("fixture", ["probleme.csv", "projekte.geojson", "gebiete.csv", "leer.csv"])
+def test_an_upload_checked_in_the_child_gives_what_the_server_would(schema, fixture, monkeypatch):
+    """Parse, validation and placing of an upload run in the child: the same report and the same placed projects.
+
+    The server's own validator and spatial join are made to fail, so the child must have done the work.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from dashboard import projects_view
+    from pipelines import config
+
+    areas_file = config.resolve_paths(None).out / config.AREAS_FILE
+    data = (Path(__file__).parent / "fixtures" / "projects" / fixture).read_bytes()
+    here = projects_view.process_upload(data, fixture, gpd.read_parquet(areas_file), schema)
+
+    def not_here(*_a, **_k):
+        raise AssertionError("checked in the server")
+
+    for name in ("parse_projects", "validate_projects", "place_projects", "shape_projects"):
+        monkeypatch.setattr(projects_view, name, not_here)
+    there = projects_view.process_upload(data, fixture, areas_file, schema)
+    assert (there.error_de, there.error_en) == (here.error_de, here.error_en)
+    assert (there.report is None) == (here.report is None)
+    if here.report is not None:
+        assert there.report.problems == here.report.problems and there.report.n_valid == here.report.n_valid
+        pd.testing.assert_frame_equal(there.report.projects, here.report.projects)
+    assert (there.projects is None) == (here.projects is None)
+    if here.projects is not None:
+        assert here.report.n_valid > 0
+        pd.testing.assert_frame_equal(pd.DataFrame(there.projects), pd.DataFrame(here.projects))
+
+
 def test_sandbox_stops_a_parse_that_needs_too_much_memory(schema):
     from pipelines.projects.sandbox import parse_isolated
 
@@ -251,15 +286,17 @@ def test_one_parse_at_a_time_per_server(schema, monkeypatch):
     import threading
     import time
 
-    from pipelines.projects import sandbox
+    import pandas as pd
+
+    from pipelines.projects import RawTable, sandbox
 
     spans: list[tuple[float, float]] = []
 
-    def slow_child(data, name, schema, geodata, timeout, memory):
+    def slow_child(data, name, schema, geodata, timeout, memory, areas_file=None):
         start = time.monotonic()
         time.sleep(0.3)
         spans.append((start, time.monotonic()))
-        return "table"
+        return RawTable(name, "csv", pd.DataFrame())
 
     monkeypatch.setattr(sandbox, "_run_child", slow_child)
     threads = [threading.Thread(target=sandbox.parse_isolated, args=(b"x", f"{i}.csv", schema)) for i in range(3)]
