@@ -1,10 +1,13 @@
-"""Project markers for the folium maps: small circles coloured by theme, escaped tooltips, a theme legend.
+"""Project markers: small circles coloured by theme, escaped tooltips, a theme legend.
 
-Plain Leaflet (``L.circleMarker``), no plugin and no extra JS/CSS, so the maps stay offline.
-Every text from the planner's file is HTML-escaped here, and the data reach the page only
-through Jinja's ``tojson`` (which also escapes ``<``, ``>`` and ``&``): a title such as
-``<img src=x onerror=alert(1)>`` shows as text. Up to :data:`SVG_LIMIT` markers are SVG paths
-with the class ``ra-project`` (testable in the DOM); more are drawn on a canvas to stay fast.
+Two consumers. The app's map component gets :func:`project_columns` (positions, and per row indices
+into tables of distinct texts and colours); it draws up to :data:`SVG_LIMIT` markers as SVG paths
+with the class ``ra-project`` (testable in the DOM) and more on one canvas
+(``dashboard/map_component/raumatlas_points.js``). The folium maps of the exports get
+:class:`ProjectMarkers` from :func:`project_rows`: plain Leaflet (``L.circleMarker``), no plugin and
+no extra JS/CSS, so they stay offline, with the data passed through Jinja's ``tojson`` (which also
+escapes ``<``, ``>`` and ``&``). Every text from the planner's file is HTML-escaped here: a title
+such as ``<img src=x onerror=alert(1)>`` shows as text.
 """
 
 from __future__ import annotations

@@ -255,6 +255,18 @@ def test_an_upload_checked_in_the_child_gives_what_the_server_would(schema, fixt
         pd.testing.assert_frame_equal(pd.DataFrame(there.projects), pd.DataFrame(here.projects))
 
 
+@pytest.mark.usefixtures("processed_build")
+def test_a_good_file_is_checked_within_a_memory_limit_of_what_it_uses(schema):
+    """20,000 valid rows need ~120 MB to check; allocators that reserve address space ahead (Arrow's jemalloc, a
+    malloc arena per thread) made the child's address-space limit refuse them even at 200 MB (100,000 rows: 500)."""
+    from pipelines import config
+    from pipelines.projects.sandbox import check_isolated
+
+    report, placed = check_isolated(_csv([[f"P{i}", *ROW[1:]] for i in range(20_000)]), "gut.csv", schema,
+                                    config.resolve_paths(None).out / config.AREAS_FILE, memory_mb=250)
+    assert report.n_valid == 20_000 and len(placed) == 20_000
+
+
 def test_sandbox_stops_a_parse_that_needs_too_much_memory(schema):
     from pipelines.projects.sandbox import parse_isolated
 

@@ -161,8 +161,16 @@ def warm() -> None:
 
 
 def _child_env() -> dict[str, str]:
+    """The child's environment: one thread per numeric library, one malloc arena, Arrow on the system allocator.
+
+    The memory limit counts address space. Arrow's default allocator (jemalloc) and one glibc arena per
+    thread reserve address space far beyond what they use: with them, checking a valid 100,000-row file
+    reserved ~1.4 GB for ~350 MB used, and the limit refused a good file. With these settings the
+    reserved size follows the used one (and the check ran faster).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "OPENBLAS_", "MKL_"))}
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+    env.update(MALLOC_ARENA_MAX="1", ARROW_DEFAULT_MEMORY_POOL="system",
+               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([str(_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep))
     return env
 
