@@ -2,8 +2,9 @@
 
 Target: "the server is back within 10 % of its baseline when the session ends". The app is
 started like a user starts it; a warm-up session draws both maps and uploads a small valid
-file and is closed (so the first upload's one-time costs — the area shapes, the validator's
-imports — are in the baseline, as on a server that has seen uploads before). Then one
+file, a small file with findings and a refused one, and is closed (so the first upload's one-time
+costs — the area shapes, the first report table, imports — are in the baseline, as on a server
+that has seen uploads before; ``--warmup small``: the valid file only, as until 2026-11-29). Then one
 headless Chromium page uploads every file of ``bench_upload_limits.CASES`` through the app's
 real file uploader (``set_input_files``), one after the other, waiting for each file's report,
 and is closed. Each file's line gives two times from choosing it (once the previous file's run has
@@ -44,12 +45,19 @@ ALERT = '[data-testid="stAlert"]'
 TARGET = 0.10
 
 
-def _small_valid_file(folder: Path) -> Path:
-    """Twenty ordinary (fictitious) project rows: the warm-up upload."""
-    path = folder / "warmup.csv"
-    rows = [";".join(hf.HEAD)] + [";".join([f"W{i}", *hf.ROW[1:]]) for i in range(20)]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+def _warmup_files(folder: Path, full: bool) -> list[Path]:
+    """The warm-up uploads: twenty ordinary (fictitious) project rows; with ``full`` also a small file with
+    findings (a report table) and a refused one, so every kind of report has been drawn once before the baseline."""
+    files = {"warmup.csv": [";".join(hf.HEAD)] + [";".join([f"W{i}", *hf.ROW[1:]]) for i in range(20)]}
+    if full:
+        bad = ";".join(["W9", "", "Atlantis", "x", "y", *hf.ROW[5:]])  # no title, unknown city, no position
+        files["warmup_findings.csv"] = [*files["warmup.csv"][:6], bad]
+        files["warmup_refused.csv"] = ["name;ort", "A;B"]
+    paths = []
+    for name, rows in files.items():
+        (path := folder / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def _upload(page, path: Path, timeout_ms: int) -> str:  # noqa: ANN001 - playwright page
@@ -93,7 +101,8 @@ def _ratio(kib: int, base: int) -> str:
     return f"{share * 100:+6.1f} %  {'OK' if share <= TARGET else 'OVER'}"
 
 
-def run(url: str, pids: list[int], cases: dict, timeout_s: float, ttl_min: float, ttl_max: float) -> None:
+def run(url: str, pids: list[int], cases: dict, timeout_s: float, ttl_min: float, ttl_max: float,
+        full_warmup: bool = True) -> None:
     """Warm-up session, baseline, the upload session, close, and the readings after it."""
     from playwright.sync_api import sync_playwright
 
@@ -109,7 +118,9 @@ def run(url: str, pids: list[int], cases: dict, timeout_s: float, ttl_min: float
         stack.callback(ctx.close)
         timeout_ms = int(timeout_s * 1000)
         warm = _open_page(ctx, url, timeout_ms)
-        print(f"warm-up upload: {_upload(warm, _small_valid_file(folder), timeout_ms)}", flush=True)
+        for path in _warmup_files(folder, full_warmup):
+            print(f"warm-up upload: {_upload(warm, path, timeout_ms)}", flush=True)
+            _idle(warm, timeout_ms)
         warm.close()
         time.sleep(10)
         base = rss()
@@ -152,12 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ttl-max", type=float, default=210.0, help="... and no later than this (seconds after close)")
     ap.add_argument("--url", help="a running server")
     ap.add_argument("--pids", default="", help="with --url: the server processes whose RSS is measured")
+    ap.add_argument("--warmup", choices=("full", "small"), default="full",
+                    help="full: a valid file, one with findings and a refused one before the baseline; small: "
+                         "the valid one only (this benchmark's warm-up until 2026-11-29)")
     args = ap.parse_args(argv)
     words = [w.strip() for w in args.cases.split(",") if w.strip()]
     cases = {k: v for k, v in CASES.items() if not words or any(w in k for w in words)}
     log = f"bench-upload-memory-{os.getpid()}.log"
     with app_server(args.url, args.pids, log) as (url, pids):
-        run(url, pids, cases, args.timeout, args.ttl_min, args.ttl_max)
+        run(url, pids, cases, args.timeout, args.ttl_min, args.ttl_max, args.warmup == "full")
     return 0
 
 

@@ -163,8 +163,8 @@ def warm() -> None:
 def _child_env() -> dict[str, str]:
     """The child's environment: one thread per numeric library, one malloc arena, Arrow on the system allocator.
 
-    The memory limit counts address space. Arrow's default allocator (jemalloc) and one glibc arena per
-    thread reserve address space far beyond what they use: with them, checking a valid 100,000-row file
+    The memory limit counts address space. Arrow's own allocator (mimalloc in the pyarrow wheels) and one glibc
+    arena per thread reserve address space far beyond what they use: with them, checking a valid 100,000-row file
     reserved ~1.4 GB for ~350 MB used, and the limit refused a good file. With these settings the
     reserved size follows the used one (and the check ran faster).
     """
