@@ -49,6 +49,8 @@
     window.raumatlas.map = map;
     map.createPane("raOutlines").style.zIndex = 450;   // above the areas (overlayPane 400)
     map.createPane("raProjects").style.zIndex = 660;   // above the area labels (tooltipPane 650)
+    map.createPane("raProjectTips").style.zIndex = 670;  // a project's tooltip above the other projects
+    map.getPane("raProjectTips").style.pointerEvents = "none";
     L.control.scale().addTo(map);
     map.on("movestart", function () { if (!st.programmatic) { st.fitted = false; } });
     map.on("resize", function () { if (st.fitted && st.bounds) { fit(st.bounds); } });
@@ -222,7 +224,7 @@
   // getting its tooltip when the pointer first reaches it; more are drawn on one canvas (raumatlas_points.js).
   var PROJECT_STYLE = {radius: 6, color: "#ffffff", weight: 1.5, fillOpacity: 0.95, className: "ra-project",
                        pane: "raProjects"};
-  var PROJECT_TIP = {className: "ra-tt ra-project-tt", direction: "top"};
+  var PROJECT_TIP = {className: "ra-tt ra-project-tt", direction: "top", pane: "raProjectTips"};
 
   function projectTipHtml(p, i) {
     return "<b>" + p.titles[p.title[i]] + "</b><br>" + p.details[p.detail[i]];
