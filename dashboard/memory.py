@@ -111,27 +111,6 @@ def trim(libc: Any | None = None) -> bool:
     return True
 
 
-UPLOAD_PACKAGE = "pipelines.projects"
-
-
-def clear_upload_caches(package: str = UPLOAD_PACKAGE) -> int:
-    """Empty the ``functools`` caches of the upload readers (``package`` and its modules); how many.
-
-    The validator memoises per cell text (``lru_cache(maxsize=65536)``: slugs, numbers, dates). In the
-    server that kept one large upload's cells — about 800,000 objects, 200 MiB — after its session
-    ended. They only speed up one file, so they are emptied once it has been validated.
-    """
-    cleared = 0
-    for name, module in list(sys.modules.items()):
-        if module is None or not (name == package or name.startswith(package + ".")):
-            continue
-        for value in list(vars(module).values()):
-            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", "") == name:
-                value.cache_clear()
-                cleared += 1
-    return cleared
-
-
 def request_trim() -> None:
     """Ask the reaper thread to trim soon (a run freed a large object, e.g. a replaced upload)."""
     _WAKE.set()

@@ -95,10 +95,13 @@ def project_columns(projects: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
     lead = escape(t("proj_col_federfuehrung", lang))
     ok = (projects.geometry.notna() & ~projects.geometry.is_empty).to_numpy()
     shown = projects[ok]
-    title, titles = _table(shown["titel"], lambda v: escape(clean(v)))
-    theme, themes = _table(shown["thema"], lambda v: escape(clean(v)))
-    status, statuses = _table(shown["status"], lambda v: escape(clean(v)))
-    dept, depts = _table(shown["federfuehrung"], lambda v: escape(clean(v)))
+    def text(value: object) -> str:  # no bidi/control characters, escaped
+        return escape(clean(value))
+
+    title, titles = _table(shown["titel"], text)
+    theme, themes = _table(shown["thema"], text)
+    status, statuses = _table(shown["status"], text)
+    dept, depts = _table(shown["federfuehrung"], text)
     combined = (theme.astype(np.int64) * len(statuses) + status) * len(depts) + dept
     detail, parts = pd.factorize(combined)
     step = len(statuses) * len(depts)

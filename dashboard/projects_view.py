@@ -120,7 +120,7 @@ def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame | Path, schem
         what = type(err).__name__
         return UploadResult(safe_name, origin, None, None, f"Datei nicht lesbar ({what})",
                             f"file cannot be read ({what})")
-    if placed is None or report.n_valid == 0:
+    if placed is None:  # no valid row
         return UploadResult(safe_name, origin, report, None)
     return UploadResult(safe_name, origin, report, placed.assign(origin=origin))
 

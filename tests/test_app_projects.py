@@ -126,7 +126,7 @@ def test_an_upload_checked_in_an_interrupted_run_is_stored_by_the_next_run(monke
 
     monkeypatch.setattr(views_projects, "process_upload", check)
     monkeypatch.setattr(views_projects.st, "spinner", spinner)
-    monkeypatch.setattr(views_projects.loaders, "load_area_shapes", lambda version: None)
+    monkeypatch.setattr(views_projects.loaders, "area_shapes_file", lambda: None)
     monkeypatch.setattr(views_projects.loaders, "project_schema", lambda version: None)
 
     def script() -> None:

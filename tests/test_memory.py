@@ -183,7 +183,6 @@ def _fake_streamlit(monkeypatch, state: dict) -> list[str]:
     monkeypatch.setattr(views_projects, "st", SimpleNamespace(session_state=state,
                                                               spinner=lambda _: contextlib.nullcontext()))
     monkeypatch.setattr(views_projects.memory, "request_trim", lambda: asked.append("trim"))
-    monkeypatch.setattr(views_projects.memory, "clear_upload_caches", lambda: asked.append("clear") or 0)
     monkeypatch.setattr(views_projects, "loaders", SimpleNamespace(area_shapes_file=lambda: None,
                                                                    project_schema=lambda v: None))
     monkeypatch.setattr(views_projects, "process_upload", lambda data, name, *a, **k: f"result of {name}")
@@ -275,16 +274,6 @@ def test_session_only_keys_are_the_project_views_keys():
     from dashboard import views_projects
 
     assert set(memory.SESSION_ONLY_KEYS) == {views_projects.UPLOAD_KEY, views_projects.EXAMPLE_KEY}
-
-
-def test_upload_caches_are_emptied():
-    from pipelines.projects import validate, values
-
-    values.parse_float("48,137")
-    validate._slug("Sozialreferat")
-    assert values.parse_float.cache_info().currsize and validate._slug.cache_info().currsize
-    assert memory.clear_upload_caches() >= 3
-    assert values.parse_float.cache_info().currsize == 0 and validate._slug.cache_info().currsize == 0
 
 
 def test_arrow_frees_through_malloc_so_a_trim_hands_its_memory_back():

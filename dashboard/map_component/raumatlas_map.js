@@ -246,7 +246,7 @@
     layers.projectsData = p;
     if (p.lat.length > p.svgLimit) {
       layers.projects = new window.raumatlasPoints.PointLayer(p, function (i) { return projectTipHtml(p, i); },
-                                                              {tooltip: PROJECT_TIP}).addTo(map);
+                                                              {tooltip: PROJECT_TIP, style: PROJECT_STYLE}).addTo(map);
       return;
     }
     var renderer = L.svg({pane: "raProjects"});

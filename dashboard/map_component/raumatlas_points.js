@@ -7,16 +7,17 @@
  * the app sends (positions, indices into colour and text tables), draws them in one pass per colour
  * after every move or zoom, and finds the marker under the pointer in a grid of screen cells. The
  * canvas takes no pointer events, so a click still reaches the area below; the tooltip is one Leaflet
- * tooltip, made for the marker under the pointer. The look is that of the SVG markers: radius 6,
- * white 1.5 px ring, fill opacity 0.95.
+ * tooltip, made for the marker under the pointer. The look is that of the SVG markers: the same style object
+ * (radius, ring colour and width, fill opacity) comes in the options.
  */
 window.raumatlasPoints = (function () {
   "use strict";
 
-  var RADIUS = 6, RING = 1.5, CELL = 16, HIT = RADIUS + 2, CHUNK = 256;
+  var CELL = 16, CHUNK = 256;
 
   var PointLayer = L.Layer.extend({
-    options: {pane: "raProjects", tooltip: {className: "ra-tt", direction: "top"}},
+    // options.style: the SVG markers' style ({radius, color, weight, fillOpacity}), given by raumatlas_map.js
+    options: {pane: "raProjects", tooltip: {className: "ra-tt", direction: "top"}, style: null},
 
     // p: {lat, lon, color, colors, ...}; tip(i): the tooltip's HTML (escaped by the app) of marker i.
     initialize: function (p, tip, options) {
@@ -31,7 +32,7 @@ window.raumatlasPoints = (function () {
       this._canvas.style.pointerEvents = "none";
       this.getPane().appendChild(this._canvas);
       this._tooltip = L.tooltip(this.options.tooltip);
-      map.on("moveend zoomend resize viewreset", this._draw, this);
+      map.on("moveend resize", this._draw, this);  // a zoom or a reset ends with a moveend too
       map.on("mousemove", this._hover, this);
       map.on("mouseout zoomstart movestart", this._unhover, this);
       this._draw();
@@ -39,7 +40,7 @@ window.raumatlasPoints = (function () {
 
     onRemove: function (map) {
       this._unhover();
-      map.off("moveend zoomend resize viewreset", this._draw, this);
+      map.off("moveend resize", this._draw, this);
       map.off("mousemove", this._hover, this);
       map.off("mouseout zoomstart movestart", this._unhover, this);
       L.DomUtil.remove(this._canvas);
@@ -48,7 +49,7 @@ window.raumatlasPoints = (function () {
 
     _draw: function () {
       var map = this._map, p = this._p, size = map.getSize(), ratio = window.devicePixelRatio || 1;
-      var canvas = this._canvas, n = p.lat.length;
+      var canvas = this._canvas, n = p.lat.length, style = this.options.style, r = style.radius, hit = r + 2;
       L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
       canvas.width = Math.round(size.x * ratio);
       canvas.height = Math.round(size.y * ratio);
@@ -61,16 +62,16 @@ window.raumatlasPoints = (function () {
       var xs = new Float32Array(n), ys = new Float32Array(n), top = new Map();
       for (var i = 0; i < n; i++) {
         var pt = map.latLngToContainerPoint([p.lat[i], p.lon[i]]);
-        if (pt.x < -HIT || pt.y < -HIT || pt.x > size.x + HIT || pt.y > size.y + HIT) { continue; }
+        if (pt.x < -hit || pt.y < -hit || pt.x > size.x + hit || pt.y > size.y + hit) { continue; }
         xs[i] = pt.x;
         ys[i] = pt.y;
-        top.set(Math.round(2 * pt.x + 2 * HIT) * 131072 + Math.round(2 * pt.y + 2 * HIT), i);
+        top.set(Math.round(2 * pt.x + 2 * hit) * 131072 + Math.round(2 * pt.y + 2 * hit), i);
       }
       // drawn in the file's order (a later project covers an earlier one, as with SVG markers), in chunks of CHUNK
       // markers, each chunk one path per colour: 100,000 markers of alternating themes are ~2,000 fills, not 100,000
       var order = Array.from(top.values()).sort(function (a, b) { return a - b; }), grid = new Map();
-      ctx.lineWidth = RING;
-      ctx.strokeStyle = "#ffffff";
+      ctx.lineWidth = style.weight;
+      ctx.strokeStyle = style.color;
       for (var start = 0; start < order.length; start += CHUNK) {
         var chunk = order.slice(start, start + CHUNK), colors = [], members = {};
         chunk.forEach(function (k) {
@@ -83,10 +84,10 @@ window.raumatlasPoints = (function () {
         colors.forEach(function (c) {
           ctx.beginPath();
           members[c].forEach(function (k) {
-            ctx.moveTo(xs[k] + RADIUS, ys[k]);
-            ctx.arc(xs[k], ys[k], RADIUS, 0, 2 * Math.PI);
+            ctx.moveTo(xs[k] + r, ys[k]);
+            ctx.arc(xs[k], ys[k], r, 0, 2 * Math.PI);
           });
-          ctx.globalAlpha = 0.95;
+          ctx.globalAlpha = style.fillOpacity;
           ctx.fillStyle = p.colors[c];
           ctx.fill();
           ctx.globalAlpha = 1;
@@ -99,9 +100,10 @@ window.raumatlasPoints = (function () {
     },
 
     // The marker under container point (x, y): of those whose circle holds it the one drawn last (on top, as seen),
-    // else the nearest within HIT pixels; -1 for none.
+    // else the nearest within 2 pixels of its circle; -1 for none.
     _at: function (x, y) {
-      var top = -1, near = -1, nearD = HIT * HIT, inside = (RADIUS + RING) * (RADIUS + RING);
+      var style = this.options.style, hit = style.radius + 2, ring = style.radius + style.weight;
+      var top = -1, near = -1, nearD = hit * hit, inside = ring * ring;
       var cx = Math.floor(x / CELL + 1), cy = Math.floor(y / CELL + 1);
       for (var dx = -1; dx <= 1; dx++) {
         for (var dy = -1; dy <= 1; dy++) {

@@ -72,10 +72,7 @@ def parse_isolated(data: bytes, name: str, schema: ProjectSchema, *, geodata: Pa
 
     ``geodata``: the folder whose ``projects/schema.toml`` the child loads (default: the repository's).
     """
-    table = _isolated(data, name, schema, geodata, timeout_s, memory_mb, None)
-    if not isinstance(table, RawTable):
-        raise _message(schema, name, "parse_failed", detail="unexpected answer")
-    return table
+    return _isolated(data, name, schema, geodata, timeout_s, memory_mb, None, RawTable)
 
 
 def check_isolated(data: bytes, name: str, schema: ProjectSchema, areas_file: Path, *, geodata: Path | None = None,
@@ -86,22 +83,23 @@ def check_isolated(data: bytes, name: str, schema: ProjectSchema, areas_file: Pa
     ``areas_file``: the build's canonical areas (``areas.parquet``), which the child reads. Bad files raise
     ProjectFileError, as in :func:`parse_isolated`; the projects are None when no row is valid.
     """
-    result = _isolated(data, name, schema, geodata, timeout_s, memory_mb, areas_file)
-    if not isinstance(result, tuple):
-        raise _message(schema, name, "parse_failed", detail="unexpected answer")
-    return result
+    return _isolated(data, name, schema, geodata, timeout_s, memory_mb, areas_file, tuple)
 
 
 def _isolated(data: bytes, name: str, schema: ProjectSchema, geodata: Path | None, timeout_s: float | None,
-              memory_mb: int | None, areas_file: Path | None) -> Any:
+              memory_mb: int | None, areas_file: Path | None, expect: type) -> Any:
+    """One child at a time per server; its answer, which must be an ``expect``."""
     timeout = float(timeout_s if timeout_s is not None else limit(schema.limits, "parse_timeout_s"))
     memory = int(memory_mb if memory_mb is not None else limit(schema.limits, "parse_memory_mb"))
     if not _LOCK.acquire(timeout=timeout):
         raise _message(schema, name, "parse_busy")
     try:
-        return _run_child(data, name, schema, geodata, timeout, memory, areas_file)
+        answer = _run_child(data, name, schema, geodata, timeout, memory, areas_file)
     finally:
         _LOCK.release()
+    if not isinstance(answer, expect):
+        raise _message(schema, name, "parse_failed", detail="unexpected answer")
+    return answer
 
 
 class _Spare:
