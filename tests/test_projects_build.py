@@ -121,3 +121,26 @@ def test_empty_projects_table_has_the_columns() -> None:
 def test_bundled_project_folder_has_only_templates(geodata: Path) -> None:
     files = sorted(p.name for p in (geodata / "projects").iterdir())
     assert files == ["README.md", "schema.toml", "vorlage.csv", "vorlage.xlsx"]  # no invented projects
+
+
+def test_list_cells_become_lists_and_equal_lists_are_one_object():
+    import numpy as np
+
+    from pipelines.projects.stage import shared_lists
+
+    cells = [["Sozialreferat"], ("Sozialreferat",), np.array(["Sozialreferat"], dtype=object), None, "x", [],
+             ["Baureferat", "Sozialreferat"]]
+    out = shared_lists(cells)
+    assert out == [["Sozialreferat"]] * 3 + [[], [], [], ["Baureferat", "Sozialreferat"]]
+    assert all(type(v) is list for v in out)
+    assert out[0] is out[1] is out[2] and out[3] is out[4] is out[5] and out[6] is not out[0]
+
+
+def test_a_report_without_its_rows_keeps_their_count_and_verdict():
+    from pipelines.projects.report import ValidationReport
+
+    report = ValidationReport("a.csv", pd.DataFrame({"id": ["A", "B"]}), [], n_rows=3)
+    light = report.without_rows()
+    assert light.projects.empty and list(light.projects.columns) == ["id"]
+    assert (light.n_valid, light.status, light.summary()) == (2, "partial", report.summary())
+    assert report.n_valid == 2 and len(report.projects) == 2  # the original is not changed

@@ -6,7 +6,7 @@ app all read a report (lines, summary, exit code, problem table) without running
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -33,6 +33,16 @@ class ValidationReport:
     is_template: bool = False
     hidden: dict[str, int] = field(default_factory=dict)
     """Findings per severity past ``max_findings_per_code``: counted, summed up in one line per kind, not listed."""
+    kept: int | None = None
+    """Rows kept, once ``projects`` has been dropped (:meth:`without_rows`); None while ``projects`` holds them."""
+
+    def without_rows(self) -> ValidationReport:
+        """This report without its kept rows, their count kept.
+
+        What the sandbox sends back with the placed projects, which carry the same rows (a server holding
+        both held each 100,000-row upload twice).
+        """
+        return replace(self, projects=self.projects.iloc[:0], kept=self.n_valid)
 
     def severity_counts(self) -> dict[str, int]:
         """Findings per severity ("error", "warning", "info"), the unlisted ones included; summary lines not."""
@@ -47,7 +57,7 @@ class ValidationReport:
     @property
     def n_valid(self) -> int:
         """Rows kept."""
-        return len(self.projects)
+        return len(self.projects) if self.kept is None else self.kept
 
     @property
     def status(self) -> str:

@@ -263,7 +263,7 @@ def _child_main() -> int:
             report = validate_projects(result, areas, schema=schema)
             del result
             placed = shape_projects(place_projects(report.projects, areas)) if report.n_valid else None
-            result = (report, placed)
+            result = (report.without_rows(), placed)
     except ProjectFileError as err:
         out.write(_REFUSED + pickle.dumps((err.message_de, err.message_en, err.fix)))
         return 0

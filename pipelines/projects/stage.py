@@ -11,6 +11,7 @@ labels and definitions are data in ``schema.toml`` (``[catalog]``, ``[labels_en]
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +96,29 @@ def shape_projects(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame(pd.DataFrame(data, columns=cols), geometry=gpd.GeoSeries(geometry, crs=config.WEB_CRS),
                            crs=config.WEB_CRS)
     for c in _LIST_COLUMNS:
-        out[c] = [v if type(v) is list else list(v) if isinstance(v, tuple) or hasattr(v, "tolist") else []
-                  for v in out[c]]
+        out[c] = shared_lists(out[c])
     for c in _FLOAT_COLUMNS:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     out["anzahl_referate"] = pd.to_numeric(out["anzahl_referate"], errors="coerce").fillna(0).astype("int64")
     out["row"] = pd.to_numeric(out["row"], errors="coerce").fillna(0).astype("int64")
     return out.sort_values(["stadt", "id"], kind="stable").reset_index(drop=True)
+
+
+def shared_lists(cells: Iterable[Any]) -> list[list[str]]:
+    """Each cell as a list (tuples and arrays converted, anything else empty); equal lists are one object.
+
+    A 100,000-row upload names a handful of distinct department lists: one list object each instead of
+    one per row. Pickle keeps that sharing, so the server unpickles and holds a few objects, not 300,000
+    (small objects made during an upload pin the allocator's arenas after it: issue 12). The lists are
+    never changed in place; a change would show in every row that shares it.
+    """
+    seen: dict[tuple, list[str]] = {}
+    out = []
+    for v in cells:
+        items = tuple(v) if type(v) is list or isinstance(v, tuple) else tuple(v.tolist()) \
+            if hasattr(v, "tolist") else ()
+        out.append(seen.setdefault(items, list(items)))
+    return out
 
 
 def _dtype(column: str) -> str:
