@@ -152,15 +152,46 @@ def test_irregular_xml_beyond_the_budget_is_refused_before_parsing():
     b'<row r="1"></row></row>',  # an end without a start
 ])
 def test_a_block_with_anything_besides_simple_rows_goes_to_the_xml_parser(block):
-    from pipelines.projects.xlsx_fast import rows_block
+    from pipelines.projects.xlsx_fast import plain_rows_block, rows_block
 
     assert rows_block(block, 0) is None
+    assert plain_rows_block(block, 0) is None
+
+
+def test_rows_without_formulas_take_the_plain_path_and_read_what_openpyxl_reads(monkeypatch):
+    """The common sheet (no formulas) is matched by the six-group cell pattern; rows_block is not needed."""
+    from pipelines.projects import xlsx_cells
+
+    data = _rewrite(_workbook(), SHEET, lambda b: re.sub(rb"<f>[^<]*</f>", b"", b))
+    expected = _openpyxl(data)
+    assert not any(f for _, f in expected.values())
+    def not_plain(*_a):  # noqa: ANN202
+        pytest.fail("a sheet without formulas takes the plain path")
+
+    monkeypatch.setattr(xlsx_cells, "rows_block", not_plain)
+    monkeypatch.setattr(xlsx_stream, "parse_xml", not_plain)
+    assert _ours(data) == expected
+
+
+def test_the_plain_path_leaves_formulas_and_other_attributes_to_the_full_pattern():
+    from pipelines.projects.xlsx_fast import plain_rows_block, rows_block
+
+    for block in (b'<row r="1"><c r="A1"><f>B1*2</f><v>4</v></c></row>',
+                  b'<row r="1"><c r="A1" cm="1"><v>4</v></c></row>'):
+        assert plain_rows_block(block, 0) is None and rows_block(block, 0) is not None
 
 
 def test_simple_rows_with_blanks_between_them_are_read_fast():
-    from pipelines.projects.xlsx_fast import rows_block, strings_block
+    from pipelines.projects.xlsx_fast import plain_rows_block, rows_block, strings_block
 
-    rows = rows_block(b'\n <row r="3"><c r="B3" t="s"><v>2</v></c>\n<c r="C3"/></row>\n<row/>\n', 0)
-    assert [(n, [c[1:3] for c in cells]) for n, cells in rows] == [(3, [(b"B", b"3"), (b"C", b"3")]), (4, [])]
+    block = b'\n <row r="3"><c r="B3" t="s"><v>2</v></c>\n<c r="C3"/></row>\n<row/>\n<row r="7" spans="1:2"/> '
+    rows = rows_block(block, 0)
+    assert [(n, [c[1:3] for c in cells]) for n, cells in rows] == [(3, [(b"B", b"3"), (b"C", b"3")]), (4, []), (7, [])]
+    plain = plain_rows_block(block, 0)
+    assert [(n, [c[1:5] for c in cells]) for n, cells in plain] == [
+        (3, [(b"B", b"", b"s", b"2"), (b"C", b"", b"", b"")]), (4, []), (7, [])]
+    assert plain_rows_block(b'<row r="2"/><row><c r="A3" t="inlineStr"><is><t>x &amp; y</t></is></c></row>', 0) == [
+        (2, []), (3, [(b'<c r="A3" t="inlineStr"><is><t>x &amp; y</t></is></c>', b"A", b"", b"inlineStr", b"",
+                       b"x &amp; y")])]
     assert strings_block(b"<si><t>a</t></si>\n<si><t/></si> ") == ["a", ""]
     assert strings_block(b"<si><t>a</t></si><si><r><t>b</t></r></si>") is None  # rich text: the XML parser

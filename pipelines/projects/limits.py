@@ -131,7 +131,10 @@ class TableGuard:
         if self.cells > self.max_cells:
             raise self._refuse("too_many_cells", limit=self.max_cells, at=where, at_en=where_en)
         cut = self.max_chars + 1
-        return [c if len(c) <= cut else c[:cut] for c in cells[:width]]
+        kept = list(cells[:width])
+        if width and max(map(len, kept)) > cut:
+            return [c if len(c) <= cut else c[:cut] for c in kept]
+        return kept
 
     def raw(self, width: int, where: str, where_en: str) -> None:
         """Count the cells a row holds in the file, empty ones included (an .xlsx can hold millions of them).

@@ -73,7 +73,7 @@ def header_map(header: list[str], name: str, schema: ProjectSchema, table: RawTa
 def build_table(records: list[tuple[int, list[str]]], name: str, schema: ProjectSchema, fmt: str) -> RawTable:
     """Header = first non-blank record; blank records are skipped but keep their numbers."""
     table = RawTable(source=name, format=fmt, frame=pd.DataFrame(), problems=findings_for(schema))
-    nonblank = [(n, c) for n, c in records if any(x.strip() for x in c)]
+    nonblank = [(n, c) for n, c in records if any(map(str.strip, c))]
     if not nonblank:
         raise fail(name, schema, "empty_file")
     header = header_map(nonblank[0][1], name, schema, table)

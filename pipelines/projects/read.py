@@ -138,9 +138,11 @@ def _parse_xlsx(data: bytes, name: str, schema: ProjectSchema) -> RawTable:
         cap, more_formulas = limit(schema.limits, "max_findings_per_code"), 0
         for number, in_xml, present in iter_first_sheet(data):
             guard.raw(in_xml, f"Zeile {number}", f"row {number}")
-            width = max((j + 1 for j, (v, f) in present.items() if v not in (None, "") or f), default=0)
-            if width > guard.max_columns:  # refuse before building a row that wide
-                guard.row([""] * (guard.max_columns) + ["x"], f"Zeile {number}", f"row {number}")
+            width = max(present, default=-1) + 1  # trailing blanks are dropped by guard.row
+            if width > guard.max_columns:
+                width = max((j + 1 for j, (v, f) in present.items() if v not in (None, "") or f), default=0)
+                if width > guard.max_columns:  # refuse before building a row that wide
+                    guard.row([""] * (guard.max_columns) + ["x"], f"Zeile {number}", f"row {number}")
             cells = [""] * width
             for j, (value, formula) in present.items():
                 if j >= width:

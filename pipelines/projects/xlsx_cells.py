@@ -14,7 +14,7 @@ from typing import Any
 from xml.parsers import expat
 
 from pipelines.projects.schema import ProjectFileError
-from pipelines.projects.xlsx_fast import attributes, rows_block, xml_text
+from pipelines.projects.xlsx_fast import attributes, plain_rows_block, rows_block, xml_text
 
 MAX_ROW_CELLS = 16_384  # Excel's column limit: no real row has more cells
 Row = tuple[int, int, dict[int, tuple[Any, str | None]]]
@@ -101,37 +101,47 @@ class SheetReader:
 
     def fast(self, block: bytes) -> bool:
         """Read a block of simple rows; False when it is not one (nothing read)."""
-        rows = rows_block(block, self.row)
+        plain = plain_rows_block(block, self.row)
+        rows = plain if plain is not None else rows_block(block, self.row)
         if rows is None:
             return False
-        strings, dates, columns = self.strings, self.date_styles, self.columns
+        strings, columns = self.strings, self.columns
         texts: dict[bytes, str] = {}  # this block's inline strings, each decoded once
         for number, cells in rows:
             if len(cells) > MAX_ROW_CELLS:
                 raise SheetTooComplex(f"row {number} holds more than {MAX_ROW_CELLS:,} cells")
             out: dict[int, tuple[Any, str | None]] = {}
-            for _, letters, digits, style, kind, f_attrs, f_text, raw, inline, _e, _r, _a, _s in cells:  # b"" = absent
-                col = columns.get(letters) or _column_bytes(letters, columns)
-                if kind == b"s" and raw:
-                    value: Any = strings[int(raw)]
-                elif kind == b"inlineStr":  # writers such as openpyxl repeat a column's text in every row
-                    value = texts.get(inline)
-                    if value is None:
-                        value = texts[inline] = xml_text(inline)
-                elif not raw:
-                    value = None
-                elif kind in (b"", b"n") and not (style and int(style) in dates):
-                    value = float(raw) if b"." in raw or b"e" in raw or b"E" in raw else int(raw)
-                else:
-                    value = self.convert(kind.decode() if kind else "n", int(style) if style else 0, raw.decode())
-                if f_attrs or f_text:
-                    ref = (letters + digits).decode()
-                    out[col - 1] = (value, self.formula(attributes(f_attrs), xml_text(f_text), ref))
-                elif value is not None:
-                    out[col - 1] = (value, None)
+            if plain is not None:  # (whole, letters, style, type, value, inline): no formulas
+                for _, letters, style, kind, raw, inline in cells:
+                    col = columns.get(letters) or _column_bytes(letters, columns)
+                    value = strings[int(raw)] if kind == b"s" and raw else self.value(kind, style, raw, inline, texts)
+                    if value is not None:
+                        out[col - 1] = (value, None)
+            else:
+                for _, letters, digits, style, kind, f_attrs, f_text, raw, inline, _e, _r, _a, _s in cells:
+                    col = columns.get(letters) or _column_bytes(letters, columns)
+                    value = strings[int(raw)] if kind == b"s" and raw else self.value(kind, style, raw, inline, texts)
+                    if f_attrs or f_text:
+                        ref = (letters + digits).decode()
+                        out[col - 1] = (value, self.formula(attributes(f_attrs), xml_text(f_text), ref))
+                    elif value is not None:
+                        out[col - 1] = (value, None)
             self.rows.append((number, len(cells), out))
             self.row = number
         return True
+
+    def value(self, kind: bytes, style: bytes, raw: bytes, inline: bytes, texts: dict[bytes, str]) -> Any:
+        """A matched cell's value (raw bytes, ``b""`` when absent) as openpyxl gives it; ``texts``: decoded inlines."""
+        if kind == b"inlineStr":  # writers such as openpyxl repeat a column's text in every row
+            value = texts.get(inline)
+            if value is None:
+                value = texts[inline] = xml_text(inline)
+            return value
+        if not raw:
+            return None
+        if kind in (b"", b"n") and not (style and int(style) in self.date_styles):
+            return float(raw) if b"." in raw or b"e" in raw or b"E" in raw else int(raw)
+        return self.convert(kind.decode() if kind else "n", int(style) if style else 0, raw.decode())
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         """Expat callback: an element opens."""

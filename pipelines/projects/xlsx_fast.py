@@ -23,6 +23,10 @@ _TOKEN = re.compile(rb'(\s*(?:<c r="([A-Z]{1,3})(\d{1,7})"(?: s="(\d{1,6})")?(?:
                     rb'|(</row>)|(<row)((?: [A-Za-z:]+="[^"<>]*")*)\s*(/?)>))')
 """One token of a block of rows: a cell (groups 2-9), a row's end (10) or a row's start (11-13: ``/`` if empty).
 Cells first: they are nearly all of a sheet."""
+_CELL = re.compile(rb'(\s*<c r="([A-Z]{1,3})\d{1,7}"(?: s="(\d{1,6})")?(?: t="([a-zA-Z]{1,9})")?'
+                   rb'(?:/>|>(?:<v>([^<&]*)</v>|<v\s*/>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>))')
+"""A cell without a formula or other attributes: (whole, column letters, style, type, value, inline string)."""
+_ROW_START = re.compile(rb'\s*<row((?: [A-Za-z:]+="[^"<>]*")*)\s*(/?)>')
 _SI = re.compile(rb'(\s*<si>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|<t/>)</si>)')
 _WHOLE = itemgetter(0)
 _ENTITIES = {"&quot;": '"', "&apos;": "'"}
@@ -86,10 +90,49 @@ def rows_block(block: bytes, last_row: int) -> list[tuple[int, list[tuple]]] | N
         else:  # <row ...> or <row .../>
             if cells is not None:
                 return None
-            number = _ROW_NUMBER.search(token[11]) if token[11] else None
-            last_row = int(number[1]) if number else last_row + 1
+            last_row = row_number(token[11], last_row)
             rows.append((last_row, [] if token[12] else (cells := [])))
     return rows if cells is None else None
+
+
+def plain_rows_block(block: bytes, last_row: int) -> list[tuple[int, list[tuple]]] | None:
+    """Rows of a block of whole ``<row>`` elements whose cells have no formula, or None.
+
+    Most sheets (every one the writers above make without formulas) are such blocks. Cut at each
+    ``</row>``, a row is its start tag and a run of cells matched by one regular expression of six
+    groups, ``(whole, column letters, style, type, value, inline string)``, all raw bytes, ``b""``
+    when absent: about half the cost of :func:`rows_block`'s thirteen groups and its loop over every
+    token, for the 1.8 million cells of a 10 MB sheet (issue 12: "validated in <= 10 s"). None when
+    anything else is in the block: :func:`rows_block` or the XML parser reads it then.
+    """
+    if b"<f" in block:
+        return None
+    rows: list[tuple[int, list[tuple]]] = []
+    *chunks, tail = block.split(b"</row>")
+    for chunk in chunks:  # self-closing rows, then the row that this </row> ends
+        at = 0
+        while (start := _ROW_START.match(chunk, at)) is not None:
+            last_row, at = row_number(start[1], last_row), start.end()
+            if not start[2]:
+                break
+            rows.append((last_row, []))
+        else:
+            return None
+        cells = _CELL.findall(chunk, at)
+        if sum(map(len, map(_WHOLE, cells))) != len(chunk.rstrip()) - at:
+            return None
+        rows.append((last_row, cells))
+    at = 0
+    while (start := _ROW_START.match(tail, at)) is not None and start[2]:  # self-closing rows at the end
+        last_row, at = row_number(start[1], last_row), start.end()
+        rows.append((last_row, []))
+    return rows if not tail[at:].strip() else None
+
+
+def row_number(attrs: bytes, last_row: int) -> int:
+    """A ``<row>``'s number from its attributes (`` r="7" spans="1:3"``), else the one after ``last_row``."""
+    number = _ROW_NUMBER.search(attrs) if attrs else None
+    return int(number[1]) if number else last_row + 1
 
 
 def _covers(matches: list[tuple], text: bytes) -> bool:
