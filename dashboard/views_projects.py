@@ -170,7 +170,7 @@ def _report(result: UploadResult, lang: str) -> None:
         st.error(t("proj_refused_file", lang, name=name, reason=_md(result.error(lang))))
         return
     report = result.report
-    c = report_counts(report)
+    c = {k: format_number(v, lang, 0) for k, v in report_counts(report).items()}  # 99.999 (de), 99,999 (en)
     verdict = {"ok": st.success, "partial": st.warning}.get(report.status, st.error)
     verdict(t(VERDICT_KEYS.get(report.status, "proj_verdict_refused"), lang, name=name, rows=c["rows"],
               valid=c["valid"], dropped=c["dropped"]))

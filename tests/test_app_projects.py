@@ -172,3 +172,19 @@ def test_the_project_panel_keeps_its_identity_while_a_file_is_replaced(areas: gp
     assert not at.exception
     assert first_id == with_file[0] == between[0]
     assert with_file[1] and between[1]  # open once projects came, and it stays open
+
+
+def test_report_counts_are_written_in_the_languages_number_format(areas: gpd.GeoDataFrame) -> None:
+    """1.250 (de) and 1,250 (en): a planner reads "1250" as a year."""
+    head, row = (FIXTURES / "html_titel.csv").read_text(encoding="utf-8").splitlines()[:2]
+    cells = row.split(";")
+    body = "\n".join([head] + [";".join([f"N{i}", *cells[1:]]) for i in range(1_250)]) + "\n"
+    result = process_upload(body.encode(), "viele.csv", areas, SCHEMA)
+    assert result.ok and len(result.projects) == 1_250
+    for lang, text in (("de", "alle 1.250 Zeilen gültig"), ("en", "all 1,250 rows valid")):
+        at = AppTest.from_file(APP, default_timeout=180)
+        at.session_state[UPLOAD_KEY] = result
+        at.query_params["lang"] = lang
+        at.run()
+        assert not at.exception
+        assert text in _texts(at).replace("\\", "")

@@ -108,6 +108,7 @@ def test_many_markers_on_a_canvas_show_their_tooltip_when_pointed_at(page, tmp_p
     2,600 Berlin projects: all but one in a heap in Spandau, one alone at the Alexanderplatz, whose escaped
     title must show when the pointer is on it (the component sends texts as tables and builds the tooltip then).
     """
+    from dashboard.i18n import format_number
     from dashboard.project_markers import SVG_LIMIT
     from tests.e2e.map_probe import frame_eval
 
@@ -120,7 +121,9 @@ def test_many_markers_on_a_canvas_show_their_tooltip_when_pointed_at(page, tmp_p
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     open_project_panel(page)
     choose_file(page, path)
-    expect(page.get_by_text(re.compile(rf"{n} Zeilen gültig"))).to_be_visible(timeout=60_000)
+    # counts in the German format: "2.600 Zeilen gültig"
+    expect(page.get_by_text(re.compile(rf"{re.escape(format_number(n, 'de', 0))} Zeilen gültig"))).to_be_visible(
+        timeout=60_000)
     page.locator(MAP_FRAME).nth(1).scroll_into_view_if_needed()
     ber = map_frame(page, 1)
     ber.locator("body[data-ra-settled]").wait_for(state="attached", timeout=30_000)
