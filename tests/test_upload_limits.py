@@ -385,3 +385,23 @@ def test_a_warmed_child_is_held_to_the_same_memory_limit(schema, monkeypatch):
     data = _csv([ROW[:1] + ["t" * 40 + str(i)] + ROW[2:] for i in range(60_000)])
     with pytest.raises(ProjectFileError, match="Speicher|Prüfung abgebrochen"):
         sandbox.parse_isolated(data, "gross.csv", huge, memory_mb=5)
+
+
+def test_a_message_missing_from_schema_toml_falls_back_to_the_bounds_own_text_and_fix(schema):
+    """One rule for every file-level message (reader, sandbox, summary lines): schema.toml's, else the default."""
+    import dataclasses
+
+    from pipelines.projects.limits import DEFAULT_MESSAGES
+    from pipelines.projects.schema import fail
+
+    code = "parse_timeout"
+    de, en, fix = DEFAULT_MESSAGES[code]
+    bare = dataclasses.replace(schema, messages={k: v for k, v in schema.messages.items() if k != code},
+                               fixes={k: v for k, v in schema.fixes.items() if k != code})
+    assert bare.texts(code, seconds=7) == (de.format(seconds=7), en.format(seconds=7), fix.format(seconds=7))
+    own = dataclasses.replace(bare, messages={**bare.messages,
+                                              code: ("zu langsam ({seconds} s)", "slow ({seconds} s)")})
+    err = fail("a.xlsx", own, code, seconds=7)
+    assert (err.message_de, err.message_en, err.fix) == ("zu langsam (7 s)", "slow (7 s)", fix.format(seconds=7))
+    with pytest.raises(KeyError):
+        bare.texts("no_such_code")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from pipelines.projects.limits import DEFAULT_MESSAGES, limit
+from pipelines.projects.limits import limit
 from pipelines.projects.schema import Problem, ProjectSchema
 from pipelines.projects.values import cell_text
 
@@ -98,11 +98,7 @@ class Findings:
             de, en = self._first.get(code, (code, code))
             params = {"n": f"{count:,}".replace(",", "."), "n_en": f"{count:,}", "shown": self.cap,
                       "example": cell_text(de, 90), "example_en": cell_text(en, 90)}
-            if SUMMARY_CODE in schema.messages:
-                de_line, en_line = schema.message(SUMMARY_CODE, **params)
-            else:
-                de_t, en_t, _ = DEFAULT_MESSAGES[SUMMARY_CODE]
-                de_line, en_line = de_t.format(**params), en_t.format(**params)
+            de_line, en_line = schema.message(SUMMARY_CODE, **params)
             lines.append(Problem(severity, SUMMARY_CODE, None, column, de_line, en_line))
         return lines
 

@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 
 from pipelines.projects.findings import Findings, findings_for
-from pipelines.projects.limits import DEFAULT_LIMITS, DEFAULT_MESSAGES, TableGuard
-from pipelines.projects.schema import Problem, ProjectFileError, ProjectSchema, fail
+from pipelines.projects.limits import DEFAULT_LIMITS, TableGuard
+from pipelines.projects.schema import Problem, ProjectSchema, fail
 from pipelines.projects.values import cell_text
 from pipelines.registry import slugify
 
@@ -37,17 +37,9 @@ class RawTable:
         return len(self.frame) == 0
 
 
-def refuse(name: str, schema: ProjectSchema, code: str, **params: Any) -> ProjectFileError:
-    """:func:`fail` for the bounds of :mod:`pipelines.projects.limits` (default text if schema.toml lacks it)."""
-    if code in schema.messages:
-        return fail(name, schema, code, **params)
-    de, en, fix = DEFAULT_MESSAGES[code]
-    return ProjectFileError(name, de.format(**params), en.format(**params), fix=fix.format(**params))
-
-
 def table_guard(name: str, schema: ProjectSchema) -> TableGuard:
     """The streaming bounds (rows, columns, cells, characters) for one file, refusing with its name."""
-    return TableGuard(schema.limits, lambda code, **params: refuse(name, schema, code, **params))
+    return TableGuard(schema.limits, lambda code, **params: fail(name, schema, code, **params))
 
 
 def cut_cell(text: str, max_chars: int) -> str:

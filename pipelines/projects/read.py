@@ -22,7 +22,7 @@ from pipelines.errors import InputError
 from pipelines.io import read_bytes_limited
 from pipelines.projects.findings import findings_for
 from pipelines.projects.limits import limit
-from pipelines.projects.raw_table import RawTable, build_table, cut_cell, header_map, refuse, table_guard
+from pipelines.projects.raw_table import RawTable, build_table, cut_cell, header_map, table_guard
 from pipelines.projects.schema import (
     ProjectSchema,
     fail,
@@ -97,7 +97,7 @@ def _refuse_mixed_utf8(data: bytes, err: UnicodeDecodeError, name: str, schema: 
     if valid == 0 or valid < invalid:
         return
     row = data.count(b"\n", 0, err.start) + 1
-    raise refuse(name, schema, "mixed_encoding", row=row, byte=data[err.start])
+    raise fail(name, schema, "mixed_encoding", row=row, byte=data[err.start])
 
 
 def _sniff_delimiter(text: str) -> str:

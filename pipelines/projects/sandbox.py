@@ -41,9 +41,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.projects.limits import DEFAULT_MESSAGES, limit
+from pipelines.projects.limits import limit
 from pipelines.projects.read import RawTable
-from pipelines.projects.schema import ProjectFileError, ProjectSchema
+from pipelines.projects.schema import ProjectFileError, ProjectSchema, fail
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -55,15 +55,6 @@ SPARE_IDLE_S = 60.0
 _ROOT = Path(__file__).resolve().parents[2]
 _OK, _REFUSED = b"OK", b"NO"
 STARTUP_ALLOWANCE_S = 15.0
-
-
-def _message(schema: ProjectSchema, name: str, code: str, **params: object) -> ProjectFileError:
-    de, en, fix = DEFAULT_MESSAGES[code]
-    if code in schema.messages:
-        de, en = schema.message(code, **params)
-        fix = schema.fixes.get(code, fix)
-        return ProjectFileError(name, de, en, fix=fix.format(**params))
-    return ProjectFileError(name, de.format(**params), en.format(**params), fix=fix.format(**params))
 
 
 def parse_isolated(data: bytes, name: str, schema: ProjectSchema, *, geodata: Path | None = None,
@@ -92,13 +83,13 @@ def _isolated(data: bytes, name: str, schema: ProjectSchema, geodata: Path | Non
     timeout = float(timeout_s if timeout_s is not None else limit(schema.limits, "parse_timeout_s"))
     memory = int(memory_mb if memory_mb is not None else limit(schema.limits, "parse_memory_mb"))
     if not _LOCK.acquire(timeout=timeout):
-        raise _message(schema, name, "parse_busy")
+        raise fail(name, schema, "parse_busy")
     try:
         answer = _run_child(data, name, schema, geodata, timeout, memory, areas_file)
     finally:
         _LOCK.release()
     if not isinstance(answer, expect):
-        raise _message(schema, name, "parse_failed", detail="unexpected answer")
+        raise fail(name, schema, "parse_failed", detail="unexpected answer")
     return answer
 
 
@@ -190,7 +181,7 @@ def _run_child(data: bytes, name: str, schema: ProjectSchema, geodata: Path | No
         stdout, stderr = proc.communicate(header + data, timeout=_wall_timeout(timeout * (2 if areas_file else 1)))
     except subprocess.TimeoutExpired:
         _end(proc)
-        raise _message(schema, name, "parse_timeout", seconds=int(timeout)) from None
+        raise fail(name, schema, "parse_timeout", seconds=int(timeout)) from None
     tag, body = stdout[:2], stdout[2:]
     if tag == _OK:
         return pickle.loads(body)  # noqa: S301 - our own child's output, never the user's bytes
@@ -198,11 +189,11 @@ def _run_child(data: bytes, name: str, schema: ProjectSchema, geodata: Path | No
         de, en, fix = pickle.loads(body)  # noqa: S301
         raise ProjectFileError(name, de, en, fix=fix)
     if b"MemoryError" in stderr or proc.returncode in (-9, -6):
-        raise _message(schema, name, "parse_memory", mb=memory)
+        raise fail(name, schema, "parse_memory", mb=memory)
     if proc.returncode == -24:  # SIGXCPU: CPU time limit
-        raise _message(schema, name, "parse_timeout", seconds=int(timeout))
+        raise fail(name, schema, "parse_timeout", seconds=int(timeout))
     last = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
-    raise _message(schema, name, "parse_failed", detail=last[0].split(":", 1)[0][:80])
+    raise fail(name, schema, "parse_failed", detail=last[0].split(":", 1)[0][:80])
 
 
 def _wall_timeout(cpu_seconds: float) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 from pipelines import config
 from pipelines.errors import InputError
 from pipelines.io import read_toml
-from pipelines.projects.limits import checked_limits
+from pipelines.projects.limits import DEFAULT_MESSAGES, checked_limits
 from pipelines.registry import slugify
 from pipelines.registry_schema import check_registry
 
@@ -55,8 +55,18 @@ class ProjectSchema:
 
     def message(self, code: str, **params: Any) -> tuple[str, str]:
         """German and English text of a message; user values arrive only as format arguments."""
-        de, en = self.messages[code]
-        return de.format(**params), en.format(**params)
+        return self.texts(code, **params)[:2]
+
+    def texts(self, code: str, **params: Any) -> tuple[str, str, str]:
+        """German text, English text and fix of a message: schema.toml's, else the built-in one of a bound.
+
+        A schema.toml written before a bound existed lacks its message; the bound's own text
+        (:data:`~pipelines.projects.limits.DEFAULT_MESSAGES`) stands in, its fix too. Unknown codes raise KeyError.
+        """
+        default = DEFAULT_MESSAGES.get(code)
+        de, en = self.messages[code] if code in self.messages or default is None else default[:2]
+        fix = self.fixes.get(code, default[2] if default else "")
+        return de.format(**params), en.format(**params), fix.format(**params)
 
 
 class ProjectFileError(InputError):
@@ -69,8 +79,8 @@ class ProjectFileError(InputError):
 
 def fail(name: str, schema: ProjectSchema, code: str, *, where: str = "", **params: Any) -> ProjectFileError:
     """The error for a whole file, with the message (and fix) from schema.toml."""
-    de, en = schema.message(code, **params)
-    return ProjectFileError(name, de, en, where=where, fix=schema.fixes.get(code, "").format(**params))
+    de, en, fix = schema.texts(code, **params)
+    return ProjectFileError(name, de, en, where=where, fix=fix)
 
 
 @dataclass(frozen=True)
