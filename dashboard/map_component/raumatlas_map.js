@@ -324,6 +324,9 @@
     map.getContainer().setAttribute("aria-label", a.title);
     document.documentElement.lang = a.lang;
     map.getContainer().style.background = a.background;
+    // The outlines' geometry is fetched beside the areas' (not after them): Munich's first paint waited for
+    // both fetches one after the other. load() keeps the promise, drawOutlines takes the same one.
+    if (a.outlines) { window.raumatlasGeometry.load(a.outlines.geometry).catch(function () {}); }
     return window.raumatlasGeometry.load(a.geometry).then(function (geo) {
       var newGeometry = a.geometry.key !== st.geometryKey;
       st.args = a;
