@@ -201,6 +201,28 @@
     if (layers.outlines && layers.placed.length) { window.raumatlasLabels.layout(map, layers.placed, layers.leaders); }
   }
 
+  // Leaflet.markercluster (34 KB and two style sheets) serves only the facility layer, which is off unless chosen:
+  // it is loaded when that layer is first drawn, not by every map frame on every visit.
+  var CLUSTER_DIR = "/app/static/vendor/leaflet.markercluster/", clusterCode = null;
+  function loadCluster() {
+    if (!clusterCode) {
+      clusterCode = new Promise(function (resolve, reject) {
+        ["MarkerCluster.css", "MarkerCluster.Default.css"].forEach(function (name) {
+          var link = document.createElement("link");
+          link.rel = "stylesheet";
+          link.href = CLUSTER_DIR + name;
+          document.head.appendChild(link);
+        });
+        var script = document.createElement("script");
+        script.src = CLUSTER_DIR + "leaflet.markercluster.js";
+        script.onload = resolve;
+        script.onerror = function () { clusterCode = null; reject(new Error(script.src + ": not loaded")); };
+        document.head.appendChild(script);
+      });
+    }
+    return clusterCode;
+  }
+
   function drawLocations(loc) {
     var key = !loc ? null : loc.url ? loc.url : "inline:" + loc.rows.length + ":" + JSON.stringify(loc.rows[0] || null);
     if (key === layers.locationsKey) { return Promise.resolve(); }
@@ -208,7 +230,8 @@
     if (layers.locations) { map.removeLayer(layers.locations); layers.locations = null; }
     if (!loc) { return Promise.resolve(); }
     var rows = loc.url ? fetch(loc.url).then(function (r) { return r.json(); }) : Promise.resolve(loc.rows);
-    return rows.then(function (data) {
+    return Promise.all([rows, loadCluster()]).then(function (got) {
+      var data = got[0];
       if (layers.locationsKey !== key) { return; }
       var cluster = L.markerClusterGroup({maxClusterRadius: 45, showCoverageOnHover: false});
       cluster.addLayers(data.map(function (r) {

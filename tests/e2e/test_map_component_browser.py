@@ -247,6 +247,27 @@ def test_map_frames_have_titles_and_few_tab_stops(page):
         assert len(stops) <= 5, stops
 
 
+def test_facility_points_cluster_and_load_their_code_only_when_shown(page, browser_context, app_server):
+    """Leaflet.markercluster reaches a frame with the facility layer (``?loc=``), not with every map."""
+    wait_maps_drawn(page, DEFAULT_POLYGONS)
+    assert [frame_eval(page, i, "() => typeof L.markerClusterGroup") for i in range(2)] == ["undefined"] * 2
+    shown = browser_context.new_page()
+    try:
+        shown.goto(f"{app_server.url}/?loc=kita")
+        wait_maps_drawn(shown, DEFAULT_POLYGONS)
+        for i in range(2):  # Munich 1,527 and Berlin 2,880 day-care centres, in clusters with counts
+            clusters = map_frame(shown, i).locator(".marker-cluster")
+            clusters.first.wait_for(timeout=30_000)
+            counts = [int(t) for t in clusters.all_inner_texts() if t.strip().isdigit()]
+            assert counts and max(counts) > 1, counts
+            style = frame_eval(shown, i, """() => [typeof L.markerClusterGroup,
+                getComputedStyle(document.querySelector('.marker-cluster-small, .marker-cluster-medium,'
+                                                        + ' .marker-cluster-large')).backgroundColor]""")
+            assert style[0] == "function" and style[1] not in ("", "rgba(0, 0, 0, 0)"), style  # its style sheet too
+    finally:
+        shown.close()
+
+
 def test_no_external_requests_from_the_map_component(browser_context, network_guard: NetworkGuard):
     """Runs after the tests above in this module: the component loaded nothing from outside 127.0.0.1."""
     assert network_guard.allowed > 0
