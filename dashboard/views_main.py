@@ -111,7 +111,10 @@ def render() -> None:
     # The maps are drawn first: their arguments reach the browser before the rest of the page is sent,
     # so the map frames load (first visit) or recolour (a change) while the rest is still being drawn.
     with maps_slot:
-        state = revalidate(views_maps.render(page), choices)  # a clicked id must exist too
+        state, clicks = views_maps.render(page)
+        state = revalidate(state, choices)  # a clicked id must exist too
+        commit(state)  # the clicked area is stored before its click counts as seen (views_maps.render says why)
+        views_maps.mark_clicks_seen(clicks)
         views_exports.render_view_downloads(page.with_state(state))
     if search_slot is not None:  # above the maps: its code loads with theirs, before the sidebar's
         with search_slot:

@@ -39,8 +39,14 @@ def map_height(state: ViewState) -> int:
     return 600 if state.present else 560
 
 
-def render(page: PageContext) -> ViewState:
-    """Draw both maps; returns the state with a newly clicked area selected."""
+def render(page: PageContext) -> tuple[ViewState, dict[str, str]]:
+    """Draw both maps; returns the state with a newly clicked area selected, and the clicks to mark as seen.
+
+    The caller marks them (:func:`mark_clicks_seen`) only after it has stored that state: a run stopped in
+    between (Streamlit stops a run at its next call when the browser asks for a new one) then sees the
+    click again and selects the area again, instead of taking it as seen and losing it.
+    """
+    seen: dict[str, str] = {}
     state, entry = page.state, page.entry
     if not state.present:  # on a projector the maps come first; the note follows them
         # One container whatever it holds: a note or button that comes and goes with the indicator must not
@@ -56,10 +62,11 @@ def render(page: PageContext) -> ViewState:
         with col:
             clicked = _city_map(page, page.cities[city])
             if clicked:
-                state = replace(state, area_city=clicked[0], area_id=clicked[1])
+                area_id, seen[city] = clicked
+                state = replace(state, area_city=city, area_id=area_id)
     if state.present:
         _comparability_note(entry, state.lang)
-    return state
+    return state, seen
 
 
 def _comparability_note(entry: dict[str, Any], lang: str, periods: str = "") -> None:
@@ -87,6 +94,7 @@ def _header(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
 
 
 def _city_map(page: PageContext, city: CityPage) -> tuple[str, str] | None:
+    """Draw one map; returns (area id, click marker) of a click not seen before."""
     state, lang = page.state, page.state.lang
     parts = city_map_parts(page, city, display=views_projects.project_display_for(page.version),
                            tiles=BASEMAP_TILES.get(state.basemap), height=map_height(state),
@@ -161,16 +169,17 @@ def _publish_locations(city: CityPage, lang: str, layers: tuple[str, ...], versi
 
 
 def _new_click(city: str, out: Any) -> tuple[str, str] | None:
-    """An area id from a click that was not seen before (the component repeats its last value every run)."""
+    """(area id, marker) of a click that was not seen before (the component repeats its last value every run)."""
     click = component_click(out)
-    if click is None:
+    if click is None or st.session_state.get(CLICK_SEEN.format(city=city)) == click[1]:
         return None
-    area_id, marker = click
-    key = CLICK_SEEN.format(city=city)
-    if st.session_state.get(key) == marker:
-        return None
-    st.session_state[key] = marker
-    return city, area_id
+    return click
+
+
+def mark_clicks_seen(seen: dict[str, str]) -> None:
+    """Remember each city's handled click (its marker), once the selection it made is stored."""
+    for city, marker in seen.items():
+        st.session_state[CLICK_SEEN.format(city=city)] = marker
 
 
 def _no_data_at_level(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:

@@ -42,3 +42,20 @@ def test_component_click_needs_an_area_and_a_nonce():
     assert component_click({"area_id": "08", "nonce": "1-2"}) != component_click({"area_id": "08", "nonce": "1-1"})
     for bad in (None, {}, {"area_id": "08"}, {"nonce": "1"}, "08", {"area_id": "", "nonce": "1"}):
         assert component_click(bad) is None
+
+
+def test_a_click_counts_as_seen_only_once_its_selection_is_stored(monkeypatch) -> None:
+    """A run stopped between reading a click and storing its selection must see the click again, not lose it."""
+    import streamlit as st
+
+    from dashboard import views_maps
+
+    monkeypatch.setattr(st, "session_state", {})
+    out = {"area_id": "08", "nonce": "1-1"}
+    first = views_maps._new_click("berlin", out)  # noqa: SLF001
+    assert first == ("08", "08|1-1")
+    assert views_maps._new_click("berlin", out) == first  # noqa: SLF001 - not yet stored: still new
+    views_maps.mark_clicks_seen({"berlin": first[1]})
+    assert views_maps._new_click("berlin", out) is None  # noqa: SLF001
+    assert views_maps._new_click("munich", out) == first  # noqa: SLF001 - each map has its own
+    assert views_maps._new_click("berlin", {"area_id": "08", "nonce": "1-2"}) == ("08", "08|1-2")  # noqa: SLF001
