@@ -213,7 +213,7 @@ def available_layers(version: str) -> tuple[str, ...]:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def load_area_shapes(version: str) -> gpd.GeoDataFrame:
-    """The canonical areas with geometry (EPSG:4326), shared read-only: uploads are validated and joined on it."""
+    """The canonical areas with geometry (EPSG:4326), shared read-only: the example projects are checked on it."""
     return gpd.read_parquet(area_shapes_file())
 
 

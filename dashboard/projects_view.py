@@ -32,7 +32,7 @@ from pipelines.projects import (
     check_isolated,
     collaboration,
     parse_projects,
-    place_projects,
+    placed_projects,
     shape_projects,
     validate_projects,
 )
@@ -109,8 +109,7 @@ def process_upload(data: bytes, name: str, areas: gpd.GeoDataFrame | Path, schem
             report, placed = check_isolated(data, safe_name, schema, areas)
         else:
             report = validate_projects(parse_projects(data, safe_name, schema), areas, schema=schema)
-            # an upload's project counts are not shown: none are made
-            placed = shape_projects(place_projects(report.projects, areas)) if report.n_valid else None
+            placed = placed_projects(report, areas)
     except ProjectFileError as err:
         fix = f" → {err.fix}" if err.fix else ""
         return UploadResult(safe_name, origin, None, None, err.message_de + fix, err.message_en + fix)

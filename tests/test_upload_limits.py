@@ -241,7 +241,7 @@ def test_an_upload_checked_in_the_child_gives_what_the_server_would(schema, fixt
     def not_here(*_a, **_k):
         raise AssertionError("checked in the server")
 
-    for name in ("parse_projects", "validate_projects", "place_projects", "shape_projects"):
+    for name in ("parse_projects", "validate_projects", "placed_projects"):
         monkeypatch.setattr(projects_view, name, not_here)
     there = projects_view.process_upload(data, fixture, areas_file, schema)
     assert (there.error_de, there.error_en) == (here.error_de, here.error_en)

@@ -19,7 +19,7 @@ from pipelines.projects.read import parse_projects, read_projects
 from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport, require_usable
 from pipelines.projects.sandbox import check_isolated, parse_isolated
 from pipelines.projects.schema import Problem, ProjectFileError, ProjectSchema, load_project_schema
-from pipelines.projects.stage import project_catalog, project_table_columns, shape_projects
+from pipelines.projects.stage import placed_projects, project_catalog, project_table_columns, shape_projects
 from pipelines.projects.stage import stage as project_stage
 from pipelines.projects.validate import validate_projects
 from pipelines.projects.values import is_formula_like
@@ -28,7 +28,7 @@ __all__ = [
     "PROJECT_COLUMNS", "PROJECT_SUFFIXES", "Problem", "ProjectFileError", "ProjectSchema", "RawTable",
     "ValidationReport", "check_isolated", "collaboration", "department_list", "is_formula_like",
     "join_projects", "load_project_folder", "load_project_schema", "parse_isolated", "parse_projects", "place_projects",
-    "project_catalog",
+    "placed_projects", "project_catalog",
     "project_stage", "project_table_columns", "read_projects", "require_usable", "shape_projects", "to_safe_csv",
     "validate_projects",
 ]

@@ -224,10 +224,9 @@ def _child_main() -> int:
     import pandas  # noqa: F401
 
     from pipelines.errors import InputError
-    from pipelines.projects.join import place_projects
     from pipelines.projects.read import parse_projects
     from pipelines.projects.schema import load_project_schema
-    from pipelines.projects.stage import shape_projects
+    from pipelines.projects.stage import placed_projects
     from pipelines.projects.validate import validate_projects
 
     raw = sys.stdin.buffer.read()
@@ -253,8 +252,7 @@ def _child_main() -> int:
             areas = geopandas.read_parquet(areas_file)
             report = validate_projects(result, areas, schema=schema)
             del result
-            placed = shape_projects(place_projects(report.projects, areas)) if report.n_valid else None
-            result = (report.without_rows(), placed)
+            result = (report.without_rows(), placed_projects(report, areas))
     except ProjectFileError as err:
         out.write(_REFUSED + pickle.dumps((err.message_de, err.message_en, err.fix)))
         return 0

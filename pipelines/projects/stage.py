@@ -20,6 +20,7 @@ import pandas as pd
 
 from pipelines import config, io
 from pipelines.projects.api import load_project_folder
+from pipelines.projects.join import place_projects
 from pipelines.projects.report import PROJECT_COLUMNS, ValidationReport
 from pipelines.projects.schema import ProjectSchema, load_project_schema
 from pipelines.registry import slugify
@@ -104,6 +105,16 @@ def shape_projects(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out.sort_values(["stadt", "id"], kind="stable").reset_index(drop=True)
 
 
+def placed_projects(report: ValidationReport, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """A checked file's valid rows placed in their areas, in the table's shape; None when no row is valid.
+
+    One step for the app's two checks, in the server (the example projects) and in the upload's child
+    process (:mod:`pipelines.projects.sandbox`). An upload's project counts per area are not shown, so
+    :func:`~pipelines.projects.join.place_projects` makes none here.
+    """
+    return shape_projects(place_projects(report.projects, areas)) if report.n_valid else None
+
+
 def shared_lists(cells: Iterable[Any]) -> list[list[str]]:
     """Each cell as a list (tuples and arrays converted, anything else empty); equal lists are one object.
 
@@ -115,9 +126,11 @@ def shared_lists(cells: Iterable[Any]) -> list[list[str]]:
     seen: dict[tuple, list[str]] = {}
     out = []
     for v in cells:
-        items = tuple(v) if type(v) is list or isinstance(v, tuple) else tuple(v.tolist()) \
-            if hasattr(v, "tolist") else ()
-        out.append(seen.setdefault(items, list(items)))
+        items = tuple(v) if isinstance(v, list | tuple) else tuple(v.tolist()) if hasattr(v, "tolist") else ()
+        same = seen.get(items)
+        if same is None:
+            same = seen[items] = list(items)
+        out.append(same)
     return out
 
 
