@@ -132,7 +132,13 @@ def _value_index(version: str) -> dict[tuple[str, str, str, str], Any]:
 @st.cache_data(show_spinner=False, max_entries=256, ttl=VIEW_TTL_S)
 def indicator_rows(version: str, city: str, indicator_id: str) -> pd.DataFrame:
     """All levels and periods of one indicator in one city (time series, rankings, summaries)."""
-    return build_files.select_rows(_indicator_table(version), city, indicator_id)
+    return build_files.select_rows(_indicator_table(version), city, indicator_id, _indicator_index(version))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _indicator_index(version: str) -> dict[tuple[str, str], Any]:
+    """Row positions of each indicator's rows per city in the shared indicator table (read-only)."""
+    return build_files.indicator_row_index(_indicator_table(version))
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=VIEW_TTL_S)

@@ -23,7 +23,7 @@ from dashboard.comparison_page import ComparisonPage, PeriodGap, build_compariso
 from dashboard.label_layout import FRAME_DESK, FRAME_PRESENT, layout_outline_labels, outline_label_text
 from dashboard.page_memo import memoized
 from dashboard.projects_view import UploadResult, area_project_counts, combine_projects, filter_projects
-from dashboard.ranking import ActionAreaSummary, action_area_summary, ranking_table
+from dashboard.ranking import ActionAreaSummary, action_area_layout, action_area_summary, ranking_table
 from dashboard.state import Choices, ViewState
 from pipelines.config import CITIES, COVERAGE_LEVELS, WEB_CRS
 
@@ -157,8 +157,9 @@ def build_page(state: ViewState, choices: Choices, data: BuildData, *, uploads: 
     summary = None
     munich_period = state.period("munich")
     if entry and munich_period and not state.present:
+        layout = memoized(data, ("action_area_layout",), lambda: action_area_layout(areas))
         summary = memoized(data, ("summary", state.indicator, munich_period), lambda: action_area_summary(
-            data.indicator_rows("munich", state.indicator), areas, entry, munich_period))
+            data.indicator_rows("munich", state.indicator), areas, entry, munich_period, layout))
     comparison = None if state.present else memoized(
         data, ("comparison", state.lang, state.compare, state.compare_ind, state.compare_align),
         lambda: build_comparison(state, choices, catalog, areas, data.indicator_rows))

@@ -68,8 +68,36 @@ class ActionAreaSummary:
     rest_computed: bool = False
 
 
+@dataclass(frozen=True)
+class ActionAreaLayout:
+    """What the summary needs of the areas table: the Handlungsräume, their exact unions, whether they overlap.
+
+    It depends on the build's areas only, so the app computes it once per build
+    (:func:`dashboard.page.build_page`) rather than again for every indicator.
+
+    Attributes:
+        areas: ``(area_id, name, approximate)`` of every Munich Handlungsraum, by id.
+        unions: :func:`candidate_unions` (level -> member unit ids).
+        overlap: some unit belongs to more than one Handlungsraum.
+    """
+
+    areas: tuple[tuple[str, str, bool], ...]
+    unions: dict[str, frozenset[str]]
+    overlap: bool
+
+
+def action_area_layout(areas: pd.DataFrame) -> ActionAreaLayout:
+    """The Handlungsräume of ``areas`` as :class:`ActionAreaLayout`."""
+    hr_areas = areas[(areas["city"] == "munich") & (areas["level"] == "handlungsraum")]
+    listed = tuple((hr["area_id"], hr["name"], bool(hr.get("approximate", False)))
+                   for _, hr in hr_areas.sort_values("area_id").iterrows())
+    return ActionAreaLayout(areas=listed,
+                            unions={k: frozenset(v) for k, v in candidate_unions(hr_areas, areas).items()},
+                            overlap=_overlaps(hr_areas, areas))
+
+
 def action_area_summary(indicators: pd.DataFrame, areas: pd.DataFrame, catalog_entry: dict[str, Any],
-                        period: str) -> ActionAreaSummary:
+                        period: str, layout: ActionAreaLayout | None = None) -> ActionAreaSummary:
     """Handlungsräume, their union and the rest of Munich for one indicator and period.
 
     Union and rest are ``sum(numerator) / sum(denominator) * scale`` over the
@@ -77,29 +105,32 @@ def action_area_summary(indicators: pd.DataFrame, areas: pd.DataFrame, catalog_e
     ``(city − union)``; for sum indicators the difference of the values. The
     scale is checked against the published city value; if it does not
     reproduce it, or any member lacks numerator/denominator, no rest is shown.
+    ``layout`` is :func:`action_area_layout` of ``areas`` (computed here when not given).
     """
+    layout = layout or action_area_layout(areas)
     ind = catalog_entry["indicator_id"]
     muc = indicators[(indicators["city"] == "munich") & (indicators["indicator_id"] == ind)
                      & (indicators["period"] == period)]
-    hr_areas = areas[(areas["city"] == "munich") & (areas["level"] == "handlungsraum")]
-    hr_vals = muc[muc["level"] == "handlungsraum"].set_index("area_id")
+    hr_rows = muc[muc["level"] == "handlungsraum"]
+    hr_vals = dict(zip(hr_rows["area_id"], zip(hr_rows["value"], hr_rows["coverage"], hr_rows["flag"],
+                                               strict=True), strict=True))
     rows: list[dict[str, Any]] = []
-    for _, hr in hr_areas.sort_values("area_id").iterrows():
-        v = hr_vals.loc[hr["area_id"]] if hr["area_id"] in hr_vals.index else None
-        rows.append({"kind": "handlungsraum", "area_id": hr["area_id"], "label": hr["name"],
-                     "value": float(v["value"]) if v is not None else np.nan,
-                     "coverage": float(v["coverage"]) if v is not None else np.nan,
-                     "flag": v["flag"] if v is not None else "no_data",
-                     "approximate": bool(hr.get("approximate", False))})
+    for area_id, name, approximate in layout.areas:
+        v = hr_vals.get(area_id)
+        rows.append({"kind": "handlungsraum", "area_id": area_id, "label": name,
+                     "value": float(v[0]) if v is not None else np.nan,
+                     "coverage": float(v[1]) if v is not None else np.nan,
+                     "flag": v[2] if v is not None else "no_data",
+                     "approximate": approximate})
     city = muc[(muc["level"] == "stadt") & (muc["area_id"] == CITY_IDS["munich"])]
     city_row = city.iloc[0] if not city.empty else None
     notes: list[str] = []
     if any(r["approximate"] for r in rows):
         notes.append("summary_note_approx")
-    union, rest, why = _union_and_rest(muc, hr_areas, areas, catalog_entry, city_row)
+    union, rest, why = _union_and_rest(muc, layout, catalog_entry, city_row)
     if why:
         notes.append(why)
-    if _overlaps(hr_areas, areas):
+    if layout.overlap:
         notes.append("summary_note_overlap")
     if union is not None and rest is not None:
         rows.append({"kind": "union", "area_id": "", "label": "", "value": union, "coverage": 1.0, "flag": "",
@@ -150,12 +181,12 @@ def _overlaps(hr_areas: pd.DataFrame, areas: pd.DataFrame) -> bool:
     return False
 
 
-def _union_and_rest(muc: pd.DataFrame, hr_areas: pd.DataFrame, areas: pd.DataFrame, entry: dict[str, Any],
+def _union_and_rest(muc: pd.DataFrame, layout: ActionAreaLayout, entry: dict[str, Any],
                     city_row: pd.Series | None) -> tuple[float | None, float | None, str]:
     """(union value, rest value, reason key when not computable)."""
     if city_row is None or pd.isna(city_row["value"]):
         return None, None, "summary_note_no_rest"
-    for level, ids in candidate_unions(hr_areas, areas).items():
+    for level, ids in layout.unions.items():
         members = muc[(muc["level"] == level) & (muc["area_id"].isin(ids))]
         if len(members) != len(ids):
             continue
@@ -165,8 +196,9 @@ def _union_and_rest(muc: pd.DataFrame, hr_areas: pd.DataFrame, areas: pd.DataFra
     # Stadtbezirk-only data and Handlungsräume built from Bezirksteile: the pipeline has
     # apportioned each Stadtbezirk's numerator and denominator to the Handlungsräume by
     # residents. As long as no unit is in two Handlungsräume, those parts add up.
-    hr_rows = muc[(muc["level"] == "handlungsraum") & (muc["area_id"].isin(hr_areas["area_id"]))]
-    if len(hr_rows) == len(hr_areas) and not _overlaps(hr_areas, areas):
+    hr_ids = [area_id for area_id, _, _ in layout.areas]
+    hr_rows = muc[(muc["level"] == "handlungsraum") & (muc["area_id"].isin(hr_ids))]
+    if len(hr_rows) == len(hr_ids) and not layout.overlap:
         result = _difference(hr_rows, city_row, entry)
         if result is not None:
             return result[0], result[1], "summary_note_apportioned"

@@ -79,3 +79,40 @@ def test_value_index_lookup_equals_the_scan(folder: BuildFolder) -> None:
     for key in [*keys, ("berlin", "bezirk", "no_such_indicator", "2023-12-31")]:
         pd.testing.assert_frame_equal(select_values(table, *key, index=index), select_values(table, *key))
     assert sum(len(v) for v in index.values()) == len(table)  # every row belongs to exactly one map
+
+
+def test_text_columns_are_read_in_one_chunk_with_the_same_values(tmp_path: Path, folder: BuildFolder) -> None:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dashboard.build_files import one_chunk_columns
+
+    def chunks(series: pd.Series) -> int:
+        return getattr(pa.array(series.array), "num_chunks", 1)  # one chunk comes back as a plain Array
+
+    path = tmp_path / "groups.parquet"  # three row groups: pandas reads each text column in three chunks
+    frame = pd.DataFrame({"city": ["munich", "berlin", None] * 3, "value": [1.0, 2.0, float("nan")] * 3})
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=3)
+    read = pd.read_parquet(path)
+    assert chunks(read["city"]) == 3
+    one = one_chunk_columns(read.copy())
+    assert chunks(one["city"]) == 1
+    pd.testing.assert_frame_equal(one, read)
+    table = folder.indicator_table()  # the app's table: every text column in one chunk
+    texts = [c for c in table.columns if hasattr(table[c].array, "__arrow_array__")]
+    assert texts and all(chunks(table[c]) == 1 for c in texts)
+
+
+def test_indicator_index_lookup_equals_the_scan(folder: BuildFolder) -> None:
+    import pandas as pd
+
+    from dashboard.build_files import indicator_row_index, select_rows
+
+    table = folder.indicator_table()
+    index = indicator_row_index(table)
+    keys = list(index)[::23]
+    assert len(keys) > 10
+    for city, indicator in [*keys, ("berlin", "no_such_indicator")]:
+        pd.testing.assert_frame_equal(select_rows(table, city, indicator, index), select_rows(table, city, indicator))
+    assert sum(len(v) for v in index.values()) == len(table)

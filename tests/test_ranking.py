@@ -123,3 +123,17 @@ def test_summary_without_a_city_row_names_why() -> None:
     summary = action_area_summary(no_city, AREAS, CATALOG[0], "2024-12-31")
     assert "summary_note_no_rest" in summary.notes and not summary.rest_computed
     assert summary.rows.loc[summary.rows["kind"] == "city", "flag"].item() == "no_data"
+
+
+def test_summary_uses_the_given_layout_of_the_areas() -> None:
+    from dashboard.ranking import action_area_layout
+
+    layout = action_area_layout(AREAS)
+    assert [a for a, _, _ in layout.areas] == sorted(AREAS.loc[AREAS["level"] == "handlungsraum", "area_id"])
+    assert layout.unions == {"bezirksteil": frozenset({"01.1", "02.1"})}
+    entry = next(c for c in CATALOG if c["indicator_id"] == "pop")
+    without_hr = AREAS[AREAS["level"] != "handlungsraum"]  # the layout alone names the Handlungsräume
+    given = action_area_summary(IND, without_hr, entry, "2024-12-31", layout)
+    computed = action_area_summary(IND, AREAS, entry, "2024-12-31")
+    pd.testing.assert_frame_equal(given.rows, computed.rows)
+    assert given.notes == computed.notes and given.rest_computed == computed.rest_computed
