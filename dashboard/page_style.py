@@ -99,6 +99,8 @@ h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !impor
   {_MAPS} > [data-testid="stElementContainer"] {{ order: 0; }}
   {_MAP_FRAME} {{ height: min(70vh, 520px) !important; }}
   .stApp h1 {{ font-size: 1.6rem !important; }}
+  /* below Streamlit's header bar (the sidebar's open button): the search's two-line label stays readable */
+  .block-container, [data-testid="stMainBlockContainer"] {{ padding-top: 3.75rem !important; }}
 }}
 """
 

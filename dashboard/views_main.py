@@ -44,11 +44,11 @@ def _show_notices(notices: list[Notice], lang: str, *, toast: bool = True) -> No
         st.toast(t("notice_fallback", lang), icon="⚠️")
 
 
-def _inject_style(lang: str, present: bool) -> None:
-    """Page CSS (layout per screen, contrast)."""
-    css = BASE_CSS
+def _inject_style(present: bool) -> None:
+    """Page CSS (layout per screen, contrast; presentation mode: no chrome, large text), in one element."""
+    css = views_present.BASE_CSS + BASE_CSS
     if present:
-        css += PRESENT_CSS
+        css += PRESENT_CSS + views_present.PRESENT_CSS
     st.html(f"<style>{css}</style>")
 
 
@@ -77,10 +77,8 @@ def render() -> None:
     state, notices = current_state(choices, stories)
 
     headline = ""
-    views_present.inject_base_css()
-    _inject_style(state.lang, state.present)
+    _inject_style(state.present)
     if state.present:
-        views_present.inject_css()
         headline = views_present.render_bar(state, choices, stories)
     else:
         state = views_sidebar.read(state, choices)  # drawn after the maps (views_sidebar.read says why)
@@ -115,8 +113,9 @@ def render() -> None:
         state = revalidate(state, choices)  # a clicked id must exist too
         commit(state)  # the clicked area is stored before its click counts as seen (views_maps.render says why)
         views_maps.mark_clicks_seen(clicks)
-        views_exports.render_view_downloads(page.with_state(state))
-    if search_slot is not None:  # above the maps: its code loads with theirs, before the sidebar's
+        if not deferring:  # a first paint leaves out every widget the maps can do without (views_first_paint)
+            views_exports.render_view_downloads(page.with_state(state))
+    if search_slot is not None and not deferring:  # beside the title: drawn into its slot, nothing moves
         with search_slot:
             views_search.render(page)
     with notices_slot:

@@ -11,8 +11,10 @@ from dashboard.i18n import t
 from dashboard.state import Choices, ViewState
 from dashboard.views_state import go_to_story, set_view
 
+# Plain CSS: views_main draws it with the page's other styles in one ``st.html`` element (a Markdown
+# element with HTML would make the browser load Streamlit's raw-HTML Markdown code for the first screen).
 PRESENT_CSS = """
-<style id="ra-present-css">
+/* ra-present-css */
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarCollapseButton"],
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
 #MainMenu, footer { display: none !important; }
@@ -24,12 +26,11 @@ PRESENT_CSS = """
 /* Both maps and their legends fill the screen below the headline, whatever the projector's resolution. */
 iframe[src*="/component/dashboard.views_map_component.raumatlas_map/"] {
   height: max(320px, calc(100vh - 375px)) !important; }
-</style>
 """
 
 
 BASE_CSS = """
-<style id="ra-base-css">
+/* ra-base-css: less empty space above the title, so both maps fit on a 1080p screen */
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important;
   padding-left: 2.5rem !important; padding-right: 2.5rem !important; }
 .stApp h1 { font-size: 2.1rem; }
@@ -38,13 +39,7 @@ BASE_CSS = """
   .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.2rem !important; }
   .stApp h1 { font-size: 1.6rem; padding-bottom: 0.2rem; }
 }
-</style>
 """
-
-
-def inject_base_css() -> None:
-    """Less empty space above the title, so both maps fit on a 1080p screen."""
-    st.markdown(BASE_CSS, unsafe_allow_html=True)
 
 
 def story_title(story: dict[str, Any], lang: str) -> str:
@@ -55,11 +50,6 @@ def story_title(story: dict[str, Any], lang: str) -> str:
 def story_text(story: dict[str, Any], lang: str) -> str:
     """A story's text in ``lang`` (German fallback)."""
     return str(story.get(f"text_{lang}") or story.get("text_de") or "")
-
-
-def inject_css() -> None:
-    """Hide the sidebar, header and toolbar; make body text at least 20 px."""
-    st.markdown(PRESENT_CSS, unsafe_allow_html=True)
 
 
 def render_bar(state: ViewState, choices: Choices, stories: list[dict[str, Any]]) -> str:

@@ -167,8 +167,9 @@ def test_munich_level_without_data_says_so_and_offers_the_level_with_data() -> N
 def test_presentation_mode_hides_sidebar_and_steps_stories() -> None:
     at = run_app({"present": "1"})
     assert not at.exception
-    css = [m.value for m in at.markdown if "ra-present-css" in m.value]
+    css = [h.proto.body for h in at.get("html") if "ra-present-css" in h.proto.body]
     assert css and '[data-testid="stSidebar"]' in css[0] and "display: none" in css[0]
+    assert not [m for m in at.markdown if "<style" in m.value]  # all CSS in one st.html: no raw-HTML Markdown
     assert len(at.sidebar.selectbox) == 0 and len(at.sidebar.toggle) == 0
     assert len(at.title) == 1 and at.title[0].value.startswith("Arbeitslosigkeit")
     assert query_of(at)["ind"] == "unemployment_share"

@@ -51,7 +51,8 @@ def test_first_run_draws_the_maps_and_leaves_the_sections_below_for_the_report()
     maps = _maps(at)
     assert len(maps) == 2 and maps[0]["drawn"] and maps[0]["drawn"] == maps[1]["drawn"]  # one token per session
     heads = _headings(at)
-    assert at.title and at.text_input(key="w_area_search")  # the shell: title, search, maps, legends
+    assert at.title and not at.text_input  # the shell: title, maps, legends; the search follows
+    assert not at.get("download_button")  # the view downloads follow too
     assert not at.sidebar.selectbox and at.sidebar.get("html")  # the sidebar is there, its controls follow
     assert not _has(heads, t("cmp_title", "de")) and not _has(heads, t("footer_sources", "de"))
     assert not _has(heads, t("summary_title", "de"))
@@ -64,6 +65,8 @@ def test_first_run_draws_the_maps_and_leaves_the_sections_below_for_the_report()
     assert _has(heads, t("footer_sources", "de"))
     assert len(at.dataframe) >= 3 and at.expander  # both rankings, the summary; the project panel
     assert at.sidebar.selectbox(key="w_ind").value == "unemployment_share"
+    assert at.text_input(key="w_area_search")  # the search and the view downloads (PNG, PDF) are there now
+    assert {"export_view_png", "export_view_pdf"} <= {b.key for b in at.get("download_button")}
     assert [m["drawn"] for m in _maps(at)] == [m["drawn"] for m in maps]  # same arguments: the frames keep going
 
 

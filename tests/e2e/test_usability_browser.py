@@ -99,6 +99,11 @@ def test_tablet_768_collapses_sidebar_and_stacks_maps(browser_context, app_serve
             assert lines == 1, f"{name} heading broken over {lines} lines"
             assert heading.bounding_box()["y"] < frame["y"]
         assert page.locator("h4", has_text="Berlin").first.bounding_box()["y"] > muc["y"]
+        # The search's label (two lines at this width) starts below Streamlit's header bar, not under it.
+        label = page.locator('[data-testid="stTextInput"] [data-testid="stWidgetLabel"]').first
+        label.wait_for(timeout=30_000)
+        header = page.locator('[data-testid="stHeader"]').bounding_box()
+        assert label.bounding_box()["y"] >= header["y"] + header["height"] - 1, (label.bounding_box(), header)
     finally:
         page.close()
 
