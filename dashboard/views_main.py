@@ -113,6 +113,7 @@ def render() -> None:
         state = revalidate(state, choices)  # a clicked id must exist too
         commit(state)  # the clicked area is stored before its click counts as seen (views_maps.render says why)
         views_maps.mark_clicks_seen(clicks)
+        views_maps.let_maps_paint(state)  # a changed view: the browser recolours the maps before the rest arrives
         if not deferring:  # a first paint leaves out every widget the maps can do without (views_first_paint)
             views_exports.render_view_downloads(page.with_state(state))
     if search_slot is not None and not deferring:  # beside the title: drawn into its slot, nothing moves

@@ -7,6 +7,7 @@ is which area a new click selects.
 from __future__ import annotations
 
 from dataclasses import replace
+from time import sleep
 from typing import Any
 
 import streamlit as st
@@ -67,6 +68,28 @@ def render(page: PageContext) -> tuple[ViewState, dict[str, str]]:
     if state.present:
         _comparability_note(entry, state.lang)
     return state, seen
+
+
+MAPS_FIRST_S = 0.08
+"""Pause after a changed view's maps, before the rest of the page is drawn (:func:`let_maps_paint`; 0 in AppTest)."""
+_PAINTED_FOR = "_maps_painted_for"
+
+
+def let_maps_paint(state: ViewState) -> None:
+    """After the maps of a changed view, pause :data:`MAPS_FIRST_S` so the browser recolours them first.
+
+    Streamlit's page renders the deltas that arrive close together in one go, and the map frames
+    (same origin, so the page's main thread) apply their new values only after that render. On an
+    indicator change the sidebar, comparison and ranking grids arrived 5-40 ms after the maps, and the
+    frames recoloured 0.1-0.2 s after their values had arrived (measured in the browser, issue 11); with
+    the rest of the page held back 0.08-0.1 s, 5-30 ms after. So the rest waits this long, and only in a
+    run that changed the view (not a first paint, a rerun that left the maps as they were, or a
+    projector's story, which has nothing heavy below the maps).
+    """
+    last = st.session_state.get(_PAINTED_FOR)
+    st.session_state[_PAINTED_FOR] = state
+    if last is not None and last != state and not state.present and MAPS_FIRST_S > 0:
+        sleep(MAPS_FIRST_S)
 
 
 def _comparability_note(entry: dict[str, Any], lang: str, periods: str = "") -> None:

@@ -47,8 +47,9 @@ def _whole_page_in_first_run() -> Iterator[None]:
     (``dashboard/views_first_paint.py``) is tested where it is on: ``tests/test_app_first_paint.py``
     switches it back on, and the browser tests run a real server that this fixture does not reach.
     """
-    from dashboard import views_first_paint
+    from dashboard import views_first_paint, views_maps
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(views_first_paint, "ENABLED", False)
+        mp.setattr(views_maps, "MAPS_FIRST_S", 0.0)  # no browser paints there either (tests/test_app_maps_first.py)
         yield
