@@ -72,6 +72,28 @@ start, falling); this branch 1.80 s and 1.09 s, indicator change 0.20 s, story s
 deferral works (tests/test_app_first_paint.py, the browser test that fails with it off; the map frames are not
 remounted when the rest arrives); the gain it shows here is ~0.3-0.4 s, not the ~0.7 s first reported.
 
+Indicator change, 2026-11-29 evening (main 7ca465b vs 79f26ad; clean clone, ``--runs 5 --sessions 30``): 0.33 s
+(after the first two commits below) -> **0.22 s**, Planungsraum level 0.35 -> **0.21 s** (last round 0.35-0.45 /
+0.29-0.38 s); first visit 2.04 / 2.11 s, repeat visit 1.50 / 1.36 s (last round 2.11-2.20 / 1.29-1.54 s: within
+the noise); story step 0.21 / 0.26 s; 30 sessions 459 / 463 MiB. Load average at the starts 1.4 and 6.6. What
+changed, measured one at a time:
+
+* the server's part of a change to an indicator it has not drawn yet (``build_page`` on an idle machine): 0.105 ->
+  0.05 s. Taking a map's rows from the indicator table read in three Arrow chunks (one per parquet row group)
+  cost ~5 ms, from one chunk 0.4 ms (``build_files.one_chunk_columns``); one indicator's rows per city by an index
+  (4 -> <1 ms); the Handlungsräume's unions and overlap once per build (``ranking.action_area_layout``);
+* the browser's part: stamped in the page (pointerdown, each websocket message, the frames' renders), the maps'
+  new values arrived 0.11-0.22 s after the click and the frames recoloured 0.1-0.2 s after that, because the
+  sidebar, comparison and ranking grids arrived 5-40 ms after the maps and the page rendered them together. With the
+  rest of the page held back 0.08 s after a changed view's maps (``views_maps.let_maps_paint``) the frames recolour
+  5-30 ms after their values arrive: 0.115-0.244 s per change in the same probe (0.275-0.45 s without);
+* first screen: the page's CSS in one ``st.html`` element (no raw-HTML Markdown: ~190 KB of Streamlit's code less on
+  the first screen), the search and the view downloads in the second run. Interleaved A/B, two servers, 5-7 visits
+  each: first visit 2.08-2.17 -> 1.95-2.04 s, repeat 1.37-1.58 -> 1.30-1.41 s; this benchmark alone does not show
+  it beyond its noise. Measured the same way, request routing (the benchmark's way of blocking the network, which
+  turns the cache off) costs 0.15-0.25 s per first visit against a resolver block with the cache disabled over
+  CDP; clearing the cache instead of disabling it gives the same figure (2.17 vs 2.13 s).
+
     .venv/bin/python benchmarks/bench_app.py [--runs 5] [--sessions 30]
 
 Needs Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the project's
