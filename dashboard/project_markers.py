@@ -24,7 +24,7 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
-from dashboard.i18n import t
+from dashboard.i18n import format_number, t
 from dashboard.projects_view import FALLBACK_COLOR
 from dashboard.safe_text import clean
 from pipelines.config import WEB_COORD_DECIMALS
@@ -131,12 +131,15 @@ def _table(values: pd.Series, f: Callable[[Any], str]) -> tuple[np.ndarray, list
 
 
 def project_legend_html(projects: gpd.GeoDataFrame, lang: str) -> str:
-    """A small legend of the themes on the map (colour dot + name + count), escaped; one wrapped line under the map."""
+    """A small legend of the themes on the map (colour dot + name + count), escaped; one wrapped line under the map.
+
+    Counts in the language's number format ("Kultur (2.345)"), like the upload report above it.
+    """
     counts = projects.groupby(["thema", "color"], sort=True).size()
     items = "".join(
         f'<span style="margin-right:12px;white-space:nowrap;"><span style="display:inline-block;width:10px;'
         f'height:10px;border-radius:50%;background:{_color(color)};border:1px solid #fff;box-shadow:0 0 0 1px #555;'
-        f'margin-right:5px"></span>{escape(str(theme))} ({int(n)})</span>'
+        f'margin-right:5px"></span>{escape(str(theme))} ({format_number(int(n), lang, 0)})</span>'
         for (theme, color), n in counts.items())
     return (f'<div class="ra-project-legend" style="font-size:13px;line-height:1.7">'
             f"<b>{escape(t('proj_legend_title', lang))}:</b> {items}</div>")

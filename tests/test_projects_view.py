@@ -158,6 +158,8 @@ def test_many_markers_use_canvas() -> None:
                            geometry=[Point(11.5, 48.1)] * n, crs="EPSG:4326")
     layer = project_markers(pts, "de")
     assert layer.canvas and layer.rows[0][3] == "#777777"  # only #rrggbb colours reach the page
+    assert n >= 1000 and f"Kultur ({n // 1000}.{n % 1000:03d})" in project_legend_html(pts, "de")  # 2.001, not 2001
+    assert f"({n // 1000},{n % 1000:03d})" in project_legend_html(pts, "en")
 
 
 def test_cleaned_download_neutralises_formulas(areas: gpd.GeoDataFrame) -> None:
