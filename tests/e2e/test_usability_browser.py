@@ -136,6 +136,7 @@ def test_laptop_1366_shows_both_legends_without_scrolling(browser_context, app_s
 def test_keyboard_only_search_opens_neuperlach(browser_context, app_server):
     page = _open(browser_context, app_server, "", 1366, 768)
     try:
+        page.get_by_label(SEARCH_DE).wait_for(timeout=30_000)  # the search follows the maps (views_first_paint)
         page.evaluate("document.activeElement && document.activeElement.blur()")  # start of the tab order
         for _ in range(80):
             page.keyboard.press("Tab")
