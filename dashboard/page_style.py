@@ -33,6 +33,8 @@ STAGE_KEY = "ra-stage"
 """Key of the container that holds the maps and the profile slot (side by side on wide screens)."""
 PROFILE_SLOT_KEY = "ra-profile-slot"
 """Key of the (always present) container the profile is drawn into."""
+PICKER_PENDING = "ra-picker-pending"
+"""Class of the empty box that holds a level picker's place in a first paint (as tall as the selectbox)."""
 WIDE_PX = 1600
 """From this viewport width on, an opened profile sits beside the maps instead of below them."""
 
@@ -43,6 +45,8 @@ _MAP_FRAME = f".st-key-{MAPS_KEY} iframe"
 _STAGE = f".st-key-{STAGE_KEY}:has(.st-key-{PROFILE_KEY})"  # only while a profile is open
 
 BASE_CSS = f"""
+/* A level picker's place in a first paint: as tall as the selectbox that follows. */
+.{PICKER_PENDING} {{ height: 2.5rem; }}
 /* Text contrast >= 4.5:1 on white (Streamlit's grey captions are 4.2:1). */
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
 [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p {{ color: #4a4d55 !important;
@@ -88,15 +92,21 @@ h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !impor
 @media (max-width: 900px) {{
   {_ROWS}, {_ROWS} > [data-testid="stHorizontalBlock"] {{ display: contents !important; }}
   {_COLS} {{ width: 100% !important; min-width: 100% !important; flex: 0 0 auto !important; }}
-  {_ROWS}:has([data-testid="stSelectbox"]) > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:nth-child(1)
+  {_ROWS}:has([data-testid="stSelectbox"], .{PICKER_PENDING}) > [data-testid="stHorizontalBlock"]
+    > [data-testid="stColumn"]:nth-child(1)
     {{ order: 1; }}
-  {_ROWS}:not(:has([data-testid="stSelectbox"])) > [data-testid="stHorizontalBlock"]
+  {_ROWS}:not(:has([data-testid="stSelectbox"], .{PICKER_PENDING})) > [data-testid="stHorizontalBlock"]
     > [data-testid="stColumn"]:nth-child(1) {{ order: 2; }}
-  {_ROWS}:has([data-testid="stSelectbox"]) > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:nth-child(2)
+  {_ROWS}:has([data-testid="stSelectbox"], .{PICKER_PENDING}) > [data-testid="stHorizontalBlock"]
+    > [data-testid="stColumn"]:nth-child(2)
     {{ order: 3; }}
-  {_ROWS}:not(:has([data-testid="stSelectbox"])) > [data-testid="stHorizontalBlock"]
+  {_ROWS}:not(:has([data-testid="stSelectbox"], .{PICKER_PENDING})) > [data-testid="stHorizontalBlock"]
     > [data-testid="stColumn"]:nth-child(2) {{ order: 4; }}
   {_MAPS} > [data-testid="stElementContainer"] {{ order: 0; }}
+  /* the view downloads stay one row, after both maps (they arrive after the first paint: nothing moves) */
+  {_ROWS}:has([data-testid="stDownloadButton"]), {_ROWS}:has([data-testid="stDownloadButton"])
+    > [data-testid="stHorizontalBlock"] {{ display: flex !important; }}
+  {_ROWS}:has([data-testid="stDownloadButton"]) {{ order: 5; }}
   {_MAP_FRAME} {{ height: min(70vh, 520px) !important; }}
   .stApp h1 {{ font-size: 1.6rem !important; }}
   /* below Streamlit's header bar (the sidebar's open button): the search's two-line label stays readable */

@@ -109,14 +109,14 @@ def render() -> None:
     # The maps are drawn first: their arguments reach the browser before the rest of the page is sent,
     # so the map frames load (first visit) or recolour (a change) while the rest is still being drawn.
     with maps_slot:
-        state, clicks = views_maps.render(page)
+        state, clicks = views_maps.render(page, first_paint=deferring)
         state = revalidate(state, choices)  # a clicked id must exist too
         commit(state)  # the clicked area is stored before its click counts as seen (views_maps.render says why)
         views_maps.mark_clicks_seen(clicks)
         views_maps.let_maps_paint(state)  # a changed view: the browser recolours the maps before the rest arrives
         if not deferring:  # a first paint leaves out every widget the maps can do without (views_first_paint)
             views_exports.render_view_downloads(page.with_state(state))
-    if search_slot is not None and not deferring:  # beside the title: drawn into its slot, nothing moves
+    if search_slot is not None:  # beside the title, in the first paint too (on a tablet it sets the title row's height)
         with search_slot:
             views_search.render(page)
     with notices_slot:

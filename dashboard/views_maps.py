@@ -20,7 +20,7 @@ from dashboard.map_payload import geometry_ref, locations_payload, map_payload
 from dashboard.map_texts import comparability_note, map_caption, map_message
 from dashboard.maps import MapOverlays, MapStyle
 from dashboard.page import CityPage, PageContext
-from dashboard.page_style import NOTE_KEY
+from dashboard.page_style import NOTE_KEY, PICKER_PENDING
 from dashboard.period_labels import entry_period_label
 from dashboard.state import ViewState, to_query
 from dashboard.views_map_component import raumatlas_map
@@ -40,8 +40,11 @@ def map_height(state: ViewState) -> int:
     return 600 if state.present else 560
 
 
-def render(page: PageContext) -> tuple[ViewState, dict[str, str]]:
+def render(page: PageContext, first_paint: bool = False) -> tuple[ViewState, dict[str, str]]:
     """Draw both maps; returns the state with a newly clicked area selected, and the clicks to mark as seen.
+
+    ``first_paint``: a session's first run (:mod:`dashboard.views_first_paint`) holds each level picker's
+    place with an empty box of its size; the pickers come with the rest of the page.
 
     The caller marks them (:func:`mark_clicks_seen`) only after it has stored that state: a run stopped in
     between (Streamlit stops a run at its next call when the browser asks for a new one) then sees the
@@ -58,7 +61,7 @@ def render(page: PageContext) -> tuple[ViewState, dict[str, str]]:
             views_compare.render_align_button(page)
     for col, city in zip(st.columns(2, gap="medium"), CITIES, strict=True):
         with col:
-            _header(state, page.cities[city], entry)
+            _header(state, page.cities[city], entry, first_paint)
     for col, city in zip(st.columns(2, gap="medium"), CITIES, strict=True):
         with col:
             clicked = _city_map(page, page.cities[city])
@@ -100,8 +103,12 @@ def _comparability_note(entry: dict[str, Any], lang: str, periods: str = "") -> 
         box(f"**{note.lead}:** {note.text}" if note.lead else note.text)
 
 
-def _header(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
-    """City name, its level picker and what the map shows (in presentation mode without the picker)."""
+def _header(state: ViewState, city: CityPage, entry: dict[str, Any], first_paint: bool) -> None:
+    """City name, its level picker and what the map shows (in presentation mode without the picker).
+
+    In a first paint an empty box of the picker's height (``PICKER_PENDING`` in ``dashboard.page_style``)
+    holds its place: the browser would otherwise load the selectbox's code (~20 files) before the map's.
+    """
     lang, level = state.lang, city.level
     shows = map_caption(entry, city, lang)
     if state.present:
@@ -110,8 +117,11 @@ def _header(state: ViewState, city: CityPage, entry: dict[str, Any]) -> None:
     name, picker = st.columns([2, 3], vertical_alignment="center")
     name.markdown(f"#### {t(f'city_{city.city}', lang)}")
     with picker:  # a selectbox never overflows a narrow column (4 Berlin levels)
-        st.selectbox(t("level", lang), COVERAGE_LEVELS[city.city], key=w_level(city.city),
-                     format_func=lambda lv: t(f"level_short_{lv}", lang), label_visibility="collapsed")
+        if first_paint:
+            st.html(f'<div class="{PICKER_PENDING}" aria-hidden="true"></div>')
+        else:
+                st.selectbox(t("level", lang), COVERAGE_LEVELS[city.city], key=w_level(city.city),
+                         format_func=lambda lv: t(f"level_short_{lv}", lang), label_visibility="collapsed")
     if shows:
         st.caption(shows)
 
