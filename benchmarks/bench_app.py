@@ -93,6 +93,11 @@ changed, measured one at a time:
   it beyond its noise. Measured the same way, request routing (the benchmark's way of blocking the network, which
   turns the cache off) costs 0.15-0.25 s per first visit against a resolver block with the cache disabled over
   CDP; clearing the cache instead of disabling it gives the same figure (2.17 vs 2.13 s).
+* then the level pickers as empty boxes of their size in the first paint (568b6df; A/B as above, 6 visits each:
+  first visit 1.71 -> 1.56 s, repeat 1.14 -> 1.06 s). This benchmark, clean clone: 8ff1198 (before it, load 0.1 at
+  the start) first 1.74 s, repeat 1.27 s, change 0.17 / 0.18 s; 568b6df (load 0.0 and 8.0 at the starts) first
+  1.92 / 2.02 s, repeat 1.51 / 1.37 s, change 0.19 / 0.22 s, Planungsraum level 0.31 / 0.24 s. The visits move by
+  ~0.2-0.3 s between runs of the same code here; the A/B above is the sharper comparison.
 
     .venv/bin/python benchmarks/bench_app.py [--runs 5] [--sessions 30]
 
