@@ -44,7 +44,35 @@ _COLS = f"{_ROWS} > [data-testid='stHorizontalBlock'] > [data-testid='stColumn']
 _MAP_FRAME = f".st-key-{MAPS_KEY} iframe"
 _STAGE = f".st-key-{STAGE_KEY}:has(.st-key-{PROFILE_KEY})"  # only while a profile is open
 
-BASE_CSS = f"""
+# Plain CSS (no f-string): the top spacing, and in presentation mode the hidden chrome and large text.
+_SPACING_CSS = """
+/* ra-base-css: less empty space above the title, so both maps fit on a 1080p screen */
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important;
+  padding-left: 2.5rem !important; padding-right: 2.5rem !important; }
+.stApp h1 { font-size: 2.1rem; }
+/* Small screens (a 1280x720 projector in desk mode): a smaller title, so the maps start higher. */
+@media (max-height: 800px) {
+  .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.2rem !important; }
+  .stApp h1 { font-size: 1.6rem; padding-bottom: 0.2rem; }
+}
+"""
+
+_PROJECTOR_CHROME_CSS = """
+/* ra-present-css */
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarCollapseButton"],
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+#MainMenu, footer { display: none !important; }
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 0.8rem !important; max-width: 100% !important;
+  padding-left: 1.5rem !important; padding-right: 1.5rem !important; }
+.stApp, .stApp p, .stApp li, .stApp label, .stApp button, [data-testid="stCaptionContainer"],
+[data-testid="stMarkdownContainer"] p { font-size: 21px !important; }
+.stApp h1 { font-size: 2.1rem !important; padding: 0.2rem 0 0.4rem 0 !important; }
+/* Both maps and their legends fill the screen below the headline, whatever the projector's resolution. */
+iframe[src*="/component/dashboard.views_map_component.raumatlas_map/"] {
+  height: max(320px, calc(100vh - 375px)) !important; }
+"""
+
+BASE_CSS = _SPACING_CSS + f"""
 /* A level picker's place in a first paint: as tall as the selectbox that follows. */
 .{PICKER_PENDING} {{ height: 2.5rem; }}
 /* Text contrast >= 4.5:1 on white (Streamlit's grey captions are 4.2:1). */
@@ -128,7 +156,7 @@ PRESENT_CSS = f"""
 {_COLS} .ra-legend > div:first-child {{ display: none !important; }}
 {_COLS} .ra-legend {{ line-height: 1.3 !important; }}
 {_COLS} [data-testid="stCaptionContainer"] {{ display: none !important; }}
-"""
+""" + _PROJECTOR_CHROME_CSS
 
 
 _TRANSLATE_WIDGETS = """

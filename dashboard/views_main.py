@@ -46,9 +46,7 @@ def _show_notices(notices: list[Notice], lang: str, *, toast: bool = True) -> No
 
 def _inject_style(present: bool) -> None:
     """Page CSS (layout per screen, contrast; presentation mode: no chrome, large text), in one element."""
-    css = views_present.BASE_CSS + BASE_CSS
-    if present:
-        css += PRESENT_CSS + views_present.PRESENT_CSS
+    css = BASE_CSS + PRESENT_CSS if present else BASE_CSS
     st.html(f"<style>{css}</style>")
 
 

@@ -120,7 +120,7 @@ def _header(state: ViewState, city: CityPage, entry: dict[str, Any], first_paint
         if first_paint:
             st.html(f'<div class="{PICKER_PENDING}" aria-hidden="true"></div>')
         else:
-                st.selectbox(t("level", lang), COVERAGE_LEVELS[city.city], key=w_level(city.city),
+            st.selectbox(t("level", lang), COVERAGE_LEVELS[city.city], key=w_level(city.city),
                          format_func=lambda lv: t(f"level_short_{lv}", lang), label_visibility="collapsed")
     if shows:
         st.caption(shows)

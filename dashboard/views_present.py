@@ -11,36 +11,6 @@ from dashboard.i18n import t
 from dashboard.state import Choices, ViewState
 from dashboard.views_state import go_to_story, set_view
 
-# Plain CSS: views_main draws it with the page's other styles in one ``st.html`` element (a Markdown
-# element with HTML would make the browser load Streamlit's raw-HTML Markdown code for the first screen).
-PRESENT_CSS = """
-/* ra-present-css */
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarCollapseButton"],
-[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
-#MainMenu, footer { display: none !important; }
-.block-container, [data-testid="stMainBlockContainer"] { padding-top: 0.8rem !important; max-width: 100% !important;
-  padding-left: 1.5rem !important; padding-right: 1.5rem !important; }
-.stApp, .stApp p, .stApp li, .stApp label, .stApp button, [data-testid="stCaptionContainer"],
-[data-testid="stMarkdownContainer"] p { font-size: 21px !important; }
-.stApp h1 { font-size: 2.1rem !important; padding: 0.2rem 0 0.4rem 0 !important; }
-/* Both maps and their legends fill the screen below the headline, whatever the projector's resolution. */
-iframe[src*="/component/dashboard.views_map_component.raumatlas_map/"] {
-  height: max(320px, calc(100vh - 375px)) !important; }
-"""
-
-
-BASE_CSS = """
-/* ra-base-css: less empty space above the title, so both maps fit on a 1080p screen */
-.block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important;
-  padding-left: 2.5rem !important; padding-right: 2.5rem !important; }
-.stApp h1 { font-size: 2.1rem; }
-/* Small screens (a 1280x720 projector in desk mode): a smaller title, so the maps start higher. */
-@media (max-height: 800px) {
-  .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.2rem !important; }
-  .stApp h1 { font-size: 1.6rem; padding-bottom: 0.2rem; }
-}
-"""
-
 
 def story_title(story: dict[str, Any], lang: str) -> str:
     """A story's title in ``lang`` (German fallback)."""
