@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install app build check test bench clean-build
+.PHONY: install app dev build check test bench clean-build
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ install: $(STAMP)
 app: $(STAMP)
 	$(BIN)/python -m pipelines build
 	$(BIN)/python -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
+
+# While editing the code: the app reloads on save (.streamlit/config.toml turns file watching off for serving).
+dev: $(STAMP)
+	$(BIN)/python -m pipelines build
+	$(BIN)/python -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501 \
+		--server.fileWatcherType auto --server.runOnSave true
 
 build: $(STAMP)
 	$(BIN)/python -m pipelines build

@@ -91,6 +91,17 @@ def test_visitor_text_cuts_server_paths():
     assert str(config.GEODATA_DIR) not in text and "/srv/" not in text
 
 
-def test_tracebacks_are_never_shown_to_visitors():
+def _served_config() -> dict:
     with open(ROOT / ".streamlit" / "config.toml", "rb") as fh:
-        assert tomllib.load(fh)["client"]["showErrorDetails"] == "none"
+        return tomllib.load(fh)
+
+
+def test_tracebacks_are_never_shown_to_visitors():
+    assert _served_config()["client"]["showErrorDetails"] == "none"
+
+
+def test_served_app_watches_no_source_files():
+    """Watching walked the modules on the server's event loop in every run (issue 11); `make dev` turns it on."""
+    assert _served_config()["server"]["fileWatcherType"] == "none"
+    dev = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ndev:", 1)[1].split("\n\n", 1)[0]
+    assert "--server.fileWatcherType auto" in dev and "--server.runOnSave true" in dev
