@@ -35,6 +35,8 @@ PROFILE_SLOT_KEY = "ra-profile-slot"
 """Key of the (always present) container the profile is drawn into."""
 PICKER_PENDING = "ra-picker-pending"
 """Class of the empty box that holds a level picker's place in a first paint (as tall as the selectbox)."""
+SEARCH_PENDING = "ra-search-pending"
+"""Class of the search's stand-in in a first paint: its label and an empty box, as tall as the search box."""
 WIDE_PX = 1600
 """From this viewport width on, an opened profile sits beside the maps instead of below them."""
 
@@ -75,6 +77,11 @@ iframe[src*="/component/dashboard.views_map_component.raumatlas_map/"] {
 BASE_CSS = _SPACING_CSS + f"""
 /* A level picker's place in a first paint: as tall as the selectbox that follows. */
 .{PICKER_PENDING} {{ height: 2.5rem; }}
+/* The search's stand-in in a first paint: Streamlit's widget label (0.875rem, line height 1.6, at least 1.5rem
+   tall, 0.25rem below it; two lines where the column is narrow) above an empty box as tall as the text input. */
+.{SEARCH_PENDING} p {{ display: flex; align-items: center; min-height: 1.5rem; margin: 0 0 0.25rem 0;
+  font-size: 0.875rem; line-height: 1.6; color: #4a4d55; }}
+.{SEARCH_PENDING} div {{ height: 2.5rem; border-radius: 0.5rem; background: #f3f4f6; }}
 /* Text contrast >= 4.5:1 on white (Streamlit's grey captions are 4.2:1). */
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
 [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p {{ color: #4a4d55 !important;

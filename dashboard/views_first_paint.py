@@ -6,11 +6,12 @@ maps ~0.85 s sooner than the whole page, whose other sections (the sidebar's con
 the maps the comparison with its ~900 pin options, the ranking grids, the project panel, the footer)
 cost React and the grids their time while the maps waited. So the first run of a session leaves
 those out (an empty sidebar holds its place; the other slots stay empty below the maps: nothing
-above them moves). It also leaves out the view downloads under the maps, and draws an empty box of the
-same size in place of each level picker: Streamlit loads each kind of widget's code only when one is
-first drawn, ~40 files one by one from its server on a first visit, and the map component's code
-waited behind theirs (first visit 1.71 -> 1.56 s, repeat visit 1.14 -> 1.06 s for the pickers alone,
-measured against the same page with them). The map component reports once that the
+above them moves). It also leaves out the view downloads under the maps, and draws a stand-in of the
+same size in place of each level picker and of the search box: Streamlit loads each kind of widget's
+code only when one is first drawn, ~40 files one by one from its server on a first visit, and the map
+component's code waited behind theirs (measured against the same page with them: first visit 1.71 ->
+1.56 s, repeat visit 1.14 -> 1.06 s for the pickers; 1.66 -> 1.55 s and 1.16 -> 1.11 s for the
+search). The map component reports once that the
 page's maps are drawn (the ``drawn`` token in its arguments, ``dashboard/map_component/
 raumatlas_map.js``). The report is a widget value, so it starts the run that fills the sections in.
 Every later run draws the whole page, whatever started it (the report or the user), so a URL that

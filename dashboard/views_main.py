@@ -114,9 +114,9 @@ def render() -> None:
         views_maps.let_maps_paint(state)  # a changed view: the browser recolours the maps before the rest arrives
         if not deferring:  # a first paint leaves out every widget the maps can do without (views_first_paint)
             views_exports.render_view_downloads(page.with_state(state))
-    if search_slot is not None:  # beside the title, in the first paint too (on a tablet it sets the title row's height)
+    if search_slot is not None:  # beside the title; in a first paint a stand-in of its size (it sets the row's height)
         with search_slot:
-            views_search.render(page)
+            views_search.render_pending(lang) if deferring else views_search.render(page)
     with notices_slot:
         _show_notices(notices, lang, toast=new_notices)
         if problem := loaders.stories_problem(version):  # a typo in stories.toml: the maps work, the stories wait

@@ -39,6 +39,10 @@ def _picker_boxes(at: AppTest) -> list:
     return [h for h in at.get("html") if h.proto.body.startswith('<div class="ra-picker-pending"')]
 
 
+def _search_stand_ins(at: AppTest) -> list[str]:
+    return [h.proto.body for h in at.get("html") if h.proto.body.startswith('<div class="ra-search-pending"')]
+
+
 def _report(at: AppTest, city: str = "berlin") -> AppTest:
     """What the browser does once both map frames are drawn: one frame sends the session's token."""
     at.session_state[f"map_{city}"] = {"drawn": _maps(at)[0]["drawn"]}
@@ -55,7 +59,8 @@ def test_first_run_draws_the_maps_and_leaves_the_sections_below_for_the_report()
     maps = _maps(at)
     assert len(maps) == 2 and maps[0]["drawn"] and maps[0]["drawn"] == maps[1]["drawn"]  # one token per session
     heads = _headings(at)
-    assert at.title and at.text_input(key="w_area_search")  # the shell: title, search, maps, legends
+    assert at.title and not at.text_input  # the shell: title, the search's stand-in, maps, legends
+    assert len(_search_stand_ins(at)) == 1 and t("search_label", "de") in _search_stand_ins(at)[0]
     assert not at.get("download_button")  # the view downloads follow
     assert not at.selectbox and len(_picker_boxes(at)) == 2  # each level picker's place, empty
     assert not at.sidebar.selectbox and at.sidebar.get("html")  # the sidebar is there, its controls follow
@@ -72,18 +77,23 @@ def test_first_run_draws_the_maps_and_leaves_the_sections_below_for_the_report()
     assert at.sidebar.selectbox(key="w_ind").value == "unemployment_share"
     assert {"export_view_png", "export_view_pdf"} <= {b.key for b in at.get("download_button")}  # now there
     assert at.selectbox(key="w_level_munich").value == "stadtbezirk" and at.selectbox(key="w_level_berlin")
-    assert not _picker_boxes(at)
+    assert not _picker_boxes(at) and not _search_stand_ins(at) and at.text_input(key="w_area_search")
     assert [m["drawn"] for m in _maps(at)] == [m["drawn"] for m in maps]  # same arguments: the frames keep going
 
 
 def test_every_run_after_the_first_draws_the_whole_page() -> None:
     at = run_app()
-    at.text_input(key="w_area_search").input("Neuperlach").run()  # the user was quicker than the report
+    at.session_state["map_munich"] = {"area_id": "hr6", "nonce": "first-click"}  # quicker than the report
+    at.run()
     assert _has(_headings(at), t("cmp_title", "de")) and len(at.dataframe) >= 3
     assert at.selectbox(key="w_level_berlin").value == "bezirksregion"  # the level pickers are there too
+    assert at.text_input(key="w_area_search") and not _search_stand_ins(at)  # and the search
+    assert query_of(at)["area"] == "munich:hr6"
+    at.text_input(key="w_area_search").input("Neuperlach").run()
     at = _report(at)  # the late report changes nothing
     assert _has(_headings(at), t("cmp_title", "de")) and len(at.dataframe) >= 3
     assert at.button(key="search_hit_munich_hr6")  # the search's result stays
+    assert query_of(at)["area"] == "munich:hr6"
 
 
 def test_the_controls_show_the_url_state_once_they_arrive() -> None:
