@@ -103,6 +103,25 @@ changed, measured one at a time:
   1.92 / 2.02 s, repeat 1.51 / 1.37 s, change 0.19 / 0.22 s, Planungsraum level 0.31 / 0.24 s. The visits move by
   ~0.2-0.3 s between runs of the same code here; the A/B above is the sharper comparison.
 
+Page open, 2026-11-29 night (bf2f474 vs f3f6254), A/B as above (8-10 visits each, two servers, load 3-7 from the
+measurement itself):
+
+* the server watched the app's source files (Streamlit's default). py-spy on the server during page opens: half of
+  the event loop's busy time went to the watcher (``update_watched_modules`` after every run, the inotify set-up for
+  each new session), and static files waited behind it (time to first byte up to 250 ms). Served with
+  ``fileWatcherType = "none"`` (``make dev`` watches): first visit 1.91 -> 1.67 s, repeat 1.20 -> 1.06 s;
+* the search box as a stand-in of its size in the first paint: 1.66 -> 1.55 s, repeat 1.16 -> 1.11 s;
+* the map frame as one file (``dashboard/map_frame.py``): 1.74 -> 1.65 s, repeat 1.23 -> 1.21 s (the other order:
+  1.77 -> 1.70 s, 1.28 -> 1.25 s);
+* tried and dropped: the frame announcing itself ready before Leaflet loads and fetching its geometry meanwhile
+  (1.82 vs 1.84 s: the page answers only when its main thread is free); the first paint's Markdown elements as html
+  (no difference beyond the noise).
+
+This benchmark, bf2f474, three runs (load 0.3, 0.7, 0.6 at the starts): first visit 1.69 / 1.47 / 1.81 s (routed:
+1.89 / 1.74 / 1.77 s), repeat visit 1.22 / 1.12 / 1.36 s, indicator change 0.28 / 0.26 / 0.27 s, Planungsraum level
+0.26 / 0.21 / 0.23 s, 30 sessions 461-465 MiB. The machine was slower that night than the round before: the cold
+pipeline build of f3f6254 took 6.90 s (4.82-4.93 s the round before, same code and libraries).
+
     .venv/bin/python benchmarks/bench_app.py [--runs 5] [--sessions 30]
 
 Needs Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the project's
