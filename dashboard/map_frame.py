@@ -3,8 +3,8 @@
 On a first visit each of the two map frames loaded seven files (Leaflet's CSS and JS, the map's CSS
 and four scripts) after its ``index.html``, and the browser fetches at most six at a time from one
 host: the second frame's scripts waited for the first frame's. Inline, a frame needs its
-``index.html`` only (measured against the separate files, visits alternated: first visit -0.06 to
--0.09 s, repeat visit -0.03 to -0.10 s; issue 11).
+``index.html`` only (measured against the separate files, visits alternated, three runs: first visit
+-0.07 to -0.09 s, repeat visit -0.02 to -0.10 s; issue 11).
 
 The sources stay separate files in ``dashboard/map_component/`` (``index.html`` loads them and works
 as it is; it is the fallback). :func:`write_frame` writes the inlined copy once per process into a
