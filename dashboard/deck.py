@@ -24,6 +24,7 @@ from dashboard.attribution import group_sources
 from dashboard.build_files import BuildFolder
 from dashboard.deck_view import CityView, story_page, story_state, story_views
 from dashboard.i18n import LANGS, format_period, t
+from dashboard.map_frame import inline_safe
 from dashboard.map_texts import Note, comparability_note
 from dashboard.projects_view import project_display
 from pipelines import config
@@ -171,7 +172,7 @@ def _vendor(names: tuple[str, ...]) -> dict[str, str]:
         text = (VENDOR / name).read_text(encoding="utf-8")
         if name.endswith(".css"):  # no image requests: the deck draws no default markers or layer control
             text = re.sub(r"url\(images/[^)]*\)", "none", text)
-        out[name] = text.replace("</", "<\\/")  # nothing in a vendored file may close its <script>/<style>
+        out[name] = inline_safe(text)
     return out
 
 
@@ -185,8 +186,8 @@ def _render(lang: str, build: BuildFolder, data: dict[str, Any], needs_cluster: 
         "TITLE": escape(t("deck_title", lang)),
         "VENDOR_CSS": css,
         "VENDOR_JS": js,
-        "MAP_CSS": MAP_CSS.read_text(encoding="utf-8").replace("</", "<\\/"),
-        "DECK_JS": SCRIPT.read_text(encoding="utf-8").replace("</", "<\\/"),
+        "MAP_CSS": inline_safe(MAP_CSS.read_text(encoding="utf-8")),
+        "DECK_JS": inline_safe(SCRIPT.read_text(encoding="utf-8")),
         "DATA": script_json(data),
         "BACK": escape(t("story_back", lang)),
         "NEXT": escape(t("story_next", lang)),

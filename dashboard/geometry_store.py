@@ -35,10 +35,9 @@ import geopandas as gpd
 import shapely
 
 from dashboard.geometry_codec import encode_layer
+from pipelines.config import STATIC_DIR, STATIC_URL
 
-STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 GEO_SUBDIR = "geo"
-STATIC_URL = "/app/static"
 
 _MEMO: dict[tuple, tuple[str | None, dict[str, Any]]] = {}
 _LOCK = threading.Lock()

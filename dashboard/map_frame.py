@@ -19,15 +19,19 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
-STATIC_URL = "/app/static/"
-"""Where Streamlit serves the project's ``static/`` folder (``enableStaticServing``)."""
+from pipelines.config import STATIC_URL
+
+_STATIC = f"{STATIC_URL}/"
 
 _TAG = re.compile(r'<link rel="stylesheet" href="([^"]+)">|<script src="([^"]+)"></script>')
 _CSS_URL = re.compile(r"url\((?!['\"]?(?:[a-z]+:|/|#))(['\"]?)([^)'\"]+)\1\)")
 
 
-def _inline_safe(text: str) -> str:
-    """Nothing in an inlined file may close its ``<script>``/``<style>`` (``</`` only occurs in JS strings here)."""
+def inline_safe(text: str) -> str:
+    r"""Nothing in an inlined file may close its ``<script>``/``<style>``: ``</`` becomes ``<\/``.
+
+    The same text where it occurs in the inlined files (JS strings); the deck inlines with it too.
+    """
     return text.replace("</", "<\\/")
 
 
@@ -35,7 +39,7 @@ def inline_frame(html: str, read: Callable[[str], str]) -> str:
     """``html`` with each local stylesheet link and script tag replaced by the file's text (``read(url)``)."""
     def inline(m: re.Match[str]) -> str:
         href, src = m.group(1), m.group(2)
-        text = _inline_safe(read(href or src))
+        text = inline_safe(read(href or src))
         return f"<style>\n{text}\n</style>" if href else f"<script>\n{text}\n</script>"
 
     return _TAG.sub(inline, html)
@@ -48,17 +52,17 @@ def absolute_css_urls(css: str, css_url: str) -> str:
 
 
 def asset_reader(component_dir: Path, static_dir: Path) -> Callable[[str], str]:
-    """Reads a URL of the frame: a file beside ``index.html`` or one under :data:`STATIC_URL`; anything else raises.
+    """Reads a URL of the frame: a file beside ``index.html`` or one under ``/app/static/``; anything else raises.
 
     A CDN URL or a path out of the two folders is a ``ValueError`` that names it: the frame works offline only.
     """
     def read(url: str) -> str:
-        if url.startswith(STATIC_URL):
-            root, rel = static_dir, url.removeprefix(STATIC_URL)
+        if url.startswith(_STATIC):
+            root, rel = static_dir, url.removeprefix(_STATIC)
         elif "/" not in url and ":" not in url:
             root, rel = component_dir, url
         else:
-            raise ValueError(f"{component_dir / 'index.html'}: {url!r} is neither beside it nor under {STATIC_URL}")
+            raise ValueError(f"{component_dir / 'index.html'}: {url!r} is neither beside it nor under {_STATIC}")
         path = (root / rel).resolve()
         if not path.is_relative_to(root.resolve()):
             raise ValueError(f"{component_dir / 'index.html'}: {url!r} leaves {root}")

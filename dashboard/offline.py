@@ -20,7 +20,9 @@ import folium
 from branca.element import Element
 from folium.elements import JSCSSMixin
 
-STATIC_URL = "/app/static/vendor"
+from pipelines import config
+
+STATIC_URL = f"{config.STATIC_URL}/vendor"
 """URL prefix of the vendored files as served by Streamlit static serving."""
 
 VENDOR_VERSIONS: dict[str, str] = {"leaflet": "1.9.4", "leaflet.markercluster": "1.5.3"}

@@ -15,6 +15,8 @@ GEODATA_DIR: Path = ROOT / "geodata"
 PROCESSED_DIRNAME = "processed"
 CACHE_DIRNAME = ".cache"
 STATIC_DIR: Path = ROOT / "static"
+STATIC_URL = "/app/static"
+"""Where Streamlit serves :data:`STATIC_DIR` (``server.enableStaticServing``)."""
 
 SOURCES_FILE = "sources.toml"
 INDICATORS_FILE = "indicators.toml"
