@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import json
 
+from dashboard.views_state import w_level
+from pipelines.config import CITIES
+
 MAPS_KEY = "ra-maps"
 """Key of the container that holds the two map columns (CSS class ``st-key-ra-maps``)."""
 NOTE_KEY = "ra-note"
@@ -37,6 +40,8 @@ PICKER_PENDING = "ra-picker-pending"
 """Class of the empty box that holds a level picker's place in a first paint (as tall as the selectbox)."""
 SEARCH_PENDING = "ra-search-pending"
 """Class of the search's stand-in in a first paint: its label and an empty box, as tall as the search box."""
+VIEW_PNG_KEY = "export_view_png"
+"""Widget key of the "view as PNG" download: it marks the row of the view downloads."""
 WIDE_PX = 1600
 """From this viewport width on, an opened profile sits beside the maps instead of below them."""
 
@@ -45,6 +50,11 @@ _ROWS = f"{_MAPS} > [data-testid='stLayoutWrapper']"
 _COLS = f"{_ROWS} > [data-testid='stHorizontalBlock'] > [data-testid='stColumn']"
 _MAP_FRAME = f".st-key-{MAPS_KEY} iframe"
 _STAGE = f".st-key-{STAGE_KEY}:has(.st-key-{PROFILE_KEY})"  # only while a profile is open
+# The rows are told apart by their widgets' keys, which Streamlit puts on the element at once: a widget whose
+# code is still loading is a placeholder without the widget's test id (a row matched by that id changed its
+# place at 768 px, and the maps moved by 17 and 77 px for about a second of a first visit).
+_HEADER_HAS = ", ".join([*(f".st-key-{w_level(c)}" for c in CITIES), f".{PICKER_PENDING}"])
+_DOWNLOADS_ROW = f"{_ROWS}:has(.st-key-{VIEW_PNG_KEY})"
 
 # Plain CSS (no f-string): the top spacing, and in presentation mode the hidden chrome and large text.
 _SPACING_CSS = """
@@ -127,21 +137,20 @@ h1, h2, h3, h4, h5, h6, [data-testid="stHeading"] * {{ word-break: normal !impor
 @media (max-width: 900px) {{
   {_ROWS}, {_ROWS} > [data-testid="stHorizontalBlock"] {{ display: contents !important; }}
   {_COLS} {{ width: 100% !important; min-width: 100% !important; flex: 0 0 auto !important; }}
-  {_ROWS}:has([data-testid="stSelectbox"], .{PICKER_PENDING}) > [data-testid="stHorizontalBlock"]
+  {_ROWS}:has({_HEADER_HAS}) > [data-testid="stHorizontalBlock"]
     > [data-testid="stColumn"]:nth-child(1)
     {{ order: 1; }}
-  {_ROWS}:not(:has([data-testid="stSelectbox"], .{PICKER_PENDING})) > [data-testid="stHorizontalBlock"]
+  {_ROWS}:not(:has({_HEADER_HAS})) > [data-testid="stHorizontalBlock"]
     > [data-testid="stColumn"]:nth-child(1) {{ order: 2; }}
-  {_ROWS}:has([data-testid="stSelectbox"], .{PICKER_PENDING}) > [data-testid="stHorizontalBlock"]
+  {_ROWS}:has({_HEADER_HAS}) > [data-testid="stHorizontalBlock"]
     > [data-testid="stColumn"]:nth-child(2)
     {{ order: 3; }}
-  {_ROWS}:not(:has([data-testid="stSelectbox"], .{PICKER_PENDING})) > [data-testid="stHorizontalBlock"]
+  {_ROWS}:not(:has({_HEADER_HAS})) > [data-testid="stHorizontalBlock"]
     > [data-testid="stColumn"]:nth-child(2) {{ order: 4; }}
   {_MAPS} > [data-testid="stElementContainer"] {{ order: 0; }}
   /* the view downloads stay one row, after both maps (they arrive after the first paint: nothing moves) */
-  {_ROWS}:has([data-testid="stDownloadButton"]), {_ROWS}:has([data-testid="stDownloadButton"])
-    > [data-testid="stHorizontalBlock"] {{ display: flex !important; }}
-  {_ROWS}:has([data-testid="stDownloadButton"]) {{ order: 5; }}
+  {_DOWNLOADS_ROW}, {_DOWNLOADS_ROW} > [data-testid="stHorizontalBlock"] {{ display: flex !important; }}
+  {_DOWNLOADS_ROW} {{ order: 5; }}
   {_MAP_FRAME} {{ height: min(70vh, 520px) !important; }}
   .stApp h1 {{ font-size: 1.6rem !important; }}
   /* below Streamlit's header bar (the sidebar's open button): the search's two-line label stays readable */

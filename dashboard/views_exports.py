@@ -15,6 +15,7 @@ import streamlit as st
 from dashboard import loaders
 from dashboard.i18n import t
 from dashboard.page import PageContext
+from dashboard.page_style import VIEW_PNG_KEY
 
 
 def _slide(page: PageContext, fmt: str) -> bytes:
@@ -30,7 +31,7 @@ def render_view_downloads(page: PageContext) -> None:
     name = f"raumatlas_{state.indicator}_{state.level('munich')}_{state.level('berlin')}"
     png, pdf, _ = st.columns([1, 1, 2], gap="small")
     png.download_button(t("export_view_png", lang), data=lambda: _slide(page, "png"),
-                        file_name=f"{name}.png", mime="image/png", on_click="ignore", key="export_view_png",
+                        file_name=f"{name}.png", mime="image/png", on_click="ignore", key=VIEW_PNG_KEY,
                         help=t("export_view_help", lang), icon=":material/image:", width="stretch")
     pdf.download_button(t("export_view_pdf", lang), data=lambda: _slide(page, "pdf"),
                         file_name=f"{name}.pdf", mime="application/pdf", on_click="ignore", key="export_view_pdf",

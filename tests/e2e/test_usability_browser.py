@@ -108,6 +108,52 @@ def test_tablet_768_collapses_sidebar_and_stacks_maps(browser_context, app_serve
         page.close()
 
 
+_FRAME_TOPS_JS = f"""() => Array.from(document.querySelectorAll('{MAP_FRAME}'),
+    f => Math.round(f.getBoundingClientRect().top + window.scrollY))"""
+_PLACEHOLDERS = """document.querySelectorAll('.st-key-ra-maps [data-testid="stSkeleton"]').length"""
+
+
+@pytest.mark.parametrize("width, height", [(768, 1024), (1366, 768)])
+def test_the_maps_stay_put_while_the_widgets_code_loads(browser_context, app_server, width, height):
+    """A first visit: the level pickers and view downloads come as placeholders until their code arrived.
+
+    Deterministic: the maps' geometry is held until the first paint is in the page, then every script
+    asked for after it is held, so the full page stands with Streamlit's placeholders (``stSkeleton``)
+    where the selectboxes and download buttons go. The map frames must be where the first paint put them,
+    and stay there when the scripts arrive (at 768 px they moved by 17 and 77 px for about a second).
+    """
+    page = browser_context.new_page()  # routing a page turns its HTTP cache off: every script is asked for
+    page.set_viewport_size({"width": width, "height": height})
+    geometry, scripts, hold_scripts = [], [], []
+    page.route("**/app/static/geo/**", lambda route: geometry.append(route))
+    page.route("**/static/js/**", lambda route: scripts.append(route) if hold_scripts else route.fallback())
+    try:
+        page.goto(app_server.url)
+        page.locator(".ra-picker-pending").first.wait_for(state="attached", timeout=180_000)
+        page.locator(MAP_FRAME).nth(1).wait_for(state="attached", timeout=30_000)
+        first_paint = page.evaluate(_FRAME_TOPS_JS)
+        hold_scripts.append(True)  # from here on, no script reaches the page until released
+        while geometry:
+            geometry.pop().fallback()
+        page.locator(".st-key-w_level_munich").wait_for(state="attached", timeout=60_000)  # the full page
+        page.wait_for_function(f"() => {_PLACEHOLDERS} >= 3", timeout=30_000)
+        page.wait_for_timeout(300)
+        loading = page.evaluate(_FRAME_TOPS_JS)
+        placeholders = page.evaluate(f"() => {_PLACEHOLDERS}")
+        hold_scripts.clear()
+        while scripts:
+            scripts.pop().fallback()
+        page.get_by_role("combobox").first.wait_for(timeout=60_000)
+        page.wait_for_function(f"() => {_PLACEHOLDERS} === 0", timeout=60_000)
+        wait_maps_drawn(page, (1, 1), timeout_ms=60_000)
+        done = page.evaluate(_FRAME_TOPS_JS)
+        assert placeholders >= 3, "the pickers and downloads were not placeholders: the scripts were not held"
+        assert len(first_paint) == 2 and first_paint == loading == done, (first_paint, loading, done)
+    finally:
+        page.unroute_all(behavior="ignoreErrors")
+        page.close()
+
+
 def test_phone_390_is_usable(browser_context, app_server):
     page = _open(browser_context, app_server, "", 390, 844)
     try:
