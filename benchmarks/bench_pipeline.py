@@ -111,10 +111,15 @@ def _run(code_dir: Path, args: list[str], extra_env: dict[str, str] | None = Non
 
 
 def _export(rev: str, dest: Path) -> Path | None:
-    """The pipeline code of commit ``rev`` in ``dest`` (``git archive``: no worktree, no change to the repo)."""
+    """The pipeline code of commit ``rev`` in ``dest`` (``git archive``: no worktree, no change to the repo).
+
+    With it come that commit's data definitions (``geodata`` without ``raw/``: sources, indicators, the
+    project schema): the old code refuses keys that were added later (``projects/schema.toml`` got one
+    after ``53860c8``), and every baseline build failed. The raw files are the current ones.
+    """
     try:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "pipelines"], capture_output=True,
-                                 check=True).stdout
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "pipelines", "geodata",
+                                  ":(exclude)geodata/raw"], capture_output=True, check=True).stdout
         dest.mkdir(parents=True)
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     except (OSError, subprocess.CalledProcessError) as err:
@@ -127,21 +132,24 @@ def _measure(code_dir: Path, geodata: Path, work: Path, tag: str, serial: bool =
     """Cold, cached and no-op build of ``code_dir`` on a fresh copy of ``geodata`` (+ a serial cold build)."""
     g, out = work / f"geodata-{tag}", work / f"processed-{tag}"
     build = ["build", "--geodata", str(g), "--out", str(out), "--quiet"]
+    own = code_dir / "geodata" if code_dir != ROOT else None  # a baseline's own definitions (see _export)
     runs: dict[str, Run] = {}
     if serial:
-        _fresh(geodata, g, out)
+        _fresh(geodata, g, out, own)
         runs["cold-1p"] = _run(code_dir, [*build, "--force"], {"RAUMATLAS_BUILD_PROCESSES": "1"})
-    _fresh(geodata, g, out)
+    _fresh(geodata, g, out, own)
     runs.update(cold=_run(code_dir, [*build, "--force"]), cached=_run(code_dir, [*build, "--force"]),
                 noop=_run(code_dir, build))
     return runs
 
 
-def _fresh(geodata: Path, g: Path, out: Path) -> None:
-    """A fresh copy of the geodata (no processed/, empty stage cache) and no output folder."""
+def _fresh(geodata: Path, g: Path, out: Path, definitions: Path | None = None) -> None:
+    """A fresh copy of the geodata (no processed/, empty stage cache, ``definitions`` laid over it), no output."""
     shutil.rmtree(g, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(geodata, g, ignore=shutil.ignore_patterns("processed", ".cache", "staging"))
+    if definitions is not None and definitions.is_dir():
+        shutil.copytree(definitions, g, dirs_exist_ok=True)
 
 
 def _median(runs: list[Run]) -> Run:
@@ -154,7 +162,9 @@ def _row(name: str, new: Run, base: Run | None, target: float | None) -> str:
     if target is not None:
         s += (f"  target ≤ {target:g} s: wall {'ok' if new.wall <= target else 'OVER'},"
               f" CPU {'ok' if new.cpu <= target else 'OVER'}")
-    if base is not None:
+    if base is not None and base.code != 0:  # a failed build's time is no baseline
+        s += f"\n  {'':<8} baseline build FAILED (exit code {base.code}): no ratio"
+    elif base is not None:
         s += (f"\n  {'':<8} baseline {base.wall:6.2f} s wall {base.cpu:6.2f} s CPU {base.peak_mb:6.0f} MB"
               f"  (load {base.load:4.1f})  ->  wall {new.wall / base.wall:4.2f}×, CPU {new.cpu / base.cpu:4.2f}×,"
               f" memory {new.peak_mb / base.peak_mb:4.2f}×")
