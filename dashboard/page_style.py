@@ -167,6 +167,10 @@ PRESENT_CSS = f"""
 .stApp h1 {{ font-size: 1.75rem !important; padding: 0.1rem 0 0.15rem 0 !important; line-height: 1.25 !important;
   margin: 0 !important; }}
 .st-key-ra-story p {{ font-size: 20px !important; line-height: 1.35 !important; margin: 0 !important; }}
+/* Streamlit pulls a Markdown block 1rem up under its last paragraph's margin; with that margin 0 above, the story's
+   second line ran into the maps' headers. A map header that wraps keeps its lines together. */
+.st-key-ra-story [data-testid="stMarkdownContainer"] {{ margin-bottom: 0 !important; }}
+{_COLS} [data-testid="stMarkdownContainer"] p {{ line-height: 1.3 !important; }}
 {_MAP_FRAME} {{ height: max(260px, calc(100vh - 410px)) !important; }}
 /* The legend title repeats the header above the map: left out on the projector. */
 {_COLS} .ra-legend > div:first-child {{ display: none !important; }}

@@ -73,6 +73,11 @@ def test_projector_720p_fits_one_screen_and_labels_never_overlap(browser_context
         assert not outside, f"step {step}: not on the 1280x720 screen: {outside}"
         scroll = page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop")
         assert scroll == 0
+        # The story's text stays inside its box, and the maps' headers start below it (they ran into each other).
+        story = parts["story"].bounding_box()
+        text = page.locator(f"{STORY} p").last.bounding_box()
+        header = page.locator(".st-key-ra-maps [data-testid='stMarkdownContainer'] p").first.bounding_box()
+        assert text["y"] + text["height"] <= story["y"] + story["height"] + 0.5 <= header["y"], (text, story, header)
         boxes = _hr_label_boxes(page)
         assert len(boxes) == 5
         clashes = [(a, b) for a, b in itertools.combinations(boxes, 2) if _intersect(a, b)]
@@ -124,15 +129,18 @@ def test_the_maps_stay_put_while_the_widgets_code_loads(browser_context, app_ser
     """
     page = browser_context.new_page()  # routing a page turns its HTTP cache off: every script is asked for
     page.set_viewport_size({"width": width, "height": height})
-    geometry, scripts, hold_scripts = [], [], []
-    page.route("**/app/static/geo/**", lambda route: geometry.append(route))
-    page.route("**/static/js/**", lambda route: scripts.append(route) if hold_scripts else route.fallback())
+    geometry, scripts = [], []
+    hold = {"geometry": True, "scripts": False}
+    page.route("**/app/static/geo/**", lambda route: geometry.append(route) if hold["geometry"] else route.fallback())
+    page.route("**/static/js/**", lambda route: scripts.append(route) if hold["scripts"] else route.fallback())
     try:
         page.goto(app_server.url)
         page.locator(".ra-picker-pending").first.wait_for(state="attached", timeout=180_000)
-        page.locator(MAP_FRAME).nth(1).wait_for(state="attached", timeout=30_000)
+        for i in range(2):  # laid out (a frame is in the page a moment before it has its size and place)
+            page.locator(MAP_FRAME).nth(i).wait_for(state="visible", timeout=30_000)
+        page.wait_for_timeout(300)
         first_paint = page.evaluate(_FRAME_TOPS_JS)
-        hold_scripts.append(True)  # from here on, no script reaches the page until released
+        hold.update(scripts=True, geometry=False)  # from here on, no script reaches the page until released
         while geometry:
             geometry.pop().fallback()
         page.locator(".st-key-w_level_munich").wait_for(state="attached", timeout=60_000)  # the full page
@@ -140,7 +148,7 @@ def test_the_maps_stay_put_while_the_widgets_code_loads(browser_context, app_ser
         page.wait_for_timeout(300)
         loading = page.evaluate(_FRAME_TOPS_JS)
         placeholders = page.evaluate(f"() => {_PLACEHOLDERS}")
-        hold_scripts.clear()
+        hold["scripts"] = False
         while scripts:
             scripts.pop().fallback()
         page.get_by_role("combobox").first.wait_for(timeout=60_000)
