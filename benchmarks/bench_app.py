@@ -122,6 +122,12 @@ This benchmark, bf2f474, three runs (load 0.3, 0.7, 0.6 at the starts): first vi
 0.26 / 0.21 / 0.23 s, 30 sessions 461-465 MiB. The machine was slower that night than the round before: the cold
 pipeline build of f3f6254 took 6.90 s (4.82-4.93 s the round before, same code and libraries).
 
+Three runs on the next night (2026-11-29/30; b0318aa, then 3100d60 with the tablet rows' CSS, clean clone, load
+1.2, 0.1 and 0.6 at the starts): first visit 1.24 / 1.21 / 1.20 s (routed: 1.29 / 1.26 / 1.28 s), repeat visit
+0.82 / 0.86 / 0.75 s, indicator change 0.14 / 0.17 / 0.14 s, Planungsraum level 0.15 / 0.14 / 0.13 s, story step
+0.27 / 0.25 / 0.13 s, language switch 0.29 / 0.25 / 0.20 s, 30 sessions 463 / 464 / 464 MiB. Same code as the night
+before; the machine was faster again (cold pipeline build 4.80-4.90 s against 7.40 s).
+
     .venv/bin/python benchmarks/bench_app.py [--runs 5] [--sessions 30]
 
 Needs Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the project's

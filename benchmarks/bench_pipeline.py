@@ -57,6 +57,20 @@ cleaning ~0.4 s) is left as it is because the output must stay byte-identical. N
 machine in this run. Output identical (``compare_builds.py``: 15 files, 0 differences, parallel and
 ``RAUMATLAS_BUILD_PROCESSES=1``).
 
+2026-11-29/30 night (a4c08fc, ``--repeat 3``, load 0.5 at the start): cold **4.80 s** wall / 8.54 s CPU vs 10.99 s /
+11.09 s for 53860c8 (wall 0.44x), peak 447 MB; cached 4.43 s; no-op 0.11 s / 24 MB. Until this commit every
+baseline build had failed: the old code refused a key added to ``geodata/projects/schema.toml`` later, so the
+baseline figures printed were a failed build's; the baseline now builds with its own commit's data definitions.
+Timeline of a cold build (stage starts and ends, ms): imports to 0.54 s; Munich's chain 0.54-3.2 s, of which the
+Indikatorenatlas stage waited ~1 s for the forked workbook reader (the population workbook's sheet: ~1 s CPU in
+calamine and the cells' conversion, while three processes share the two cores); Berlin's chain in its fork
+0.55-3.0 s; then locations, projects, derived, validate and write ~1.5 s, with the web layers in a fork. Then
+66b6bff (each distinct cell converted once, the reader without the garbage collector: that sheet 1.02 -> 0.87 s
+CPU) against a4c08fc, ``--baseline HEAD --repeat 5`` at load 2-3: cold 4.84 vs 4.91 s wall, 8.54 vs 8.76 s CPU;
+output identical (``compare_builds.py``). Tried and dropped: each Berlin level dissolved from the one below and
+the city from the 12 Bezirke (Berlin areas 1.6 -> 1.0 s, geometrically equal but not byte-identical), because
+Berlin's chain is not the one the build waits for: the total did not move.
+
     .venv/bin/python benchmarks/bench_pipeline.py [--geodata DIR] [--repeat N] [--baseline REV] [--serial]
 """
 
