@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SERVE  := $(BIN)/python -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
 
 .PHONY: install app dev build check test bench clean-build
 
@@ -15,15 +16,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-app: $(STAMP)
-	$(BIN)/python -m pipelines build
-	$(BIN)/python -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
+app: build
+	$(SERVE)
 
 # While editing the code: the app reloads on save (.streamlit/config.toml turns file watching off for serving).
-dev: $(STAMP)
-	$(BIN)/python -m pipelines build
-	$(BIN)/python -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501 \
-		--server.fileWatcherType auto --server.runOnSave true
+dev: build
+	$(SERVE) --server.fileWatcherType auto --server.runOnSave true
 
 build: $(STAMP)
 	$(BIN)/python -m pipelines build

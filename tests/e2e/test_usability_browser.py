@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.i18n import t
+from dashboard.page_style import PICKER_PENDING
+from dashboard.views_state import w_level
 from tests.e2e.harness import LEGEND, MAP_FRAME
 from tests.e2e.map_probe import map_frame, wait_maps_drawn
 
@@ -135,7 +137,7 @@ def test_the_maps_stay_put_while_the_widgets_code_loads(browser_context, app_ser
     page.route("**/static/js/**", lambda route: scripts.append(route) if hold["scripts"] else route.fallback())
     try:
         page.goto(app_server.url)
-        page.locator(".ra-picker-pending").first.wait_for(state="attached", timeout=180_000)
+        page.locator(f".{PICKER_PENDING}").first.wait_for(state="attached", timeout=180_000)
         for i in range(2):  # laid out (a frame is in the page a moment before it has its size and place)
             page.locator(MAP_FRAME).nth(i).wait_for(state="visible", timeout=30_000)
         page.wait_for_timeout(300)
@@ -143,7 +145,7 @@ def test_the_maps_stay_put_while_the_widgets_code_loads(browser_context, app_ser
         hold.update(scripts=True, geometry=False)  # from here on, no script reaches the page until released
         while geometry:
             geometry.pop().fallback()
-        page.locator(".st-key-w_level_munich").wait_for(state="attached", timeout=60_000)  # the full page
+        page.locator(f".st-key-{w_level('munich')}").wait_for(state="attached", timeout=60_000)  # the full page
         page.wait_for_function(f"() => {_PLACEHOLDERS} >= 3", timeout=30_000)
         page.wait_for_timeout(300)
         loading = page.evaluate(_FRAME_TOPS_JS)
